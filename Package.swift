@@ -1,0 +1,91 @@
+// swift-tools-version:6.0
+// CoMCL-Swift: five services over ZeroMQ + protobuf-c, a `comcl` front end, shared libraries.
+import PackageDescription
+
+/// A C library from Debian's -dev package, found through pkg-config.
+func system(_ name: String, _ pkg: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Shared/\(name)", pkgConfig: pkg, providers: [.apt([apt])])
+}
+
+/// An executable service: a thin `main` over a Shared module.
+func service(_ name: String, folder: String, deps: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name, dependencies: deps + [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+        path: "Services/\(folder)")
+}
+
+let serviceDeps: [Target.Dependency] = ["ServiceKit", "Transport", "Wire"]
+
+let package = Package(
+    name: "comcl-swift",
+    products: [
+        .executable(name: "comcl", targets: ["comcl"]),
+        .executable(name: "comcl-detector-cropper", targets: ["comcl-detector-cropper"]),
+        .executable(name: "comcl-augmenter", targets: ["comcl-augmenter"]),
+        .executable(name: "comcl-embedding-worker", targets: ["comcl-embedding-worker"]),
+        .executable(name: "comcl-coordinator", targets: ["comcl-coordinator"]),
+        .executable(name: "comcl-evaluator", targets: ["comcl-evaluator"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "Images", targets: ["Images"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries (Debian -dev packages).
+        system("CZeroMQ", "libzmq", apt: "libzmq3-dev"),
+        system("CProtobufC", "libprotobuf-c", apt: "libprotobuf-c-dev"),
+        system("COpenBLAS", "openblas", apt: "libopenblas-dev"),
+        system("CPNG", "libpng", apt: "libpng-dev"),
+        system("CTurboJPEG", "libturbojpeg", apt: "libturbojpeg0-dev"),
+        // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
+        .target(name: "CProtocol", dependencies: ["CProtobufC"], path: "Shared/CProtocol"),
+        // libpng's setjmp/longjmp error path, contained in C.
+        .target(name: "CImageCodec", dependencies: ["CPNG"], path: "Shared/CImageCodec"),
+
+        // Swift libraries.
+        .target(name: "Wire", dependencies: ["CProtocol", "CProtobufC"], path: "Shared/Wire"),
+        .target(
+            name: "Transport",
+            dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Transport"),
+        .target(name: "Images", dependencies: ["CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Transport", "Wire", "COpenBLAS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/ServiceKit"),
+
+        // Services (one executable each) and the front end.
+        service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps),
+        service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps),
+        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps),
+        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps),
+        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images"]),
+
+        // A generic worker process for transport integration tests (answers, stalls or dies on cue).
+        .executableTarget(
+            name: "comcl-transport-probe",
+            dependencies: ["ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Support/TransportProbe"),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol"], path: "Tests/WireTests"),
+        .testTarget(
+            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "comcl-transport-probe"],
+            path: "Tests/TransportTests"),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: [
+                "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "comcl-coordinator", "comcl-evaluator",
+            ],
+            path: "Tests/ServicesTests"),
+    ]
+)

@@ -1,0 +1,1 @@
+int comcl_image_codec_placeholder;

@@ -1,0 +1,142 @@
+import CProtocol
+
+/// The version this build speaks (comcl.proto, enum ProtocolVersion).
+public let protocolVersion = UInt32(COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT.rawValue)
+
+public enum WireLimits {
+    /// Largest message we accept by default. The biggest message we send is a full
+    /// WeightUpdate: torchvision's ResNet-50 is 25.6 M parameters, about 98 MiB in fp32,
+    /// so 256 MiB leaves headroom while bounding what a bad peer can make us allocate.
+    public static let defaultMaxMessageBytes = 256 << 20
+}
+
+/// Every message kind (the `body` oneof of Envelope).
+public enum Body: Equatable, Sendable {
+    case ready(Ready)
+    case heartbeat(Heartbeat)
+    case status(Status)
+    case statusRequest(StatusRequest)
+    case shutdown(Shutdown)
+    case error(ErrorReport)
+    case detectRequest(DetectRequest)
+    case detectReply(DetectReply)
+    case patchRequest(PatchRequest)
+    case patch(Patch)
+    case viewPair(ViewPair)
+    case embeddingBatch(EmbeddingBatch)
+    case gradients(Gradients)
+    case weightUpdate(WeightUpdate)
+
+    /// The kind's name, for logs.
+    public var kind: String {
+        switch self {
+        case .ready: "Ready"
+        case .heartbeat: "Heartbeat"
+        case .status: "Status"
+        case .statusRequest: "StatusRequest"
+        case .shutdown: "Shutdown"
+        case .error: "Error"
+        case .detectRequest: "DetectRequest"
+        case .detectReply: "DetectReply"
+        case .patchRequest: "PatchRequest"
+        case .patch: "Patch"
+        case .viewPair: "ViewPair"
+        case .embeddingBatch: "EmbeddingBatch"
+        case .gradients: "Gradients"
+        case .weightUpdate: "WeightUpdate"
+        }
+    }
+
+    /// The work item a request or result belongs to, if any.
+    public var workID: WorkID? {
+        switch self {
+        case .detectRequest(let m): m.id
+        case .detectReply(let m): m.id
+        case .patchRequest(let m): m.id
+        case .patch(let m): m.id
+        case .viewPair(let m): m.id
+        case .embeddingBatch(let m): m.id
+        case .gradients(let m): m.id
+        case .error(let m): m.id
+        case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: nil
+        }
+    }
+}
+
+/// One message on the wire: protocol version, sender, body. One ZeroMQ frame each.
+public struct Envelope: Equatable, Sendable {
+    public var sender: String
+    public var body: Body
+
+    public init(sender: String, body: Body) {
+        self.sender = sender
+        self.body = body
+    }
+
+    public func encoded() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(Comcl__V1__Envelope.self, comcl__v1__envelope__init)
+        c.pointee.protocol_version = protocolVersion
+        c.pointee.sender = arena.string(sender)
+        switch body {
+        case .ready(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_READY; c.pointee.ready = m.lower(in: arena)
+        case .heartbeat(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_HEARTBEAT; c.pointee.heartbeat = m.lower(in: arena)
+        case .status(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_STATUS; c.pointee.status = m.lower(in: arena)
+        case .statusRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_STATUS_REQUEST; c.pointee.status_request = m.lower(in: arena)
+        case .shutdown(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_SHUTDOWN; c.pointee.shutdown = m.lower(in: arena)
+        case .error(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_ERROR; c.pointee.error = m.lower(in: arena)
+        case .detectRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_DETECT_REQUEST; c.pointee.detect_request = m.lower(in: arena)
+        case .detectReply(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_DETECT_REPLY; c.pointee.detect_reply = m.lower(in: arena)
+        case .patchRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH_REQUEST; c.pointee.patch_request = m.lower(in: arena)
+        case .patch(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH; c.pointee.patch = m.lower(in: arena)
+        case .viewPair(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_VIEW_PAIR; c.pointee.view_pair = m.lower(in: arena)
+        case .embeddingBatch(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH; c.pointee.embedding_batch = m.lower(in: arena)
+        case .gradients(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_GRADIENTS; c.pointee.gradients = m.lower(in: arena)
+        case .weightUpdate(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE; c.pointee.weight_update = m.lower(in: arena)
+        }
+        let size = comcl__v1__envelope__get_packed_size(c)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = comcl__v1__envelope__pack(c, buffer.baseAddress)
+        }
+    }
+
+    /// Decodes and validates one message. Throws `WireError`: too large, undecodable,
+    /// another protocol version (checked before anything else), or a field that fails
+    /// validation.
+    public static func decode(_ bytes: [UInt8], maxBytes: Int = WireLimits.defaultMaxMessageBytes) throws -> Envelope {
+        guard bytes.count <= maxBytes else { throw WireError.tooLarge(bytes: bytes.count, limit: maxBytes) }
+        let unpacked = bytes.withUnsafeBufferPointer { comcl__v1__envelope__unpack(nil, $0.count, $0.baseAddress) }
+        guard let c = unpacked else { throw WireError.undecodable(bytes: bytes.count) }
+        defer { comcl__v1__envelope__free_unpacked(c, nil) }
+        guard c.pointee.protocol_version == protocolVersion else {
+            throw WireError.protocolVersion(peer: c.pointee.protocol_version, ours: protocolVersion)
+        }
+        return Envelope(sender: liftString(c.pointee.sender), body: try liftBody(c.pointee))
+    }
+
+    private static func liftBody(_ e: Comcl__V1__Envelope) throws -> Body {
+        switch e.body_case {
+        case COMCL__V1__ENVELOPE__BODY_READY: .ready(try .lift(e.ready, field: "ready"))
+        case COMCL__V1__ENVELOPE__BODY_HEARTBEAT: .heartbeat(try .lift(e.heartbeat, field: "heartbeat"))
+        case COMCL__V1__ENVELOPE__BODY_STATUS: .status(try .lift(e.status, field: "status"))
+        case COMCL__V1__ENVELOPE__BODY_STATUS_REQUEST: .statusRequest(try .lift(e.status_request, field: "status_request"))
+        case COMCL__V1__ENVELOPE__BODY_SHUTDOWN: .shutdown(try .lift(e.shutdown, field: "shutdown"))
+        case COMCL__V1__ENVELOPE__BODY_ERROR: .error(try .lift(e.error, field: "error"))
+        case COMCL__V1__ENVELOPE__BODY_DETECT_REQUEST: .detectRequest(try .lift(e.detect_request, field: "detect_request"))
+        case COMCL__V1__ENVELOPE__BODY_DETECT_REPLY: .detectReply(try .lift(e.detect_reply, field: "detect_reply"))
+        case COMCL__V1__ENVELOPE__BODY_PATCH_REQUEST: .patchRequest(try .lift(e.patch_request, field: "patch_request"))
+        case COMCL__V1__ENVELOPE__BODY_PATCH: .patch(try .lift(e.patch, field: "patch"))
+        case COMCL__V1__ENVELOPE__BODY_VIEW_PAIR: .viewPair(try .lift(e.view_pair, field: "view_pair"))
+        case COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH: .embeddingBatch(try .lift(e.embedding_batch, field: "embedding_batch"))
+        case COMCL__V1__ENVELOPE__BODY_GRADIENTS: .gradients(try .lift(e.gradients, field: "gradients"))
+        case COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE: .weightUpdate(try .lift(e.weight_update, field: "weight_update"))
+        default: throw WireError.missingBody
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Testing
+import Wire
+
+@Suite struct RoundTripTests {
+    @Test func everyMessageKindSurvivesEncodeDecode() throws {
+        let bodies = try Samples.all()
+        // Every kind of the oneof appears at least once in the samples.
+        #expect(Set(bodies.map(\.kind)).count == 14)
+        for body in bodies {
+            let envelope = Envelope(sender: "tester", body: body)
+            let decoded = try Envelope.decode(envelope.encoded())
+            #expect(decoded == envelope, "\(body.kind) changed in a round trip")
+        }
+    }
+
+    @Test func tensorBytesAreExact() throws {
+        let values: [Float] = [0, -0.0, 1e-38, .greatestFiniteMagnitude, -3.5, .pi]
+        let body = Body.embeddingBatch(EmbeddingBatch(
+            id: Samples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
+        guard case .embeddingBatch(let batch) = try Envelope.decode(Envelope(sender: "t", body: body).encoded()).body else {
+            Issue.record("wrong kind")
+            return
+        }
+        #expect(batch.tensor.floats()!.map(\.bitPattern) == values.map(\.bitPattern))
+    }
+
+    @Test func workIDIsReportedForWorkItems() throws {
+        for body in try Samples.all() {
+            switch body {
+            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: #expect(body.workID == nil)
+            case .error(let e): #expect(body.workID == e.id)
+            default: #expect(body.workID == Samples.id)
+            }
+        }
+    }
+
+    /// A large tensor (the size of a narrow ResNet's weights) round-trips intact.
+    @Test func largePayload() throws {
+        let count = 4 << 20
+        let tensor = try Tensor(float32: (0..<count).map { Float($0 % 1000) }, shape: [count])
+        let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: tensor)], full: true, learningRate: 0, checksum: 1)
+        let bytes = Envelope(sender: "t", body: .weightUpdate(update)).encoded()
+        #expect(bytes.count > count * 4)
+        #expect(try Envelope.decode(bytes).body == .weightUpdate(update))
+    }
+}

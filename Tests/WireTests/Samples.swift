@@ -1,0 +1,66 @@
+import Wire
+
+/// One filled-in example of every message kind, shared by the round-trip tests.
+enum Samples {
+    static let id = WorkID(run: "run-7", step: 3, item: 41)
+    static let box = Box(x: 10.5, y: 20, w: 30, h: 40.25, score: 0.875, classID: 2)
+
+    static func provenance() -> Provenance {
+        var p = Provenance(imageID: "img_0001", window: box, fromDetection: true)
+        p.imagePath = "train/img_0001.png"
+        p.imageWidth = 512
+        p.imageHeight = 480
+        p.boxIndex = 3
+        p.detector = "builtin-dark-bright/1"
+        return p
+    }
+
+    static func pixels() throws -> Tensor {
+        try Tensor(uint8: (0..<(8 * 6 * 3)).map { UInt8($0 % 251) }, shape: [8, 6, 3])
+    }
+
+    static func floats(_ shape: [Int], offset: Float = 0) throws -> Tensor {
+        let count = shape.reduce(1, *)
+        return try Tensor(float32: (0..<count).map { Float($0) * 0.25 - 3 + offset }, shape: shape)
+    }
+
+    static func all() throws -> [Body] {
+        var status = Status(role: .coordinator, workerID: "coord@host:1", state: .running)
+        status.itemsDone = 12
+        status.itemsFailed = 1
+        status.uptimeSeconds = 3.5
+        status.detail = "step 3/10"
+        status.peers = [
+            PeerStatus(role: .augmenter, workerID: "aug-1", heartbeats: 9, itemsDone: 4, inFlight: 2, lastSeenMsAgo: 120.5),
+            PeerStatus(role: .embeddingWorker, workerID: "emb-1", heartbeats: 1, itemsDone: 0, inFlight: 0, lastSeenMsAgo: 3),
+        ]
+        return [
+            .ready(Ready(role: .augmenter, workerID: "aug@host:42", capacity: 4, software: "comcl-augmenter 0.1.0")),
+            .heartbeat(Heartbeat(sequence: 99, inFlight: 2)),
+            .status(status),
+            .statusRequest(StatusRequest()),
+            .shutdown(Shutdown(reason: "run finished")),
+            .error(ErrorReport(code: .badInput, message: "corrupt PNG: bad CRC", id: id)),
+            .error(ErrorReport(code: .unknownPeer, message: "say Ready first")),
+            .detectRequest(DetectRequest(id: id, imageID: "img_0001", image: .encoded([0x89, 0x50, 0x4E, 0x47]), width: 512, height: 480)),
+            .detectRequest(DetectRequest(id: id, imageID: "img_0002", image: .path("train/img_0002.jpeg"))),
+            .detectReply(DetectReply(id: id, imageID: "img_0001", boxes: [box, Box(x: 0, y: 0, w: 1, h: 1, score: 0)], detector: "py-template/1")),
+            .detectReply(DetectReply(id: id, imageID: "img_0003", boxes: [], detector: "py-template/1")),
+            .patchRequest(PatchRequest(id: id, imageID: "img_0001", path: "train/img_0001.png", level: .lesionLow, seed: 1234)),
+            .patch(Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance())),
+            .viewPair(ViewPair(id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh, provenance: provenance())),
+            .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
+            .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
+            .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([3, 128]), samples: [0, 1, 2], weightsVersion: 17)),
+            .gradients(Gradients(
+                id: id, tensors: [NamedTensor(name: "embedding", tensor: try floats([3, 128]))], weightsVersion: 17, loss: 4.25, samples: 3)),
+            .weightUpdate(WeightUpdate(
+                version: 18,
+                tensors: [
+                    NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
+                    NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
+                ],
+                full: true, learningRate: 1e-3, checksum: 0xDEAD_BEEF_0BAD_F00D)),
+        ]
+    }
+}

@@ -1,0 +1,143 @@
+import CProtocol
+import Testing
+@testable import Wire
+
+/// Decoding rejects what a buggy or hostile peer could send, with a specific error.
+@Suite struct ValidationTests {
+    /// Encodes a hand-built C envelope, bypassing the Swift-side checks.
+    private func rawEnvelope(version: UInt32 = protocolVersion, _ fill: (CArena, UnsafeMutablePointer<Comcl__V1__Envelope>) -> Void) -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(Comcl__V1__Envelope.self, comcl__v1__envelope__init)
+        c.pointee.protocol_version = version
+        fill(arena, c)
+        let size = comcl__v1__envelope__get_packed_size(c)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in count = comcl__v1__envelope__pack(c, buffer.baseAddress) }
+    }
+
+    private func expectError(_ expected: WireError, _ bytes: [UInt8], maxBytes: Int = WireLimits.defaultMaxMessageBytes) {
+        #expect(throws: expected) { _ = try Envelope.decode(bytes, maxBytes: maxBytes) }
+    }
+
+    private func patchBytes(_ edit: (CArena, UnsafeMutablePointer<Comcl__V1__Patch>) -> Void) throws -> [UInt8] {
+        let patch = Patch(id: Samples.id, pixels: try Samples.pixels(), level: .lesionHigh, provenance: Samples.provenance())
+        return rawEnvelope { arena, c in
+            let p = patch.lower(in: arena)
+            edit(arena, p)
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH
+            c.pointee.patch = p
+        }
+    }
+
+    @Test func otherProtocolVersionIsRejectedFirst() {
+        let bytes = rawEnvelope(version: 2) { _, _ in }
+        expectError(.protocolVersion(peer: 2, ours: 1), bytes)
+        #expect(WireError.protocolVersion(peer: 2, ours: 1).code == .protocolVersion)
+        #expect("\(WireError.protocolVersion(peer: 2, ours: 1))".contains("version 2"))
+        expectError(.protocolVersion(peer: 0, ours: 1), rawEnvelope(version: 0) { _, _ in })
+    }
+
+    @Test func garbageAndTruncationAreUndecodable() {
+        expectError(.undecodable(bytes: 4), [0xFF, 0xFF, 0xFF, 0xFF])
+        let good = Envelope(sender: "t", body: .heartbeat(Heartbeat(sequence: 300))).encoded()
+        expectError(.undecodable(bytes: good.count - 1), Array(good.dropLast()))
+    }
+
+    @Test func oversizedMessageIsRejectedBeforeDecoding() {
+        expectError(.tooLarge(bytes: 100, limit: 64), [UInt8](repeating: 0, count: 100), maxBytes: 64)
+    }
+
+    @Test func emptyEnvelopeHasNoBody() {
+        expectError(.missingBody, rawEnvelope { _, _ in })
+    }
+
+    @Test func pixelBytesMustMatchShape() throws {
+        let bytes = try patchBytes { arena, p in p.pointee.pixels.pointee.data = arena.bytes([1, 2, 3]) }
+        expectError(.sizeMismatch(field: "patch.pixels.data", expectedBytes: 144, actualBytes: 3), bytes)
+    }
+
+    @Test func patchPixelsMustBeRGB() throws {
+        let bytes = try patchBytes { arena, p in
+            p.pointee.pixels = (try! Tensor(uint8: [UInt8](repeating: 0, count: 16), shape: [4, 4, 1])).lower(in: arena)
+        }
+        expectError(.invalidValue(field: "patch.pixels.shape", reason: "expected [*, *, 3], got [4, 4, 1]"), bytes)
+    }
+
+    @Test func unknownEnumValuesAreRejected() throws {
+        let badLevel = try patchBytes { _, p in p.pointee.level = Comcl__V1__Level(rawValue: 9) }
+        expectError(.invalidEnum(field: "patch.level", value: 9), badLevel)
+        let noLevel = try patchBytes { _, p in p.pointee.level = Comcl__V1__Level(rawValue: 0) }
+        expectError(.missingField("patch.level"), noLevel)
+        let badDType = try patchBytes { _, p in p.pointee.pixels.pointee.dtype = Comcl__V1__DType(rawValue: 77) }
+        expectError(.invalidEnum(field: "patch.pixels.dtype", value: 77), badDType)
+    }
+
+    @Test func missingSubmessageIsNamed() throws {
+        expectError(.missingField("patch.id"), try patchBytes { _, p in p.pointee.id = nil })
+        expectError(.missingField("patch.provenance"), try patchBytes { _, p in p.pointee.provenance = nil })
+    }
+
+    @Test func hugeShapeDoesNotOverflow() throws {
+        let bytes = try patchBytes { arena, p in
+            p.pointee.pixels.pointee.n_shape = 3
+            p.pointee.pixels.pointee.shape = arena.array([UInt64(1) << 31, UInt64(1) << 31, 3])
+        }
+        #expect(throws: WireError.self) { _ = try Envelope.decode(bytes) }
+    }
+
+    @Test func boxesMustBeFiniteConfidences() throws {
+        for (box, field) in [
+            (Box(x: .nan, y: 0, w: 1, h: 1, score: 0.5), "detect_reply.boxes[0].x"),
+            (Box(x: 0, y: 0, w: 1, h: 1, score: 1.5), "detect_reply.boxes[0].score"),
+        ] {
+            let bytes = Envelope(sender: "t", body: .detectReply(DetectReply(id: Samples.id, imageID: "i", boxes: [box], detector: "d"))).encoded()
+            #expect { _ = try Envelope.decode(bytes) } throws: { error in
+                guard case .invalidValue(let f, _) = error as? WireError else { return false }
+                return f == field
+            }
+        }
+    }
+
+    @Test func pathsMustStayUnderTheDataRoot() {
+        for path in ["/etc/passwd", "../secret.png", "a/../../b.png"] {
+            let bytes = Envelope(sender: "t", body: .detectRequest(DetectRequest(id: Samples.id, imageID: "i", image: .path(path)))).encoded()
+            #expect(throws: WireError.self, "\(path) accepted") { _ = try Envelope.decode(bytes) }
+        }
+    }
+
+    @Test func readyNeedsRoleAndCapacity() {
+        let noCapacity = Envelope(sender: "t", body: .ready(Ready(role: .augmenter, workerID: "w", capacity: 0))).encoded()
+        expectError(.invalidValue(field: "ready.capacity", reason: "0 is outside 1...4096"), noCapacity)
+        let noRole = rawEnvelope { arena, c in
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_READY
+            c.pointee.ready = Ready(role: .augmenter, workerID: "w").lower(in: arena)
+            c.pointee.ready.pointee.role = Comcl__V1__Role(rawValue: 0)
+        }
+        expectError(.missingField("ready.role"), noRole)
+    }
+
+    @Test func viewsMustAgree() throws {
+        let pair = ViewPair(id: Samples.id, first: try Samples.floats([3, 4, 4]), second: try Samples.floats([3, 4, 5]), level: .lesionHigh)
+        #expect(throws: WireError.self) { _ = try Envelope.decode(Envelope(sender: "t", body: .viewPair(pair)).encoded()) }
+    }
+
+    @Test func sampleIndicesMustMatchRows() throws {
+        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([3, 8]), samples: [0, 1], weightsVersion: 0)
+        expectError(
+            .invalidValue(field: "embedding_batch.sample", reason: "2 sample indices for 3 rows"),
+            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+    }
+
+    @Test func tensorNamesMustBeUnique() throws {
+        let t = try Samples.floats([2])
+        let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0, checksum: 0)
+        expectError(
+            .invalidValue(field: "weight_update.tensors[1].name", reason: "duplicate name \"w\""),
+            Envelope(sender: "t", body: .weightUpdate(update)).encoded())
+    }
+
+    @Test func swiftSideTensorChecks() {
+        #expect(throws: WireError.self) { _ = try Tensor(uint8: [1, 2], shape: [3]) }
+        #expect(throws: WireError.self) { _ = try Tensor(uint8: [], shape: []) }
+        #expect(throws: WireError.self) { _ = try Tensor(uint8: [1], shape: [-1]) }
+    }
+}
