@@ -1,0 +1,92 @@
+import Wire
+
+/// Every submitted item until its result arrives: queued, or assigned to a peer with a
+/// deadline. Completed ids are remembered so a second answer is recognised (idempotent
+/// results, DESIGN.md section 4).
+struct InFlightTable {
+    struct Item {
+        let request: [UInt8]  // the encoded Envelope, re-sent as is on re-issue
+        var attempts = 0
+        var peer: PeerID?
+        var deadline = Double.infinity
+    }
+
+    private(set) var items: [WorkID: Item] = [:]
+    private var queue: [WorkID] = []  // FIFO of unassigned ids (may hold stale ids, skipped on pop)
+    private var queueHead = 0
+    private(set) var completed: Set<WorkID> = []
+
+    var pendingCount: Int { items.values.count { $0.peer == nil } }
+    var assignedCount: Int { items.count - pendingCount }
+
+    /// False if the id is already known (queued, in flight or done).
+    mutating func submit(_ id: WorkID, request: [UInt8]) -> Bool {
+        guard items[id] == nil, !completed.contains(id) else { return false }
+        items[id] = Item(request: request)
+        queue.append(id)
+        return true
+    }
+
+    /// The next queued id, if any.
+    mutating func nextPending() -> WorkID? {
+        while queueHead < queue.count {
+            let id = queue[queueHead]
+            queueHead += 1
+            if let item = items[id], item.peer == nil { compact(); return id }
+        }
+        compact()
+        return nil
+    }
+
+    /// Puts an id back at the front (a send that failed).
+    mutating func unpop(_ id: WorkID) {
+        if queueHead > 0 { queueHead -= 1; queue[queueHead] = id } else { queue.insert(id, at: 0) }
+    }
+
+    private mutating func compact() {
+        if queueHead > 1024, queueHead * 2 > queue.count {
+            queue.removeFirst(queueHead)
+            queueHead = 0
+        }
+    }
+
+    mutating func assign(_ id: WorkID, to peer: PeerID, deadline: Double) -> [UInt8] {
+        items[id]!.peer = peer
+        items[id]!.attempts += 1
+        items[id]!.deadline = deadline
+        return items[id]!.request
+    }
+
+    /// Back to the queue; returns the attempts so far.
+    @discardableResult
+    mutating func requeue(_ id: WorkID) -> Int {
+        guard var item = items[id] else { return 0 }
+        item.peer = nil
+        item.deadline = .infinity
+        items[id] = item
+        queue.append(id)
+        return item.attempts
+    }
+
+    enum Completion { case first, duplicate, unknown }
+
+    mutating func complete(_ id: WorkID) -> Completion {
+        if completed.contains(id) { return .duplicate }
+        guard items.removeValue(forKey: id) != nil else { return .unknown }
+        completed.insert(id)
+        return .first
+    }
+
+    /// Gives up on an item (it will not be re-issued; a late result counts as unknown).
+    mutating func fail(_ id: WorkID) {
+        items[id] = nil
+    }
+
+    func expired(at now: Double) -> [WorkID] {
+        items.compactMap { id, item in item.peer != nil && item.deadline <= now ? id : nil }.sorted { $0.item < $1.item }
+    }
+
+    func assigned(to peer: PeerID) -> [WorkID] {
+        items.compactMap { id, item in item.peer == peer ? id : nil }.sorted { $0.item < $1.item }
+    }
+}

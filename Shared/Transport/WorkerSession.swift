@@ -1,0 +1,215 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import Wire
+
+/// An error a work handler throws to choose the code the router sees: `badInput` and
+/// `notFound` fail the item at once, other codes let the router retry elsewhere.
+public protocol WorkError: Error {
+    var code: ErrorCode { get }
+}
+
+/// Turns one request (a work item) into its result. Runs on the session's compute thread.
+public typealias WorkHandler = @Sendable (Envelope) throws -> Body
+
+public struct WorkerConfig: Sendable {
+    public var role: Role
+    public var workerID: String
+    /// Items held at once: one computing plus one waiting, so the next item is already
+    /// local when the current one finishes.
+    public var capacity = 2
+    /// zguide Paranoid Pirate defaults (1 s, liveness 3), as on the router side.
+    public var heartbeatInterval = 1.0
+    public var liveness = 3
+    /// On SIGTERM the current item may finish within this many seconds; container
+    /// runtimes wait 10 s before SIGKILL, so 5 s leaves room for the goodbye.
+    public var drainTimeout = 5.0
+    public var software = "comcl 0.1.0"
+
+    public init(role: Role, workerID: String) {
+        self.role = role
+        self.workerID = workerID
+    }
+}
+
+public struct WorkerSummary: Sendable, Equatable {
+    public var itemsDone = 0
+    public var itemsFailed = 0
+    public var stopReason = ""
+}
+
+/// The DEALER side of the reliable work-distribution block. The calling thread does all
+/// socket I/O (Ready, heartbeats, results, goodbye) so heartbeats keep flowing while a
+/// long item computes on a separate thread.
+public final class WorkerSession {
+    private let config: WorkerConfig
+    private let dealer: ZMQDealer
+    private let results: ZMQSocket      // compute thread -> I/O thread, wakes the poll
+    private let computeEnd: ZMQSocket
+    private let inbox = Inbox()
+    private let handler: WorkHandler
+    private let logger: Logger
+    private let time = SystemTime()
+
+    public init(
+        context: ZMQContext, endpoint: String, config: WorkerConfig, options: SocketOptions = SocketOptions(),
+        logger: Logger, handler: @escaping WorkHandler
+    ) throws {
+        self.config = config
+        self.handler = handler
+        self.logger = logger
+        dealer = try ZMQDealer(context, connect: endpoint, options: options)
+        let link = "inproc://worker-results-\(UUID().uuidString)"
+        results = try ZMQSocket(context, .pair)
+        try results.bind(link)
+        computeEnd = try ZMQSocket(context, .pair)
+        try computeEnd.connect(link)
+    }
+
+    private func send(_ body: Body) throws {
+        try dealer.send(Envelope(sender: config.workerID, body: body).encoded())
+    }
+
+    private func announce() throws {
+        try send(.ready(Ready(role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software)))
+    }
+
+    /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
+    /// and says goodbye (Status STOPPED), so the router re-issues what we held.
+    public func run(shouldStop: () -> Bool) throws -> WorkerSummary {
+        let thread = Thread { [inbox, computeEnd, handler, config] in
+            while let request = inbox.take() {
+                let reply: Body
+                do {
+                    reply = try handler(request)
+                } catch {
+                    let code = (error as? WorkError)?.code ?? .internalError
+                    reply = .error(ErrorReport(code: code, message: "\(error)", id: request.body.workID))
+                }
+                try? computeEnd.send([Envelope(sender: config.workerID, body: reply).encoded()])
+            }
+        }
+        thread.name = "compute"
+        thread.start()
+        defer { inbox.put(nil) }
+
+        var summary = WorkerSummary()
+        var waiting: [Envelope] = []
+        var busy = false
+        var stopDeadline: Double?
+        var lastHeard = time.now()
+        var nextBeat = time.now() + config.heartbeatInterval
+        var sequence: UInt64 = 0
+        try announce()
+        logger.info("\(config.role) \(config.workerID) ready (capacity \(config.capacity))")
+
+        while true {
+            if stopDeadline == nil, shouldStop() { summary.stopReason = "signal" }
+            if stopDeadline == nil, !summary.stopReason.isEmpty {
+                stopDeadline = time.now() + config.drainTimeout
+                logger.info("stopping (\(summary.stopReason)); handing back \(waiting.count) queued items")
+                waiting.removeAll()  // the router re-issues them after our goodbye
+            }
+            if let deadline = stopDeadline {
+                if !busy { break }
+                if time.now() > deadline {
+                    logger.warning("current item did not finish within \(config.drainTimeout) s; leaving it to be re-issued")
+                    break
+                }
+            }
+            let wait = max(0, min(nextBeat - time.now(), 0.1))
+            let readable = try Poller.wait(for: [dealer.socket, results], timeout: wait)
+            if readable[0] {
+                while let frames = try dealer.receive(timeout: 0) {
+                    lastHeard = time.now()
+                    switch incoming(frames) {
+                    case .work(let request) where stopDeadline == nil: waiting.append(request)
+                    case .shutdown(let reason): summary.stopReason = summary.stopReason.isEmpty ? reason : summary.stopReason
+                    default: break
+                    }
+                }
+            }
+            if readable[1], let frames = try results.receive(timeout: 0) {
+                try dealer.send(frames[0])
+                busy = false
+                if case .error = try? Envelope.decode(frames[0]).body { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
+            }
+            if !busy, stopDeadline == nil, !waiting.isEmpty {
+                inbox.put(waiting.removeFirst())
+                busy = true
+            }
+            let now = time.now()
+            if now >= nextBeat {
+                sequence += 1
+                try send(.heartbeat(Heartbeat(sequence: sequence, inFlight: waiting.count + (busy ? 1 : 0))))
+                nextBeat = now + config.heartbeatInterval
+            }
+            if now - lastHeard > config.heartbeatInterval * Double(config.liveness) {
+                logger.warning("router silent for \(Int(now - lastHeard)) s; announcing again")
+                try announce()
+                lastHeard = now
+            }
+        }
+        var goodbye = Status(role: config.role, workerID: config.workerID, state: .stopped)
+        goodbye.itemsDone = UInt64(summary.itemsDone)
+        goodbye.itemsFailed = UInt64(summary.itemsFailed)
+        goodbye.detail = summary.stopReason
+        try send(.status(goodbye))
+        logger.info("stopped after \(summary.itemsDone) items (\(summary.itemsFailed) failed)")
+        return summary
+    }
+
+    private enum Incoming {
+        case work(Envelope), shutdown(String), other
+    }
+
+    private func incoming(_ frames: [[UInt8]]) -> Incoming {
+        let envelope: Envelope
+        do {
+            guard frames.count == 1 else { throw WireError.invalidValue(field: "frames", reason: "expected 1 frame, got \(frames.count)") }
+            envelope = try Envelope.decode(frames[0])
+        } catch {
+            let code = (error as? WireError)?.code ?? .malformed
+            logger.error("refused a message from the router: \(error)")
+            try? send(.error(ErrorReport(code: code, message: "\(error)")))
+            return .other
+        }
+        switch envelope.body {
+        case .heartbeat, .status: return .other
+        case .shutdown(let shutdown): return .shutdown("shutdown: \(shutdown.reason)")
+        case .error(let report) where report.code == .unknownPeer:
+            logger.info("router does not know us (restarted?); announcing again")
+            try? announce()
+            return .other
+        case .error(let report):
+            logger.error("router reports: \(report.message)")
+            return .other
+        case .statusRequest:
+            try? send(.status(Status(role: config.role, workerID: config.workerID, state: .running)))
+            return .other
+        default:
+            guard envelope.body.workID != nil else {
+                try? send(.error(ErrorReport(code: .unsupported, message: "\(config.role) does not handle \(envelope.body.kind)")))
+                return .other
+            }
+            return .work(envelope)
+        }
+    }
+}
+
+/// Hands requests to the compute thread; nil tells it to exit.
+private final class Inbox: Sendable {
+    private let items = Mutex<[Envelope?]>([])
+    private let available = DispatchSemaphore(value: 0)
+
+    func put(_ item: Envelope?) {
+        items.withLock { $0.append(item) }
+        available.signal()
+    }
+
+    func take() -> Envelope? {
+        available.wait()
+        return items.withLock { $0.removeFirst() }
+    }
+}
