@@ -53,9 +53,13 @@ let package = Package(
             path: "Shared/Transport"),
         .target(name: "Images", dependencies: ["CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
         .target(
+            name: "Coordination",
+            dependencies: ["Transport", "Wire", "ServiceKit", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Coordination"),
+        .target(
             name: "ServiceKit",
             dependencies: [
-                "Transport", "Wire", "COpenBLAS",
+                "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -64,10 +68,10 @@ let package = Package(
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps),
-        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps),
-        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps),
+        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["COpenBLAS"]),
+        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(

@@ -1,1 +1,13 @@
-print("todo")
+import ArgumentParser
+import ServiceKit
+
+/// `comcl`: the command users type.
+struct Comcl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comcl",
+        abstract: "CoMCL-Swift: multi-level contrastive pre-training for low-quality medical images, as ZeroMQ services.",
+        version: ComclVersion.string,
+        subcommands: [RunCommand.self, StatusCommand.self, KeygenCommand.self, ImageInfoCommand.self])
+}
+
+Comcl.main()

@@ -1,1 +1,69 @@
-print("todo")
+import ArgumentParser
+import Coordination
+import Foundation
+import Logging
+import ServiceKit
+import Transport
+import Wire
+
+/// comcl-coordinator: the miner/loss coordinator (the hub all workers connect to).
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comcl-coordinator",
+        abstract: "The miner/loss coordinator: binds one ZeroMQ ROUTER per worker role plus a control link.")
+
+    @Option(help: "Control link; worker links default to the next four ports (detector-cropper, augmenter, embedding-worker, evaluator).")
+    var control = "tcp://127.0.0.1:5570"
+
+    @Option(help: "Link for detector/cropper workers (default: control port + 1).")
+    var detectorCropper: String?
+    @Option(help: "Link for augmenter workers (default: control port + 2).")
+    var augmenter: String?
+    @Option(help: "Link for embedding workers (default: control port + 3).")
+    var embeddingWorker: String?
+    @Option(help: "Link for evaluators (default: control port + 4).")
+    var evaluator: String?
+
+    @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
+    var heartbeat = 1.0
+
+    @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent.")
+    var curveKeyFile: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func links() throws -> Links {
+        guard let portText = control.split(separator: ":").last, let port = Int(portText) else {
+            throw ValidationError("--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
+        }
+        var links = Links.loopback(basePort: port)
+        let host = control.dropLast(portText.count + 1)
+        for role in Links.workerRoles { links.workers[role] = "\(host):\(port + 1 + Links.workerRoles.firstIndex(of: role)!)" }
+        links.control = control
+        let explicit: [(Role, String?)] = [(.detectorCropper, detectorCropper), (.augmenter, augmenter), (.embeddingWorker, embeddingWorker), (.evaluator, evaluator)]
+        for case let (role, endpoint?) in explicit { links.workers[role] = endpoint }
+        return links
+    }
+
+    func run() throws {
+        LogSetup.bootstrap(level: logLevel)
+        let logger = Logger(label: "comcl.coordinator")
+        let stop = StopSignal()
+        var options = SocketOptions()
+        if let curveKeyFile {
+            if !FileManager.default.fileExists(atPath: curveKeyFile) {
+                try CurveKeyFile.save(try CurveKeyPair.generate(), to: curveKeyFile)
+            }
+            let keys = try CurveKeyFile.load(curveKeyFile)
+            options.curve = .server(keys)
+            logger.info("CurveZMQ on; coordinator public key \(keys.publicKey)")
+        }
+        let service = try CoordinatorService(
+            name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
+            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger)
+        try service.run(shouldStop: { stop.isSet })
+    }
+}
+
+CoordinatorCommand.main()

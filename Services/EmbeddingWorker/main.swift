@@ -1,1 +1,24 @@
-print("todo")
+import ArgumentParser
+import COpenBLAS
+import ServiceKit
+import Wire
+
+/// comcl-embedding-worker: a ResNet encoder replica, forward and backward on OpenBLAS.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comcl-embedding-worker",
+        abstract: "An embedding worker: one data-parallel replica of the encoder on OpenBLAS.")
+
+    @OptionGroup var options: ServiceOptions
+
+    func run() throws {
+        // Which kernels OpenBLAS picked decides its speed (issue 3 measures it): log it.
+        let blas = "OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) threads"
+        let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, options: options, banner: [blas]) { request in
+            throw NotYetImplemented("the encoder (issue 3)")
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+WorkerCommand.main()

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Glibc
 import Logging
 import Synchronization
 import Wire
@@ -45,9 +46,8 @@ public struct WorkerSummary: Sendable, Equatable {
 public final class WorkerSession {
     private let config: WorkerConfig
     private let dealer: ZMQDealer
-    private let results: ZMQSocket      // compute thread -> I/O thread, wakes the poll
-    private let computeEnd: ZMQSocket
     private let inbox = Inbox()
+    private let outbox: Outbox
     private let handler: WorkHandler
     private let logger: Logger
     private let time = SystemTime()
@@ -60,11 +60,7 @@ public final class WorkerSession {
         self.handler = handler
         self.logger = logger
         dealer = try ZMQDealer(context, connect: endpoint, options: options)
-        let link = "inproc://worker-results-\(UUID().uuidString)"
-        results = try ZMQSocket(context, .pair)
-        try results.bind(link)
-        computeEnd = try ZMQSocket(context, .pair)
-        try computeEnd.connect(link)
+        outbox = try Outbox()
     }
 
     private func send(_ body: Body) throws {
@@ -78,7 +74,9 @@ public final class WorkerSession {
     /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
     /// and says goodbye (Status STOPPED), so the router re-issues what we held.
     public func run(shouldStop: () -> Bool) throws -> WorkerSummary {
-        let thread = Thread { [inbox, computeEnd, handler, config] in
+        // The compute thread touches no socket: every socket stays on this thread, so
+        // closing them at the end flushes the goodbye even if an item is still running.
+        let thread = Thread { [inbox, outbox, handler, config] in
             while let request = inbox.take() {
                 let reply: Body
                 do {
@@ -87,7 +85,9 @@ public final class WorkerSession {
                     let code = (error as? WorkError)?.code ?? .internalError
                     reply = .error(ErrorReport(code: code, message: "\(error)", id: request.body.workID))
                 }
-                try? computeEnd.send([Envelope(sender: config.workerID, body: reply).encoded()])
+                var failed = false
+                if case .error = reply { failed = true }
+                outbox.put(Envelope(sender: config.workerID, body: reply).encoded(), failed: failed)
             }
         }
         thread.name = "compute"
@@ -119,7 +119,7 @@ public final class WorkerSession {
                 }
             }
             let wait = max(0, min(nextBeat - time.now(), 0.1))
-            let readable = try Poller.wait(for: [dealer.socket, results], timeout: wait)
+            let readable = try Poller.wait(for: [dealer.socket], fileDescriptors: [outbox.wakeDescriptor], timeout: wait)
             if readable[0] {
                 while let frames = try dealer.receive(timeout: 0) {
                     lastHeard = time.now()
@@ -130,10 +130,12 @@ public final class WorkerSession {
                     }
                 }
             }
-            if readable[1], let frames = try results.receive(timeout: 0) {
-                try dealer.send(frames[0])
-                busy = false
-                if case .error = try? Envelope.decode(frames[0]).body { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
+            if readable[1] {
+                for (reply, failed) in outbox.takeAll() {
+                    try dealer.send(reply)
+                    busy = false
+                    if failed { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
+                }
             }
             if !busy, stopDeadline == nil, !waiting.isEmpty {
                 inbox.put(waiting.removeFirst())
@@ -156,6 +158,7 @@ public final class WorkerSession {
         goodbye.itemsFailed = UInt64(summary.itemsFailed)
         goodbye.detail = summary.stopReason
         try send(.status(goodbye))
+        dealer.socket.close()  // lingers up to SocketOptions.lingerMilliseconds to deliver it
         logger.info("stopped after \(summary.itemsDone) items (\(summary.itemsFailed) failed)")
         return summary
     }
@@ -211,5 +214,34 @@ private final class Inbox: Sendable {
     func take() -> Envelope? {
         available.wait()
         return items.withLock { $0.removeFirst() }
+    }
+}
+
+/// Results from the compute thread; a byte on a pipe wakes the I/O thread's poll.
+private final class Outbox: @unchecked Sendable {
+    private let items = Mutex<[([UInt8], Bool)]>([])
+    private let pipeEnds: [Int32]
+
+    init() throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw ZMQError("pipe", code: errno) }
+        _ = fcntl(ends[0], F_SETFL, O_NONBLOCK)
+        pipeEnds = ends
+    }
+
+    deinit { for end in pipeEnds { Glibc.close(end) } }
+
+    var wakeDescriptor: Int32 { pipeEnds[0] }
+
+    func put(_ reply: [UInt8], failed: Bool) {
+        items.withLock { $0.append((reply, failed)) }
+        var byte: UInt8 = 1
+        _ = write(pipeEnds[1], &byte, 1)
+    }
+
+    func takeAll() -> [([UInt8], Bool)] {
+        var sink = [UInt8](repeating: 0, count: 64)
+        while read(pipeEnds[0], &sink, sink.count) > 0 {}
+        return items.withLock { taken in defer { taken = [] }; return taken }
     }
 }

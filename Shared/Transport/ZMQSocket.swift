@@ -114,16 +114,17 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 }
 
-/// Waits on several sockets at once.
+/// Waits on several sockets (and plain file descriptors) at once.
 public enum Poller {
-    /// Returns, per socket, whether a message can be received. `timeout` in seconds;
-    /// nil waits forever. An interrupted wait (a signal) reports nothing readable.
-    public static func wait(for sockets: [ZMQSocket], timeout: Double?) throws -> [Bool] {
+    /// Returns, per socket then per descriptor, whether it is readable. `timeout` in
+    /// seconds; nil waits forever. An interrupted wait (a signal) reports nothing readable.
+    public static func wait(for sockets: [ZMQSocket], fileDescriptors: [Int32] = [], timeout: Double?) throws -> [Bool] {
         var items = try sockets.map { try zmq_pollitem_t(socket: $0.raw, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += fileDescriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let milliseconds = timeout.map { Int($0 * 1000) } ?? -1
         let result = zmq_poll(&items, Int32(items.count), milliseconds)
         if result == -1 {
-            if zmq_errno() == EINTR { return Array(repeating: false, count: sockets.count) }
+            if zmq_errno() == EINTR { return Array(repeating: false, count: items.count) }
             throw ZMQError("zmq_poll")
         }
         return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }

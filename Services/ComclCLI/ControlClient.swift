@@ -1,0 +1,44 @@
+import Transport
+import Wire
+
+/// Asks a coordinator's control link for its status.
+struct ControlClient {
+    let dealer: ZMQDealer
+
+    init(context: ZMQContext, endpoint: String) throws {
+        var options = SocketOptions()
+        options.lingerMilliseconds = 0
+        dealer = try ZMQDealer(context, connect: endpoint, options: options)
+    }
+
+    func status(timeout: Double) throws -> Status? {
+        try dealer.send(Envelope(sender: "comcl", body: .statusRequest(StatusRequest())).encoded())
+        let deadline = SystemTime().now() + timeout
+        while case let left = deadline - SystemTime().now(), left > 0, let frames = try dealer.receive(timeout: left) {
+            switch try Envelope.decode(frames[0]).body {
+            case .status(let status): return status
+            case .error(let report): throw ValidationFailure("coordinator refused: \(report.message)")
+            default: continue
+            }
+        }
+        return nil
+    }
+}
+
+extension Status {
+    /// A fixed-width table of the peers, one line each.
+    var peerTable: String {
+        let header = "  role               worker                                     heartbeats  last seen"
+        let rows = peers.map { peer in
+            let role = "\(peer.role)".padding(toLength: 18, withPad: " ", startingAt: 0)
+            let worker = peer.workerID.padding(toLength: 42, withPad: " ", startingAt: 0)
+            let beats = String(peer.heartbeats).leftPadded(10)
+            return "  \(role) \(worker) \(beats)  \(Int(peer.lastSeenMsAgo)) ms ago"
+        }
+        return ([header] + rows).joined(separator: "\n")
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Starts service executables (siblings of `comcl`) as child processes with their logs
+/// in a run directory, and stops them with SIGTERM like a container runtime would.
+final class LocalCluster {
+    struct Member {
+        let name: String
+        let process: Process
+        let log: URL
+    }
+
+    let binDirectory: URL
+    let logDirectory: URL
+    private(set) var members: [Member] = []
+
+    init(logDirectory: URL) throws {
+        binDirectory = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .deletingLastPathComponent()
+        self.logDirectory = logDirectory
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+    }
+
+    @discardableResult
+    func start(_ name: String, executable: String, arguments: [String]) throws -> Member {
+        let path = binDirectory.appendingPathComponent(executable)
+        guard FileManager.default.isExecutableFile(atPath: path.path) else {
+            throw ValidationFailure("\(path.path) is missing: build all products first (swift build -c release)")
+        }
+        let log = logDirectory.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        let process = Process()
+        process.executableURL = path
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let member = Member(name: name, process: process, log: log)
+        members.append(member)
+        return member
+    }
+
+    /// SIGTERM, then wait up to `timeout` seconds; SIGKILL if it is still there.
+    /// Returns the exit status, or nil if it had to be killed.
+    func stop(_ member: Member, timeout: Double) -> Int32? {
+        if member.process.isRunning { member.process.terminate() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while member.process.isRunning, Date() < deadline { usleep(20_000) }
+        guard !member.process.isRunning else {
+            kill(member.process.processIdentifier, SIGKILL)
+            member.process.waitUntilExit()
+            return nil
+        }
+        return member.process.terminationStatus
+    }
+
+    /// Kills whatever is left (on an error path).
+    func killAll() {
+        for member in members where member.process.isRunning { kill(member.process.processIdentifier, SIGKILL) }
+    }
+
+    /// A member that exited early, with the tail of its log.
+    func crashed() -> (Member, String)? {
+        guard let member = members.first(where: { !$0.process.isRunning }) else { return nil }
+        let text = (try? String(contentsOf: member.log, encoding: .utf8)) ?? ""
+        return (member, text.split(separator: "\n").suffix(5).joined(separator: "\n"))
+    }
+}
+
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

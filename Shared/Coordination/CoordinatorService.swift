@@ -1,0 +1,87 @@
+import Logging
+import ServiceKit
+import Transport
+import Wire
+
+/// The hub every worker connects to. In this increment it runs the links: workers join
+/// with Ready and heartbeat, the control link answers StatusRequest with every peer, and
+/// on stop it sends Shutdown and waits for the goodbyes. Batch planning, loss and
+/// optimisation arrive with the training issue and drive the same distributors.
+public final class CoordinatorService {
+    public let name: String
+    private let context: ZMQContext
+    private let routers: [(role: Role, router: ZMQRouter, distributor: WorkDistributor)]
+    private let control: ZMQRouter
+    private let logger: Logger
+    private let started = SystemTime().now()
+
+    public init(name: String, links: Links, config: DistributorConfig, options: SocketOptions, logger: Logger) throws {
+        self.name = name
+        self.logger = logger
+        let context = ZMQContext()
+        self.context = context
+        routers = try Links.workerRoles.compactMap { role in
+            guard let endpoint = links.workers[role] else { return nil }
+            let router = try ZMQRouter(context, bind: endpoint, options: options)
+            var roleLogger = logger
+            roleLogger[metadataKey: "link"] = "\(role)"
+            let distributor = WorkDistributor(role: role, name: name, endpoint: router, config: config, logger: roleLogger)
+            return (role, router, distributor)
+        }
+        control = try ZMQRouter(context, bind: links.control, options: options)
+        for (role, _, _) in routers { logger.info("\(role) link on \(links.workers[role]!)") }
+        logger.info("control link on \(links.control)")
+    }
+
+    /// Serves until `shouldStop`; then asks every worker to stop and waits up to
+    /// `drainTimeout` seconds for their goodbyes.
+    public func run(shouldStop: () -> Bool, drainTimeout: Double = 8) throws {
+        while !shouldStop() { try step(timeout: 0.1) }
+        logger.info("stopping: asking \(workerCount) workers to shut down")
+        for entry in routers { log(entry.distributor.broadcast(.shutdown(Shutdown(reason: "coordinator stopping")))) }
+        let deadline = SystemTime().now() + drainTimeout
+        while workerCount > 0, SystemTime().now() < deadline { try step(timeout: 0.1) }
+        if workerCount > 0 { logger.warning("\(workerCount) workers did not say goodbye within \(drainTimeout) s") }
+        logger.info("stopped")
+    }
+
+    public var workerCount: Int { routers.reduce(0) { $0 + $1.distributor.workerCount } }
+
+    private func step(timeout: Double) throws {
+        let sockets = routers.map(\.router.socket) + [control.socket]
+        let readable = try Poller.wait(for: sockets, timeout: timeout)
+        for (index, entry) in routers.enumerated() {
+            log(readable[index] ? try entry.distributor.poll(timeout: 0) : entry.distributor.service())
+        }
+        if readable.last == true { try answerControl() }
+    }
+
+    private func answerControl() throws {
+        while let message = try control.receive(timeout: 0) {
+            let reply: Body
+            if message.frames.count == 1, case .statusRequest? = try? Envelope.decode(message.frames[0]).body {
+                var status = Status(role: .coordinator, workerID: name, state: .running)
+                status.peers = routers.flatMap(\.distributor.peerStatus)
+                status.uptimeSeconds = SystemTime().now() - started
+                status.detail = routers.map { "\($0.role): \($0.distributor.workerCount)" }.joined(separator: ", ")
+                reply = .status(status)
+            } else {
+                reply = .error(ErrorReport(code: .unsupported, message: "the control link answers StatusRequest only"))
+            }
+            try? control.send(Envelope(sender: name, body: reply).encoded(), to: message.peer)
+        }
+    }
+
+    private func log(_ events: [DistributorEvent]) {
+        for event in events {
+            switch event {
+            case .joined(let ready): logger.info("joined: \(ready.role) \(ready.workerID) (\(ready.software))")
+            case .lost(let worker, let reason, let reissued): logger.info("left: \(worker) (\(reason)), \(reissued) items re-issued")
+            case .rejected(let worker, let reason): logger.warning("refused \(worker): \(reason)")
+            case .peerError(let worker, let report): logger.warning("\(worker) reports \(report.code): \(report.message)")
+            case .failed(let id, let report): logger.error("item \(id) failed: \(report.message)")
+            case .result, .duplicate, .timedOut: break
+            }
+        }
+    }
+}

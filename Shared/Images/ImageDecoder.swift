@@ -1,0 +1,96 @@
+import CImageCodec
+import CTurboJPEG
+import Foundation
+
+/// Decodes PNG and JPEG files to RGB8. Every failure is a thrown `ImageError`, never a
+/// crash: libpng's longjmp stays inside C (png_codec.c) and TurboJPEG stops on warnings,
+/// so a truncated file is an error rather than a half-grey image.
+public enum ImageDecoder {
+    /// Refuse larger images before allocating: EyeQ photos are at most about 4000 x 3000
+    /// (12 Mpx) and ChestX-ray14 images 1024 x 1024, so 64 Mpx only stops absurd headers.
+    public static let defaultMaxPixels = 64 << 20
+
+    public static func decode(contentsOf path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file"
+            throw ImageError.unreadable(path: path, reason: reason)
+        }
+        return try decode([UInt8](data), maxPixels: maxPixels)
+    }
+
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(bytes, maxPixels: maxPixels) }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, maxPixels: maxPixels) }
+        throw ImageError.unknownFormat
+    }
+
+    public static func decodePNG(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var width: UInt32 = 0
+        var height: UInt32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = bytes.withUnsafeBufferPointer {
+            comcl_png_decode_rgb8($0.baseAddress, $0.count, UInt64(maxPixels), &pixels, &width, &height, &message, message.count)
+        }
+        guard status == 0, let pixels else { throw ImageError.corruptPNG(text(message)) }
+        defer { comcl_free(pixels) }
+        let count = Int(width) * Int(height) * 3
+        return try RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+    }
+
+    public static func decodeJPEG(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        guard let handle = tjInitDecompress() else { throw ImageError.corruptJPEG("cannot start TurboJPEG") }
+        defer { tjDestroy(handle) }
+        func failure() -> ImageError { .corruptJPEG(String(cString: tjGetErrorStr2(handle))) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let size = UInt(bytes.count)
+        guard bytes.withUnsafeBufferPointer({ tjDecompressHeader3(handle, $0.baseAddress, size, &width, &height, &subsampling, &colorspace) }) == 0 else {
+            throw failure()
+        }
+        guard width > 0, height > 0 else { throw ImageError.corruptJPEG("header declares \(width)x\(height)") }
+        guard Int(width) * Int(height) <= maxPixels else {
+            throw ImageError.tooLarge(width: Int(width), height: Int(height), limit: maxPixels)
+        }
+        // Default flags = accurate integer IDCT and fancy upsampling, as Pillow decodes.
+        let flags = TJFLAG_STOPONWARNING
+        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
+        let status = bytes.withUnsafeBufferPointer { source in
+            pixels.withUnsafeMutableBufferPointer { target in
+                tjDecompress2(handle, source.baseAddress, size, target.baseAddress, width, 0, height, Int32(TJPF_RGB.rawValue), flags)
+            }
+        }
+        guard status == 0 else { throw failure() }
+        return try RGBImage(width: Int(width), height: Int(height), pixels: pixels)
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+public enum PNGEncoder {
+    /// A PNG of `pixels` (row-major, `channels` = 1, 3 or 4 bytes per pixel).
+    public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int = 3) throws -> [UInt8] {
+        guard width > 0, height > 0, pixels.count == width * height * channels else {
+            throw ImageError.invalidSize("\(pixels.count) bytes for \(width)x\(height)x\(channels)")
+        }
+        var output: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = pixels.withUnsafeBufferPointer {
+            comcl_png_encode($0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &output, &size, &message, message.count)
+        }
+        guard status == 0, let output else {
+            throw ImageError.invalidSize(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        defer { comcl_free(output) }
+        return Array(UnsafeBufferPointer(start: output, count: size))
+    }
+
+    public static func encode(_ image: RGBImage) throws -> [UInt8] {
+        try encode(pixels: image.pixels, width: image.width, height: image.height, channels: 3)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Transport
+import Wire
+
+/// Options every worker service shares (the flags read the same in every `--help`).
+public struct ServiceOptions: ParsableArguments {
+    @Option(help: "ZeroMQ endpoint of the coordinator's link for this service (tcp://host:port or ipc://path).")
+    public var coordinator: String
+
+    @Option(help: "Name in logs and status (default: <service>@<host>:<pid>).")
+    public var workerID: String?
+
+    @Option(help: "Items held at once (credit announced in Ready).")
+    public var capacity = 2
+
+    @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
+    public var heartbeat = 1.0
+
+    @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE).")
+    public var maxMessageBytes = WireLimits.defaultMaxMessageBytes
+
+    @Option(help: "CurveZMQ: the coordinator's public key (Z85); turns encryption on.")
+    public var curveServerKey: String?
+
+    @Option(help: "CurveZMQ: file with this worker's key pair, two lines: public then secret (Z85). Generated if absent.")
+    public var curveKeyFile: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public func resolvedWorkerID(service: String) -> String {
+        workerID ?? "\(service)@\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+
+    public func socketOptions() throws -> SocketOptions {
+        var options = SocketOptions()
+        options.maxMessageBytes = Int64(maxMessageBytes)
+        if let curveServerKey {
+            let keys = try curveKeyFile.map(CurveKeyFile.load) ?? CurveKeyPair.generate()
+            options.curve = .client(keys, serverPublicKey: curveServerKey)
+        }
+        return options
+    }
+}
+
+/// A CurveZMQ key pair stored as two lines of Z85 text: public, then secret.
+public enum CurveKeyFile {
+    public static func load(_ path: String) throws -> CurveKeyPair {
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+        guard lines.count >= 2 else { throw ValidationError("\(path): expected two lines (public key, secret key)") }
+        return try CurveKeyPair(publicKey: lines[0], secretKey: lines[1])
+    }
+
+    public static func save(_ keys: CurveKeyPair, to path: String) throws {
+        try "\(keys.publicKey)\n\(keys.secretKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+    }
+}
