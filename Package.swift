@@ -79,15 +79,18 @@ let package = Package(
             dependencies: ["ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/Support/TransportProbe"),
 
+        // Helpers shared by the test targets: locate built products, run child processes.
+        .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
+
         .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol"], path: "Tests/WireTests"),
         .testTarget(
-            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "comcl-transport-probe"],
+            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe"],
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "TestSupport", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],
             path: "Tests/ServicesTests"),

@@ -8,6 +8,7 @@ struct InFlightTable {
         let request: [UInt8]  // the encoded Envelope, re-sent as is on re-issue
         var attempts = 0
         var peer: PeerID?
+        var previousPeer: PeerID?  // who held it last: a re-issue prefers someone else
         var deadline = Double.infinity
     }
 
@@ -61,6 +62,7 @@ struct InFlightTable {
     @discardableResult
     mutating func requeue(_ id: WorkID) -> Int {
         guard var item = items[id] else { return 0 }
+        item.previousPeer = item.peer
         item.peer = nil
         item.deadline = .infinity
         items[id] = item

@@ -135,7 +135,11 @@ public final class WorkDistributor {
 
     private func dispatch(now: Double) -> [DistributorEvent] {
         var events: [DistributorEvent] = []
-        while let peer = peerWithCredit(), let id = table.nextPending() {
+        while let id = table.nextPending() {
+            guard let peer = peerWithCredit(avoiding: table.items[id]?.previousPeer) else {
+                table.unpop(id)
+                break
+            }
             let request = table.assign(id, to: peer, deadline: now + config.itemTimeout)
             peers[peer]!.assigned += 1
             let sendEvents = sendOrDrop(request, to: peer)
@@ -146,9 +150,12 @@ public final class WorkDistributor {
         return events
     }
 
-    /// The least-loaded worker with free credit; ties go to the earliest joined.
-    private func peerWithCredit() -> PeerID? {
-        peers.filter { $0.value.assigned < $0.value.ready.capacity }
+    /// The least-loaded worker with free credit, ties to the earliest joined; the worker
+    /// an item just failed or timed out on only when no other has credit.
+    private func peerWithCredit(avoiding previous: PeerID?) -> PeerID? {
+        let free = peers.filter { $0.value.assigned < $0.value.ready.capacity }
+        let others = free.filter { $0.key != previous }
+        return (others.isEmpty ? free : others)
             .min { ($0.value.assigned, $0.value.joined) < ($1.value.assigned, $1.value.joined) }?.key
     }
 

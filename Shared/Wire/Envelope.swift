@@ -73,10 +73,12 @@ public struct Envelope: Equatable, Sendable {
         self.body = body
     }
 
-    public func encoded() -> [UInt8] {
+    /// The wire bytes. `version` is for interoperability tests that play a peer of
+    /// another protocol version; services always send the current one.
+    public func encoded(version: UInt32 = protocolVersion) -> [UInt8] {
         let arena = CArena()
         let c = arena.message(Comcl__V1__Envelope.self, comcl__v1__envelope__init)
-        c.pointee.protocol_version = protocolVersion
+        c.pointee.protocol_version = version
         c.pointee.sender = arena.string(sender)
         switch body {
         case .ready(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_READY; c.pointee.ready = m.lower(in: arena)

@@ -1,0 +1,215 @@
+import Testing
+import Transport
+import Wire
+
+/// The router-side protocol logic against the in-memory fake, time moved by hand.
+@Suite struct WorkDistributorTests {
+    let net = InMemoryNetwork()
+    let clock = ManualTime(100)
+    let distributor: WorkDistributor
+
+    init() {
+        distributor = WorkDistributor(
+            role: .augmenter, name: "coord", endpoint: net,
+            config: DistributorConfig(heartbeatInterval: 1, liveness: 3, itemTimeout: 10, maxAttempts: 3), time: clock)
+    }
+
+    // A worker the test plays.
+    func join(_ name: String, capacity: Int = 1, role: Role = .augmenter) -> [DistributorEvent] {
+        net.connect(Array(name.utf8))
+        return say(name, .ready(Ready(role: role, workerID: name, capacity: capacity)))
+    }
+
+    @discardableResult
+    func say(_ name: String, _ body: Body) -> [DistributorEvent] {
+        net.deliver(from: Array(name.utf8), frames: [Envelope(sender: name, body: body).encoded()])
+        return (try? distributor.poll(timeout: 0)) ?? []
+    }
+
+    /// Moves time on a second at a time, the named workers heartbeating; all events.
+    func tick(_ seconds: Int, alive: [String]) -> [DistributorEvent] {
+        (0..<seconds).flatMap { _ in
+            clock.advance(1)
+            return alive.flatMap { say($0, .heartbeat(Heartbeat(sequence: 1))) }
+        }
+    }
+
+    /// Work items the worker has received (heartbeats and errors left out).
+    func items(_ name: String) -> [WorkID] {
+        net.drain(Array(name.utf8)).compactMap { bytes in
+            guard let body = try? Envelope.decode(bytes).body, case .patchRequest(let request) = body else { return nil }
+            return request.id
+        }
+    }
+
+    func errors(_ name: String) -> [ErrorReport] {
+        net.drain(Array(name.utf8)).compactMap { bytes in
+            guard case .error(let report)? = try? Envelope.decode(bytes).body else { return nil }
+            return report
+        }
+    }
+
+    static func id(_ item: UInt64) -> WorkID { WorkID(run: "r", step: 0, item: item) }
+
+    func submit(_ count: UInt64) {
+        for item in 0..<count {
+            distributor.submit(.patchRequest(PatchRequest(id: Self.id(item), imageID: "i\(item)", path: "p\(item).png", level: .lesionHigh, seed: 1)))
+        }
+    }
+
+    func result(_ item: UInt64) -> Body {
+        .patch(Patch(id: Self.id(item), pixels: try! Tensor(uint8: [1, 2, 3], shape: [1, 1, 3]), level: .lesionHigh,
+                     provenance: Provenance(imageID: "i", window: Box(x: 0, y: 0, w: 1, h: 1, score: 0), fromDetection: false)))
+    }
+
+    @Test func handsOutWorkWithinEachWorkersCredit() throws {
+        #expect(join("a", capacity: 2) == [.joined(Ready(role: .augmenter, workerID: "a", capacity: 2))])
+        _ = join("b", capacity: 1)
+        submit(5)
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("a").count == 2)
+        let held = items("b")
+        #expect(held.count == 1)
+        #expect(distributor.pending == 2)
+        say("b", result(held[0].item))
+        #expect(items("b").count == 1)  // b's credit came back: it gets the next item
+    }
+
+    @Test func resultsAreKeptOnce() throws {
+        _ = join("a")
+        submit(1)
+        _ = try distributor.poll(timeout: 0)
+        #expect(say("a", result(0)) == [.result(Self.id(0), result(0), workerID: "a")])
+        #expect(say("a", result(0)) == [.duplicate(Self.id(0), workerID: "a")])
+        #expect(distributor.outstanding == 0)
+        #expect(distributor.submit(.patchRequest(PatchRequest(id: Self.id(0), imageID: "i", path: "p", level: .lesionHigh, seed: 1))) == false)
+    }
+
+    @Test func lateItemIsReissuedAndTheFirstAnswerWins() throws {
+        _ = join("slow")
+        submit(1)
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("slow") == [Self.id(0)])
+        _ = join("fast")
+        let events = tick(11, alive: ["slow", "fast"])
+        #expect(events.contains(.timedOut(Self.id(0), workerID: "slow", attempt: 1)))
+        #expect(items("fast") == [Self.id(0)])
+        // The slow worker answers after all: accepted once; the re-issued copy is a duplicate.
+        #expect(say("slow", result(0)) == [.result(Self.id(0), result(0), workerID: "slow")])
+        #expect(say("fast", result(0)) == [.duplicate(Self.id(0), workerID: "fast")])
+    }
+
+    @Test func silentWorkerIsDroppedAndItsItemsReissued() throws {
+        _ = join("dead", capacity: 2)
+        submit(2)
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("dead").count == 2)
+        _ = join("alive", capacity: 2)
+        let events = tick(4, alive: ["alive"])
+        #expect(events.contains(.lost(workerID: "dead", reason: "silent for 4 s", reissued: 2)))
+        #expect(items("alive").count == 2)
+    }
+
+    @Test func goodbyeReissuesAtOnce() throws {
+        _ = join("leaving", capacity: 2)
+        _ = join("staying", capacity: 2)
+        submit(4)
+        _ = try distributor.poll(timeout: 0)
+        _ = items("staying")
+        var goodbye = Status(role: .augmenter, workerID: "leaving", state: .stopped)
+        goodbye.detail = "signal"
+        let events = say("leaving", .status(goodbye))
+        #expect(events.contains(.lost(workerID: "leaving", reason: "stopped", reissued: 2)))
+        say("staying", result(items("staying").first?.item ?? 0))
+        #expect(distributor.workerCount == 1)
+    }
+
+    @Test func unreachableWorkerIsDropped() throws {
+        _ = join("gone")
+        net.disconnect(Array("gone".utf8))
+        submit(1)
+        let events = try distributor.poll(timeout: 0)
+        #expect(events.contains { if case .lost(workerID: "gone", _, reissued: 1) = $0 { true } else { false } })
+        #expect(distributor.pending == 1)
+    }
+
+    @Test func malformedMessageGetsAnErrorAndTheLinkGoesOn() throws {
+        _ = join("a")
+        net.deliver(from: Array("a".utf8), frames: [[0xFF, 0x01, 0x02]])
+        let events = try distributor.poll(timeout: 0)
+        #expect(events == [.rejected(workerID: "a", reason: "message of 3 bytes is not a valid comcl.v1.Envelope")])
+        #expect(errors("a").map(\.code) == [.malformed])
+        submit(1)
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("a") == [Self.id(0)])
+    }
+
+    @Test func peerOfAnotherProtocolVersionIsRefused() throws {
+        net.connect(Array("old".utf8))
+        let ready = Envelope(sender: "old", body: .ready(Ready(role: .augmenter, workerID: "old"))).encoded(version: 2)
+        net.deliver(from: Array("old".utf8), frames: [ready])
+        let events = try distributor.poll(timeout: 0)
+        #expect(events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 2, we speak version 1: upgrade one side")])
+        #expect(errors("old").map(\.code) == [.protocolVersion])
+        #expect(distributor.workerCount == 0)
+    }
+
+    @Test func reqSocketFramesAreExplained() throws {
+        net.connect(Array("req".utf8))
+        net.deliver(from: Array("req".utf8), frames: [[], Envelope(sender: "req", body: .heartbeat(Heartbeat(sequence: 1))).encoded()])
+        let events = try distributor.poll(timeout: 0)
+        guard case .rejected(_, let reason)? = events.first else { Issue.record("not rejected"); return }
+        #expect(reason.contains("use DEALER"))
+    }
+
+    @Test func wrongRoleIsRefused() throws {
+        #expect(join("emb", role: .embeddingWorker).count == 1)
+        #expect(errors("emb").map(\.code) == [.wrongRole])
+        #expect(distributor.workerCount == 0)
+    }
+
+    @Test func strangerIsAskedToSayReady() throws {
+        net.connect(Array("x".utf8))
+        #expect(say("x", .heartbeat(Heartbeat(sequence: 1))).isEmpty)
+        #expect(errors("x").map(\.code) == [.unknownPeer])
+    }
+
+    @Test func badInputFailsAtOnceButInternalErrorsAreRetried() throws {
+        _ = join("a", capacity: 2)
+        submit(2)
+        _ = try distributor.poll(timeout: 0)
+        _ = items("a")
+        let bad = say("a", .error(ErrorReport(code: .badInput, message: "corrupt PNG", id: Self.id(0))))
+        #expect(bad == [.failed(Self.id(0), ErrorReport(code: .badInput, message: "corrupt PNG", id: Self.id(0)))])
+        for attempt in 1...3 {
+            let events = say("a", .error(ErrorReport(code: .internalError, message: "oops", id: Self.id(1))))
+            if attempt < 3 {
+                #expect(events.isEmpty)
+                #expect(items("a") == [Self.id(1)])
+            } else {
+                #expect(events.count == 1)
+            }
+        }
+        #expect(distributor.outstanding == 0)
+    }
+
+    @Test func heartbeatsGoBothWays() throws {
+        _ = join("a")
+        _ = net.drain(Array("a".utf8))
+        clock.advance(1.0)
+        _ = try distributor.poll(timeout: 0)
+        let beats = net.drain(Array("a".utf8)).compactMap { try? Envelope.decode($0).body }
+        #expect(beats.contains { if case .heartbeat = $0 { true } else { false } })
+        say("a", .heartbeat(Heartbeat(sequence: 7)))
+        #expect(distributor.peerStatus.first?.heartbeats == 1)
+    }
+
+    @Test func anyoneMayAskForStatus() throws {
+        _ = join("a")
+        net.connect(Array("ctl".utf8))
+        say("ctl", .statusRequest(StatusRequest()))
+        let replies = net.drain(Array("ctl".utf8)).compactMap { try? Envelope.decode($0).body }
+        guard case .status(let status)? = replies.first else { Issue.record("no status"); return }
+        #expect(status.peers.map(\.workerID) == ["a"])
+    }
+}
