@@ -76,9 +76,12 @@ int comcl_png_decode_rgb8(const uint8_t *data, size_t size, uint64_t max_pixels,
     int bit_depth, color_type, interlace;
     png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, NULL, NULL);
     if ((uint64_t)width * height > max_pixels) {
+        png_destroy_read_struct(&png, &info, NULL);
+        *width_out = width;
+        *height_out = height;
         snprintf(message, message_size, "image of %ux%u exceeds the limit of %llu pixels", width, height,
                  (unsigned long long)max_pixels);
-        longjmp(failure.jump, 1);
+        return COMCL_PNG_TOO_LARGE;
     }
     const int palette = color_type == PNG_COLOR_TYPE_PALETTE;
     if (palette) {

@@ -35,6 +35,7 @@ public enum ImageDecoder {
         let status = bytes.withUnsafeBufferPointer {
             comcl_png_decode_rgb8($0.baseAddress, $0.count, UInt64(maxPixels), &pixels, &width, &height, &message, message.count)
         }
+        if status == Int32(COMCL_PNG_TOO_LARGE) { throw ImageError.tooLarge(width: Int(width), height: Int(height), limit: maxPixels) }
         guard status == 0, let pixels else { throw ImageError.corruptPNG(text(message)) }
         defer { comcl_free(pixels) }
         let count = Int(width) * Int(height) * 3
