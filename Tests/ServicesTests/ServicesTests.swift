@@ -1,0 +1,92 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The shipped executables, run as a user would.
+@Suite(.serialized) struct ServicesTests {
+    static let executables = [
+        "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker", "comcl-coordinator", "comcl-evaluator",
+    ]
+
+    @Test(arguments: executables)
+    func everyExecutableHasHelp(_ executable: String) throws {
+        let (status, output) = try ChildProcess.run(executable, ["--help"])
+        #expect(status == 0)
+        #expect(output.contains("USAGE: \(executable)"), "\(output)")
+    }
+
+    @Test(arguments: ["run", "status", "keygen", "image-info"])
+    func everySubcommandHasHelp(_ subcommand: String) throws {
+        let (status, output) = try ChildProcess.run("comcl", [subcommand, "--help"])
+        #expect(status == 0)
+        #expect(output.contains("USAGE: comcl \(subcommand)"), "\(output)")
+    }
+
+    /// Five consecutive free loopback ports (bind to port 0, ask the kernel).
+    static func freeBasePort() -> Int {
+        for _ in 0..<20 {
+            let base = Int.random(in: 20_000...60_000)
+            if (base..<(base + 5)).allSatisfy(isFree) { return base }
+        }
+        return 47_000
+    }
+
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    /// The README's main job: all five services exchange Ready/heartbeat and stop cleanly.
+    @Test func mainJobStartsAndStopsAllFiveServices() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let (status, output) = try ChildProcess.run(
+            "comcl", ["run", "--base-port", "\(Self.freeBasePort())", "--heartbeat", "0.2", "--run-directory", runs.path], timeout: 90)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("OK: all 5 services exchanged Ready/heartbeat over ZeroMQ and stopped cleanly."), "\(output)")
+        for name in ["coordinator", "detector-cropper", "augmenter-1", "augmenter-2", "embedding-worker", "evaluator"] {
+            let log = (try? String(contentsOf: runs.appendingPathComponent("logs/\(name).log"), encoding: .utf8)) ?? ""
+            #expect(!log.isEmpty, "no log for \(name)")
+            if name != "coordinator" { #expect(log.contains("exiting cleanly"), "\(name): \(log)") }
+        }
+    }
+
+    @Test func statusWithoutACoordinatorSaysSo() throws {
+        let (status, output) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.5"])
+        #expect(status != 0)
+        #expect(output.contains("is the coordinator running?"), "\(output)")
+    }
+
+    @Test func coordinatorRefusesAnUnusableEndpoint() throws {
+        let (status, output) = try ChildProcess.run("comcl-coordinator", ["--control", "ipc-but-not-really"])
+        #expect(status != 0)
+        #expect(output.contains("--control ipc-but-not-really"), "\(output)")
+    }
+
+    @Test func imageInfoNamesTheBadFile() throws {
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bad-\(UUID().uuidString).png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0]).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let (status, output) = try ChildProcess.run("comcl", ["image-info", bad.path, "/nonexistent.png"])
+        #expect(status == 1)
+        #expect(output.contains("\(bad.path): corrupt or unsupported PNG"), "\(output)")
+        #expect(output.contains("/nonexistent.png: cannot read /nonexistent.png: no such file"), "\(output)")
+    }
+
+    @Test func curveKeysCanBeGenerated() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-key-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, output) = try ChildProcess.run("comcl", ["keygen", file.path])
+        #expect(status == 0)
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.count == 40 })
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == String(lines[0]))
+    }
+}

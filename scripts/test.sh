@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test suite: install what is missing, build, run every test (unit, fixture, process
+# integration). Extra arguments go to `swift test` (e.g. --filter WireTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+scripts/fetch-pngsuite.sh >/dev/null
+swift build --build-tests
+exec swift test --skip-build "$@"
