@@ -5,9 +5,11 @@ import Wire
 struct ControlClient {
     let dealer: ZMQDealer
 
-    init(context: ZMQContext, endpoint: String) throws {
+    /// `curveServerKey`: the coordinator's public key when it runs with CurveZMQ.
+    init(context: ZMQContext, endpoint: String, curveServerKey: String? = nil) throws {
         var options = SocketOptions()
         options.lingerMilliseconds = 0
+        if let curveServerKey { options.curve = .client(try CurveKeyPair.generate(), serverPublicKey: curveServerKey) }
         dealer = try ZMQDealer(context, connect: endpoint, options: options)
     }
 

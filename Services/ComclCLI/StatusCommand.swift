@@ -11,9 +11,12 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Seconds to wait for an answer.")
     var timeout = 3.0
 
+    @Option(help: "CurveZMQ: the coordinator's public key (Z85), when it runs with --curve-key-file.")
+    var curveServerKey: String?
+
     func run() throws {
         let context = ZMQContext()
-        guard let status = try ControlClient(context: context, endpoint: control).status(timeout: timeout) else {
+        guard let status = try ControlClient(context: context, endpoint: control, curveServerKey: curveServerKey).status(timeout: timeout) else {
             throw ValidationFailure("no answer from \(control) within \(timeout) s: is the coordinator running?")
         }
         print("\(status.workerID): up \(Int(status.uptimeSeconds)) s; \(status.detail)")

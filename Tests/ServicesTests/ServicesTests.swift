@@ -58,6 +58,29 @@ import Testing
         }
     }
 
+    /// CurveZMQ between real processes: a worker with the coordinator's key joins, one
+    /// without it does not, and `comcl status` needs the key too.
+    @Test func curveEncryptedLinks() throws {
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-coord-\(UUID().uuidString).key")
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        let (_, publicKey) = try ChildProcess.run("comcl", ["keygen", keyFile.path])
+        let key = publicKey.trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = Self.freeBasePort()
+        let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--curve-key-file", keyFile.path, "--heartbeat", "0.2"])
+        let worker = "tcp://127.0.0.1:\(base + 2)"
+        let member = try ChildProcess("comcl-augmenter", ["--coordinator", worker, "--worker-id", "member", "--curve-server-key", key, "--heartbeat", "0.2"])
+        let outsider = try ChildProcess("comcl-augmenter", ["--coordinator", worker, "--worker-id", "outsider", "--heartbeat", "0.2"])
+        Thread.sleep(forTimeInterval: 1.5)
+        let (status, table) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(base)", "--curve-server-key", key])
+        #expect(status == 0, "\(table)")
+        #expect(table.contains("member") && !table.contains("outsider"), "\(table)")
+        let (plainStatus, _) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(base)", "--timeout", "0.5"])
+        #expect(plainStatus != 0, "a client without the key must get no answer")
+        for child in [member, outsider, coordinator] { child.signal(SIGTERM) }
+        #expect(member.wait(timeout: 10) == 0)
+        #expect(coordinator.wait(timeout: 15) == 0, "\(coordinator.output)")
+    }
+
     @Test func statusWithoutACoordinatorSaysSo() throws {
         let (status, output) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.5"])
         #expect(status != 0)
