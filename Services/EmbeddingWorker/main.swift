@@ -13,7 +13,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         // Which kernels OpenBLAS picked decides its speed (issue 3 measures it): log it.
-        let blas = "OpenBLAS \(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) threads"
+        let blas = "\(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) threads"
         let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, options: options, banner: [blas]) { request in
             throw NotYetImplemented("the encoder (issue 3)")
         }
