@@ -37,10 +37,7 @@ struct CoordinatorCommand: ParsableCommand {
         guard let portText = control.split(separator: ":").last, let port = Int(portText) else {
             throw ValidationError("--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
         }
-        var links = Links.loopback(basePort: port)
-        let host = control.dropLast(portText.count + 1)
-        for role in Links.workerRoles { links.workers[role] = "\(host):\(port + 1 + Links.workerRoles.firstIndex(of: role)!)" }
-        links.control = control
+        var links = Links.derived(host: String(control.dropLast(portText.count + 1)), basePort: port)
         let explicit: [(Role, String?)] = [(.detectorCropper, detectorCropper), (.augmenter, augmenter), (.embeddingWorker, embeddingWorker), (.evaluator, evaluator)]
         for case let (role, endpoint?) in explicit { links.workers[role] = endpoint }
         return links

@@ -6,16 +6,16 @@ public struct Links: Sendable, Equatable {
     public var workers: [Role: String]
     public var control: String
 
+    /// `host` (e.g. `tcp://127.0.0.1`) with the control link on `basePort` and the worker
+    /// links on the next four ports, in `workerRoles` order.
+    public static func derived(host: String, basePort: Int) -> Links {
+        let workers = Dictionary(uniqueKeysWithValues: workerRoles.enumerated().map { ($1, "\(host):\(basePort + 1 + $0)") })
+        return Links(workers: workers, control: "\(host):\(basePort)")
+    }
+
     /// Loopback by default (DESIGN.md section 4: bind to loopback unless configured).
     public static func loopback(basePort: Int) -> Links {
-        Links(
-            workers: [
-                .detectorCropper: "tcp://127.0.0.1:\(basePort + 1)",
-                .augmenter: "tcp://127.0.0.1:\(basePort + 2)",
-                .embeddingWorker: "tcp://127.0.0.1:\(basePort + 3)",
-                .evaluator: "tcp://127.0.0.1:\(basePort + 4)",
-            ],
-            control: "tcp://127.0.0.1:\(basePort)")
+        derived(host: "tcp://127.0.0.1", basePort: basePort)
     }
 
     public init(workers: [Role: String], control: String) {

@@ -36,7 +36,7 @@ public enum ImageDecoder {
             comcl_png_decode_rgb8($0.baseAddress, $0.count, UInt64(maxPixels), &pixels, &width, &height, &message, message.count)
         }
         if status == Int32(COMCL_PNG_TOO_LARGE) { throw ImageError.tooLarge(width: Int(width), height: Int(height), limit: maxPixels) }
-        guard status == 0, let pixels else { throw ImageError.corruptPNG(text(message)) }
+        guard status == 0, let pixels else { throw ImageError.corruptPNG(cText(message)) }
         defer { comcl_free(pixels) }
         let count = Int(width) * Int(height) * 3
         return try RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
@@ -66,10 +66,6 @@ public enum ImageDecoder {
         guard status == 0 else { throw failure() }
         return try RGBImage(width: Int(width), height: Int(height), pixels: pixels)
     }
-
-    private static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 public enum PNGEncoder {
@@ -85,7 +81,7 @@ public enum PNGEncoder {
             comcl_png_encode($0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &output, &size, &message, message.count)
         }
         guard status == 0, let output else {
-            throw ImageError.invalidSize(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw ImageError.invalidSize(cText(message))
         }
         defer { comcl_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: size))
@@ -94,4 +90,9 @@ public enum PNGEncoder {
     public static func encode(_ image: RGBImage) throws -> [UInt8] {
         try encode(pixels: image.pixels, width: image.width, height: image.height, channels: 3)
     }
+}
+
+/// The text of a C message buffer, up to its first NUL.
+private func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -142,10 +142,8 @@ public final class WorkDistributor {
             }
             let request = table.assign(id, to: peer, deadline: now + config.itemTimeout)
             peers[peer]!.assigned += 1
-            let sendEvents = sendOrDrop(request, to: peer)
-            if !sendEvents.isEmpty {
-                events += sendEvents  // the peer was dropped and its items (this one too) requeued
-            }
+            // On failure the peer is dropped and its items (this one too) requeued.
+            events += sendOrDrop(request, to: peer)
         }
         return events
     }
