@@ -11,7 +11,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "Seconds to wait for an answer.")
     var timeout = 3.0
 
-    @Option(help: "CurveZMQ: the coordinator's public key (Z85), when it runs with --curve-key-file.")
+    @Option(parsing: .unconditional, help: "CurveZMQ: the coordinator's public key (Z85; it may begin with a dash, so quote it), when it runs with --curve-key-file.")
     var curveServerKey: String?
 
     func run() throws {

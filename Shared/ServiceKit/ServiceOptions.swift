@@ -21,7 +21,7 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE).")
     public var maxMessageBytes = WireLimits.defaultMaxMessageBytes
 
-    @Option(help: "CurveZMQ: the coordinator's public key (Z85); turns encryption on.")
+    @Option(parsing: .unconditional, help: "CurveZMQ: the coordinator's public key (Z85; it may begin with a dash, so quote it); turns encryption on.")
     public var curveServerKey: String?
 
     @Option(help: "CurveZMQ: file with this worker's key pair, two lines: public then secret (Z85). Generated if absent.")

@@ -81,6 +81,15 @@ import Testing
         #expect(coordinator.wait(timeout: 15) == 0, "\(coordinator.output)")
     }
 
+    /// Z85 keys may begin with "-"; the option must take one as its value, not as a flag.
+    @Test func curveKeyStartingWithADashIsAValue() throws {
+        let key = "-" + String(repeating: "a", count: 39)
+        let (status, output) = try ChildProcess.run(
+            "comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.3", "--curve-server-key", key])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("is the coordinator running?"), "\(output)")
+    }
+
     @Test func statusWithoutACoordinatorSaysSo() throws {
         let (status, output) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.5"])
         #expect(status != 0)
