@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Images", targets: ["Images"]),
+        .library(name: "Encoder", targets: ["Encoder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,6 +53,8 @@ let package = Package(
             dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Transport"),
         .target(name: "Images", dependencies: ["CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
+        // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
+        .target(name: "Encoder", dependencies: ["COpenBLAS"], path: "Shared/Encoder"),
         .target(
             name: "Coordination",
             dependencies: ["Transport", "Wire", "ServiceKit", .product(name: "Logging", package: "swift-log")],
@@ -87,6 +90,7 @@ let package = Package(
             name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe"],
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
+        .testTarget(name: "EncoderTests", dependencies: ["Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",
             dependencies: [

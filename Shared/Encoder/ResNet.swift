@@ -1,0 +1,106 @@
+/// The ResNet depths torchvision names, with their block layouts (He et al. 2016, table 1).
+public enum ResNetArch: String, CaseIterable, Sendable {
+    case resnet18, resnet34, resnet50
+
+    var blocksPerStage: [Int] {
+        switch self {
+        case .resnet18: [2, 2, 2, 2]
+        case .resnet34, .resnet50: [3, 4, 6, 3]
+        }
+    }
+    var usesBottleneck: Bool { self == .resnet50 }
+}
+
+/// A torchvision-structured ResNet backbone (stem, four stages, global average pool) with a width
+/// multiplier on every stage's channel count, channels-last, any input size. Its state dict uses
+/// torchvision's names (`conv1.weight`, `layer1.0.bn1.running_mean`, ...), without `fc`.
+public final class ResNet: StateHolder {
+    public let arch: ResNetArch
+    public let width: Double
+    public let featureDimension: Int
+
+    let conv1: Conv2d, bn1: BatchNorm2d, maxpool = MaxPool2d(), pool = GlobalAvgPool()
+    let stages: [[any ResidualBlock]]
+
+    /// Channels of a stage: torchvision's 64/128/256/512 planes times `width`, at least 1.
+    public static func planes(_ base: Int, width: Double) -> Int { max(1, Int((Double(base) * width).rounded())) }
+
+    public init(arch: ResNetArch, width: Double = 1) {
+        precondition(width > 0, "width must be positive")
+        self.arch = arch
+        self.width = width
+        let stem = Self.planes(64, width: width)
+        conv1 = Conv2d(3, stem, kernel: 7, stride: 2, padding: 3)
+        bn1 = BatchNorm2d(stem, relu: true)
+        var inC = stem
+        var stages: [[any ResidualBlock]] = []
+        for (index, count) in arch.blocksPerStage.enumerated() {
+            let planes = Self.planes(64 << index, width: width)
+            var blocks: [any ResidualBlock] = []
+            for b in 0..<count {
+                let stride = (index > 0 && b == 0) ? 2 : 1
+                let block: any ResidualBlock = arch.usesBottleneck
+                    ? Bottleneck(inChannels: inC, planes: planes, stride: stride)
+                    : BasicBlock(inChannels: inC, planes: planes, stride: stride)
+                inC = block.outChannels
+                blocks.append(block)
+            }
+            stages.append(blocks)
+        }
+        self.stages = stages
+        featureDimension = inC
+    }
+
+    public func state(prefix: String) -> [(String, StateTensor)] {
+        var out = conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
+        for (s, blocks) in stages.enumerated() {
+            for (b, block) in blocks.enumerated() { out += block.state(prefix: join(prefix, "layer\(s + 1).\(b)")) }
+        }
+        return out
+    }
+
+    var batchNorms: [BatchNorm2d] { [bn1] + stages.flatMap { $0.flatMap(\.batchNorms) } }
+    var convolutions: [Conv2d] { [conv1] + stages.flatMap { $0.flatMap(\.convolutions) } }
+
+    public var training: Bool = true {
+        didSet { for bn in batchNorms { bn.training = training } }
+    }
+
+    /// Images (NHWC, normalised) -> pooled features [n, featureDimension].
+    public func forward(_ images: Tensor4) -> Matrix {
+        precondition(images.shape.c == 3, "the stem expects RGB (3 channels), got \(images.shape)")
+        var x = maxpool.forward(bn1.forward(conv1.forward(images)))
+        for block in stages.joined() { x = block.forward(x) }
+        return pool.forward(x)
+    }
+
+    /// Accumulates every parameter's gradient from the features' gradient.
+    public func backward(_ dFeatures: Matrix) {
+        var d = pool.backward(dFeatures)
+        for block in stages.joined().reversed() { d = block.backward(d) }
+        d = maxpool.backward(d)
+        _ = conv1.backward(bn1.backward(d).input, needInputGradient: false)
+    }
+
+    /// Multiply-accumulates of one forward pass at an input size (for GFLOP/s figures).
+    public func forwardMACs(height: Int, width: Int) -> Double {
+        var shape = Shape4(n: 1, h: height, w: width, c: 3)
+        var total = 0.0
+        func conv(_ c: Conv2d, _ s: Shape4) -> Shape4 {
+            let o = c.outputShape(s)
+            total += Double(o.rows * o.c * c.kernel * c.kernel * c.inChannels)
+            return o
+        }
+        shape = maxpool.outputShape(conv(conv1, shape))
+        for block in stages.joined() {
+            let convs = block.convolutions
+            var s = shape
+            // Main path in order; the shortcut (if any, always last) reads the block's input.
+            let mainCount = block is Bottleneck ? 3 : 2
+            for c in convs.prefix(mainCount) { s = conv(c, s) }
+            if convs.count > mainCount { _ = conv(convs[mainCount], shape) }
+            shape = s
+        }
+        return total
+    }
+}

@@ -1,0 +1,119 @@
+/// torchvision's two residual blocks (torchvision.models.resnet): BasicBlock for ResNet-18/34 and
+/// Bottleneck (stride on the 3x3, "ResNet v1.5") for ResNet-50. BN + ReLU and the residual add are
+/// fused into the batch norm layers.
+protocol ResidualBlock: AnyObject, StateHolder {
+    var outChannels: Int { get }
+    var batchNorms: [BatchNorm2d] { get }
+    var convolutions: [Conv2d] { get }
+    func forward(_ x: Tensor4) -> Tensor4
+    func backward(_ dy: Tensor4) -> Tensor4
+}
+
+/// The projection shortcut: 1x1 convolution with stride, then batch norm (`downsample.0/1`).
+final class Downsample: StateHolder {
+    let conv: Conv2d, bn: BatchNorm2d
+    init(_ inC: Int, _ outC: Int, stride: Int) {
+        conv = Conv2d(inC, outC, kernel: 1, stride: stride)
+        bn = BatchNorm2d(outC, relu: false)
+    }
+    func state(prefix: String) -> [(String, StateTensor)] {
+        conv.state(prefix: join(prefix, "0")) + bn.state(prefix: join(prefix, "1"))
+    }
+    func forward(_ x: Tensor4) -> Tensor4 { bn.forward(conv.forward(x)) }
+    func backward(_ dy: Tensor4) -> Tensor4 { conv.backward(bn.backward(dy).input)! }
+}
+
+/// dst += src, elementwise.
+func addInPlace(_ dst: Tensor4, _ src: Tensor4) {
+    precondition(dst.shape == src.shape)
+    let d = dst.pointer, s = src.pointer
+    parallelParts(dst.shape.count, minPerPart: 16384) { _, part in
+        for i in part { d[i] += s[i] }
+    }
+}
+
+/// The residual's gradient joins the main path's input gradient.
+func joinResidual(main: Tensor4, residualGradient: Tensor4?, downsample: Downsample?) -> Tensor4 {
+    guard let residualGradient else { preconditionFailure("residual block without a residual gradient") }
+    addInPlace(main, downsample.map { $0.backward(residualGradient) } ?? residualGradient)
+    return main
+}
+
+final class BasicBlock: ResidualBlock {
+    static let expansion = 1
+    let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
+    let downsample: Downsample?
+    let outChannels: Int
+
+    init(inChannels: Int, planes: Int, stride: Int) {
+        outChannels = planes
+        conv1 = Conv2d(inChannels, planes, kernel: 3, stride: stride, padding: 1)
+        bn1 = BatchNorm2d(planes, relu: true)
+        conv2 = Conv2d(planes, planes, kernel: 3, padding: 1)
+        bn2 = BatchNorm2d(planes, relu: true)
+        downsample = (stride != 1 || inChannels != planes) ? Downsample(inChannels, planes, stride: stride) : nil
+    }
+
+    var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
+    var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
+
+    func state(prefix: String) -> [(String, StateTensor)] {
+        conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
+            + conv2.state(prefix: join(prefix, "conv2")) + bn2.state(prefix: join(prefix, "bn2"))
+            + (downsample?.state(prefix: join(prefix, "downsample")) ?? [])
+    }
+
+    func forward(_ x: Tensor4) -> Tensor4 {
+        let identity = downsample?.forward(x) ?? x
+        let h = bn1.forward(conv1.forward(x))
+        return bn2.forward(conv2.forward(h), residual: identity)
+    }
+
+    func backward(_ dy: Tensor4) -> Tensor4 {
+        let (d2, dResidual) = bn2.backward(dy)
+        let d1 = bn1.backward(conv2.backward(d2)!).input
+        return joinResidual(main: conv1.backward(d1)!, residualGradient: dResidual, downsample: downsample)
+    }
+}
+
+final class Bottleneck: ResidualBlock {
+    static let expansion = 4
+    let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d, conv3: Conv2d, bn3: BatchNorm2d
+    let downsample: Downsample?
+    let outChannels: Int
+
+    init(inChannels: Int, planes: Int, stride: Int) {
+        outChannels = planes * Self.expansion
+        conv1 = Conv2d(inChannels, planes, kernel: 1)
+        bn1 = BatchNorm2d(planes, relu: true)
+        conv2 = Conv2d(planes, planes, kernel: 3, stride: stride, padding: 1)
+        bn2 = BatchNorm2d(planes, relu: true)
+        conv3 = Conv2d(planes, outChannels, kernel: 1)
+        bn3 = BatchNorm2d(outChannels, relu: true)
+        downsample = (stride != 1 || inChannels != outChannels) ? Downsample(inChannels, outChannels, stride: stride) : nil
+    }
+
+    var batchNorms: [BatchNorm2d] { [bn1, bn2, bn3] + (downsample.map { [$0.bn] } ?? []) }
+    var convolutions: [Conv2d] { [conv1, conv2, conv3] + (downsample.map { [$0.conv] } ?? []) }
+
+    func state(prefix: String) -> [(String, StateTensor)] {
+        conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
+            + conv2.state(prefix: join(prefix, "conv2")) + bn2.state(prefix: join(prefix, "bn2"))
+            + conv3.state(prefix: join(prefix, "conv3")) + bn3.state(prefix: join(prefix, "bn3"))
+            + (downsample?.state(prefix: join(prefix, "downsample")) ?? [])
+    }
+
+    func forward(_ x: Tensor4) -> Tensor4 {
+        let identity = downsample?.forward(x) ?? x
+        let h1 = bn1.forward(conv1.forward(x))
+        let h2 = bn2.forward(conv2.forward(h1))
+        return bn3.forward(conv3.forward(h2), residual: identity)
+    }
+
+    func backward(_ dy: Tensor4) -> Tensor4 {
+        let (d3, dResidual) = bn3.backward(dy)
+        let d2 = bn2.backward(conv3.backward(d3)!).input
+        let d1 = bn1.backward(conv2.backward(d2)!).input
+        return joinResidual(main: conv1.backward(d1)!, residualGradient: dResidual, downsample: downsample)
+    }
+}

@@ -1,0 +1,52 @@
+/// The shape of a batch of feature maps, channels-last (NHWC): a 1x1 convolution is then one GEMM
+/// over the rows `n*h*w` with no copy at all (DESIGN.md section 5).
+public struct Shape4: Equatable, Sendable, CustomStringConvertible {
+    public var n: Int, h: Int, w: Int, c: Int
+    public init(n: Int, h: Int, w: Int, c: Int) { (self.n, self.h, self.w, self.c) = (n, h, w, c) }
+    /// Pixels over the batch: the row count of the GEMM view.
+    public var rows: Int { n * h * w }
+    public var count: Int { rows * c }
+    public var description: String { "[\(n), \(h), \(w), \(c)]" }
+}
+
+/// A batch of feature maps: a shape over a buffer. Layers return views of buffers they own and
+/// reuse, so a Tensor4 is valid until the layer that made it runs again.
+public struct Tensor4 {
+    public var shape: Shape4
+    public let buffer: FloatBuffer
+    public init(shape: Shape4, buffer: FloatBuffer) {
+        self.shape = shape
+        self.buffer = buffer
+        buffer.reserve(shape.count)
+    }
+    public init(shape: Shape4) { self.init(shape: shape, buffer: FloatBuffer(count: shape.count)) }
+    public var pointer: UnsafeMutablePointer<Float> { buffer.pointer }
+
+    /// Copies NHWC values in.
+    public init(shape: Shape4, values: [Float]) {
+        precondition(values.count == shape.count, "\(values.count) values for shape \(shape)")
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: shape.count) }
+    }
+
+    public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: shape.count)) }
+}
+
+/// A row-major matrix over a buffer (features, embeddings, logits).
+public struct Matrix {
+    public var rows: Int, cols: Int
+    public let buffer: FloatBuffer
+    public init(rows: Int, cols: Int, buffer: FloatBuffer) {
+        (self.rows, self.cols, self.buffer) = (rows, cols, buffer)
+        buffer.reserve(rows * cols)
+    }
+    public init(rows: Int, cols: Int) { self.init(rows: rows, cols: cols, buffer: FloatBuffer(count: rows * cols)) }
+    public init(rows: Int, cols: Int, values: [Float]) {
+        precondition(values.count == rows * cols, "\(values.count) values for \(rows)x\(cols)")
+        self.init(rows: rows, cols: cols)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+    public var pointer: UnsafeMutablePointer<Float> { buffer.pointer }
+    public var count: Int { rows * cols }
+    public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+}
