@@ -36,7 +36,7 @@ import Testing
             (Data([1, 2, 3]), "truncated"),
             (sample().prefix(40), "truncated"),
             (sample().dropLast(4), "outside"),
-            (sample() + Data([0, 0, 0, 0]), "covers"),
+            (sample() + Data([0, 0, 0, 0]), "tensors cover"),
             (file("[1,2]", body: 0), "JSON object"),
             (file("{\"a\":{\"dtype\":\"F99\",\"shape\":[1],\"data_offsets\":[0,4]}}", body: 4), "unknown dtype"),
             (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", body: 4), "needs 8 bytes"),
