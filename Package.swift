@@ -74,7 +74,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["COpenBLAS"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "TestSupport", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "TestSupport", "Encoder", "Images", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],
             path: "Tests/ServicesTests"),

@@ -69,12 +69,14 @@ public final class BatchNorm2d: StateHolder {
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
             let sc = sc.baseAddress!, sh = sh.baseAddress!
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
+                // Branches hoisted out of the inner loop so it vectorises.
                 for r in part {
-                    let o = r * c
-                    for k in 0..<c {
-                        var v = xp[o + k] * sc[k] + sh[k]
-                        if let rp { v += rp[o + k] }
-                        yp[o + k] = relu ? max(v, 0) : v
+                    let x = xp + r * c, y = yp + r * c
+                    switch (rp.map { $0 + r * c }, relu) {
+                    case let (res?, true): for k in 0..<c { y[k] = max(x[k] * sc[k] + sh[k] + res[k], 0) }
+                    case let (res?, false): for k in 0..<c { y[k] = x[k] * sc[k] + sh[k] + res[k] }
+                    case (nil, true): for k in 0..<c { y[k] = max(x[k] * sc[k] + sh[k], 0) }
+                    case (nil, false): for k in 0..<c { y[k] = x[k] * sc[k] + sh[k] }
                     }
                 }
             }
@@ -82,43 +84,29 @@ public final class BatchNorm2d: StateHolder {
         return y
     }
 
-    /// Per-channel mean and 1/std of the batch, summed in Double over fixed row parts.
+    /// Per-channel mean and 1/std of the batch: two passes (mean, then centred squares, more
+    /// accurate than E[x^2] - E[x]^2), each summed in fp32 over blocks of rows and in Double across
+    /// blocks and the fixed row parts.
     private func batchStatistics(_ x: Tensor4) {
         let rows = x.shape.rows, c = channels, xp = x.pointer
-        let parts = max(1, min(EngineThreads.count, rows / 64))
-        var sums = [Double](repeating: 0, count: parts * c), squares = sums
-        // Pass 1: means. Pass 2: centred squares (more accurate than E[x^2] - E[x]^2).
-        sums.withUnsafeMutableBufferPointer { s in
-            let s = s.baseAddress!
-            parallelFixed(parts) { p in
-                let acc = s + p * c
-                for r in partRange(p, of: parts, total: rows) {
-                    let row = xp + r * c
-                    for k in 0..<c { acc[k] += Double(row[k]) }
-                }
+        let sums = ChannelSums(rows: rows, channels: c)
+        sums.accumulate { row, acc, _ in
+            let r = xp + row * c
+            for k in 0..<c { acc[k] += r[k] }
+        }
+        for k in 0..<c { mean[k] = Float(sums.total(k, 0) / Double(rows)) }
+        let centred = ChannelSums(rows: rows, channels: c)
+        mean.withUnsafeBufferPointer { mu in
+            let mu = mu.baseAddress!
+            centred.accumulate { row, acc, _ in
+                let r = xp + row * c
+                for k in 0..<c { let d = r[k] - mu[k]; acc[k] += d * d }
             }
         }
         for k in 0..<c {
-            var total = 0.0
-            for p in 0..<parts { total += sums[p * c + k] }
-            mean[k] = Float(total / Double(rows))
-        }
-        let means = mean.map(Double.init)
-        squares.withUnsafeMutableBufferPointer { s in means.withUnsafeBufferPointer { mu in
-            let s = s.baseAddress!, mu = mu.baseAddress!
-            parallelFixed(parts) { p in
-                let acc = s + p * c
-                for r in partRange(p, of: parts, total: rows) {
-                    let row = xp + r * c
-                    for k in 0..<c { let d = Double(row[k]) - mu[k]; acc[k] += d * d }
-                }
-            }
-        } }
-        for k in 0..<c {
-            var total = 0.0
-            for p in 0..<parts { total += squares[p * c + k] }
-            batchVariance[k] = Float(total / Double(rows))
-            invStd[k] = Float(1 / (total / Double(rows) + Double(eps)).squareRoot())
+            let variance = centred.total(k, 0) / Double(rows)
+            batchVariance[k] = Float(variance)
+            invStd[k] = Float(1 / (variance + Double(eps)).squareRoot())
         }
     }
 
@@ -126,64 +114,90 @@ public final class BatchNorm2d: StateHolder {
     /// pass had a residual, the residual's gradient (the output gradient through the ReLU).
     public func backward(_ dy: Tensor4) -> (input: Tensor4, residual: Tensor4?) {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward before forward") }
-        let rows = x.shape.rows, c = channels
-        // Through the ReLU: zero where the output was clamped.
-        var g = dy
-        if relu {
-            g = Tensor4(shape: x.shape, buffer: gradOutputMasked)
-            let gp = g.pointer, dp = dy.pointer, yp = output.pointer
-            parallelParts(x.shape.count, minPerPart: 16384) { _, part in
-                for i in part { gp[i] = yp[i] > 0 ? dp[i] : 0 }
+        let rows = x.shape.rows, c = channels, count = Float(rows)
+        // One pass: the gradient through the ReLU (kept: the residual's gradient and pass two
+        // need it) and the per-channel sums of g and g * (x - mean).
+        let g = relu ? Tensor4(shape: x.shape, buffer: gradOutputMasked) : dy
+        let gp = g.pointer, dp = dy.pointer, yp = output.pointer, xp = x.pointer, relu = relu
+        let sums = ChannelSums(rows: rows, channels: c, perRow: 2)
+        mean.withUnsafeBufferPointer { mu in
+            let mu = mu.baseAddress!
+            sums.accumulate { row, sumG, sumGX in
+                let o = row * c
+                for k in 0..<c {
+                    let gv = relu ? (yp[o + k] > 0 ? dp[o + k] : 0) : dp[o + k]
+                    if relu { gp[o + k] = gv }
+                    sumG[k] += gv
+                    sumGX[k] += gv * (xp[o + k] - mu[k])
+                }
             }
         }
-        // Per-channel sums of g and g * xhat.
-        let parts = max(1, min(EngineThreads.count, rows / 64))
-        var sumG = [Double](repeating: 0, count: parts * c), sumGX = sumG
-        let xp = x.pointer, gp = g.pointer
-        mean.withUnsafeBufferPointer { mu in invStd.withUnsafeBufferPointer { inv in
-            sumG.withUnsafeMutableBufferPointer { sg in sumGX.withUnsafeMutableBufferPointer { sgx in
-                let mu = mu.baseAddress!, inv = inv.baseAddress!, sg = sg.baseAddress!, sgx = sgx.baseAddress!
-                parallelFixed(parts) { p in
-                    let a = sg + p * c, b = sgx + p * c
-                    for r in partRange(p, of: parts, total: rows) {
-                        let o = r * c
-                        for k in 0..<c {
-                            let gv = gp[o + k]
-                            a[k] += Double(gv)
-                            b[k] += Double(gv * (xp[o + k] - mu[k]) * inv[k])
-                        }
-                    }
-                }
-            } }
-        } }
-        var dBeta = [Float](repeating: 0, count: c), dGamma = dBeta
+        // dx = scale * (g - (dBeta + xhat * dGamma) / M), xhat = (x - mean) * invStd, rewritten
+        // per channel as dx = scale * g - a * x + b.
+        var a = [Float](repeating: 0, count: c), b = a
         for k in 0..<c {
-            var a = 0.0, b = 0.0
-            for p in 0..<parts { a += sumG[p * c + k]; b += sumGX[p * c + k] }
-            dBeta[k] = Float(a); dGamma[k] = Float(b)
-            bias.grad!.pointer[k] += dBeta[k]
-            weight.grad!.pointer[k] += dGamma[k]
+            let dBeta = Float(sums.total(k, 0)), dGamma = Float(sums.total(k, 1)) * invStd[k]
+            bias.grad!.pointer[k] += dBeta
+            weight.grad!.pointer[k] += dGamma
+            if training {
+                a[k] = scale[k] * invStd[k] * dGamma / count
+                b[k] = a[k] * mean[k] - scale[k] * dBeta / count
+            }
         }
         let dx = Tensor4(shape: x.shape, buffer: gradInput)
-        let dxp = dx.pointer, inverseRows = 1 / Float(rows), training = training
-        scale.withUnsafeBufferPointer { sc in mean.withUnsafeBufferPointer { mu in invStd.withUnsafeBufferPointer { inv in
-            dBeta.withUnsafeBufferPointer { db in dGamma.withUnsafeBufferPointer { dg in
-                let sc = sc.baseAddress!, mu = mu.baseAddress!, inv = inv.baseAddress!, db = db.baseAddress!, dg = dg.baseAddress!
-                parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
-                    for r in part {
-                        let o = r * c
-                        for k in 0..<c {
-                            if training {
-                                let xhat = (xp[o + k] - mu[k]) * inv[k]
-                                dxp[o + k] = sc[k] * (gp[o + k] - (db[k] + xhat * dg[k]) * inverseRows)
-                            } else {
-                                dxp[o + k] = sc[k] * gp[o + k]
-                            }
-                        }
-                    }
+        let dxp = dx.pointer
+        scale.withUnsafeBufferPointer { sc in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
+            let sc = sc.baseAddress!, a = a.baseAddress!, b = b.baseAddress!
+            parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
+                for r in part {
+                    let o = r * c
+                    for k in 0..<c { dxp[o + k] = sc[k] * gp[o + k] - a[k] * xp[o + k] + b[k] }
                 }
-            } }
+            }
         } } }
         return (dx, hadResidual ? g : nil)
+    }
+}
+
+/// Per-channel sums over the rows of a channels-last batch, one or two quantities per element:
+/// fp32 accumulators over blocks of 64 rows (fast, vectorised), Double across blocks and across the
+/// fixed row parts the threads take, so the result depends only on the thread count.
+final class ChannelSums {
+    let rows: Int, channels: Int, perRow: Int, parts: Int
+    private var totals: [Double]
+    static let block = 64
+
+    init(rows: Int, channels: Int, perRow: Int = 1) {
+        (self.rows, self.channels, self.perRow) = (rows, channels, perRow)
+        parts = max(1, min(EngineThreads.count, rows / Self.block))
+        totals = Array(repeating: 0, count: parts * perRow * channels)
+    }
+
+    /// `body(row, first, second)` adds a row's contributions to the fp32 accumulators.
+    func accumulate(_ body: (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let (c, perRow, parts, rows) = (channels, perRow, parts, rows)
+        totals.withUnsafeMutableBufferPointer { t in
+            let t = t.baseAddress!
+            parallelFixed(parts) { p in
+                let acc = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
+                defer { acc.deallocate() }
+                let range = partRange(p, of: parts, total: rows)
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    acc.initialize(repeating: 0, count: 2 * c)
+                    for r in start..<min(range.upperBound, start + Self.block) { body(r, acc, acc + c) }
+                    let out = t + p * perRow * c
+                    for k in 0..<(perRow * c) { out[k] += Double(acc[k]) }
+                    start += Self.block
+                }
+            }
+        }
+    }
+
+    /// The sum of quantity `which` for channel `k`.
+    func total(_ k: Int, _ which: Int) -> Double {
+        var s = 0.0
+        for p in 0..<parts { s += totals[(p * perRow + which) * channels + k] }
+        return s
     }
 }

@@ -29,6 +29,12 @@ public final class Conv2d: StateHolder {
         return Shape4(n: s.n, h: g.outH, w: g.outW, c: outChannels)
     }
 
+    /// Multiply-accumulates of the forward pass (the backward pass costs twice this).
+    public func forwardMACs(_ s: Shape4) -> Double {
+        let g = geometry(s)
+        return Double(g.outputRows) * Double(outChannels) * Double(g.columnWidth)
+    }
+
     /// Output pixels per GEMM: enough rows for OpenBLAS to split across threads, few enough that
     /// the column buffer (rows x K floats) stays near `ConvTuning.columnBytes`.
     func chunkRows(_ g: ConvGeometry) -> Int {

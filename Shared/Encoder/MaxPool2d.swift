@@ -21,23 +21,25 @@ public final class MaxPool2d {
         argmax.withUnsafeMutableBufferPointer { am in
             let am = am.baseAddress!
             parallelParts(o.rows, minPerPart: 64) { _, part in
-                var best = [Float](repeating: 0, count: c), where_ = [Int32](repeating: 0, count: c)
                 for r in part {
                     let n = r / (o.h * o.w), oh = (r / o.w) % o.h, ow = r % o.w
-                    for k in 0..<c { best[k] = -.infinity; where_[k] = -1 }
+                    let best = yp + r * c, at = am + r * c
+                    var first = true
                     for i in 0..<kernel {
                         let ih = oh * stride - padding + i
                         guard ih >= 0 && ih < s.h else { continue }
                         for j in 0..<kernel {
                             let iw = ow * stride - padding + j
                             guard iw >= 0 && iw < s.w else { continue }
-                            let base = ((n * s.h + ih) * s.w + iw) * c
-                            for k in 0..<c where xp[base + k] > best[k] || where_[k] < 0 {
-                                best[k] = xp[base + k]; where_[k] = Int32(base + k)
+                            let base = ((n * s.h + ih) * s.w + iw) * c, v = xp + base
+                            if first {
+                                for k in 0..<c { best[k] = v[k]; at[k] = Int32(base + k) }
+                                first = false
+                            } else {
+                                for k in 0..<c where v[k] > best[k] { best[k] = v[k]; at[k] = Int32(base + k) }
                             }
                         }
                     }
-                    for k in 0..<c { yp[r * c + k] = best[k]; am[r * c + k] = where_[k] }
                 }
             }
         }

@@ -82,25 +82,25 @@ public final class ResNet: StateHolder {
         _ = conv1.backward(bn1.backward(d).input, needInputGradient: false)
     }
 
-    /// Multiply-accumulates of one forward pass at an input size (for GFLOP/s figures).
-    public func forwardMACs(height: Int, width: Int) -> Double {
-        var shape = Shape4(n: 1, h: height, w: width, c: 3)
-        var total = 0.0
-        func conv(_ c: Conv2d, _ s: Shape4) -> Shape4 {
-            let o = c.outputShape(s)
-            total += Double(o.rows * o.c * c.kernel * c.kernel * c.inChannels)
-            return o
-        }
-        shape = maxpool.outputShape(conv(conv1, shape))
+    /// Every convolution with the input shape it sees for a batch of `n` images of a size, in
+    /// forward order (for benchmarks and FLOP counts).
+    public func convolutionInputs(n: Int = 1, height: Int, width: Int) -> [(conv: Conv2d, input: Shape4)] {
+        var out: [(Conv2d, Shape4)] = [(conv1, Shape4(n: n, h: height, w: width, c: 3))]
+        var shape = maxpool.outputShape(conv1.outputShape(out[0].1))
         for block in stages.joined() {
             let convs = block.convolutions
-            var s = shape
-            // Main path in order; the shortcut (if any, always last) reads the block's input.
             let mainCount = block is Bottleneck ? 3 : 2
-            for c in convs.prefix(mainCount) { s = conv(c, s) }
-            if convs.count > mainCount { _ = conv(convs[mainCount], shape) }
+            var s = shape
+            for c in convs.prefix(mainCount) { out.append((c, s)); s = c.outputShape(s) }
+            // The shortcut (always listed last) reads the block's input.
+            if convs.count > mainCount { out.append((convs[mainCount], shape)) }
             shape = s
         }
-        return total
+        return out
+    }
+
+    /// Multiply-accumulates of the convolutions in one forward pass of one image.
+    public func forwardMACs(height: Int, width: Int) -> Double {
+        convolutionInputs(height: height, width: width).reduce(0) { $0 + $1.conv.forwardMACs($1.input) }
     }
 }

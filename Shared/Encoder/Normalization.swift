@@ -1,0 +1,22 @@
+/// Per-channel input normalisation, `(pixel / 255 - mean) / std`, as torchvision's ToTensor +
+/// Normalize compute it. Defaults: ImageNet's statistics (torchvision's pretrained models).
+public struct Normalization: Sendable, Equatable {
+    public var mean: [Float], std: [Float]
+    public static let imageNet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == 3 && std.count == 3 && std.allSatisfy { $0 > 0 }, "3 means and 3 positive stds")
+        (self.mean, self.std) = (mean, std)
+    }
+
+    /// Writes interleaved 8-bit RGB pixels, normalised, as image `index` of a channels-last batch.
+    public func write(rgb pixels: [UInt8], into batch: Tensor4, index: Int) {
+        let s = batch.shape
+        precondition(pixels.count == s.h * s.w * 3 && s.c == 3 && index < s.n, "image does not fit the batch \(s)")
+        let out = batch.pointer + index * s.h * s.w * 3
+        let scale = std.map { 1 / (255 * $0) }, shift = zip(mean, std).map { -$0 / $1 }
+        for i in 0..<(s.h * s.w) {
+            for k in 0..<3 { out[i * 3 + k] = Float(pixels[i * 3 + k]) * scale[k] + shift[k] }
+        }
+    }
+}
