@@ -71,7 +71,7 @@ let package = Package(
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps),
-        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["COpenBLAS"]),
+        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
         service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS"]),

@@ -66,7 +66,8 @@ struct BenchEncoderCommand: ParsableCommand {
             let out = conv.outputShape(input)
             let gemm = timeGEMMs(m: out.rows, n: conv.outChannels, k: conv.kernel * conv.kernel * conv.inChannels)
             ourTime += ours * Double(count); gemmTime += gemm * Double(count); flops += f * Double(count)
-            print(String(format: "  %-44@ %8.1f %15.1f %9.2f", "\(key) x\(count)" as NSString, f / ours / 1e9, f / gemm / 1e9, gemm / ours))
+            print("  " + "\(key) x\(count)".padding(toLength: 44, withPad: " ", startingAt: 0)
+                  + String(format: " %8.1f %15.1f %9.2f", f / ours / 1e9, f / gemm / 1e9, gemm / ours))
         }
         print(String(format: "  all convolutions of one step: ours %.1f GFLOP/s, sgemm %.1f GFLOP/s, ratio %.2f",
                      flops / ourTime / 1e9, flops / gemmTime / 1e9, gemmTime / ourTime))
@@ -111,8 +112,9 @@ struct BenchEncoderCommand: ParsableCommand {
                 print("  \(spec): our benchmark child failed"); continue
             }
             let oursRate = ours["images_per_second"] as? Double ?? 0, gflops = ours["gflops"] as? Double ?? 0
-            var line = String(format: "  %-10@ %5@ %12.1f %8.1f %5.0f%% %12.0f", String(archName) as NSString, String(batchText) as NSString,
-                              oursRate, gflops, 100 * gflops / 480, ours["peak_rss_mb"] as? Double ?? 0)
+            var line = "  " + String(archName).padding(toLength: 10, withPad: " ", startingAt: 0)
+                + String(format: " %5d %12.1f %8.1f %5.0f%% %12.0f", Int(batchText) ?? 0, oursRate, gflops, 100 * gflops / 480,
+                         ours["peak_rss_mb"] as? Double ?? 0)
             if torch, let t = childJSON("/usr/bin/python3", [torchScript, String(archName), String(batchText), "\(size)", "\(threads)", "\(steps)"]) {
                 let rate = t["images_per_second"] as? Double ?? 0
                 line += String(format: " | %13.1f %12.0f | %6.2fx", rate, t["peak_rss_mb"] as? Double ?? 0, oursRate / rate)

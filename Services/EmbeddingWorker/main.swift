@@ -1,5 +1,5 @@
 import ArgumentParser
-import COpenBLAS
+import Encoder
 import ServiceKit
 import Wire
 
@@ -12,8 +12,9 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     func run() throws {
-        // Which kernels OpenBLAS picked decides its speed (issue 3 measures it): log it.
-        let blas = "\(String(cString: openblas_get_config())), core \(String(cString: openblas_get_corename())), \(openblas_get_num_threads()) threads"
+        // Which kernels OpenBLAS runs decides its speed (issue 3): choose them for this CPU, log it.
+        let choice = BLASCore.select()
+        let blas = "\(BLASInfo.summary); \(choice)"
         let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, options: options, banner: [blas]) { request in
             throw NotYetImplemented("the encoder (issue 3)")
         }

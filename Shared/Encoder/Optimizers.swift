@@ -10,7 +10,7 @@ public final class Adam {
     public enum Decay: String, Sendable { case l2, decoupled }
     public var learningRate: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decay: Decay
-    public private(set) var step = 0
+    public internal(set) var step = 0
     let parameters: [Parameter]
     let firstMoments: [FloatBuffer], secondMoments: [FloatBuffer]
 
@@ -47,9 +47,6 @@ public final class Adam {
         }
     }
 
-    /// Moments by parameter index, for checkpoints.
-    public func moments(_ index: Int) -> (first: FloatBuffer, second: FloatBuffer) { (firstMoments[index], secondMoments[index]) }
-    public func restore(step: Int) { self.step = step }
 }
 
 /// SGD with momentum as torch.optim.SGD computes it (L2 weight decay in the gradient; the first
