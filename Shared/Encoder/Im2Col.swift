@@ -18,54 +18,42 @@ struct ConvGeometry {
     /// A 1x1, stride-1, unpadded convolution reads its input rows as they are.
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
-    /// Writes the column rows of output pixels `rows` into `cols` (row-major, `columnWidth` wide).
-    func im2col(_ x: UnsafePointer<Float>, rows: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+    /// Walks the receptive fields of output pixels `rows`: for each kernel tap, `visit(column,
+    /// pixel)` gets the tap's offset in the chunk's column buffer and its input offset, or nil where
+    /// the tap falls in the padding. im2col and its adjoint col2im share this walk.
+    @inline(__always)
+    func walk(rows: Range<Int>, _ visit: (_ column: Int, _ pixel: Int?) -> Void) {
         let c = input.c, width = columnWidth, plane = outH * outW
         for r in rows {
             let n = r / plane, rem = r % plane, oh = rem / outW, ow = rem % outW
-            var dst = cols + (r - rows.lowerBound) * width
-            let image = x + n * input.h * input.w * c
+            var column = (r - rows.lowerBound) * width
             for i in 0..<kernel {
                 let ih = oh * stride - padding + i
-                if ih < 0 || ih >= input.h {
-                    dst.update(repeating: 0, count: kernel * c)
-                    dst += kernel * c
-                    continue
-                }
-                let line = image + ih * input.w * c
                 for j in 0..<kernel {
                     let iw = ow * stride - padding + j
-                    if iw < 0 || iw >= input.w {
-                        dst.update(repeating: 0, count: c)
-                    } else {
-                        dst.update(from: line + iw * c, count: c)
-                    }
-                    dst += c
+                    let inside = ih >= 0 && ih < input.h && iw >= 0 && iw < input.w
+                    visit(column, inside ? ((n * input.h + ih) * input.w + iw) * c : nil)
+                    column += c
                 }
             }
         }
     }
 
+    /// Writes the column rows of output pixels `rows` into `cols` (row-major, `columnWidth` wide).
+    func im2col(_ x: UnsafePointer<Float>, rows: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        let c = input.c
+        walk(rows: rows) { column, pixel in
+            if let pixel { (cols + column).update(from: x + pixel, count: c) } else { (cols + column).update(repeating: 0, count: c) }
+        }
+    }
+
     /// Adds column rows back onto the input gradient (the adjoint of `im2col`).
     func col2im(_ cols: UnsafePointer<Float>, rows: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
-        let c = input.c, width = columnWidth, plane = outH * outW
-        for r in rows {
-            let n = r / plane, rem = r % plane, oh = rem / outW, ow = rem % outW
-            var src = cols + (r - rows.lowerBound) * width
-            let image = dx + n * input.h * input.w * c
-            for i in 0..<kernel {
-                let ih = oh * stride - padding + i
-                if ih < 0 || ih >= input.h { src += kernel * c; continue }
-                let line = image + ih * input.w * c
-                for j in 0..<kernel {
-                    let iw = ow * stride - padding + j
-                    if iw >= 0 && iw < input.w {
-                        let d = line + iw * c
-                        for k in 0..<c { d[k] += src[k] }
-                    }
-                    src += c
-                }
-            }
+        let c = input.c
+        walk(rows: rows) { column, pixel in
+            guard let pixel else { return }
+            let d = dx + pixel, s = cols + column
+            for k in 0..<c { d[k] += s[k] }
         }
     }
 }
