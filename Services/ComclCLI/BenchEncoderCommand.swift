@@ -52,13 +52,15 @@ struct BenchEncoderCommand: ParsableCommand {
         let net = ResNet(arch: arch)
         print("\n\(arch.rawValue) @\(size)x\(size), batch \(convBatch): convolution forward+backward vs cblas_sgemm on the same GEMMs")
         print("  conv (in->out, k, stride, input)            ours GFLOP/s   sgemm GFLOP/s   ratio")
+        func key(_ conv: Conv2d, _ input: Shape4) -> String {
+            "\(conv.inChannels)->\(conv.outChannels) k\(conv.kernel) s\(conv.stride) \(input.h)x\(input.w)"
+        }
+        let convolutions = net.convolutionInputs(height: size, width: size)
+        let counts = Dictionary(convolutions.map { (key($0.conv, $0.input), 1) }, uniquingKeysWith: +)
         var seen = Set<String>()
         var ourTime = 0.0, gemmTime = 0.0, flops = 0.0
-        for (conv, one) in net.convolutionInputs(height: size, width: size) {
-            let key = "\(conv.inChannels)->\(conv.outChannels) k\(conv.kernel) s\(conv.stride) \(one.h)x\(one.w)"
-            let count = net.convolutionInputs(height: size, width: size).filter {
-                "\($0.conv.inChannels)->\($0.conv.outChannels) k\($0.conv.kernel) s\($0.conv.stride) \($0.input.h)x\($0.input.w)" == key
-            }.count
+        for (conv, one) in convolutions {
+            let key = key(conv, one), count = counts[key]!
             guard seen.insert(key).inserted else { continue }
             let input = Shape4(n: convBatch, h: one.h, w: one.w, c: one.c)
             let f = 3 * 2 * conv.forwardMACs(input)
@@ -118,6 +120,8 @@ struct BenchEncoderCommand: ParsableCommand {
             if torch, let t = childJSON("/usr/bin/python3", [torchScript, String(archName), String(batchText), "\(size)", "\(threads)", "\(steps)"]) {
                 let rate = t["images_per_second"] as? Double ?? 0
                 line += String(format: " | %13.1f %12.0f | %6.2fx", rate, t["peak_rss_mb"] as? Double ?? 0, oursRate / rate)
+            } else if noTorch {
+                line += " | (PyTorch skipped: --no-torch)"
             } else {
                 line += " | (PyTorch not installed: apt-get install python3-torch python3-torchvision)"
             }

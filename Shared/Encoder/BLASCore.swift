@@ -39,11 +39,11 @@ public enum BLASCore {
     }
 
     /// Decides, re-executing the process if the loaded OpenBLAS was configured otherwise. Call it
-    /// before any other work (and before threads exist). `requested` defaults to $COMCL_BLAS_CORE.
+    /// before any other work (and before threads exist). The request comes from $COMCL_BLAS_CORE.
     @discardableResult
-    public static func select(requested: String? = nil) -> Choice {
+    public static func select() -> Choice {
         let env = ProcessInfo.processInfo.environment
-        let request = requested ?? env[variable] ?? "auto"
+        let request = env[variable] ?? "auto"
         let choice: Choice
         switch request.lowercased() {
         case "system":
@@ -52,7 +52,7 @@ public enum BLASCore {
             let (core, reason) = core(forFlags: cpuFlags())
             choice = Choice(requested: request, core: core, reason: "detected: \(reason)")
         default:
-            choice = Choice(requested: request, core: request, reason: "requested by \(variable) / --blas-core")
+            choice = Choice(requested: request, core: request, reason: "requested by \(variable)")
         }
         let current = env["OPENBLAS_CORETYPE"]
         if current != choice.core && env[reexecMarker] == nil {

@@ -124,7 +124,7 @@ public final class Conv2d: StateHolder {
 
 /// Knobs of the convolution chunking, measured by `comcl bench-encoder` (README, Performance).
 public enum ConvTuning {
-    /// Target size of one chunk's column buffer. 
+    /// Target size of one chunk's column buffer.
     nonisolated(unsafe) public static var columnBytes = 4 << 20
     /// At least this many output pixels per GEMM, so deep layers (few pixels per image) still
     /// batch several images and keep both threads busy.

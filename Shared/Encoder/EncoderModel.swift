@@ -37,6 +37,10 @@ public final class EncoderModel: StateHolder {
         case let .classifier(classes): classifier = Linear(d, classes); projection = nil
         case .none: projection = nil; classifier = nil
         }
+        parameters = state().compactMap { name, t in
+            if case let .parameter(p) = t, p.trainable { return (name, p) }
+            return nil
+        }
         initialize(seed: seed)
     }
 
@@ -45,13 +49,9 @@ public final class EncoderModel: StateHolder {
             + (classifier?.state(prefix: join(prefix, "fc")) ?? [])
     }
 
-    /// Trainable parameters in state-dict order (the optimizer's order).
-    public var parameters: [(name: String, parameter: Parameter)] {
-        state().compactMap { name, t in
-            if case let .parameter(p) = t, p.trainable { return (name, p) }
-            return nil
-        }
-    }
+    /// Trainable parameters in state-dict order (the optimizer's order); the structure is fixed
+    /// at init, so the list is built once.
+    public private(set) var parameters: [(name: String, parameter: Parameter)] = []
 
     public var training: Bool {
         get { backbone.training }

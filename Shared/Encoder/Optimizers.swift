@@ -81,8 +81,6 @@ public final class SGD {
         }
     }
 
-    public func momentumBuffer(_ index: Int) -> FloatBuffer { buffers[index] }
-    public func restore(step: Int) { self.step = step }
 }
 
 /// Cosine learning-rate decay (Loshchilov & Hutter 2017, SGDR without restarts), with an optional

@@ -88,12 +88,10 @@ public final class ResNet: StateHolder {
         var out: [(Conv2d, Shape4)] = [(conv1, Shape4(n: n, h: height, w: width, c: 3))]
         var shape = maxpool.outputShape(conv1.outputShape(out[0].1))
         for block in stages.joined() {
-            let convs = block.convolutions
-            let mainCount = block is Bottleneck ? 3 : 2
             var s = shape
-            for c in convs.prefix(mainCount) { out.append((c, s)); s = c.outputShape(s) }
-            // The shortcut (always listed last) reads the block's input.
-            if convs.count > mainCount { out.append((convs[mainCount], shape)) }
+            for c in block.mainPath { out.append((c, s)); s = c.outputShape(s) }
+            // The shortcut reads the block's input.
+            if let d = block.downsample { out.append((d.conv, shape)) }
             shape = s
         }
         return out

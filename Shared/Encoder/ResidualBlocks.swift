@@ -4,9 +4,16 @@
 protocol ResidualBlock: AnyObject, StateHolder {
     var outChannels: Int { get }
     var batchNorms: [BatchNorm2d] { get }
-    var convolutions: [Conv2d] { get }
+    /// The main path's convolutions, in order.
+    var mainPath: [Conv2d] { get }
+    var downsample: Downsample? { get }
     func forward(_ x: Tensor4) -> Tensor4
     func backward(_ dy: Tensor4) -> Tensor4
+}
+
+extension ResidualBlock {
+    /// Main path, then the shortcut's convolution if any (init and state order).
+    var convolutions: [Conv2d] { mainPath + (downsample.map { [$0.conv] } ?? []) }
 }
 
 /// The projection shortcut: 1x1 convolution with stride, then batch norm (`downsample.0/1`).
@@ -55,7 +62,7 @@ final class BasicBlock: ResidualBlock {
     }
 
     var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
-    var convolutions: [Conv2d] { [conv1, conv2] + (downsample.map { [$0.conv] } ?? []) }
+    var mainPath: [Conv2d] { [conv1, conv2] }
 
     func state(prefix: String) -> [(String, StateTensor)] {
         conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
@@ -94,7 +101,7 @@ final class Bottleneck: ResidualBlock {
     }
 
     var batchNorms: [BatchNorm2d] { [bn1, bn2, bn3] + (downsample.map { [$0.bn] } ?? []) }
-    var convolutions: [Conv2d] { [conv1, conv2, conv3] + (downsample.map { [$0.conv] } ?? []) }
+    var mainPath: [Conv2d] { [conv1, conv2, conv3] }
 
     func state(prefix: String) -> [(String, StateTensor)] {
         conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))

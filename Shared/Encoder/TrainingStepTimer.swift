@@ -17,13 +17,15 @@ public struct TrainingStepTimer {
         var rng = SeededGenerator(seed: 1)
         let shape = Shape4(n: batch, h: size, w: size, c: 3)
         let images = Tensor4(shape: shape, values: (0..<shape.count).map { _ in Float(rng.normal()) })
+        var gradient: Matrix?
         var total = 0.0, split: [String: Double] = [:]
         for i in 0..<(steps + 2) {
             let t0 = Date()
             model.zeroGrad()
             let z = model.forward(images)
             let t1 = Date()
-            model.backward(Matrix(rows: z.rows, cols: z.cols, values: Array(repeating: 0.01, count: z.count)))
+            if gradient == nil { gradient = Matrix(rows: z.rows, cols: z.cols, values: Array(repeating: 0.01, count: z.count)) }
+            model.backward(gradient!)
             let t2 = Date()
             adam.update()
             let t3 = Date()
