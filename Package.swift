@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Images", targets: ["Images"]),
         .library(name: "Encoder", targets: ["Encoder"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,8 +54,16 @@ let package = Package(
             dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Transport"),
         .target(name: "Images", dependencies: ["CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
+        // Seeded generators and atomic files: what every other module builds on.
+        .target(name: "Basics", path: "Shared/Basics"),
+        // Float images, blur and the fundus degradation model (synthetic data and the augmenter).
+        .target(name: "ImageOps", dependencies: ["Basics", "Images"], path: "Shared/ImageOps"),
+        // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
+        .target(name: "Datasets", dependencies: ["Wire"], path: "Shared/Datasets"),
+        // The synthetic fundus benchmark (`comcl synth`).
+        .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
-        .target(name: "Encoder", dependencies: ["COpenBLAS"], path: "Shared/Encoder"),
+        .target(name: "Encoder", dependencies: ["Basics", "COpenBLAS"], path: "Shared/Encoder"),
         .target(
             name: "Coordination",
             dependencies: ["Transport", "Wire", "ServiceKit", .product(name: "Logging", package: "swift-log")],
@@ -74,7 +83,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -90,11 +99,14 @@ let package = Package(
             name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe"],
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
-        .testTarget(name: "EncoderTests", dependencies: ["Encoder"], path: "Tests/EncoderTests"),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),
+        .testTarget(
+            name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
+        .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "TestSupport", "Encoder", "Images", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "TestSupport", "Basics", "Encoder", "Images", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],
             path: "Tests/ServicesTests"),

@@ -1,3 +1,5 @@
+import Basics
+
 /// What a model is: backbone depth and width, and its head. Printable and saved beside a
 /// checkpoint so a loader can rebuild the same network.
 public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Why weights could not be loaded into a model: names and shapes, so the user can see which

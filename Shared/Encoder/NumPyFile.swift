@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// NumPy's `.npy` format, version 1.0 (numpy.lib.format): magic, a Python-dict header padded to 64

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Times the contrastive training step the embedding workers run (forward, backward, Adam) on a

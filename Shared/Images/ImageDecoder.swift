@@ -68,31 +68,7 @@ public enum ImageDecoder {
     }
 }
 
-public enum PNGEncoder {
-    /// A PNG of `pixels` (row-major, `channels` = 1, 3 or 4 bytes per pixel).
-    public static func encode(pixels: [UInt8], width: Int, height: Int, channels: Int = 3) throws -> [UInt8] {
-        guard width > 0, height > 0, pixels.count == width * height * channels else {
-            throw ImageError.invalidSize("\(pixels.count) bytes for \(width)x\(height)x\(channels)")
-        }
-        var output: UnsafeMutablePointer<UInt8>?
-        var size = 0
-        var message = [CChar](repeating: 0, count: 256)
-        let status = pixels.withUnsafeBufferPointer {
-            comcl_png_encode($0.baseAddress, UInt32(width), UInt32(height), Int32(channels), &output, &size, &message, message.count)
-        }
-        guard status == 0, let output else {
-            throw ImageError.invalidSize(cText(message))
-        }
-        defer { comcl_free(output) }
-        return Array(UnsafeBufferPointer(start: output, count: size))
-    }
-
-    public static func encode(_ image: RGBImage) throws -> [UInt8] {
-        try encode(pixels: image.pixels, width: image.width, height: image.height, channels: 3)
-    }
-}
-
 /// The text of a C message buffer, up to its first NUL.
-private func cText(_ buffer: [CChar]) -> String {
+func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -1,3 +1,4 @@
+import Basics
 @testable import Encoder
 import Foundation
 import Testing

@@ -1,3 +1,4 @@
+import Basics
 import Encoder
 import Foundation
 import Images

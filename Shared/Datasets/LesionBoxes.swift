@@ -1,0 +1,61 @@
+import Foundation
+
+/// A lesion box in pixels of its image: what a detector finds and what the synthetic benchmark
+/// records as ground truth.
+public struct LesionBox: Equatable, Sendable, Codable {
+    public var x: Double, y: Double, width: Double, height: Double
+    public var score: Double
+    public var lesionClass: String
+
+    public init(x: Double, y: Double, width: Double, height: Double, score: Double = 1, lesionClass: String) {
+        (self.x, self.y, self.width, self.height, self.score, self.lesionClass) = (x, y, width, height, score, lesionClass)
+    }
+
+    public var area: Double { width * height }
+
+    /// Intersection over union, the detection-matching criterion of PASCAL VOC.
+    public func iou(_ other: LesionBox) -> Double {
+        let w = min(x + width, other.x + other.width) - max(x, other.x)
+        let h = min(y + height, other.y + other.height) - max(y, other.y)
+        guard w > 0, h > 0 else { return 0 }
+        let intersection = w * h
+        return intersection / (area + other.area - intersection)
+    }
+}
+
+/// A CSV of boxes, one per line: `image,x,y,w,h,score,class` (the ground-truth file `comcl synth`
+/// writes, and the format an outside detector's output is given in).
+public enum LesionBoxFile {
+    public static let header = ["image", "x", "y", "w", "h", "score", "class"]
+
+    public static func read(_ path: String) throws -> [String: [LesionBox]] {
+        let table = try CSVTable(contentsOf: path)
+        let columns = try header.map { try table.column($0) }
+        var boxes: [String: [LesionBox]] = [:]
+        for record in table.records {
+            let fields = try columns.map { try table.field(record, $0) }
+            let numbers = fields[1...5].map { Double($0) }
+            guard numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+                throw DatasetError(file: path, line: record.line, "x, y, w, h and score must be numbers: \(fields[1...5].joined(separator: ","))")
+            }
+            let (x, y, w, h, score) = (numbers[0]!, numbers[1]!, numbers[2]!, numbers[3]!, numbers[4]!)
+            guard w > 0, h > 0, (0...1).contains(score) else {
+                throw DatasetError(file: path, line: record.line, "a box needs w, h > 0 and a score in [0, 1]")
+            }
+            boxes[fields[0], default: []].append(LesionBox(x: x, y: y, width: w, height: h, score: score, lesionClass: fields[6]))
+        }
+        return boxes
+    }
+
+    public static func text(_ boxes: [(image: String, box: LesionBox)]) -> String {
+        var lines = [CSVTable.line(header)]
+        for (image, b) in boxes {
+            lines.append(CSVTable.line([image, format(b.x), format(b.y), format(b.width), format(b.height), format(b.score), b.lesionClass]))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.4g", value)
+    }
+}

@@ -1,0 +1,49 @@
+/// The imaged field of a fundus photo: the bright disc inside the black surround. Degradations
+/// act only inside it (Shen et al. 2020 apply theirs under the same mask), and random crops of
+/// healthy images must lie mostly on it (METHOD.md section 2).
+public struct FieldOfView: Sendable {
+    /// 1 inside the field, 0 outside, one value per pixel.
+    public let mask: [Float]
+    public let width: Int
+    public let height: Int
+
+    /// Pixels brighter than this (max of R, G, B) count as field: the surround of a fundus photo
+    /// is black up to JPEG noise (about 10/255), the darkest retina well above 20/255.
+    public static let defaultThreshold: Float = 20 / 255
+
+    public init(of image: FloatImage, threshold: Float = defaultThreshold) {
+        (width, height) = (image.width, image.height)
+        var mask = [Float](repeating: 0, count: image.pixelCount)
+        for i in 0..<image.pixelCount {
+            let p = 3 * i
+            if max(image.pixels[p], image.pixels[p + 1], image.pixels[p + 2]) > threshold { mask[i] = 1 }
+        }
+        self.mask = mask
+    }
+
+    public var area: Int { mask.reduce(0) { $0 + Int($1) } }
+
+    /// Share of the window's pixels that lie on the field.
+    public func coverage(x: Int, y: Int, width w: Int, height h: Int) -> Double {
+        // Pixels outside the image count as off the field.
+        var inside = 0
+        for row in max(0, y)..<min(height, y + h) {
+            for column in max(0, x)..<min(width, x + w) { inside += Int(mask[row * width + column]) }
+        }
+        return Double(inside) / Double(max(1, w * h))
+    }
+
+    /// Centre of mass and the radius of a disc of the same area: where a halo ring goes.
+    public var disc: (x: Double, y: Double, radius: Double) {
+        var sx = 0.0, sy = 0.0, n = 0.0
+        for row in 0..<height {
+            for column in 0..<width where mask[row * width + column] > 0 {
+                sx += Double(column)
+                sy += Double(row)
+                n += 1
+            }
+        }
+        guard n > 0 else { return (Double(width) / 2, Double(height) / 2, Double(min(width, height)) / 2) }
+        return (sx / n, sy / n, (n / Double.pi).squareRoot())
+    }
+}

@@ -1,0 +1,98 @@
+import Basics
+import Datasets
+import Foundation
+import ImageOps
+import Images
+
+/// `comcl degrade`: raises a dataset's low-quality share to a target by degrading high-quality
+/// images with the fundus degradation model and relabelling them, as the paper's 70 % and 100 %
+/// experiments do (METHOD.md section 6). The input is never changed: a new dataset is written
+/// beside it, unchanged images hard-linked (or copied across file systems).
+public struct DatasetDegrader {
+    public var target: Double
+    public var seed: UInt64
+    /// Share of degraded images made "Reject" (strong) rather than "Usable" (mild): EyeQ's ratio.
+    public var rejectShare = 0.553
+
+    public init(target: Double, seed: UInt64) {
+        (self.target, self.seed) = (target, seed)
+    }
+
+    public struct Report: Codable, Sendable {
+        public var images: Int
+        public var lowBefore: Int
+        public var lowAfter: Int
+        public var target: Double
+        public var seed: UInt64
+        /// Each degraded image and what was done to it.
+        public var degraded: [String: FundusDegradation]
+    }
+
+    public func run(_ manifest: Manifest, to output: URL, threads: Int = 2) throws -> Report {
+        guard (0...1).contains(target) else { throw SyntheticError("--to must lie in [0, 1], got \(target)") }
+        let n = manifest.entries.count
+        let lowBefore = manifest.entries.filter { $0.quality == .low }.count
+        let need = max(0, Int((target * Double(n) - 1e-9).rounded(.up)) - lowBefore)
+        var g = SeededGenerator(seed: seed, 0xDE64ADE)
+        var candidates = manifest.entries.indices.filter { manifest.entries[$0].quality == .high }
+        for i in stride(from: candidates.count - 1, to: 0, by: -1) { candidates.swapAt(i, g.integer(0, i)) }
+        let chosen = Set(candidates.prefix(need))
+
+        let images = output.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        var entries = manifest.entries
+        nonisolated(unsafe) var outcomes = [Result<FundusDegradation?, Error>?](repeating: nil, count: n)
+        let lock = NSLock()
+        let parts = max(1, threads)
+        let (seed, rejectShare) = (self.seed, self.rejectShare)
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            for index in stride(from: part, to: n, by: parts) {
+                let entry = manifest.entries[index]
+                let source = manifest.url(of: entry), destination = images.appendingPathComponent(entry.image)
+                let outcome = Result { () throws -> FundusDegradation? in
+                    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try? FileManager.default.removeItem(at: destination)
+                    guard chosen.contains(index) else {
+                        if link(source.path, destination.path) != 0 { try FileManager.default.copyItem(at: source, to: destination) }
+                        return nil
+                    }
+                    var dg = SeededGenerator(seed: seed, UInt64(index))
+                    let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
+                    let degradation = FundusDegradation.random(severity: severity, using: &dg)
+                    let decoded: RGBImage
+                    do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw SyntheticError("\(entry.image): \(error)") }
+                    var image = FloatImage(decoded)
+                    degradation.apply(to: &image, field: FieldOfView(of: image))
+                    let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
+                    let bytes = jpeg ? try JPEGEncoder.encode(image.rgbImage()) : try PNGEncoder.encode(image.rgbImage())
+                    try Data(bytes).write(to: destination)
+                    return degradation
+                }
+                lock.lock()
+                outcomes[index] = outcome
+                lock.unlock()
+            }
+        }
+        var degraded: [String: FundusDegradation] = [:]
+        for index in 0..<n {
+            guard let degradation = try outcomes[index]!.get() else { continue }
+            entries[index].quality = .low
+            entries[index].qualityGrade = degradation.kinds.count > 1 ? 2 : 1
+            degraded[entries[index].image] = degradation
+        }
+        let report = Report(
+            images: n, lowBefore: lowBefore, lowAfter: lowBefore + degraded.count, target: target, seed: seed, degraded: degraded)
+        let labels = manifest.format == .eyeq ? ManifestWriter.eyeq(entries) : ManifestWriter.generic(entries)
+        let labelName = manifest.format == .eyeq ? "labels.csv" : "manifest.csv"
+        // Degradation is photometric: lesion boxes stay where they were.
+        let boxes = URL(fileURLWithPath: manifest.labelFile).deletingLastPathComponent().appendingPathComponent("lesions.csv")
+        if FileManager.default.fileExists(atPath: boxes.path) {
+            try AtomicFile.write(try Data(contentsOf: boxes), to: output.appendingPathComponent("lesions.csv"))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(report), to: output.appendingPathComponent("degrade.json"))
+        try AtomicFile.write(Data(labels.utf8), to: output.appendingPathComponent(labelName))
+        return report
+    }
+}
