@@ -60,6 +60,8 @@ let package = Package(
         .target(name: "ImageOps", dependencies: ["Basics", "Images"], path: "Shared/ImageOps"),
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
         .target(name: "Datasets", dependencies: ["Wire"], path: "Shared/Datasets"),
+        // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
+        .target(name: "Detection", dependencies: ["Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -83,7 +85,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -100,6 +102,8 @@ let package = Package(
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),
+        .testTarget(
+            name: "DetectionTests", dependencies: ["Datasets", "Detection", "ImageOps", "Images", "Synthetic"], path: "Tests/DetectionTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),

@@ -8,7 +8,7 @@ struct Comcl: ParsableCommand {
         abstract: "CoMCL-Swift: multi-level contrastive pre-training for low-quality medical images, as ZeroMQ services.",
         version: ComclVersion.string,
         subcommands: [RunCommand.self, StatusCommand.self, KeygenCommand.self, ImageInfoCommand.self, EmbedCommand.self, BenchEncoderCommand.self,
-            ManifestCommand.self, SynthCommand.self, DegradeCommand.self,
+            ManifestCommand.self, SynthCommand.self, DegradeCommand.self, BenchDetectorCommand.self, ShowDetectionsCommand.self,
         ])
 }
 
