@@ -61,7 +61,11 @@ let package = Package(
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
         .target(name: "Datasets", dependencies: ["Wire"], path: "Shared/Datasets"),
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
-        .target(name: "Detection", dependencies: ["Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
+        .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
+        // The detector/cropper's work: Omega and RandC patches, the detection cache.
+        .target(
+            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire"],
+            path: "Shared/Cropping"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -80,7 +84,7 @@ let package = Package(
             path: "Shared/ServiceKit"),
 
         // Services (one executable each) and the front end.
-        service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps),
+        service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
@@ -104,6 +108,13 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),
         .testTarget(
             name: "DetectionTests", dependencies: ["Datasets", "Detection", "ImageOps", "Images", "Synthetic"], path: "Tests/DetectionTests"),
+        .testTarget(
+            name: "CroppingTests",
+            dependencies: [
+                "Basics", "Cropping", "Datasets", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport",
+                "comcl-detector-cropper",
+            ],
+            path: "Tests/CroppingTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),

@@ -63,11 +63,14 @@ struct RunCommand: ParsableCommand {
         ]
         workers += (1...augmenters).map { (.augmenter, "augmenter-\($0)", "comcl-augmenter") }
         print("[2/4] \(workers.count) workers: \(workers.map(\.1).joined(separator: ", "))")
+        // The cropper reads images under a data root and caches detections in the run folder.
+        let runFolder = cluster.logDirectory.deletingLastPathComponent().path
+        let extra: [Role: [String]] = [.detectorCropper: ["--data-root", runFolder, "--cache", "\(runFolder)/detection-cache"]]
         var started: [LocalCluster.Member] = []
         for (role, name, executable) in workers {
             started.append(try cluster.start(
                 name, executable: executable,
-                arguments: ["--coordinator", links.workers[role]!, "--worker-id", name] + beat))
+                arguments: ["--coordinator", links.workers[role]!, "--worker-id", name] + beat + (extra[role] ?? [])))
         }
 
         print("[3/4] waiting for Ready and \(heartbeats) heartbeats from each worker")

@@ -1,5 +1,9 @@
 import ArgumentParser
+import Cropping
+import Detection
+import Foundation
 import ServiceKit
+import Transport
 import Wire
 
 /// comcl-detector-cropper: a worker service connected to the coordinator's detectorCropper link.
@@ -8,9 +12,55 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "Folder that the image paths of patch requests are relative to.")
+    var dataRoot: String
+
+    @Option(help: "Lesion detector: builtin (the classical one), or boxes:FILE (an outside tool's image,x,y,w,h,score,class CSV).")
+    var detector = "builtin"
+
+    @Option(help: "Folder of cached detections (one file per detector and image content); shared by replicas.")
+    var cache = "runs/detection-cache"
+
+    @Option(help: "Boxes with confidence above this are lesions (prior work: 0.5).")
+    var conf = 0.5
+
+    @Option(help: "Shrink images so the shorter side is at most this before detecting and cutting (prior work: 512; 0 = native).")
+    var imageSide = 512
+
+    @Option(help: "Random crops of healthy images need at least this share of field-of-view pixels.")
+    var minField = 0.8
+
+    func validate() throws {
+        guard (0...1).contains(conf) else { throw ValidationError("--conf must lie in [0, 1]") }
+        guard (0...1).contains(minField) else { throw ValidationError("--min-field must lie in [0, 1]") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataRoot, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("--data-root \(dataRoot) is not a folder")
+        }
+    }
+
+    func makeDetector() throws -> any LesionDetector {
+        if detector == "builtin" { return ClassicalDetector() }
+        if detector.hasPrefix("boxes:") {
+            do { return try BoxesFileDetector(path: String(detector.dropFirst(6))) } catch { throw ValidationError("--detector \(detector): \(error)") }
+        }
+        throw ValidationError("unknown --detector \(detector): builtin or boxes:FILE")
+    }
+
     func run() throws {
-        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, options: options) { request in
-            throw NotYetImplemented("patch cutting (issue 4)")
+        let lesionDetector = try makeDetector()
+        var cutter = PatchCutter()
+        (cutter.confidence, cutter.minimumField) = (conf, minField)
+        let cropper = Cropper(
+            dataRoot: URL(fileURLWithPath: dataRoot), detector: lesionDetector,
+            cache: DetectionCache(folder: URL(fileURLWithPath: cache), detectorIdentity: lesionDetector.identity), cutter: cutter,
+            imageSide: imageSide)
+        let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache)"]
+        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, options: options, banner: banner) { request in
+            guard case .patchRequest(let patchRequest) = request.body else {
+                throw CropperError(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
+            }
+            return .patch(try cropper.handle(patchRequest))
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -1,0 +1,75 @@
+import Basics
+import Datasets
+import Detection
+import Foundation
+import ImageOps
+import Images
+import Transport
+import Wire
+
+/// The detector/cropper's work: one PatchRequest in, one Patch out. Lesion levels get Omega around
+/// a detected box, healthy levels RandC (METHOD.md section 2). Everything random comes from
+/// (run seed, step, item), so a re-issued item gives the same patch on any replica.
+public final class Cropper: Sendable {
+    public let dataRoot: URL
+    public let detector: any LesionDetector
+    public let cache: DetectionCache?
+    public let cutter: PatchCutter
+    /// Images are shrunk so their shorter side is at most this before detection and cutting
+    /// (prior work resizes fundus photos to 512; Huang et al. 2021); 0 keeps the native size.
+    public let imageSide: Int
+
+    public init(dataRoot: URL, detector: any LesionDetector, cache: DetectionCache?, cutter: PatchCutter = PatchCutter(), imageSide: Int = 512) {
+        (self.dataRoot, self.detector, self.cache, self.cutter, self.imageSide) = (dataRoot, detector, cache, cutter, imageSide)
+    }
+
+    public func handle(_ request: PatchRequest) throws -> Patch {
+        let url = dataRoot.appendingPathComponent(request.path)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CropperError(code: .notFound, "\(request.path): no such file under the data root \(dataRoot.path)")
+        }
+        let bytes = [UInt8](data)
+        var image: RGBImage
+        do { image = try ImageDecoder.decode(bytes) } catch { throw CropperError(code: .badInput, "\(request.path): \(error)") }
+        image = Resize.shorterSide(image, atMost: imageSide)
+        guard min(image.width, image.height) >= cutter.size else {
+            throw CropperError(code: .badInput, "\(request.path): \(image.width)x\(image.height) is smaller than a \(cutter.size)-px patch")
+        }
+        var g = SeededGenerator(seed: request.seed, request.id.step, request.id.item)
+        var cut: CutPatch?
+        if request.level == .lesionHigh || request.level == .lesionLow {
+            cut = cutter.omega(image, boxes: try detections(image, content: bytes, imageID: request.path), using: &g)
+        }
+        // A lesion image with no box above the threshold (common on low-quality images) gives a
+        // random crop; its provenance says so (fromDetection false) and the coordinator counts it.
+        let patch = cut ?? cutter.random(image, field: FieldOfView(of: FloatImage(image)), using: &g)
+        var provenance = Provenance(
+            imageID: request.imageID,
+            window: Box(x: Float(patch.window.x), y: Float(patch.window.y), w: Float(patch.window.side), h: Float(patch.window.side),
+                        score: Float(patch.score)),
+            fromDetection: patch.boxIndex != nil)
+        provenance.imagePath = request.path
+        (provenance.imageWidth, provenance.imageHeight) = (image.width, image.height)
+        provenance.boxIndex = patch.boxIndex ?? -1
+        provenance.detector = patch.boxIndex == nil ? "" : detector.identity
+        let pixels = try Tensor(dtype: .uint8, shape: [cutter.size, cutter.size, 3], data: patch.pixels.pixels)
+        return Patch(id: request.id, pixels: pixels, level: request.level, provenance: provenance)
+    }
+
+    /// Boxes for an image, from the cache when this detector has seen these bytes before.
+    public func detections(_ image: RGBImage, content: [UInt8], imageID: String) throws -> [LesionBox] {
+        let key = ContentHash.hex(content) + "-\(imageSide)"
+        if let cached = cache?.boxes(forContent: key) { return cached }
+        let boxes = try detector.detect(image, imageID: imageID)
+        try cache?.store(boxes, forContent: key, detector: detector.identity)
+        return boxes
+    }
+}
+
+/// A failed patch request, with the protocol's error code so the router can tell a missing file
+/// from a corrupt one.
+public struct CropperError: WorkError, CustomStringConvertible {
+    public let code: ErrorCode
+    public let description: String
+    public init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
+}

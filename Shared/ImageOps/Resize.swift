@@ -1,0 +1,73 @@
+import Images
+
+/// Resampling with a triangle (bilinear) filter whose support widens when shrinking, as Pillow's
+/// BILINEAR resize does (and torchvision's with antialias), so downscaling averages instead of
+/// aliasing. Separable: rows, then columns.
+public enum Resize {
+    public static func bilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        precondition(width > 0 && height > 0, "resize to \(width)x\(height)")
+        if width == image.width, height == image.height { return image }
+        let source = image.pixels.map(Float.init)
+        let horizontal = weights(from: image.width, to: width)
+        let vertical = weights(from: image.height, to: height)
+        var rows = [Float](repeating: 0, count: width * image.height * 3)
+        for y in 0..<image.height {
+            for (x, taps) in horizontal.enumerated() {
+                for c in 0..<3 {
+                    var sum: Float = 0
+                    for (i, w) in taps { sum += w * source[(y * image.width + i) * 3 + c] }
+                    rows[(y * width + x) * 3 + c] = sum
+                }
+            }
+        }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        for (y, taps) in vertical.enumerated() {
+            for x in 0..<width {
+                for c in 0..<3 {
+                    var sum: Float = 0
+                    for (i, w) in taps { sum += w * rows[(i * width + x) * 3 + c] }
+                    out[(y * width + x) * 3 + c] = UInt8(max(0, min(255, sum.rounded())))
+                }
+            }
+        }
+        // Sizes are valid by construction.
+        return try! RGBImage(width: width, height: height, pixels: out)
+    }
+
+    /// For each output index, the input indices and normalised triangle weights it reads.
+    static func weights(from input: Int, to output: Int) -> [[(Int, Float)]] {
+        let scale = Double(input) / Double(output)
+        let support = max(1, scale)
+        return (0..<output).map { o in
+            let centre = (Double(o) + 0.5) * scale
+            let lo = max(0, Int((centre - support).rounded(.down))), hi = min(input - 1, Int((centre + support).rounded(.up)))
+            var taps: [(Int, Float)] = []
+            for i in lo...hi {
+                let w = max(0, 1 - abs((Double(i) + 0.5 - centre) / support))
+                if w > 0 { taps.append((i, Float(w))) }
+            }
+            let total = taps.reduce(0) { $0 + $1.1 }
+            return taps.map { ($0.0, $0.1 / total) }
+        }
+    }
+
+    /// Shrinks (never enlarges) so the shorter side is at most `side`, keeping the aspect ratio.
+    public static func shorterSide(_ image: RGBImage, atMost side: Int) -> RGBImage {
+        let shorter = min(image.width, image.height)
+        guard side > 0, shorter > side else { return image }
+        let scale = Double(side) / Double(shorter)
+        return bilinear(image, width: max(1, Int((Double(image.width) * scale).rounded())), height: max(1, Int((Double(image.height) * scale).rounded())))
+    }
+
+    /// A window of `image` (it must lie inside).
+    public static func crop(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
+        precondition(x >= 0 && y >= 0 && x + width <= image.width && y + height <= image.height, "crop outside the image")
+        var out = [UInt8]()
+        out.reserveCapacity(width * height * 3)
+        for row in y..<(y + height) {
+            let start = (row * image.width + x) * 3
+            out.append(contentsOf: image.pixels[start..<(start + width * 3)])
+        }
+        return try! RGBImage(width: width, height: height, pixels: out)
+    }
+}
