@@ -26,7 +26,7 @@ public final class Cropper: Sendable {
     public func handle(_ request: PatchRequest) throws -> Patch {
         let url = dataRoot.appendingPathComponent(request.path)
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw CropperError(code: .notFound, "\(request.path): no such file under the data root \(dataRoot.path)")
+            throw CropperError(code: .notFound, "\(request.path): missing or unreadable under the data root \(dataRoot.path)")
         }
         let bytes = [UInt8](data)
         var image: RGBImage
