@@ -61,7 +61,7 @@ let package = Package(
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
         .target(name: "Datasets", dependencies: ["Wire"], path: "Shared/Datasets"),
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
-        .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
+        .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Detection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.
         .target(
             name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire"],

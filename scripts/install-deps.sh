@@ -3,8 +3,9 @@
 # Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
 set -euo pipefail
 packages=(pkg-config libzmq3-dev libprotobuf-c-dev libopenblas-dev libpng-dev libturbojpeg0-dev)
-# The stale-generated-code test runs protoc-c; the PngSuite fetch uses apt-get download + dpkg-deb.
-[ "${1:-}" = "--test" ] && packages+=(protobuf-c-compiler)
+# The stale-generated-code test runs protoc-c; the PngSuite fetch uses apt-get download + dpkg-deb;
+# the Python detector example needs protoc (Python classes) and a venv (scripts/python-examples.sh).
+[ "${1:-}" = "--test" ] && packages+=(protobuf-c-compiler protobuf-compiler python3-venv)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/fetch-pngsuite.sh >/dev/null
+scripts/python-examples.sh >/dev/null
 swift build --build-tests
 exec swift test --skip-build "$@"

@@ -15,8 +15,14 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Folder that the image paths of patch requests are relative to.")
     var dataRoot: String
 
-    @Option(help: "Lesion detector: builtin (the classical one), or boxes:FILE (an outside tool's image,x,y,w,h,score,class CSV).")
+    @Option(help: "Lesion detector: builtin (the classical one), boxes:FILE (an outside tool's image,x,y,w,h,score,class CSV), or remote:ENDPOINT (a process answering DetectRequest over ZeroMQ REQ/REP).")
     var detector = "builtin"
+
+    @Option(help: "remote detector: seconds to wait for each answer before retrying.")
+    var detectorTimeout = 30.0
+
+    @Option(help: "remote detector: tries before a patch request fails (Lazy Pirate).")
+    var detectorTries = 3
 
     @Option(help: "Folder of cached detections (one file per detector and image content); shared by replicas.")
     var cache = "runs/detection-cache"
@@ -44,7 +50,10 @@ struct WorkerCommand: ParsableCommand {
         if detector.hasPrefix("boxes:") {
             do { return try BoxesFileDetector(path: String(detector.dropFirst(6))) } catch { throw ValidationError("--detector \(detector): \(error)") }
         }
-        throw ValidationError("unknown --detector \(detector): builtin or boxes:FILE")
+        if detector.hasPrefix("remote:") {
+            return RemoteDetector(endpoint: String(detector.dropFirst(7)), timeout: detectorTimeout, tries: detectorTries)
+        }
+        throw ValidationError("unknown --detector \(detector): builtin, boxes:FILE or remote:ENDPOINT")
     }
 
     func run() throws {

@@ -1,7 +1,7 @@
 import CZeroMQ
 
 public enum SocketType: Sendable {
-    case router, dealer, pair, pub, sub, push, pull
+    case router, dealer, pair, pub, sub, push, pull, req, rep
 
     var raw: Int32 {
         switch self {
@@ -12,6 +12,8 @@ public enum SocketType: Sendable {
         case .sub: ZMQ_SUB
         case .push: ZMQ_PUSH
         case .pull: ZMQ_PULL
+        case .req: ZMQ_REQ
+        case .rep: ZMQ_REP
         }
     }
 }

@@ -13,13 +13,19 @@ public final class ChildProcess: @unchecked Sendable {
         return URL(fileURLWithPath: exe).deletingLastPathComponent()
     }
 
-    public init(_ product: String, _ arguments: [String], name: String? = nil) throws {
-        self.name = name ?? product
+    public convenience init(_ product: String, _ arguments: [String], name: String? = nil) throws {
+        try self.init(executable: Self.productsDirectory.appendingPathComponent(product), arguments, name: name ?? product)
+    }
+
+    /// Any executable (e.g. a Python interpreter), with extra environment variables.
+    public init(executable: URL, _ arguments: [String], name: String, environment: [String: String] = [:]) throws {
+        self.name = name
         log = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-test-\(self.name)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
-        process.executableURL = Self.productsDirectory.appendingPathComponent(product)
+        process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
