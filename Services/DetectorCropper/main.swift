@@ -15,7 +15,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Folder that the image paths of patch requests are relative to.")
     var dataRoot: String
 
-    @Option(help: "Lesion detector: builtin (the classical one), boxes:FILE (an outside tool's image,x,y,w,h,score,class CSV), or remote:ENDPOINT (a process answering DetectRequest over ZeroMQ REQ/REP).")
+    @Option(help: "Lesion detector: builtin (the classical one), boxes:FILE (an outside tool's boxes, image,x,y,w,h,score,class as CSV or a JSON array), or remote:ENDPOINT (a process answering DetectRequest over ZeroMQ REQ/REP).")
     var detector = "builtin"
 
     @Option(help: "remote detector: seconds to wait for each answer before retrying.")

@@ -23,12 +23,14 @@ public struct LesionBox: Equatable, Sendable, Codable {
     }
 }
 
-/// A CSV of boxes, one per line: `image,x,y,w,h,score,class` (the ground-truth file `comcl synth`
-/// writes, and the format an outside detector's output is given in).
+/// A file of boxes: CSV, one per line, `image,x,y,w,h,score,class` (the ground-truth file `comcl
+/// synth` writes), or JSON (`.json`): an array of objects with the same keys (`class` optional),
+/// what a detection script most easily dumps.
 public enum LesionBoxFile {
     public static let header = ["image", "x", "y", "w", "h", "score", "class"]
 
     public static func read(_ path: String) throws -> [String: [LesionBox]] {
+        if path.lowercased().hasSuffix(".json") { return try readJSON(path) }
         let table = try CSVTable(contentsOf: path)
         let columns = try header.map { try table.column($0) }
         var boxes: [String: [LesionBox]] = [:]
@@ -43,6 +45,29 @@ public enum LesionBoxFile {
                 throw DatasetError(file: path, line: record.line, "a box needs w, h > 0 and a score in [0, 1]")
             }
             boxes[fields[0], default: []].append(LesionBox(x: x, y: y, width: w, height: h, score: score, lesionClass: fields[6]))
+        }
+        return boxes
+    }
+
+    private struct JSONBox: Decodable {
+        var image: String
+        var x: Double, y: Double, w: Double, h: Double, score: Double
+        var lesionClass: String?
+        enum CodingKeys: String, CodingKey { case image, x, y, w, h, score, lesionClass = "class" }
+    }
+
+    private static func readJSON(_ path: String) throws -> [String: [LesionBox]] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(file: path, line: nil, "no such file") }
+        let list: [JSONBox]
+        do { list = try JSONDecoder().decode([JSONBox].self, from: data) } catch {
+            throw DatasetError(file: path, line: nil, "expected a JSON array of {image, x, y, w, h, score, class}: \(error)")
+        }
+        var boxes: [String: [LesionBox]] = [:]
+        for (index, b) in list.enumerated() {
+            guard [b.x, b.y, b.w, b.h, b.score].allSatisfy(\.isFinite), b.w > 0, b.h > 0, (0...1).contains(b.score) else {
+                throw DatasetError(file: path, line: nil, "box \(index) (\(b.image)): needs finite numbers, w, h > 0 and a score in [0, 1]")
+            }
+            boxes[b.image, default: []].append(LesionBox(x: b.x, y: b.y, width: b.w, height: b.h, score: b.score, lesionClass: b.lesionClass ?? "lesion"))
         }
         return boxes
     }

@@ -44,4 +44,17 @@ import Testing
         try "image,x,y,w,h,score,class\na.png,1,2,0,4,0.5,ma\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: DatasetError(file: path, line: 2, "a box needs w, h > 0 and a score in [0, 1]")) { try LesionBoxFile.read(path) }
     }
+
+    @Test func jsonBoxes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("boxes-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #"[{"image": "a.png", "x": 1, "y": 2, "w": 3, "h": 4, "score": 0.9, "class": "dark"}, {"image": "a.png", "x": 5, "y": 6, "w": 7, "h": 8, "score": 0.4}]"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try LesionBoxFile.read(path) == ["a.png": [LesionBox(x: 1, y: 2, width: 3, height: 4, score: 0.9, lesionClass: "dark"),
+                                                         LesionBox(x: 5, y: 6, width: 7, height: 8, score: 0.4, lesionClass: "lesion")]])
+        try #"[{"image": "a.png", "x": 1, "y": 2, "w": 0, "h": 4, "score": 0.9}]"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) { try LesionBoxFile.read(path) }
+        try #"{"not": "a list"}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DatasetError.self) { try LesionBoxFile.read(path) }
+    }
 }
