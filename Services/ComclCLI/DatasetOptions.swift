@@ -19,8 +19,7 @@ struct DatasetOptions: ParsableArguments {
     var skipBad = false
 
     func load() throws -> Manifest {
-        var options = ManifestOptions(format: format, labels: labels, images: images, quality: quality, skipBad: skipBad)
-        options.checkFiles = true
+        let options = ManifestOptions(format: format, labels: labels, images: images, quality: quality, skipBad: skipBad)
         do {
             return try Manifest.load(options)
         } catch let error as DatasetError {

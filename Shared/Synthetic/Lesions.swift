@@ -7,9 +7,6 @@ import ImageOps
 public enum LesionKind: String, CaseIterable, Sendable {
     case microaneurysm, haemorrhage, hardExudate = "hard_exudate", cottonWool = "cotton_wool"
     case neovascularisation
-
-    /// Red lesions are dark on the retina; exudates and cotton-wool spots bright.
-    public var isDark: Bool { self == .microaneurysm || self == .haemorrhage || self == .neovascularisation }
 }
 
 /// How many lesions of each kind an eye of a given DR grade gets, following the International
