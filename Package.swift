@@ -59,7 +59,7 @@ let package = Package(
         // Float images, blur and the fundus degradation model (synthetic data and the augmenter).
         .target(name: "ImageOps", dependencies: ["Basics", "Images"], path: "Shared/ImageOps"),
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
-        .target(name: "Datasets", dependencies: ["Wire"], path: "Shared/Datasets"),
+        .target(name: "Datasets", dependencies: ["Basics", "Wire"], path: "Shared/Datasets"),
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
         .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Detection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.

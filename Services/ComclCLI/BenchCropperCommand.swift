@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Foundation
 import Transport
@@ -34,7 +35,7 @@ struct BenchCropperCommand: ParsableCommand {
             let cache = scratch.appendingPathComponent("cache-\(count)")
             for warm in [false, true] {
                 let rate = try measure(requests, replicas: count, dataRoot: manifest.imageRoot, cache: cache.path)
-                print(pad(String(count), 10) + pad(warm ? "warm" : "cold", 7)
+                print(String(count).padded(to: 10) + (warm ? "warm" : "cold").padded(to: 7)
                     + String(format: "%9.1f  %11.1f  %11.1f ms", rate, rate / Double(count), 1000 / rate))
             }
         }

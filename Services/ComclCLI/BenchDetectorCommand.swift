@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Detection
 import Foundation
@@ -35,7 +36,7 @@ struct BenchDetectorCommand: ParsableCommand {
             let images = entries.filter { $0.quality == quality }.map(\.image)
             for family in [nil, LesionFamily.dark, .bright] {
                 let s = DetectionMetrics.evaluate(images: images, detections: byImage, truth: truth, threshold: conf, family: family)
-                print(pad(name, 8) + pad(family?.rawValue ?? "all", 7)
+                print(name.padded(to: 8) + (family?.rawValue ?? "all").padded(to: 7)
                     + String(format: " %6d  %7d  %10d  %9.3f  %6.3f  %5.3f", s.images, s.lesions, s.detections, s.precision, s.recall, s.averagePrecision))
             }
         }
@@ -45,7 +46,7 @@ struct BenchDetectorCommand: ParsableCommand {
         for family in [LesionFamily.dark, .bright] {
             for threshold in [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98] {
                 let s = DetectionMetrics.evaluate(images: high, detections: byImage, truth: truth, threshold: threshold, family: family)
-                print(String(repeating: " ", count: 38) + pad(family.rawValue, 7) + String(format: "%6.2f  %9.3f  %6.3f", threshold, s.precision, s.recall))
+                print(String(repeating: " ", count: 38) + family.rawValue.padded(to: 7) + String(format: "%6.2f  %9.3f  %6.3f", threshold, s.precision, s.recall))
             }
         }
     }

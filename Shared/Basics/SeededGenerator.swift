@@ -41,6 +41,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return min(upper, lower + Int(unit() * Double(upper - lower + 1)))
     }
 
+    /// Fisher-Yates with our own integers, so a shuffle is the same in every Swift version.
+    public mutating func shuffle<T>(_ values: inout [T]) {
+        for i in stride(from: values.count - 1, to: 0, by: -1) { values.swapAt(i, integer(0, i)) }
+    }
+
     /// True with probability p.
     public mutating func chance(_ p: Double) -> Bool { unit() < p }
 

@@ -13,6 +13,12 @@ public struct LesionBox: Equatable, Sendable, Codable {
 
     public var area: Double { width * height }
 
+    /// The part of the box inside a width x height image.
+    public func clipped(width imageWidth: Double, height imageHeight: Double) -> LesionBox {
+        let x0 = max(0, x), y0 = max(0, y), x1 = min(imageWidth, x + width), y1 = min(imageHeight, y + height)
+        return LesionBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: score, lesionClass: lesionClass)
+    }
+
     /// Intersection over union, the detection-matching criterion of PASCAL VOC.
     public func iou(_ other: LesionBox) -> Double {
         let w = min(x + width, other.x + other.width) - max(x, other.x)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Wire
 
@@ -34,13 +35,11 @@ public struct ManifestSummary: Codable, Sendable, Equatable {
         lines.append("level   images   share")
         for level in Level.allCases {
             let n = levels[level.description] ?? 0
-            lines.append(pad(level.description, 6) + String(format: " %7d  %5.1f %%", n, 100 * Double(n) / Double(max(1, images))))
+            lines.append(level.description.padded(to: 6) + String(format: " %7d  %5.1f %%", n, 100 * Double(n) / Double(max(1, images))))
         }
         lines.append("label" + String(repeating: " ", count: 16) + "images")
         let ordered = labels.keys.sorted { (Int($0) ?? Int.max, $0) < (Int($1) ?? Int.max, $1) }
-        for label in ordered { lines.append(pad(label, 20) + String(format: " %7d", labels[label]!)) }
+        for label in ordered { lines.append(label.padded(to: 20) + String(format: " %7d", labels[label]!)) }
         return lines.joined(separator: "\n")
     }
-
-    private func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
 }

@@ -162,10 +162,3 @@ enum NonMaximumSuppression {
         return kept
     }
 }
-
-extension LesionBox {
-    func clipped(width: Double, height: Double) -> LesionBox {
-        let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + self.width), y1 = min(height, y + self.height)
-        return LesionBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0, score: score, lesionClass: lesionClass)
-    }
-}

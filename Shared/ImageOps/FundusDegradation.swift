@@ -10,7 +10,21 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
     public enum Kind: String, CaseIterable, Sendable, Codable { case illumination, spots, blur }
 
     /// EyeQ's two low grades: Usable (one mild degradation) and Reject (two or three strong ones).
-    public enum Severity: String, Sendable, Codable { case mild, strong }
+    public enum Severity: String, Sendable, Codable {
+        case mild, strong
+
+        /// EyeQ's quality grade for an image degraded this way: 1 Usable, 2 Reject.
+        public var eyeqQuality: Int { self == .mild ? 1 : 2 }
+
+        /// The severity that gives an EyeQ quality grade; nil for 0 (Good: not degraded).
+        public init?(eyeqQuality: Int) {
+            switch eyeqQuality {
+            case 1: self = .mild
+            case 2: self = .strong
+            default: return nil
+            }
+        }
+    }
 
     public struct Illumination: Equatable, Sendable, Codable {
         public var brightness: Float, contrast: Float, saturation: Float

@@ -35,49 +35,39 @@ public struct DatasetDegrader {
         let need = max(0, Int((target * Double(n) - 1e-9).rounded(.up)) - lowBefore)
         var g = SeededGenerator(seed: seed, 0xDE64ADE)
         var candidates = manifest.entries.indices.filter { manifest.entries[$0].quality == .high }
-        for i in stride(from: candidates.count - 1, to: 0, by: -1) { candidates.swapAt(i, g.integer(0, i)) }
+        g.shuffle(&candidates)
         let chosen = Set(candidates.prefix(need))
 
         let images = output.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         var entries = manifest.entries
-        nonisolated(unsafe) var outcomes = [Result<FundusDegradation?, Error>?](repeating: nil, count: n)
-        let lock = NSLock()
-        let parts = max(1, threads)
         let (seed, rejectShare) = (self.seed, self.rejectShare)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            for index in stride(from: part, to: n, by: parts) {
-                let entry = manifest.entries[index]
-                let source = manifest.url(of: entry), destination = images.appendingPathComponent(entry.image)
-                let outcome = Result { () throws -> FundusDegradation? in
-                    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try? FileManager.default.removeItem(at: destination)
-                    guard chosen.contains(index) else {
-                        if link(source.path, destination.path) != 0 { try FileManager.default.copyItem(at: source, to: destination) }
-                        return nil
-                    }
-                    var dg = SeededGenerator(seed: seed, UInt64(index))
-                    let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
-                    let degradation = FundusDegradation.random(severity: severity, using: &dg)
-                    let decoded: RGBImage
-                    do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw SyntheticError("\(entry.image): \(error)") }
-                    var image = FloatImage(decoded)
-                    degradation.apply(to: &image, field: FieldOfView(of: image))
-                    let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
-                    let bytes = jpeg ? try JPEGEncoder.encode(image.rgbImage()) : try PNGEncoder.encode(image.rgbImage())
-                    try Data(bytes).write(to: destination)
-                    return degradation
-                }
-                lock.lock()
-                outcomes[index] = outcome
-                lock.unlock()
+        let outcomes = try Parallel.map(n, threads: threads) { index -> (FundusDegradation, FundusDegradation.Severity)? in
+            let entry = manifest.entries[index]
+            let source = manifest.url(of: entry), destination = images.appendingPathComponent(entry.image)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: destination)
+            guard chosen.contains(index) else {
+                if link(source.path, destination.path) != 0 { try FileManager.default.copyItem(at: source, to: destination) }
+                return nil
             }
+            var dg = SeededGenerator(seed: seed, UInt64(index))
+            let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
+            let degradation = FundusDegradation.random(severity: severity, using: &dg)
+            let decoded: RGBImage
+            do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw SyntheticError("\(entry.image): \(error)") }
+            var image = FloatImage(decoded)
+            degradation.apply(to: &image, field: FieldOfView(of: image))
+            let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
+            let bytes = jpeg ? try JPEGEncoder.encode(image.rgbImage()) : try PNGEncoder.encode(image.rgbImage())
+            try Data(bytes).write(to: destination)
+            return (degradation, severity)
         }
         var degraded: [String: FundusDegradation] = [:]
         for index in 0..<n {
-            guard let degradation = try outcomes[index]!.get() else { continue }
+            guard let (degradation, severity) = outcomes[index] else { continue }
             entries[index].quality = .low
-            entries[index].qualityGrade = degradation.kinds.count > 1 ? 2 : 1
+            entries[index].qualityGrade = severity.eyeqQuality
             degraded[entries[index].image] = degradation
         }
         let report = Report(

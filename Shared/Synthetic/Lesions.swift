@@ -132,12 +132,7 @@ enum LesionPainter {
         dark.shade(&image, factor: (0.42, 0.15, 0.2))
         yellow.blend(into: &image, colour: (0.97, 0.88, 0.42))
         pale.blend(into: &image, colour: (0.93, 0.88, 0.78))
-        // Boxes are clipped to the image.
-        return boxes.map { b in
-            let x0 = max(0, b.x), y0 = max(0, b.y)
-            let x1 = min(layout.size, b.x + b.width), y1 = min(layout.size, b.y + b.height)
-            return LesionBox(x: x0, y: y0, width: x1 - x0, height: y1 - y0, lesionClass: b.lesionClass)
-        }
+        return boxes.map { $0.clipped(width: layout.size, height: layout.size) }
     }
 
     /// A random spot on the retina, off the optic disc; in a given quadrant (around the field's

@@ -62,8 +62,7 @@ public struct SyntheticDataset: Sendable {
             result += Array(repeating: Assignment(grade: grade, quality: 1), count: low - reject)
             result += Array(repeating: Assignment(grade: grade, quality: 0), count: perGrade[grade] - low)
         }
-        // Fisher-Yates with our generator's integers (stable across Swift versions).
-        for i in stride(from: result.count - 1, to: 0, by: -1) { result.swapAt(i, g.integer(0, i)) }
+        g.shuffle(&result)
         return result
     }
 
@@ -78,34 +77,20 @@ public struct SyntheticDataset: Sendable {
         let images = directory.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         let plan = assignments()
-        // Each slot is written once, under the lock.
-        nonisolated(unsafe) var results = [Result<[LesionBox], Error>?](repeating: nil, count: plan.count)
-        let lock = NSLock()
-        nonisolated(unsafe) var done = 0
         let config = self.config
-        let chunks = max(1, threads)
-        DispatchQueue.concurrentPerform(iterations: chunks) { part in
-            for index in stride(from: part, to: plan.count, by: chunks) {
-                let a = plan[index]
-                let result = Result { () throws -> [LesionBox] in
-                    let severity: FundusDegradation.Severity? = a.quality == 0 ? nil : (a.quality == 1 ? .mild : .strong)
-                    let fundus = SyntheticFundus.render(seed: config.seed, index: index, size: config.size, grade: a.grade, degradation: severity)
-                    let rgb = fundus.image.rgbImage()
-                    let bytes = config.format == .png ? try PNGEncoder.encode(rgb) : try JPEGEncoder.encode(rgb)
-                    try Data(bytes).write(to: images.appendingPathComponent(imageName(index)))
-                    return fundus.lesions
-                }
-                lock.lock()
-                results[index] = result
-                done += 1
-                let n = done
-                lock.unlock()
-                if part == 0 { progress(n) }
-            }
+        let lesions = try Parallel.map(plan.count, threads: threads, progress: progress) { index -> [LesionBox] in
+            let a = plan[index]
+            let fundus = SyntheticFundus.render(
+                seed: config.seed, index: index, size: config.size, grade: a.grade,
+                degradation: FundusDegradation.Severity(eyeqQuality: a.quality))
+            let rgb = fundus.image.rgbImage()
+            let bytes = config.format == .png ? try PNGEncoder.encode(rgb) : try JPEGEncoder.encode(rgb)
+            try Data(bytes).write(to: images.appendingPathComponent(imageName(index)))
+            return fundus.lesions
         }
         var boxes: [(image: String, box: LesionBox)] = []
-        for (index, result) in results.enumerated() {
-            for box in try result!.get() { boxes.append(("\(imageName(index))", box)) }
+        for (index, found) in lesions.enumerated() {
+            for box in found { boxes.append((imageName(index), box)) }
         }
         let entries = plan.enumerated().map { index, a in
             ManifestEntry(
