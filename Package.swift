@@ -66,6 +66,8 @@ let package = Package(
         .target(
             name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire"],
             path: "Shared/Cropping"),
+        // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
+        .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -85,11 +87,11 @@ let package = Package(
 
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection"]),
-        service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps),
+        service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -115,6 +117,12 @@ let package = Package(
                 "comcl-detector-cropper",
             ],
             path: "Tests/CroppingTests"),
+        .testTarget(
+            name: "AugmentationTests",
+            dependencies: [
+                "Augmentation", "Basics", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport", "comcl-augmenter",
+            ],
+            path: "Tests/AugmentationTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),

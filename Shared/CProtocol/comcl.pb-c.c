@@ -727,6 +727,51 @@ void   comcl__v1__patch__free_unpacked
   assert(message->base.descriptor == &comcl__v1__patch__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   comcl__v1__augment_request__init
+                     (Comcl__V1__AugmentRequest         *message)
+{
+  static const Comcl__V1__AugmentRequest init_value = COMCL__V1__AUGMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__augment_request__get_packed_size
+                     (const Comcl__V1__AugmentRequest *message)
+{
+  assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__augment_request__pack
+                     (const Comcl__V1__AugmentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__augment_request__pack_to_buffer
+                     (const Comcl__V1__AugmentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__AugmentRequest *
+       comcl__v1__augment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__AugmentRequest *)
+     protobuf_c_message_unpack (&comcl__v1__augment_request__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__augment_request__free_unpacked
+                     (Comcl__V1__AugmentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   comcl__v1__view_pair__init
                      (Comcl__V1__ViewPair         *message)
 {
@@ -2190,6 +2235,70 @@ const ProtobufCMessageDescriptor comcl__v1__patch__descriptor =
   (ProtobufCMessageInit) comcl__v1__patch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descriptors[3] =
+{
+  {
+    "patch",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__AugmentRequest, patch),
+    &comcl__v1__patch__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__AugmentRequest, seed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "recipe",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__AugmentRequest, recipe),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__augment_request__field_indices_by_name[] = {
+  0,   /* field[0] = patch */
+  2,   /* field[2] = recipe */
+  1,   /* field[1] = seed */
+};
+static const ProtobufCIntRange comcl__v1__augment_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.AugmentRequest",
+  "AugmentRequest",
+  "Comcl__V1__AugmentRequest",
+  "comcl.v1",
+  sizeof(Comcl__V1__AugmentRequest),
+  3,
+  comcl__v1__augment_request__field_descriptors,
+  comcl__v1__augment_request__field_indices_by_name,
+  1,  comcl__v1__augment_request__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__augment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor comcl__v1__view_pair__field_descriptors[5] =
 {
   {
@@ -2537,7 +2646,7 @@ const ProtobufCMessageDescriptor comcl__v1__weight_update__descriptor =
   (ProtobufCMessageInit) comcl__v1__weight_update__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[16] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[17] =
 {
   {
     "protocol_version",
@@ -2731,8 +2840,21 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[16]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "augment_request",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, augment_request),
+    &comcl__v1__augment_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
+  16,   /* field[16] = augment_request */
   9,   /* field[9] = detect_reply */
   8,   /* field[8] = detect_request */
   13,   /* field[13] = embedding_batch */
@@ -2755,7 +2877,7 @@ static const ProtobufCIntRange comcl__v1__envelope__number_ranges[3 + 1] =
   { 1, 0 },
   { 10, 2 },
   { 20, 8 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -2765,7 +2887,7 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  16,
+  17,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
   3,  comcl__v1__envelope__number_ranges,

@@ -106,11 +106,15 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
     }
 
     /// Applies the degradation inside `field`; pixels off the field are left as they were.
-    public func apply(to image: inout FloatImage, field: FieldOfView) {
+    /// Spot radii and the blur are fractions of `referenceHeight`, by default the image's own
+    /// height; a patch passes the height of the image it was cut from, so a blur of 10 px at
+    /// 512 px stays 10 px on a 128-px patch of that image.
+    public func apply(to image: inout FloatImage, field: FieldOfView, referenceHeight: Int? = nil) {
         let original = image
+        let scale = Float(referenceHeight ?? image.height)
         if let illumination { apply(illumination, to: &image, field: field) }
-        if !spots.isEmpty { applySpots(to: &image) }
-        if let blur { GaussianBlur.apply(&image, sigma: Double(blur) * Double(image.height)) }
+        if !spots.isEmpty { applySpots(to: &image, scale: scale) }
+        if let blur { GaussianBlur.apply(&image, sigma: Double(blur) * Double(scale)) }
         for i in 0..<image.pixelCount where field.mask[i] == 0 {
             for c in 0..<3 { image.pixels[3 * i + c] = original.pixels[3 * i + c] }
         }
@@ -159,7 +163,7 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
         }
     }
 
-    private func applySpots(to image: inout FloatImage) {
+    private func applySpots(to image: inout FloatImage, scale: Float) {
         // Each spot is a disc of opacity, softened by a blur of half its radius (Shen et al. blur
         // theirs). Grey is kept premultiplied by opacity, so blurring both and dividing gives each
         // blurred pixel the grey of the spots it came from.
@@ -168,7 +172,7 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
         let (w, h) = (Float(image.width), Float(image.height))
         var sigma = 0.0
         for spot in spots {
-            let cx = spot.x * w, cy = spot.y * h, r = spot.radius * h
+            let cx = spot.x * w, cy = spot.y * h, r = spot.radius * scale
             sigma = max(sigma, Double(r) / 2)
             for y in max(0, Int(cy - r))...min(image.height - 1, Int(cy + r)) {
                 for x in max(0, Int(cx - r))...min(image.width - 1, Int(cx + r)) where hypot(Float(x) - cx, Float(y) - cy) <= r {

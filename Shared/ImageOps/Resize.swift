@@ -5,33 +5,47 @@ import Images
 /// aliasing. Separable: rows, then columns.
 public enum Resize {
     public static func bilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        precondition(width > 0 && height > 0, "resize to \(width)x\(height)")
         if width == image.width, height == image.height { return image }
-        let source = image.pixels.map(Float.init)
-        let horizontal = weights(from: image.width, to: width)
-        let vertical = weights(from: image.height, to: height)
-        var rows = [Float](repeating: 0, count: width * image.height * 3)
-        for y in 0..<image.height {
+        let out = resample(image.pixels.map(Float.init), from: (image.width, image.height), to: (width, height))
+        // Sizes are valid by construction.
+        return try! RGBImage(width: width, height: height, pixels: out.map { UInt8(max(0, min(255, $0.rounded()))) })
+    }
+
+    /// The same filter in float (torchvision's resize of a float tensor with antialias=True).
+    public static func bilinear(_ image: FloatImage, width: Int, height: Int) -> FloatImage {
+        if width == image.width, height == image.height { return image }
+        var out = FloatImage(width: width, height: height)
+        out.pixels = resample(image.pixels, from: (image.width, image.height), to: (width, height))
+        return out
+    }
+
+    /// Separable resampling of interleaved RGB values: rows, then columns.
+    private static func resample(_ source: [Float], from input: (width: Int, height: Int), to output: (width: Int, height: Int)) -> [Float] {
+        precondition(output.width > 0 && output.height > 0, "resize to \(output.width)x\(output.height)")
+        let (width, height) = output
+        let horizontal = weights(from: input.width, to: width)
+        let vertical = weights(from: input.height, to: height)
+        var rows = [Float](repeating: 0, count: width * input.height * 3)
+        for y in 0..<input.height {
             for (x, taps) in horizontal.enumerated() {
                 for c in 0..<3 {
                     var sum: Float = 0
-                    for (i, w) in taps { sum += w * source[(y * image.width + i) * 3 + c] }
+                    for (i, w) in taps { sum += w * source[(y * input.width + i) * 3 + c] }
                     rows[(y * width + x) * 3 + c] = sum
                 }
             }
         }
-        var out = [UInt8](repeating: 0, count: width * height * 3)
+        var out = [Float](repeating: 0, count: width * height * 3)
         for (y, taps) in vertical.enumerated() {
             for x in 0..<width {
                 for c in 0..<3 {
                     var sum: Float = 0
                     for (i, w) in taps { sum += w * rows[(i * width + x) * 3 + c] }
-                    out[(y * width + x) * 3 + c] = UInt8(max(0, min(255, sum.rounded())))
+                    out[(y * width + x) * 3 + c] = sum
                 }
             }
         }
-        // Sizes are valid by construction.
-        return try! RGBImage(width: width, height: height, pixels: out)
+        return out
     }
 
     /// For each output index, the input indices and normalised triangle weights it reads.

@@ -22,6 +22,7 @@ public enum Body: Equatable, Sendable {
     case detectReply(DetectReply)
     case patchRequest(PatchRequest)
     case patch(Patch)
+    case augmentRequest(AugmentRequest)
     case viewPair(ViewPair)
     case embeddingBatch(EmbeddingBatch)
     case gradients(Gradients)
@@ -40,6 +41,7 @@ public enum Body: Equatable, Sendable {
         case .detectReply: "DetectReply"
         case .patchRequest: "PatchRequest"
         case .patch: "Patch"
+        case .augmentRequest: "AugmentRequest"
         case .viewPair: "ViewPair"
         case .embeddingBatch: "EmbeddingBatch"
         case .gradients: "Gradients"
@@ -54,6 +56,7 @@ public enum Body: Equatable, Sendable {
         case .detectReply(let m): m.id
         case .patchRequest(let m): m.id
         case .patch(let m): m.id
+        case .augmentRequest(let m): m.id
         case .viewPair(let m): m.id
         case .embeddingBatch(let m): m.id
         case .gradients(let m): m.id
@@ -95,6 +98,8 @@ public struct Envelope: Equatable, Sendable {
         case .patchRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH_REQUEST; c.pointee.patch_request = m.lower(in: arena)
         case .patch(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH; c.pointee.patch = m.lower(in: arena)
+        case .augmentRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST; c.pointee.augment_request = m.lower(in: arena)
         case .viewPair(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_VIEW_PAIR; c.pointee.view_pair = m.lower(in: arena)
         case .embeddingBatch(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH; c.pointee.embedding_batch = m.lower(in: arena)
@@ -134,6 +139,7 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_DETECT_REPLY: .detectReply(try .lift(e.detect_reply, field: "detect_reply"))
         case COMCL__V1__ENVELOPE__BODY_PATCH_REQUEST: .patchRequest(try .lift(e.patch_request, field: "patch_request"))
         case COMCL__V1__ENVELOPE__BODY_PATCH: .patch(try .lift(e.patch, field: "patch"))
+        case COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST: .augmentRequest(try .lift(e.augment_request, field: "augment_request"))
         case COMCL__V1__ENVELOPE__BODY_VIEW_PAIR: .viewPair(try .lift(e.view_pair, field: "view_pair"))
         case COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH: .embeddingBatch(try .lift(e.embedding_batch, field: "embedding_batch"))
         case COMCL__V1__ENVELOPE__BODY_GRADIENTS: .gradients(try .lift(e.gradients, field: "gradients"))

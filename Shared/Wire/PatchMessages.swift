@@ -110,6 +110,37 @@ extension Patch: CConvertible {
     }
 }
 
+/// A patch for an augmenter, with the run seed and the recipe (JSON) its views follow.
+public struct AugmentRequest: Equatable, Sendable {
+    public var patch: Patch
+    public var seed: UInt64
+    /// The augmentation recipe as JSON; empty means the augmenter's default.
+    public var recipe: String
+
+    public var id: WorkID { patch.id }
+
+    public init(patch: Patch, seed: UInt64, recipe: String = "") {
+        (self.patch, self.seed, self.recipe) = (patch, seed, recipe)
+    }
+}
+
+extension AugmentRequest: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__AugmentRequest> {
+        let c = arena.message(Comcl__V1__AugmentRequest.self, comcl__v1__augment_request__init)
+        c.pointee.patch = patch.lower(in: arena)
+        c.pointee.seed = seed
+        c.pointee.recipe = arena.string(recipe)
+        return c
+    }
+
+    init(lifting c: UnsafePointer<Comcl__V1__AugmentRequest>, field: String) throws {
+        let p = c.pointee
+        patch = try Patch.lift(p.patch, field: "\(field).patch")
+        seed = p.seed
+        recipe = liftString(p.recipe)
+    }
+}
+
 /// Two augmented views of one patch: float32 [3, H, W] (normalised) or uint8 [H, W, 3].
 public struct ViewPair: Equatable, Sendable {
     public var id: WorkID

@@ -48,6 +48,9 @@ enum Samples {
             .detectReply(DetectReply(id: id, imageID: "img_0003", boxes: [], detector: "py-template/1")),
             .patchRequest(PatchRequest(id: id, imageID: "img_0001", path: "train/img_0001.png", level: .lesionLow, seed: 1234)),
             .patch(Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance())),
+            .augmentRequest(AugmentRequest(
+                patch: Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance()), seed: 7, recipe: "{\"ops\": []}")),
+            .augmentRequest(AugmentRequest(patch: Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance()), seed: 0)),
             .viewPair(ViewPair(id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh, provenance: provenance())),
             .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
             .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),

@@ -31,6 +31,7 @@ typedef struct Comcl__V1__DetectReply Comcl__V1__DetectReply;
 typedef struct Comcl__V1__Provenance Comcl__V1__Provenance;
 typedef struct Comcl__V1__PatchRequest Comcl__V1__PatchRequest;
 typedef struct Comcl__V1__Patch Comcl__V1__Patch;
+typedef struct Comcl__V1__AugmentRequest Comcl__V1__AugmentRequest;
 typedef struct Comcl__V1__ViewPair Comcl__V1__ViewPair;
 typedef struct Comcl__V1__EmbeddingBatch Comcl__V1__EmbeddingBatch;
 typedef struct Comcl__V1__Gradients Comcl__V1__Gradients;
@@ -445,6 +446,31 @@ struct  Comcl__V1__Patch
     , NULL, NULL, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, NULL }
 
 
+/*
+ * The coordinator hands a cut patch to an augmenter. The recipe travels with every item, so
+ * replicas cannot drift apart by configuration; the augmenter caches the parsed recipe.
+ */
+struct  Comcl__V1__AugmentRequest
+{
+  ProtobufCMessage base;
+  /*
+   * its id is the work item's id
+   */
+  Comcl__V1__Patch *patch;
+  /*
+   * run seed; each view's generator comes from (seed, step, item, view)
+   */
+  uint64_t seed;
+  /*
+   * augmentation recipe as JSON (docs/augmentation.md); empty = the default
+   */
+  char *recipe;
+};
+#define COMCL__V1__AUGMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__augment_request__descriptor) \
+    , NULL, 0, (char *)protobuf_c_empty_string }
+
+
 struct  Comcl__V1__ViewPair
 {
   ProtobufCMessage base;
@@ -558,6 +584,7 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_PATCH_REQUEST = 22,
   COMCL__V1__ENVELOPE__BODY_PATCH = 23,
   COMCL__V1__ENVELOPE__BODY_VIEW_PAIR = 24,
+  COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST = 28,
   COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH = 25,
   COMCL__V1__ENVELOPE__BODY_GRADIENTS = 26,
   COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE = 27
@@ -585,6 +612,7 @@ struct  Comcl__V1__Envelope
     Comcl__V1__PatchRequest *patch_request;
     Comcl__V1__Patch *patch;
     Comcl__V1__ViewPair *view_pair;
+    Comcl__V1__AugmentRequest *augment_request;
     Comcl__V1__EmbeddingBatch *embedding_batch;
     Comcl__V1__Gradients *gradients;
     Comcl__V1__WeightUpdate *weight_update;
@@ -899,6 +927,25 @@ Comcl__V1__Patch *
 void   comcl__v1__patch__free_unpacked
                      (Comcl__V1__Patch *message,
                       ProtobufCAllocator *allocator);
+/* Comcl__V1__AugmentRequest methods */
+void   comcl__v1__augment_request__init
+                     (Comcl__V1__AugmentRequest         *message);
+size_t comcl__v1__augment_request__get_packed_size
+                     (const Comcl__V1__AugmentRequest   *message);
+size_t comcl__v1__augment_request__pack
+                     (const Comcl__V1__AugmentRequest   *message,
+                      uint8_t             *out);
+size_t comcl__v1__augment_request__pack_to_buffer
+                     (const Comcl__V1__AugmentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__AugmentRequest *
+       comcl__v1__augment_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__augment_request__free_unpacked
+                     (Comcl__V1__AugmentRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Comcl__V1__ViewPair methods */
 void   comcl__v1__view_pair__init
                      (Comcl__V1__ViewPair         *message);
@@ -1044,6 +1091,9 @@ typedef void (*Comcl__V1__PatchRequest_Closure)
 typedef void (*Comcl__V1__Patch_Closure)
                  (const Comcl__V1__Patch *message,
                   void *closure_data);
+typedef void (*Comcl__V1__AugmentRequest_Closure)
+                 (const Comcl__V1__AugmentRequest *message,
+                  void *closure_data);
 typedef void (*Comcl__V1__ViewPair_Closure)
                  (const Comcl__V1__ViewPair *message,
                   void *closure_data);
@@ -1087,6 +1137,7 @@ extern const ProtobufCMessageDescriptor comcl__v1__detect_reply__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__provenance__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor;
