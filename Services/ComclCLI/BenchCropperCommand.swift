@@ -49,7 +49,7 @@ struct BenchCropperCommand: ParsableCommand {
         let endpoint = try router.socket.lastEndpoint
         let distributor = WorkDistributor(
             role: .detectorCropper, name: "bench", endpoint: router,
-            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: 120, maxAttempts: 2))
+            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: 120, maxAttempts: 2), logger: quietLogger("comcl.bench"))
         let cluster = try LocalCluster(logDirectory: URL(fileURLWithPath: cache).appendingPathComponent("logs"))
         defer { cluster.killAll() }
         for i in 0..<replicas {
