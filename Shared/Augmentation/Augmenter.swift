@@ -20,6 +20,10 @@ public final class Augmenter: Sendable {
     public func handle(_ request: AugmentRequest) throws -> ViewPair {
         let recipe = try recipe(for: request.recipe)
         let patch = request.patch
+        // The wire checks this on decode; a Patch built in-process has not been through it.
+        guard patch.pixels.dtype == .uint8, patch.pixels.shape.count == 3, patch.pixels.shape[2] == 3 else {
+            throw AugmenterError(code: .badInput, "patch pixels must be uint8 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")
+        }
         let (height, width) = (patch.pixels.shape[0], patch.pixels.shape[1])
         let sides = Self.minPatchSide...Self.maxPatchSide
         guard sides.contains(height), sides.contains(width) else {

@@ -121,5 +121,9 @@ import Wire
         #expect {
             try augmenter.handle(AugmentRequest(patch: tiny, seed: 1))
         } throws: { ($0 as? AugmenterError)?.code == .badInput && "\($0)".contains("patch of 4x4") }
+        let grey = Patch(id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 64 * 64), shape: [64, 64]), level: .lesionHigh, provenance: provenance)
+        #expect {
+            try augmenter.handle(AugmentRequest(patch: grey, seed: 1))
+        } throws: { ($0 as? AugmenterError)?.code == .badInput && "\($0)".contains("must be uint8 [H, W, 3], got uint8 [64, 64]") }
     }
 }
