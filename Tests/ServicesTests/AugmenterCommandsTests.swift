@@ -30,6 +30,21 @@ import TestSupport
         #expect(code != 0 && log.contains("--recipe: sharp: neither a recipe file nor a preset (prior-work, prior-work-degraded)"), "\(log)")
     }
 
+    @Test func recipePrintsAFileToStartFromAndChecksIt() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-recipe-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        var (code, log) = try ChildProcess.run("comcl", ["recipe", "prior-work-degraded"])
+        #expect(code == 0 && log.contains("\"fundus-degradation\"") && log.contains("\"normalize\""), "\(log)")
+        // The printed recipe is a valid recipe file, and prints back the same.
+        try log.write(to: file, atomically: true, encoding: .utf8)
+        let printed = log
+        (code, log) = try ChildProcess.run("comcl", ["recipe", file.path])
+        #expect(code == 0 && log == printed, "\(log)")
+        try log.replacingOccurrences(of: "\"translate\"", with: "\"translation\"").write(to: file, atomically: true, encoding: .utf8)
+        (code, log) = try ChildProcess.run("comcl", ["recipe", file.path])
+        #expect(code != 0 && log.contains("op 6 (random-affine): unknown parameter \"translation\""), "\(log)")
+    }
+
     @Test func benchAugmenterReportsScaling() throws {
         let (code, log) = try ChildProcess.run("comcl", ["bench-augmenter", "--patches", "16", "--images", "4", "--replicas", "1,2"], timeout: 120)
         #expect(code == 0, "\(log)")
