@@ -41,9 +41,12 @@ struct BenchAugmenterCommand: ParsableCommand {
                      Envelope(sender: "b", body: .viewPair(replies[0])).encoded().count / 1000))
         print(String(format: "message overhead     %7.1f %% of the time per item", share * 100))
         print("replicas  patches/s  per replica  efficiency  time per patch")
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-augmenter-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: logs) }
+        let bench = ReplicaThroughput(role: .augmenter, executable: "comcl-augmenter", arguments: ["--capacity", String(capacity)], logDirectory: logs)
         var single: Double?
         for count in counts {
-            let rate = try measure(requests, replicas: count)
+            let rate = try bench.measure(requests.map { .augmentRequest($0) }, replicas: count)
             single = single ?? (count == 1 ? rate : nil)
             let efficiency = single.map { String(format: "%9.0f %%", 100 * rate / (Double(count) * $0)) } ?? "        -"
             print(String(count).padded(to: 10) + String(format: "%9.1f  %11.1f  ", rate, rate / Double(count)) + efficiency
@@ -75,39 +78,5 @@ struct BenchAugmenterCommand: ParsableCommand {
             guard let frames = try dealer.receive(timeout: 5) else { throw ValidationError("loopback reply lost") }
             _ = try Envelope.decode(frames[0])
         }
-    }
-
-    /// Patches per second for one replica count, from the first submission to the last result.
-    private func measure(_ requests: [AugmentRequest], replicas: Int) throws -> Double {
-        let context = ZMQContext()
-        let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
-        let distributor = WorkDistributor(
-            role: .augmenter, name: "bench", endpoint: router,
-            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: 60, maxAttempts: 2), logger: quietLogger("comcl.bench"))
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-augmenter-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: logs) }
-        let cluster = try LocalCluster(logDirectory: logs)
-        defer { cluster.killAll() }
-        for i in 0..<replicas {
-            try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: [
-                "--coordinator", try router.socket.lastEndpoint, "--capacity", String(capacity), "--log-level", "warning",
-            ])
-        }
-        let startup = Date().addingTimeInterval(30)
-        while distributor.workerCount < replicas, Date() < startup { _ = try distributor.poll(timeout: 0.05) }
-        guard distributor.workerCount == replicas else { throw ValidationError("only \(distributor.workerCount) of \(replicas) augmenters said Ready") }
-        let start = Date()
-        for r in requests { distributor.submit(.augmentRequest(r)) }
-        var done = 0
-        while done < requests.count {
-            for event in try distributor.poll(timeout: 0.05) {
-                if case .result = event { done += 1 }
-                if case .failed(_, let report) = event { throw ValidationError("an item failed: \(report.message)") }
-            }
-            if let (member, tail) = cluster.crashed() { throw ValidationError("\(member.name) crashed:\n\(tail)") }
-        }
-        let seconds = Date().timeIntervalSince(start)
-        for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
-        return Double(done) / seconds
     }
 }

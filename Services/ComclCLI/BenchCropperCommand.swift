@@ -34,44 +34,15 @@ struct BenchCropperCommand: ParsableCommand {
         for count in counts {
             let cache = scratch.appendingPathComponent("cache-\(count)")
             for warm in [false, true] {
-                let rate = try measure(requests, replicas: count, dataRoot: manifest.imageRoot, cache: cache.path)
+                let bench = ReplicaThroughput(
+                    role: .detectorCropper, executable: "comcl-detector-cropper",
+                    arguments: ["--data-root", manifest.imageRoot, "--cache", cache.path, "--capacity", String(capacity)], itemTimeout: 120,
+                    logDirectory: cache.appendingPathComponent("logs"))
+                let rate = try bench.measure(requests.map { .patchRequest($0) }, replicas: count)
                 print(String(count).padded(to: 10) + (warm ? "warm" : "cold").padded(to: 7)
                     + String(format: "%9.1f  %11.1f  %11.1f ms", rate, rate / Double(count), 1000 / rate))
             }
         }
         print("cold: every image detected once (the built-in detector) then cut; warm: detections read from the cache")
-    }
-
-    /// Patches per second for one replica count, from the first submission to the last result.
-    private func measure(_ requests: [PatchRequest], replicas: Int, dataRoot: String, cache: String) throws -> Double {
-        let context = ZMQContext()
-        let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
-        let endpoint = try router.socket.lastEndpoint
-        let distributor = WorkDistributor(
-            role: .detectorCropper, name: "bench", endpoint: router,
-            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: 120, maxAttempts: 2), logger: quietLogger("comcl.bench"))
-        let cluster = try LocalCluster(logDirectory: URL(fileURLWithPath: cache).appendingPathComponent("logs"))
-        defer { cluster.killAll() }
-        for i in 0..<replicas {
-            try cluster.start("cropper-\(i)", executable: "comcl-detector-cropper", arguments: [
-                "--coordinator", endpoint, "--data-root", dataRoot, "--cache", cache, "--capacity", String(capacity), "--log-level", "warning",
-            ])
-        }
-        let startup = Date().addingTimeInterval(30)
-        while distributor.workerCount < replicas, Date() < startup { _ = try distributor.poll(timeout: 0.05) }
-        guard distributor.workerCount == replicas else { throw ValidationError("only \(distributor.workerCount) of \(replicas) croppers said Ready") }
-        let start = Date()
-        for r in requests { distributor.submit(.patchRequest(r)) }
-        var done = 0, failed = 0
-        while done + failed < requests.count {
-            for event in try distributor.poll(timeout: 0.05) {
-                if case .result = event { done += 1 }
-                if case .failed(_, let report) = event { failed += 1; FileHandle.standardError.write(Data("failed: \(report.message)\n".utf8)) }
-            }
-            if let (member, tail) = cluster.crashed() { throw ValidationError("\(member.name) crashed:\n\(tail)") }
-        }
-        let seconds = Date().timeIntervalSince(start)
-        for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
-        return Double(done) / seconds
     }
 }
