@@ -68,6 +68,8 @@ let package = Package(
             path: "Shared/Cropping"),
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),
+        // The multi-level contrastive loss with self-paced hard negatives (METHOD.md sections 3-4).
+        .target(name: "Contrastive", dependencies: ["Wire"], path: "Shared/Contrastive"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -91,7 +93,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -123,6 +125,7 @@ let package = Package(
                 "Augmentation", "Basics", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport", "comcl-augmenter",
             ],
             path: "Tests/AugmentationTests"),
+        .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),

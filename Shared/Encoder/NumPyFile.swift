@@ -36,12 +36,38 @@ public enum NumPyFile {
     public static func readFloat32(_ data: Data) throws -> (values: [Float], shape: [Int]) {
         let (descr, shape, offset) = try parseHeader(data)
         guard descr == "<f4" else { throw FormatError(reason: "dtype \(descr), expected float32 '<f4'") }
-        let count = shape.reduce(1, *)
-        guard data.count - offset == count * 4 else { throw FormatError(reason: "\(data.count - offset) data bytes for shape \(shape)") }
+        let count = try elementCount(shape, itemSize: 4, available: data.count - offset)
         let values = data.withUnsafeBytes { raw in
             (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + $0 * 4, as: UInt32.self))) }
         }
         return (values, shape)
+    }
+
+    /// Reads an int32 or int64 (`<i4`, `<i8`) array as Int: its values and shape.
+    public static func readIntegers(_ data: Data) throws -> (values: [Int], shape: [Int]) {
+        let (descr, shape, offset) = try parseHeader(data)
+        guard descr == "<i4" || descr == "<i8" else { throw FormatError(reason: "dtype \(descr), expected int32 '<i4' or int64 '<i8'") }
+        let size = descr == "<i4" ? 4 : 8
+        let count = try elementCount(shape, itemSize: size, available: data.count - offset)
+        let values = data.withUnsafeBytes { raw in
+            (0..<count).map { i -> Int in
+                size == 4 ? Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + i * 4, as: Int32.self)))
+                    : Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + i * 8, as: Int64.self)))
+            }
+        }
+        return (values, shape)
+    }
+
+    /// The element count of `shape`, checked against the bytes the file holds (and overflow).
+    private static func elementCount(_ shape: [Int], itemSize: Int, available: Int) throws -> Int {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= available else { throw FormatError(reason: "shape \(shape) needs more than the \(available) data bytes") }
+            count = product
+        }
+        guard count * itemSize == available else { throw FormatError(reason: "\(available) data bytes for shape \(shape)") }
+        return count
     }
 
     static func parseHeader(_ data: Data) throws -> (descr: String, shape: [Int], dataOffset: Int) {
