@@ -4,6 +4,11 @@
 /// Training uses the batch's statistics and updates the running ones as PyTorch does (momentum 0.1,
 /// unbiased variance for the running estimate, eps 1e-5: torch.nn.BatchNorm2d defaults); eval uses
 /// the running statistics.
+///
+/// With `groupSize` G > 0, training statistics come from fixed groups of G consecutive samples
+/// (ghost batch norm, Hoffer et al. 2017), each group normalised by its own, and the running
+/// statistics take one update per group in order. A group's output then depends only on its own
+/// samples, so data-parallel workers holding whole groups compute what one worker would.
 public final class BatchNorm2d: StateHolder {
     public let channels: Int
     public let momentum: Float = 0.1  // torch.nn.BatchNorm2d default
@@ -11,13 +16,17 @@ public final class BatchNorm2d: StateHolder {
     /// ReLU after the (residual-added) normalisation.
     public let relu: Bool
     public var training = true
+    /// Samples per statistics group in training; 0 = the whole batch.
+    public var groupSize = 0
 
     public let weight: Parameter, bias: Parameter, runningMean: Parameter, runningVar: Parameter
     public let batchesTracked = Counter()
 
     private var input: Tensor4?
     private var hadResidual = false
+    /// Per group (group g at g * channels): the affine map and the statistics behind it.
     private var scale: [Float], shift: [Float], mean: [Float], invStd: [Float], batchVariance: [Float]
+    private var groups = 1
     private let output = FloatBuffer(), gradInput = FloatBuffer(), gradOutputMasked = FloatBuffer()
 
     public init(_ channels: Int, relu: Bool) {
@@ -46,31 +55,38 @@ public final class BatchNorm2d: StateHolder {
         input = x
         hadResidual = residual != nil
         let rows = x.shape.rows, c = channels
+        groups = training ? groupCount(x.shape) : 1
+        for buffer in [\BatchNorm2d.scale, \.shift, \.mean, \.invStd, \.batchVariance] where self[keyPath: buffer].count != groups * c {
+            self[keyPath: buffer] = Array(repeating: 0, count: groups * c)
+        }
         if training {
-            batchStatistics(x)
-            let m = momentum, unbias = Float(rows) / Float(max(rows - 1, 1))
-            for k in 0..<c {
-                runningMean.value.pointer[k] = (1 - m) * runningMean.value.pointer[k] + m * mean[k]
-                runningVar.value.pointer[k] = (1 - m) * runningVar.value.pointer[k] + m * batchVariance[k] * unbias
+            let groupRows = rows / groups
+            let m = momentum, unbias = Float(groupRows) / Float(max(groupRows - 1, 1))
+            for g in 0..<groups {
+                batchStatistics(x, rows: g * groupRows..<(g + 1) * groupRows, at: g * c)
+                for k in 0..<c {
+                    runningMean.value.pointer[k] = (1 - m) * runningMean.value.pointer[k] + m * mean[g * c + k]
+                    runningVar.value.pointer[k] = (1 - m) * runningVar.value.pointer[k] + m * batchVariance[g * c + k] * unbias
+                }
+                batchesTracked.value += 1
             }
-            batchesTracked.value += 1
         } else {
             for k in 0..<c {
                 mean[k] = runningMean.value.pointer[k]
                 invStd[k] = 1 / (runningVar.value.pointer[k] + eps).squareRoot()
             }
         }
-        for k in 0..<c {
-            scale[k] = weight.value.pointer[k] * invStd[k]
-            shift[k] = bias.value.pointer[k] - mean[k] * scale[k]
+        for i in 0..<(groups * c) {
+            scale[i] = weight.value.pointer[i % c] * invStd[i]
+            shift[i] = bias.value.pointer[i % c] - mean[i] * scale[i]
         }
         let y = Tensor4(shape: x.shape, buffer: output)
-        let xp = x.pointer, yp = y.pointer, rp = residual?.pointer, relu = relu
-        scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
-            let sc = sc.baseAddress!, sh = sh.baseAddress!
+        let xp = x.pointer, yp = y.pointer, rp = residual?.pointer, relu = relu, groupRows = rows / groups
+        scale.withUnsafeBufferPointer { scales in shift.withUnsafeBufferPointer { shifts in
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
                 // Branches hoisted out of the inner loop so it vectorises.
                 for r in part {
+                    let sc = scales.baseAddress! + (r / groupRows) * c, sh = shifts.baseAddress! + (r / groupRows) * c
                     let x = xp + r * c, y = yp + r * c
                     switch (rp.map { $0 + r * c }, relu) {
                     case let (res?, true): for k in 0..<c { y[k] = max(x[k] * sc[k] + sh[k] + res[k], 0) }
@@ -84,20 +100,27 @@ public final class BatchNorm2d: StateHolder {
         return y
     }
 
-    /// Per-channel mean and 1/std of the batch: two passes (mean, then centred squares, more
-    /// accurate than E[x^2] - E[x]^2), each summed in fp32 over blocks of rows and in Double across
-    /// blocks and the fixed row parts.
-    private func batchStatistics(_ x: Tensor4) {
-        let rows = x.shape.rows, c = channels, xp = x.pointer
+    /// Statistics groups in a batch of this shape; the batch must hold whole groups.
+    private func groupCount(_ shape: Shape4) -> Int {
+        guard groupSize > 0 else { return 1 }
+        precondition(shape.n % groupSize == 0, "batch of \(shape.n) samples is not a whole number of batch-norm groups of \(groupSize)")
+        return shape.n / groupSize
+    }
+
+    /// Per-channel mean and 1/std of some rows, stored from `offset`: two passes (mean, then centred
+    /// squares, more accurate than E[x^2] - E[x]^2), each summed in fp32 over blocks of rows and in
+    /// Double across blocks and the fixed row parts.
+    private func batchStatistics(_ x: Tensor4, rows range: Range<Int>, at offset: Int) {
+        let rows = range.count, c = channels, xp = x.pointer + range.lowerBound * c
         let sums = ChannelSums(rows: rows, channels: c)
         sums.accumulate { row, acc, _ in
             let r = xp + row * c
             for k in 0..<c { acc[k] += r[k] }
         }
-        for k in 0..<c { mean[k] = Float(sums.total(k, 0) / Double(rows)) }
+        for k in 0..<c { mean[offset + k] = Float(sums.total(k, 0) / Double(rows)) }
         let centred = ChannelSums(rows: rows, channels: c)
         mean.withUnsafeBufferPointer { mu in
-            let mu = mu.baseAddress!
+            let mu = mu.baseAddress! + offset
             centred.accumulate { row, acc, _ in
                 let r = xp + row * c
                 for k in 0..<c { let d = r[k] - mu[k]; acc[k] += d * d }
@@ -105,8 +128,8 @@ public final class BatchNorm2d: StateHolder {
         }
         for k in 0..<c {
             let variance = centred.total(k, 0) / Double(rows)
-            batchVariance[k] = Float(variance)
-            invStd[k] = Float(1 / (variance + Double(eps)).squareRoot())
+            batchVariance[offset + k] = Float(variance)
+            invStd[offset + k] = Float(1 / (variance + Double(eps)).squareRoot())
         }
     }
 
@@ -114,43 +137,46 @@ public final class BatchNorm2d: StateHolder {
     /// pass had a residual, the residual's gradient (the output gradient through the ReLU).
     public func backward(_ dy: Tensor4) -> (input: Tensor4, residual: Tensor4?) {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward before forward") }
-        let rows = x.shape.rows, c = channels, count = Float(rows)
-        // One pass: the gradient through the ReLU (kept: the residual's gradient and pass two
-        // need it) and the per-channel sums of g and g * (x - mean).
+        let rows = x.shape.rows, c = channels, groupRows = rows / groups, count = Float(groupRows)
+        // One pass per group: the gradient through the ReLU (kept: the residual's gradient and
+        // pass two need it) and the per-channel sums of g and g * (x - mean).
         let g = relu ? Tensor4(shape: x.shape, buffer: gradOutputMasked) : dy
         let gp = g.pointer, dp = dy.pointer, yp = output.pointer, xp = x.pointer, relu = relu
-        let sums = ChannelSums(rows: rows, channels: c, perRow: 2)
-        mean.withUnsafeBufferPointer { mu in
-            let mu = mu.baseAddress!
-            sums.accumulate { row, sumG, sumGX in
-                let o = row * c
-                for k in 0..<c {
-                    let gv = relu ? (yp[o + k] > 0 ? dp[o + k] : 0) : dp[o + k]
-                    if relu { gp[o + k] = gv }
-                    sumG[k] += gv
-                    sumGX[k] += gv * (xp[o + k] - mu[k])
+        // dx = scale * (g - (dBeta + xhat * dGamma) / M), xhat = (x - mean) * invStd, rewritten
+        // per group and channel as dx = scale * g - a * x + b.
+        var a = [Float](repeating: 0, count: groups * c), b = a
+        for group in 0..<groups {
+            let first = group * groupRows, at = group * c
+            let sums = ChannelSums(rows: groupRows, channels: c, perRow: 2)
+            mean.withUnsafeBufferPointer { mu in
+                let mu = mu.baseAddress! + at
+                sums.accumulate { row, sumG, sumGX in
+                    let o = (first + row) * c
+                    for k in 0..<c {
+                        let gv = relu ? (yp[o + k] > 0 ? dp[o + k] : 0) : dp[o + k]
+                        if relu { gp[o + k] = gv }
+                        sumG[k] += gv
+                        sumGX[k] += gv * (xp[o + k] - mu[k])
+                    }
                 }
             }
-        }
-        // dx = scale * (g - (dBeta + xhat * dGamma) / M), xhat = (x - mean) * invStd, rewritten
-        // per channel as dx = scale * g - a * x + b.
-        var a = [Float](repeating: 0, count: c), b = a
-        for k in 0..<c {
-            let dBeta = Float(sums.total(k, 0)), dGamma = Float(sums.total(k, 1)) * invStd[k]
-            bias.grad!.pointer[k] += dBeta
-            weight.grad!.pointer[k] += dGamma
-            if training {
-                a[k] = scale[k] * invStd[k] * dGamma / count
-                b[k] = a[k] * mean[k] - scale[k] * dBeta / count
+            for k in 0..<c {
+                let dBeta = Float(sums.total(k, 0)), dGamma = Float(sums.total(k, 1)) * invStd[at + k]
+                bias.grad!.pointer[k] += dBeta
+                weight.grad!.pointer[k] += dGamma
+                if training {
+                    a[at + k] = scale[at + k] * invStd[at + k] * dGamma / count
+                    b[at + k] = a[at + k] * mean[at + k] - scale[at + k] * dBeta / count
+                }
             }
         }
         let dx = Tensor4(shape: x.shape, buffer: gradInput)
         let dxp = dx.pointer
-        scale.withUnsafeBufferPointer { sc in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
-            let sc = sc.baseAddress!, a = a.baseAddress!, b = b.baseAddress!
+        scale.withUnsafeBufferPointer { scales in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
                 for r in part {
-                    let o = r * c
+                    let o = r * c, at = (r / groupRows) * c
+                    let sc = scales.baseAddress! + at, a = a.baseAddress! + at, b = b.baseAddress! + at
                     for k in 0..<c { dxp[o + k] = sc[k] * gp[o + k] - a[k] * xp[o + k] + b[k] }
                 }
             }

@@ -62,6 +62,12 @@ public final class ResNet: StateHolder {
     var batchNorms: [BatchNorm2d] { [bn1] + stages.flatMap { $0.flatMap(\.batchNorms) } }
     var convolutions: [Conv2d] { [conv1] + stages.flatMap { $0.flatMap(\.convolutions) } }
 
+    /// Samples per batch-norm statistics group in training, for every batch norm (0 = the whole
+    /// batch). Data-parallel training fixes it so the result does not depend on the worker count.
+    public var batchNormGroupSize = 0 {
+        didSet { for bn in batchNorms { bn.groupSize = batchNormGroupSize } }
+    }
+
     public var training: Bool = true {
         didSet { for bn in batchNorms { bn.training = training } }
     }

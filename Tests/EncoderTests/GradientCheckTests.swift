@@ -98,6 +98,47 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         if let residual, let drv { gc.check("\(name) residual", buffer: residual.pointer, count: shape.count, analytic: drv, loss: loss) }
     }
 
+    @Test func batchNormGroups() {
+        var gc = GradientCheck()
+        let bn = BatchNorm2d(3, relu: true)
+        bn.groupSize = 2
+        for i in 0..<3 { bn.weight.value.pointer[i] = 0.5 + Float(i) * 0.4; bn.bias.value.pointer[i] = 0.1 * Float(i) - 0.1 }
+        let shape = Shape4(n: 4, h: 3, w: 2, c: 3)
+        let x = Tensor4(shape: shape, values: gc.values(shape.count).map { $0 * 2 + 0.5 })
+        let residual = Tensor4(shape: shape, values: gc.values(shape.count))
+        let probe = gc.values(shape.count)
+        let loss = { dot(bn.forward(x, residual: residual).values, probe) }
+        _ = bn.forward(x, residual: residual)
+        let (dx, dr) = bn.backward(Tensor4(shape: shape, values: probe))
+        let dxv = dx.values, drv = dr!.values
+        gc.check("bn groups input", buffer: x.pointer, count: shape.count, analytic: dxv, loss: loss)
+        gc.check("bn groups weight", buffer: bn.weight.value.pointer, count: 3, analytic: bn.weight.gradValues, loss: loss)
+        gc.check("bn groups bias", buffer: bn.bias.value.pointer, count: 3, analytic: bn.bias.gradValues, loss: loss)
+        gc.check("bn groups residual", buffer: residual.pointer, count: shape.count, analytic: drv, loss: loss)
+    }
+
+    /// A group's output, input gradient and running-statistics update are those of a batch holding
+    /// only that group: what lets data-parallel workers holding whole groups agree with one worker.
+    @Test func batchNormGroupsActAlone() {
+        var gc = GradientCheck()
+        let shape = Shape4(n: 4, h: 5, w: 4, c: 6), half = Shape4(n: 2, h: 5, w: 4, c: 6)
+        let values = gc.values(shape.count).map { $0 * 3 + 1 }, probe = gc.values(shape.count)
+        let grouped = BatchNorm2d(6, relu: true), alone = BatchNorm2d(6, relu: true)
+        grouped.groupSize = 2
+        let y = grouped.forward(Tensor4(shape: shape, values: values)).values
+        let dx = grouped.backward(Tensor4(shape: shape, values: probe)).input.values
+        var yAlone: [Float] = [], dxAlone: [Float] = []
+        for g in 0..<2 {
+            let part = g * half.count..<(g + 1) * half.count
+            yAlone += alone.forward(Tensor4(shape: half, values: Array(values[part]))).values
+            dxAlone += alone.backward(Tensor4(shape: half, values: Array(probe[part]))).input.values
+        }
+        #expect(y == yAlone)
+        #expect(dx == dxAlone)
+        #expect(grouped.runningMean.values == alone.runningMean.values && grouped.runningVar.values == alone.runningVar.values)
+        #expect(grouped.weight.gradValues.elementsEqual(alone.weight.gradValues) { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+    }
+
     @Test func batchNormEval() {
         var gc = GradientCheck()
         let bn = BatchNorm2d(4, relu: false)
