@@ -10,9 +10,10 @@ import Wire
 /// around a painted lesion (Omega on the ground-truth boxes), healthy ones at random on the field
 /// (RandC), and the low-quality levels come from degraded images.
 enum SamplePatches {
-    static let levels: [Level] = [.lesionHigh, .lesionLow, .healthyHigh, .healthyLow]
+    /// L, L~, H, H~.
+    static let levels = Level.allCases
 
-    /// Image `index` of level `level`, and one patch of it.
+    /// One patch of synthetic image `index`, rendered to be of `level`.
     static func patch(level: Level, seed: UInt64, index: Int, imageSide: Int = 512) -> RGBImage {
         let lesion = level == .lesionHigh || level == .lesionLow
         let low = level == .lesionLow || level == .healthyLow
