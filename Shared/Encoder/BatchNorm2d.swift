@@ -27,6 +27,8 @@ public final class BatchNorm2d: StateHolder {
     /// Per group (group g at g * channels): the affine map and the statistics behind it.
     private var scale: [Float], shift: [Float], mean: [Float], invStd: [Float], batchVariance: [Float]
     private var groups = 1
+    /// n / (n - 1) for the rows of one group in the last training forward (the running variance is unbiased).
+    private var unbias: Float = 1
     private let output = FloatBuffer(), gradInput = FloatBuffer(), gradOutputMasked = FloatBuffer()
 
     public init(_ channels: Int, relu: Bool) {
@@ -61,14 +63,11 @@ public final class BatchNorm2d: StateHolder {
         }
         if training {
             let groupRows = rows / groups
-            let m = momentum, unbias = Float(groupRows) / Float(max(groupRows - 1, 1))
+            unbias = Float(groupRows) / Float(max(groupRows - 1, 1))
             for g in 0..<groups {
                 batchStatistics(x, rows: g * groupRows..<(g + 1) * groupRows, at: g * c)
-                for k in 0..<c {
-                    runningMean.value.pointer[k] = (1 - m) * runningMean.value.pointer[k] + m * mean[g * c + k]
-                    runningVar.value.pointer[k] = (1 - m) * runningVar.value.pointer[k] + m * batchVariance[g * c + k] * unbias
-                }
-                batchesTracked.value += 1
+                let groupMean = mean[g * c..<(g + 1) * c], groupVariance = batchVariance[g * c..<(g + 1) * c].map { $0 * unbias }
+                updateRunningStatistics(mean: groupMean, unbiasedVariance: groupVariance[...])
             }
         } else {
             for k in 0..<c {
@@ -98,6 +97,35 @@ public final class BatchNorm2d: StateHolder {
             }
         } }
         return y
+    }
+
+    /// One group's step of the running statistics, as PyTorch takes it for a batch: momentum 0.1 toward
+    /// the batch mean and the unbiased batch variance.
+    private func updateRunningStatistics(mean: ArraySlice<Float>, unbiasedVariance: ArraySlice<Float>) {
+        let m = momentum
+        for (k, (mu, v)) in zip(mean, unbiasedVariance).enumerated() {
+            runningMean.value.pointer[k] = (1 - m) * runningMean.value.pointer[k] + m * mu
+            runningVar.value.pointer[k] = (1 - m) * runningVar.value.pointer[k] + m * v
+        }
+        batchesTracked.value += 1
+    }
+
+    /// The last training forward's statistics per group (groups x channels, group-major): the
+    /// batch means and the unbiased batch variances. A data-parallel coordinator collects them
+    /// from every worker and replays them in group order (`replayGroupStatistics`).
+    public var groupStatistics: (mean: [Float], variance: [Float]) {
+        (Array(mean.prefix(groups * channels)), batchVariance.prefix(groups * channels).map { $0 * unbias })
+    }
+
+    /// Applies groups' statistics to the running ones, one group after another, as this layer's
+    /// own training forward does: replaying every worker's groups in order gives what one worker
+    /// would have.
+    public func replayGroupStatistics(mean: [Float], variance: [Float]) {
+        precondition(mean.count == variance.count && mean.count % channels == 0, "statistics of \(mean.count) values for \(channels) channels")
+        for g in 0..<(mean.count / channels) {
+            let range = g * channels..<(g + 1) * channels
+            updateRunningStatistics(mean: mean[range], unbiasedVariance: variance[range])
+        }
     }
 
     /// Statistics groups in a batch of this shape; the batch must hold whole groups.

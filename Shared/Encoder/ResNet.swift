@@ -72,6 +72,17 @@ public final class ResNet: StateHolder {
         didSet { for bn in batchNorms { bn.training = training } }
     }
 
+    /// Every batch norm's group statistics from the last training forward, in a fixed layer order
+    /// (the same on every replica of an architecture).
+    public var batchNormGroupStatistics: [(mean: [Float], variance: [Float])] { batchNorms.map(\.groupStatistics) }
+
+    /// Replays other replicas' group statistics into the running statistics, layer by layer
+    /// (see BatchNorm2d.replayGroupStatistics).
+    public func replayBatchNormGroupStatistics(_ statistics: [(mean: [Float], variance: [Float])]) {
+        precondition(statistics.count == batchNorms.count, "statistics for \(statistics.count) of \(batchNorms.count) batch norms")
+        for (bn, s) in zip(batchNorms, statistics) { bn.replayGroupStatistics(mean: s.mean, variance: s.variance) }
+    }
+
     /// Images (NHWC, normalised) -> pooled features [n, featureDimension].
     public func forward(_ images: Tensor4) -> Matrix {
         precondition(images.shape.c == 3, "the stem expects RGB (3 channels), got \(images.shape)")
