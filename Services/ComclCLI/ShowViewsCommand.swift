@@ -42,8 +42,9 @@ struct ShowViewsCommand: ParsableCommand {
         }
         // View k of a row is view 0 of item k: the views users will see in training.
         let grid = rows.enumerated().map { row, patch in
-            [patch] + (0..<views).map { item in
-                chosen.view(of: FloatImage(patch), seed: seed, step: UInt64(row), item: UInt64(item), view: 0).rgbImage()
+            let source = FloatImage(patch)
+            return [patch] + (0..<views).map { item in
+                chosen.view(of: source, seed: seed, step: UInt64(row), item: UInt64(item), view: 0).rgbImage()
             }
         }
         try Data(try PNGEncoder.encode(ImageGrid.compose(grid))).write(to: URL(fileURLWithPath: out))

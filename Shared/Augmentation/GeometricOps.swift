@@ -56,7 +56,7 @@ public struct RandomResizedCrop: AugmentationOp {
     }
 
     public var parameters: [String: JSONValue] {
-        ["size": .number(Double(size)), "scale": .numbers([scale.lowerBound, scale.upperBound]), "ratio": .numbers([ratio.lowerBound, ratio.upperBound])]
+        ["size": .number(Double(size)), "scale": .interval(scale), "ratio": .interval(ratio)]
     }
 
     /// The window (x, y, width, height) for an image of `width` x `height`.

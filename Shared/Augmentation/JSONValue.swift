@@ -52,4 +52,7 @@ public enum JSONValue: Equatable, Sendable, Codable {
     }
 
     static func numbers(_ values: [Double]) -> JSONValue { .array(values.map { .number($0) }) }
+
+    /// A range as a recipe writes it, `[low, high]` (what OpParameters.interval reads).
+    static func interval(_ range: ClosedRange<Double>) -> JSONValue { numbers([range.lowerBound, range.upperBound]) }
 }

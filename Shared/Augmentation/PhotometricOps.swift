@@ -71,7 +71,7 @@ public struct RandomGaussianBlur: AugmentationOp {
         sigma = try parameters.interval("sigma", default: sigma, in: 0.01...50)
     }
 
-    public var parameters: [String: JSONValue] { ["p": .number(p), "sigma": .numbers([sigma.lowerBound, sigma.upperBound])] }
+    public var parameters: [String: JSONValue] { ["p": .number(p), "sigma": .interval(sigma)] }
 
     public func apply(to image: inout FloatImage, using g: inout SeededGenerator) {
         guard g.chance(p) else { return }
