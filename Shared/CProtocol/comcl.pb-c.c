@@ -2389,7 +2389,7 @@ const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor =
   (ProtobufCMessageInit) comcl__v1__view_pair__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descriptors[4] =
+static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descriptors[8] =
 {
   {
     "id",
@@ -2439,17 +2439,69 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "bn_group",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EmbeddingBatch, bn_group),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EmbeddingBatch, weights),
+    &comcl__v1__weight_update__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_checksum",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EmbeddingBatch, weights_checksum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_s",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EmbeddingBatch, compute_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__embedding_batch__field_indices_by_name[] = {
+  4,   /* field[4] = bn_group */
+  7,   /* field[7] = compute_s */
   0,   /* field[0] = id */
   2,   /* field[2] = sample */
   1,   /* field[1] = tensor */
+  5,   /* field[5] = weights */
+  6,   /* field[6] = weights_checksum */
   3,   /* field[3] = weights_version */
 };
 static const ProtobufCIntRange comcl__v1__embedding_batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor =
 {
@@ -2459,14 +2511,14 @@ const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor =
   "Comcl__V1__EmbeddingBatch",
   "comcl.v1",
   sizeof(Comcl__V1__EmbeddingBatch),
-  4,
+  8,
   comcl__v1__embedding_batch__field_descriptors,
   comcl__v1__embedding_batch__field_indices_by_name,
   1,  comcl__v1__embedding_batch__number_ranges,
   (ProtobufCMessageInit) comcl__v1__embedding_batch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[5] =
+static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6] =
 {
   {
     "id",
@@ -2528,8 +2580,21 @@ static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[5]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "compute_s",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Gradients, compute_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__gradients__field_indices_by_name[] = {
+  5,   /* field[5] = compute_s */
   0,   /* field[0] = id */
   3,   /* field[3] = loss */
   4,   /* field[4] = samples */
@@ -2539,7 +2604,7 @@ static const unsigned comcl__v1__gradients__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__gradients__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor =
 {
@@ -2549,7 +2614,7 @@ const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor =
   "Comcl__V1__Gradients",
   "comcl.v1",
   sizeof(Comcl__V1__Gradients),
-  5,
+  6,
   comcl__v1__gradients__field_descriptors,
   comcl__v1__gradients__field_indices_by_name,
   1,  comcl__v1__gradients__number_ranges,
@@ -3064,7 +3129,7 @@ const ProtobufCEnumDescriptor comcl__v1__service_state__descriptor =
   comcl__v1__service_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[9] =
+static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[10] =
 {
   { "ERROR_CODE_UNSPECIFIED", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_PROTOCOL_VERSION", "COMCL__V1__ERROR_CODE__ERROR_CODE_PROTOCOL_VERSION", 1 },
@@ -3075,17 +3140,19 @@ static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[9] 
   { "ERROR_CODE_NOT_FOUND", "COMCL__V1__ERROR_CODE__ERROR_CODE_NOT_FOUND", 6 },
   { "ERROR_CODE_INTERNAL", "COMCL__V1__ERROR_CODE__ERROR_CODE_INTERNAL", 7 },
   { "ERROR_CODE_UNSUPPORTED", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED", 8 },
+  { "ERROR_CODE_UNAVAILABLE", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE", 9 },
 };
 static const ProtobufCIntRange comcl__v1__error_code__value_ranges[] = {
-{0, 0},{0, 9}
+{0, 0},{0, 10}
 };
-static const ProtobufCEnumValueIndex comcl__v1__error_code__enum_values_by_name[9] =
+static const ProtobufCEnumValueIndex comcl__v1__error_code__enum_values_by_name[10] =
 {
   { "ERROR_CODE_BAD_INPUT", 5 },
   { "ERROR_CODE_INTERNAL", 7 },
   { "ERROR_CODE_MALFORMED", 2 },
   { "ERROR_CODE_NOT_FOUND", 6 },
   { "ERROR_CODE_PROTOCOL_VERSION", 1 },
+  { "ERROR_CODE_UNAVAILABLE", 9 },
   { "ERROR_CODE_UNKNOWN_PEER", 3 },
   { "ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_UNSUPPORTED", 8 },
@@ -3098,9 +3165,9 @@ const ProtobufCEnumDescriptor comcl__v1__error_code__descriptor =
   "ErrorCode",
   "Comcl__V1__ErrorCode",
   "comcl.v1",
-  9,
+  10,
   comcl__v1__error_code__enum_values_by_number,
-  9,
+  10,
   comcl__v1__error_code__enum_values_by_name,
   1,
   comcl__v1__error_code__value_ranges,

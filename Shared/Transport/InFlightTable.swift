@@ -10,6 +10,8 @@ struct InFlightTable {
         var peer: PeerID?
         var previousPeer: PeerID?  // who held it last: a re-issue prefers someone else
         var deadline = Double.infinity
+        /// The only peer that may take it (state it holds, e.g. a replica's activations).
+        var pinned: PeerID?
     }
 
     private(set) var items: [WorkID: Item] = [:]
@@ -21,12 +23,14 @@ struct InFlightTable {
     var assignedCount: Int { items.count - pendingCount }
 
     /// False if the id is already known (queued, in flight or done).
-    mutating func submit(_ id: WorkID, request: [UInt8]) -> Bool {
+    mutating func submit(_ id: WorkID, request: [UInt8], pinned: PeerID? = nil) -> Bool {
         guard items[id] == nil, !completed.contains(id) else { return false }
-        items[id] = Item(request: request)
+        items[id] = Item(request: request, pinned: pinned)
         queue.append(id)
         return true
     }
+
+    func isKnown(_ id: WorkID) -> Bool { items[id] != nil || completed.contains(id) }
 
     /// The next queued id, if any.
     mutating func nextPending() -> WorkID? {
@@ -86,6 +90,11 @@ struct InFlightTable {
 
     func expired(at now: Double) -> [WorkID] {
         items.compactMap { id, item in item.peer != nil && item.deadline <= now ? id : nil }.sorted { $0.item < $1.item }
+    }
+
+    /// Items only `peer` may take, queued or in flight.
+    func pinned(to peer: PeerID) -> [WorkID] {
+        items.compactMap { id, item in item.pinned == peer ? id : nil }.sorted { $0.item < $1.item }
     }
 
     func assigned(to peer: PeerID) -> [WorkID] {

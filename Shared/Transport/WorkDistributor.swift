@@ -88,6 +88,21 @@ public final class WorkDistributor {
         return table.submit(id, request: Envelope(sender: name, body: body).encoded())
     }
 
+    /// Queues a request that only the worker named `workerID` may take, because it needs state
+    /// that worker holds (an embedding worker's activations for a backward pass). It has no
+    /// deadline (the worker's heartbeats say it is alive and computing) and is never re-issued:
+    /// if that worker leaves or is unknown, the item fails with `unavailable`, for the owner to redo.
+    /// Returns false for an id already submitted.
+    @discardableResult
+    public func submit(_ body: Body, to workerID: String) -> (accepted: Bool, events: [DistributorEvent]) {
+        guard let id = body.workID else { preconditionFailure("\(body.kind) carries no WorkID and cannot be distributed") }
+        guard let peer = peers.filter({ $0.value.ready.workerID == workerID }).min(by: { $0.value.joined < $1.value.joined }) else {
+            guard !table.isKnown(id) else { return (false, []) }
+            return (true, [.failed(id, ErrorReport(code: .unavailable, message: "\(role) \(workerID) is not connected", id: id))])
+        }
+        return (table.submit(id, request: Envelope(sender: name, body: body).encoded(), pinned: peer.key), [])
+    }
+
     /// Sends a message to every registered worker (a Shutdown, a WeightUpdate...).
     public func broadcast(_ body: Body) -> [DistributorEvent] {
         let payload = Envelope(sender: name, body: body).encoded()
@@ -135,16 +150,28 @@ public final class WorkDistributor {
 
     private func dispatch(now: Double) -> [DistributorEvent] {
         var events: [DistributorEvent] = []
+        var waiting: [WorkID] = []  // items no peer can take now, put back in their order
+        var poolFull = false
         while let id = table.nextPending() {
-            guard let peer = peerWithCredit(avoiding: table.items[id]?.previousPeer) else {
-                table.unpop(id)
-                break
+            guard let item = table.items[id] else { continue }
+            let peer: PeerID?
+            if let pin = item.pinned {
+                peer = peers[pin].flatMap { $0.assigned < $0.ready.capacity ? pin : nil }
+            } else {
+                peer = poolFull ? nil : peerWithCredit(avoiding: item.previousPeer)
+                poolFull = peer == nil
             }
-            let request = table.assign(id, to: peer, deadline: now + config.itemTimeout)
+            guard let peer else {
+                waiting.append(id)
+                continue
+            }
+            // Pinned items have no deadline: only their worker can answer, and its heartbeats say it lives.
+            let request = table.assign(id, to: peer, deadline: item.pinned == nil ? now + config.itemTimeout : .infinity)
             peers[peer]!.assigned += 1
             // On failure the peer is dropped and its items (this one too) requeued.
             events += sendOrDrop(request, to: peer)
         }
+        for id in waiting.reversed() { table.unpop(id) }
         return events
     }
 
@@ -246,7 +273,7 @@ public final class WorkDistributor {
         }
         peers[peer]?.assigned -= 1
         switch report.code {
-        case .badInput, .notFound, .malformed, .unsupported:
+        case .badInput, .notFound, .malformed, .unsupported, .unavailable:
             return [failItem(id, report)]  // the same input would fail again
         default:
             let attempts = table.requeue(id)
@@ -265,10 +292,14 @@ public final class WorkDistributor {
 
     private func dropPeer(_ peer: PeerID, reason: String) -> [DistributorEvent] {
         guard let state = peers.removeValue(forKey: peer) else { return [] }
-        let items = table.assigned(to: peer)
+        let pinned = table.pinned(to: peer)
+        let items = table.assigned(to: peer).filter { !pinned.contains($0) }
         for id in items { table.requeue(id) }
-        logger.warning("\(role) \(state.ready.workerID) lost (\(reason)); re-issuing \(items.count) items")
-        return [.lost(workerID: state.ready.workerID, reason: reason, reissued: items.count)]
+        logger.warning("\(role) \(state.ready.workerID) lost (\(reason)); re-issuing \(items.count) items, failing \(pinned.count) pinned to it")
+        let failures = pinned.map {
+            failItem($0, ErrorReport(code: .unavailable, message: "\(role) \(state.ready.workerID) left (\(reason)) before answering", id: $0))
+        }
+        return [.lost(workerID: state.ready.workerID, reason: reason, reissued: items.count)] + failures
     }
 
     private func sendOrDrop(_ payload: [UInt8], to peer: PeerID) -> [DistributorEvent] {

@@ -1,15 +1,24 @@
 import CProtocol
 
-/// Coordinator -> worker: the inputs of one shard [N, 3, H, W]; worker -> coordinator:
-/// their embeddings [N, D]. Always float32.
+/// Coordinator -> worker: the inputs of one shard [N, 3, H, W] (with the state to load first
+/// when the worker's is older); worker -> coordinator: their embeddings [N, D]. Always float32.
 public struct EmbeddingBatch: Equatable, Sendable {
     public var id: WorkID
     public var tensor: Tensor
     public var samples: [UInt64]
     public var weightsVersion: UInt64
+    /// Batch-norm group size G (N is a multiple of it); 0 = the whole shard is one group.
+    public var batchNormGroup: Int
+    public var weights: WeightUpdate?
+    public var weightsChecksum: UInt64
+    public var computeSeconds: Double
 
-    public init(id: WorkID, tensor: Tensor, samples: [UInt64], weightsVersion: UInt64) {
+    public init(
+        id: WorkID, tensor: Tensor, samples: [UInt64], weightsVersion: UInt64, batchNormGroup: Int = 0,
+        weights: WeightUpdate? = nil, weightsChecksum: UInt64 = 0, computeSeconds: Double = 0
+    ) {
         (self.id, self.tensor, self.samples, self.weightsVersion) = (id, tensor, samples, weightsVersion)
+        (self.batchNormGroup, self.weights, self.weightsChecksum, self.computeSeconds) = (batchNormGroup, weights, weightsChecksum, computeSeconds)
     }
 }
 
@@ -21,6 +30,10 @@ extension EmbeddingBatch: CConvertible {
         c.pointee.n_sample = samples.count
         c.pointee.sample = arena.array(samples)
         c.pointee.weights_version = weightsVersion
+        c.pointee.bn_group = UInt32(clamping: batchNormGroup)
+        c.pointee.weights = weights?.lower(in: arena)
+        c.pointee.weights_checksum = weightsChecksum
+        c.pointee.compute_s = computeSeconds
         return c
     }
 
@@ -36,6 +49,13 @@ extension EmbeddingBatch: CConvertible {
                 field: "\(field).sample", reason: "\(samples.count) sample indices for \(tensor.shape[0]) rows")
         }
         weightsVersion = p.weights_version
+        batchNormGroup = Int(p.bn_group)
+        guard batchNormGroup == 0 || samples.count % batchNormGroup == 0 else {
+            throw WireError.invalidValue(field: "\(field).bn_group", reason: "\(samples.count) rows are not whole groups of \(batchNormGroup)")
+        }
+        weights = try p.weights.map { try WeightUpdate(lifting: $0, field: "\(field).weights") }
+        weightsChecksum = p.weights_checksum
+        computeSeconds = try finiteSeconds(p.compute_s, field: "\(field).compute_s")
     }
 }
 
@@ -47,9 +67,11 @@ public struct Gradients: Equatable, Sendable {
     public var weightsVersion: UInt64
     public var loss: Double
     public var samples: Int
+    public var computeSeconds: Double
 
-    public init(id: WorkID, tensors: [NamedTensor], weightsVersion: UInt64, loss: Double = 0, samples: Int) {
+    public init(id: WorkID, tensors: [NamedTensor], weightsVersion: UInt64, loss: Double = 0, samples: Int, computeSeconds: Double = 0) {
         (self.id, self.tensors, self.weightsVersion, self.loss, self.samples) = (id, tensors, weightsVersion, loss, samples)
+        self.computeSeconds = computeSeconds
     }
 }
 
@@ -61,6 +83,7 @@ extension Gradients: CConvertible {
         c.pointee.weights_version = weightsVersion
         c.pointee.loss = loss
         c.pointee.samples = UInt32(clamping: samples)
+        c.pointee.compute_s = computeSeconds
         return c
     }
 
@@ -73,6 +96,7 @@ extension Gradients: CConvertible {
         loss = p.loss
         guard loss.isFinite else { throw WireError.invalidValue(field: "\(field).loss", reason: "\(loss) is not finite") }
         samples = Int(p.samples)
+        computeSeconds = try finiteSeconds(p.compute_s, field: "\(field).compute_s")
     }
 }
 
@@ -121,4 +145,9 @@ private func requireFloat32(_ tensors: [NamedTensor], field: String) throws {
     for (index, named) in tensors.enumerated() where named.tensor.dtype != .float32 {
         throw WireError.invalidValue(field: "\(field)[\(index)].tensor.dtype", reason: "expected float32, got \(named.tensor.dtype)")
     }
+}
+
+private func finiteSeconds(_ value: Double, field: String) throws -> Double {
+    guard value.isFinite, value >= 0 else { throw WireError.invalidValue(field: field, reason: "\(value) is not a duration in seconds") }
+    return value
 }

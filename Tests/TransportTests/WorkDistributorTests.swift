@@ -213,3 +213,44 @@ import Wire
         #expect(status.peers.map(\.workerID) == ["a"])
     }
 }
+
+/// Items pinned to one worker (state it holds): they wait for that worker's credit, never go to
+/// another worker, have no deadline, and fail as `unavailable` when that worker leaves.
+extension WorkDistributorTests {
+    func pin(_ item: UInt64, to worker: String) -> (accepted: Bool, events: [DistributorEvent]) {
+        distributor.submit(.patchRequest(PatchRequest(id: Self.id(item), imageID: "i", path: "p.png", level: .lesionHigh, seed: 1)), to: worker)
+    }
+
+    @Test func pinnedItemsGoOnlyToTheirWorker() throws {
+        _ = join("a", capacity: 1)
+        _ = join("b", capacity: 1)
+        #expect(pin(0, to: "a").accepted)
+        #expect(pin(1, to: "a").accepted)
+        submit(0)  // id 0 again: refused, already known
+        distributor.submit(.patchRequest(PatchRequest(id: Self.id(7), imageID: "i", path: "p.png", level: .lesionHigh, seed: 1)))
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("a") == [Self.id(0)])
+        #expect(items("b") == [Self.id(7)])  // the unpinned item passes the pinned one waiting for a
+        say("b", result(7))
+        // No deadline: a pinned item is not re-issued while its worker heartbeats.
+        #expect(!tick(15, alive: ["a", "b"]).contains { if case .timedOut = $0 { true } else { false } })
+        say("a", result(0))
+        #expect(items("a") == [Self.id(1)])
+    }
+
+    @Test func pinnedItemsFailWhenTheirWorkerLeaves() throws {
+        _ = join("a", capacity: 1)
+        _ = join("b", capacity: 1)
+        _ = pin(0, to: "a")
+        _ = pin(1, to: "a")
+        _ = try distributor.poll(timeout: 0)
+        let events = say("a", .status(Status(role: .augmenter, workerID: "a", state: .stopped)))
+        let failed = events.compactMap { if case .failed(let id, let report) = $0, report.code == .unavailable { id } else { nil } }
+        #expect(failed == [Self.id(0), Self.id(1)])
+        #expect(distributor.outstanding == 0)
+        #expect(items("b").isEmpty)
+        // Pinning to a worker that is not there fails at once.
+        let absent = pin(2, to: "gone")
+        #expect(absent.accepted && absent.events.count == 1)
+    }
+}

@@ -55,8 +55,18 @@ enum Samples {
             .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
             .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
             .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([3, 128]), samples: [0, 1, 2], weightsVersion: 17)),
+            .embeddingBatch(EmbeddingBatch(
+                id: id, tensor: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
+                weights: WeightUpdate(
+                    version: 18, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([4]))], full: true, learningRate: 0,
+                    checksum: 42))),
+            .embeddingBatch(EmbeddingBatch(
+                id: id, tensor: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED, computeSeconds: 0.25)),
             .gradients(Gradients(
                 id: id, tensors: [NamedTensor(name: "embedding", tensor: try floats([3, 128]))], weightsVersion: 17, loss: 4.25, samples: 3)),
+            .gradients(Gradients(
+                id: id, tensors: [NamedTensor(name: "bn.bn1.mean", tensor: try floats([2, 4]))], weightsVersion: 17, samples: 4,
+                computeSeconds: 1.5)),
             .weightUpdate(WeightUpdate(
                 version: 18,
                 tensors: [

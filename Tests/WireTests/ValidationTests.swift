@@ -127,6 +127,20 @@ import Testing
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
     }
 
+    @Test func shardsAreWholeBatchNormGroups() throws {
+        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
+        expectError(
+            .invalidValue(field: "embedding_batch.bn_group", reason: "3 rows are not whole groups of 2"),
+            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+    }
+
+    @Test func computeTimesAreDurations() throws {
+        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
+        expectError(
+            .invalidValue(field: "embedding_batch.compute_s", reason: "-1.0 is not a duration in seconds"),
+            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+    }
+
     @Test func tensorNamesMustBeUnique() throws {
         let t = try Samples.floats([2])
         let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0, checksum: 0)

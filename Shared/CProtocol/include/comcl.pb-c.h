@@ -142,7 +142,11 @@ typedef enum _Comcl__V1__ErrorCode {
   /*
    * a message kind this service does not handle
    */
-  COMCL__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED = 8
+  COMCL__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED = 8,
+  /*
+   * the worker holding the item's state left: redo the work
+   */
+  COMCL__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ERROR_CODE)
 } Comcl__V1__ErrorCode;
 
@@ -489,7 +493,8 @@ struct  Comcl__V1__ViewPair
 
 
 /*
- * Coordinator -> worker: inputs of one shard; worker -> coordinator: their embeddings.
+ * Coordinator -> worker: inputs of one shard (forward, keeping activations for the backward
+ * that follows); worker -> coordinator: their embeddings. docs/training.md has the step.
  */
 struct  Comcl__V1__EmbeddingBatch
 {
@@ -508,10 +513,26 @@ struct  Comcl__V1__EmbeddingBatch
    * the weights that produced / must process it
    */
   uint64_t weights_version;
+  /*
+   * batch-norm group size G (N is a multiple); 0 = the whole shard
+   */
+  uint32_t bn_group;
+  /*
+   * request: the state to load first, when the worker's is older
+   */
+  Comcl__V1__WeightUpdate *weights;
+  /*
+   * reply: FNV-1a 64 of the worker's state that produced it
+   */
+  uint64_t weights_checksum;
+  /*
+   * reply: seconds the worker computed (busy share)
+   */
+  double compute_s;
 };
 #define COMCL__V1__EMBEDDING_BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__embedding_batch__descriptor) \
-    , NULL, NULL, 0,NULL, 0 }
+    , NULL, NULL, 0,NULL, 0, 0, NULL, 0, 0 }
 
 
 /*
@@ -522,10 +543,13 @@ struct  Comcl__V1__Gradients
   ProtobufCMessage base;
   Comcl__V1__WorkId *id;
   /*
-   * one entry named "embedding" for dL/de
+   * request: "embedding" = dL/de; reply: parameter gradients
    */
   size_t n_tensors;
   Comcl__V1__NamedTensor **tensors;
+  /*
+   * by state-dict name, and "bn.<layer>.mean|var" [groups, C]
+   */
   uint64_t weights_version;
   /*
    * for logs
@@ -535,14 +559,19 @@ struct  Comcl__V1__Gradients
    * samples the gradients were summed over
    */
   uint32_t samples;
+  /*
+   * reply: seconds the worker computed (busy share)
+   */
+  double compute_s;
 };
 #define COMCL__V1__GRADIENTS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__gradients__descriptor) \
-    , NULL, 0,NULL, 0, 0, 0 }
+    , NULL, 0,NULL, 0, 0, 0, 0 }
 
 
 /*
- * The averaged update every replica applies; checksum proves replicas agree.
+ * A model state (full = true: weights and running statistics, in our layout, by state-dict
+ * name) or averaged gradients; checksum proves replicas agree.
  */
 struct  Comcl__V1__WeightUpdate
 {
