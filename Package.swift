@@ -74,6 +74,11 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
         .target(name: "Encoder", dependencies: ["Basics", "COpenBLAS"], path: "Shared/Encoder"),
+        // The data-parallel training step: planner, patch pipeline, replicas, optimizer, checkpoints.
+        .target(
+            name: "Training",
+            dependencies: ["Basics", "Contrastive", "Coordination", "Encoder", "Transport", "Wire", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Training"),
         .target(
             name: "Coordination",
             dependencies: ["Transport", "Wire", "ServiceKit", .product(name: "Logging", package: "swift-log")],
@@ -81,7 +86,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Transport", "Wire",
+                "Datasets", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -90,8 +95,8 @@ let package = Package(
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
-        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder"]),
-        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Coordination"]),
+        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
+        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Contrastive", "Coordination", "Datasets", "Encoder", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
         service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive"]),
 

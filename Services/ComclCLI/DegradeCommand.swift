@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceKit
 import Synthetic
 
 /// `comcl degrade`: a copy of a dataset with more low-quality images.

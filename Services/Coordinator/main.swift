@@ -1,8 +1,10 @@
 import ArgumentParser
 import Coordination
+import Datasets
 import Foundation
 import Logging
 import ServiceKit
+import Training
 import Transport
 import Wire
 
@@ -33,6 +35,16 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Training (with --run-folder and --labels; without them the coordinator only serves its links)")
+    var training: TrainingOptions
+
+    @Option(help: "Label file of the training images (see comcl manifest); their paths are relative to the croppers' --data-root.")
+    var labels: String?
+    @Option(help: "Format of the label file: \(ManifestFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var format: ManifestFormat = .eyeq
+    @Option(help: "ChestX-ray14: the quality CSV.")
+    var quality: String?
+
     func links() throws -> Links {
         guard let portText = control.split(separator: ":").last, let port = Int(portText) else {
             throw ValidationError("--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
@@ -56,10 +68,36 @@ struct CoordinatorCommand: ParsableCommand {
             options.curve = .server(keys)
             logger.info("CurveZMQ on; coordinator public key \(keys.publicKey)")
         }
+        let run = try trainingRun(logger: logger)
         let service = try CoordinatorService(
             name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
-            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger)
+            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: run)
         try service.run(shouldStop: { stop.isSet })
+        if let failure = run?.failure {
+            logger.critical("\(failure)")
+            throw ExitCode(2)
+        }
+        if let run, !run.finished { throw ExitCode(3) }  // stopped by a signal: resume with --resume
+    }
+
+    /// The training run, when asked for (--run-folder with --labels).
+    func trainingRun(logger: Logger) throws -> TrainingRun? {
+        guard let folder = training.runFolder else {
+            if labels != nil { throw ValidationError("--labels needs --run-folder (where the run writes)") }
+            return nil
+        }
+        guard let labels else { throw ValidationError("--run-folder needs --labels (the training images)") }
+        var options = ManifestOptions(format: format, labels: labels, quality: quality)
+        options.checkFiles = false  // the croppers read the images; a missing one is re-planned
+        let manifest: Manifest
+        do { manifest = try Manifest.load(options) } catch { throw ValidationError("\(error)") }
+        do {
+            return try TrainingRun(
+                config: try training.config(), entries: manifest.entries.map { ($0.image, $0.level) },
+                folder: URL(fileURLWithPath: folder), resume: training.resume, logger: logger)
+        } catch let error as TrainingError {
+            throw ValidationError("\(error)")
+        }
     }
 }
 

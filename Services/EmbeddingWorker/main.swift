@@ -1,22 +1,34 @@
 import ArgumentParser
 import Encoder
+import Foundation
 import ServiceKit
+import Training
 import Wire
 
-/// comcl-embedding-worker: a ResNet encoder replica, forward and backward on OpenBLAS.
+/// comcl-embedding-worker: one data-parallel replica of the encoder on OpenBLAS. It holds no run
+/// configuration: the model ("<arch>:<width>"), its weights and the batch-norm group size come
+/// with the requests (docs/training.md).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comcl-embedding-worker",
-        abstract: "An embedding worker: one data-parallel replica of the encoder on OpenBLAS.")
+        abstract: "An embedding worker: one data-parallel replica of the encoder (forward, backward) on OpenBLAS.")
 
     @OptionGroup var options: ServiceOptions
+
+    @Option(help: "Threads for OpenBLAS and our loops (default: every core; give each of N workers on one machine cores/N).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
         // Which kernels OpenBLAS runs decides its speed (issue 3): choose them for this CPU, log it.
         let choice = BLASCore.select()
-        let blas = "\(BLASInfo.summary); \(choice)"
-        let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, options: options, banner: [blas]) { request in
-            throw NotYetImplemented("the encoder (issue 3)")
+        EngineThreads.set(threads)
+        let replica = EmbeddingReplica()
+        let banner = ["\(BLASInfo.summary); \(choice); \(threads) threads"]
+        // One shard at a time: the activations of a forward wait for its backward.
+        var service = options
+        service.capacity = 1
+        let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, options: service, banner: banner) { request in
+            try replica.handle(request.body)
         }
         if code != 0 { throw ExitCode(code) }
     }

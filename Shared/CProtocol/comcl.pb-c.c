@@ -2389,7 +2389,7 @@ const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor =
   (ProtobufCMessageInit) comcl__v1__view_pair__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descriptors[8] =
+static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descriptors[9] =
 {
   {
     "id",
@@ -2487,11 +2487,24 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "model",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EmbeddingBatch, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__embedding_batch__field_indices_by_name[] = {
   4,   /* field[4] = bn_group */
   7,   /* field[7] = compute_s */
   0,   /* field[0] = id */
+  8,   /* field[8] = model */
   2,   /* field[2] = sample */
   1,   /* field[1] = tensor */
   5,   /* field[5] = weights */
@@ -2501,7 +2514,7 @@ static const unsigned comcl__v1__embedding_batch__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__embedding_batch__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor =
 {
@@ -2511,7 +2524,7 @@ const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor =
   "Comcl__V1__EmbeddingBatch",
   "comcl.v1",
   sizeof(Comcl__V1__EmbeddingBatch),
-  8,
+  9,
   comcl__v1__embedding_batch__field_descriptors,
   comcl__v1__embedding_batch__field_indices_by_name,
   1,  comcl__v1__embedding_batch__number_ranges,

@@ -56,17 +56,21 @@ public struct MultiLevelLoss: Sendable {
         for pairing in pairings {
             let anchors = (0..<n).filter { pairing.anchors.contains(levels[$0]) }
             let negatives = (0..<n).filter { pairing.negatives.contains(levels[$0]) }
-            var outcome = PairingOutcome(pairing: pairing, loss: 0, hardNegatives: 0, negatives: negatives.count, anchors: anchors.count, selected: [])
-            guard !anchors.isEmpty, !negatives.isEmpty else {
+            // When anchor and negative levels overlap (instance contrast), an anchor is never its own negative.
+            let delta = negatives.count - (pairing.anchors.isDisjoint(with: pairing.negatives) ? 0 : 1)
+            var outcome = PairingOutcome(pairing: pairing, loss: 0, hardNegatives: 0, negatives: max(delta, 0), anchors: anchors.count, selected: [])
+            guard !anchors.isEmpty, delta > 0 else {
                 outcomes.append(outcome)
                 continue
             }
-            let k = schedule?.hardNegatives(available: negatives.count, step: step, totalSteps: totalSteps) ?? negatives.count
+            let k = schedule?.hardNegatives(available: delta, step: step, totalSteps: totalSteps) ?? delta
             // Per anchor: its loss, the kept negatives and the softmax over [positive] + kept.
             var losses: [Double] = [], parts: [(anchor: Int, kept: [Int], p: [Double])] = []
             for i in anchors {
                 let positive = dot(i, n + i) / tau
-                let similar = negatives.map { (row: $0, logit: dot(i, $0) / tau) }
+                let others: [Int] = negatives.filter { $0 != i }
+                let scored: [(row: Int, logit: Double)] = others.map { (row: $0, logit: dot(i, $0) / tau) }
+                let similar = scored
                     .sorted { $0.logit != $1.logit ? $0.logit > $1.logit : $0.row < $1.row }.prefix(k)
                 let logits = [positive] + similar.map(\.logit)
                 let top = logits.max()!
@@ -74,7 +78,7 @@ public struct MultiLevelLoss: Sendable {
                 losses.append(logSum - positive)
                 parts.append((i, similar.map(\.row), logits.map { exp($0 - logSum) }))
             }
-            let chosen = schedule?.selected(losses: losses, k: k, delta: negatives.count) ?? losses.map { _ in true }
+            let chosen = schedule?.selected(losses: losses, k: k, delta: delta) ?? losses.map { _ in true }
             let count = chosen.filter { $0 }.count
             outcome.hardNegatives = k
             outcome.selected = zip(anchors, chosen).filter(\.1).map(\.0)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How SPL picks anchors (METHOD.md section 4).
-public enum SPLThreshold: String, Sendable, CaseIterable {
+public enum SPLThreshold: String, Sendable, CaseIterable, Codable {
     /// Keep anchors with loss at or below the rho_t-quantile of the batch's anchor losses (our default).
     case quantile
     /// The paper's closed form: keep anchors with loss below 1 / K_t.

@@ -3,10 +3,10 @@ import ServiceKit
 import Transport
 import Wire
 
-/// The hub every worker connects to. In this increment it runs the links: workers join
-/// with Ready and heartbeat, the control link answers StatusRequest with every peer, and
-/// on stop it sends Shutdown and waits for the goodbyes. Batch planning, loss and
-/// optimisation arrive with the training issue and drive the same distributors.
+/// The hub every worker connects to: it runs the links (workers join with Ready and heartbeat;
+/// the control link answers StatusRequest with every peer and the driver's status line), hands
+/// every event to the driver (the training run) and, when the driver is finished or on a stop
+/// signal, sends Shutdown and waits for the goodbyes.
 public final class CoordinatorService {
     public let name: String
     private let context: ZMQContext
@@ -14,10 +14,14 @@ public final class CoordinatorService {
     private let control: ZMQRouter
     private let logger: Logger
     private let started = SystemTime().now()
+    private let driver: CoordinatorDriver?
 
-    public init(name: String, links: Links, config: DistributorConfig, options: SocketOptions, logger: Logger) throws {
+    public init(
+        name: String, links: Links, config: DistributorConfig, options: SocketOptions, logger: Logger, driver: CoordinatorDriver? = nil
+    ) throws {
         self.name = name
         self.logger = logger
+        self.driver = driver
         let context = ZMQContext()
         self.context = context
         routers = try Links.workerRoles.compactMap { role in
@@ -31,12 +35,16 @@ public final class CoordinatorService {
         control = try ZMQRouter(context, bind: links.control, options: options)
         for (role, _, _) in routers { logger.info("\(role) link on \(links.workers[role]!)") }
         logger.info("control link on \(links.control)")
+        driver?.attach(Dictionary(uniqueKeysWithValues: routers.map { ($0.role, $0.distributor) }))
     }
 
     /// Serves until `shouldStop`; then asks every worker to stop and waits up to
     /// `drainTimeout` seconds for their goodbyes.
     public func run(shouldStop: () -> Bool, drainTimeout: Double = 8) throws {
-        while !shouldStop() { try step(timeout: 0.1) }
+        while !shouldStop(), driver?.finished != true {
+            try step(timeout: 0.1)
+            driver?.advance()
+        }
         logger.info("stopping: asking \(workerCount) workers to shut down")
         for entry in routers { log(entry.distributor.broadcast(.shutdown(Shutdown(reason: "coordinator stopping")))) }
         let deadline = SystemTime().now() + drainTimeout
@@ -51,7 +59,9 @@ public final class CoordinatorService {
         let sockets = routers.map(\.router.socket) + [control.socket]
         let readable = try Poller.wait(for: sockets, timeout: timeout)
         for (index, entry) in routers.enumerated() {
-            log(readable[index] ? try entry.distributor.poll(timeout: 0) : entry.distributor.service())
+            let events = readable[index] ? try entry.distributor.poll(timeout: 0) : entry.distributor.service()
+            log(events)
+            if !events.isEmpty { driver?.handle(events, on: entry.role) }
         }
         if readable.last == true { try answerControl() }
     }
@@ -64,6 +74,7 @@ public final class CoordinatorService {
                 status.peers = routers.flatMap(\.distributor.peerStatus)
                 status.uptimeSeconds = SystemTime().now() - started
                 status.detail = routers.map { "\($0.role): \($0.distributor.workerCount)" }.joined(separator: ", ")
+                if let driver { status.detail += "\n" + driver.statusLine }
                 reply = .status(status)
             } else {
                 reply = .error(ErrorReport(code: .unsupported, message: "the control link answers StatusRequest only"))

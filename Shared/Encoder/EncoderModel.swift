@@ -55,6 +55,15 @@ public final class EncoderModel: StateHolder {
     /// at init, so the list is built once.
     public private(set) var parameters: [(name: String, parameter: Parameter)] = []
 
+    /// Columns of `forward`'s output.
+    public var outputDimension: Int {
+        switch config.head {
+        case .projection(_, let output): output
+        case .classifier(let classes): classes
+        case .none: backbone.featureDimension
+        }
+    }
+
     public var training: Bool {
         get { backbone.training }
         set { backbone.training = newValue }

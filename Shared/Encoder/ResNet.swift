@@ -1,5 +1,5 @@
 /// The ResNet depths torchvision names, with their block layouts (He et al. 2016, table 1).
-public enum ResNetArch: String, CaseIterable, Sendable {
+public enum ResNetArch: String, CaseIterable, Sendable, Codable {
     case resnet18, resnet34, resnet50
 
     var blocksPerStage: [Int] {
@@ -75,6 +75,9 @@ public final class ResNet: StateHolder {
     /// Every batch norm's group statistics from the last training forward, in a fixed layer order
     /// (the same on every replica of an architecture).
     public var batchNormGroupStatistics: [(mean: [Float], variance: [Float])] { batchNorms.map(\.groupStatistics) }
+
+    /// Channels of every batch norm, in `batchNormGroupStatistics` order.
+    public var batchNormChannels: [Int] { batchNorms.map(\.channels) }
 
     /// Replays other replicas' group statistics into the running statistics, layer by layer
     /// (see BatchNorm2d.replayGroupStatistics).

@@ -295,7 +295,8 @@ public final class WorkDistributor {
         let pinned = table.pinned(to: peer)
         let items = table.assigned(to: peer).filter { !pinned.contains($0) }
         for id in items { table.requeue(id) }
-        logger.warning("\(role) \(state.ready.workerID) lost (\(reason)); re-issuing \(items.count) items, failing \(pinned.count) pinned to it")
+        let summary = "\(role) \(state.ready.workerID) left (\(reason)); re-issuing \(items.count) items, failing \(pinned.count) pinned to it"
+        if reason == "stopped" && items.isEmpty && pinned.isEmpty { logger.info("\(summary)") } else { logger.warning("\(summary)") }
         let failures = pinned.map {
             failItem($0, ErrorReport(code: .unavailable, message: "\(role) \(state.ready.workerID) left (\(reason)) before answering", id: $0))
         }

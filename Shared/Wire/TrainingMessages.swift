@@ -12,11 +12,14 @@ public struct EmbeddingBatch: Equatable, Sendable {
     public var weights: WeightUpdate?
     public var weightsChecksum: UInt64
     public var computeSeconds: Double
+    /// The encoder the request is for, "<arch>:<width>" (replicas build their model from it).
+    public var model: String
 
     public init(
         id: WorkID, tensor: Tensor, samples: [UInt64], weightsVersion: UInt64, batchNormGroup: Int = 0,
-        weights: WeightUpdate? = nil, weightsChecksum: UInt64 = 0, computeSeconds: Double = 0
+        weights: WeightUpdate? = nil, weightsChecksum: UInt64 = 0, computeSeconds: Double = 0, model: String = ""
     ) {
+        self.model = model
         (self.id, self.tensor, self.samples, self.weightsVersion) = (id, tensor, samples, weightsVersion)
         (self.batchNormGroup, self.weights, self.weightsChecksum, self.computeSeconds) = (batchNormGroup, weights, weightsChecksum, computeSeconds)
     }
@@ -34,6 +37,7 @@ extension EmbeddingBatch: CConvertible {
         c.pointee.weights = weights?.lower(in: arena)
         c.pointee.weights_checksum = weightsChecksum
         c.pointee.compute_s = computeSeconds
+        c.pointee.model = arena.string(model)
         return c
     }
 
@@ -56,6 +60,7 @@ extension EmbeddingBatch: CConvertible {
         weights = try p.weights.map { try WeightUpdate(lifting: $0, field: "\(field).weights") }
         weightsChecksum = p.weights_checksum
         computeSeconds = try finiteSeconds(p.compute_s, field: "\(field).compute_s")
+        model = liftString(p.model)
     }
 }
 

@@ -59,7 +59,8 @@ enum Samples {
                 id: id, tensor: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
                 weights: WeightUpdate(
                     version: 18, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([4]))], full: true, learningRate: 0,
-                    checksum: 42))),
+                    checksum: 42),
+                model: "resnet18:0.25")),
             .embeddingBatch(EmbeddingBatch(
                 id: id, tensor: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED, computeSeconds: 0.25)),
             .gradients(Gradients(

@@ -529,10 +529,14 @@ struct  Comcl__V1__EmbeddingBatch
    * reply: seconds the worker computed (busy share)
    */
   double compute_s;
+  /*
+   * request: the encoder, "<arch>:<width>" (e.g. "resnet18:0.25")
+   */
+  char *model;
 };
 #define COMCL__V1__EMBEDDING_BATCH__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__embedding_batch__descriptor) \
-    , NULL, NULL, 0,NULL, 0, 0, NULL, 0, 0 }
+    , NULL, NULL, 0,NULL, 0, 0, NULL, 0, 0, (char *)protobuf_c_empty_string }
 
 
 /*

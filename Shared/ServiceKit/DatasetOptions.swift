@@ -2,23 +2,25 @@ import ArgumentParser
 import Datasets
 
 /// How every dataset-reading command is told where a dataset is.
-struct DatasetOptions: ParsableArguments {
+public struct DatasetOptions: ParsableArguments {
     @Option(help: "Label file: EyeQ's CSV, ChestX-ray14's Data_Entry_2017.csv, or a generic path,labels,quality CSV.")
-    var labels: String
+    public var labels: String
 
     @Option(help: "Format of the label file: \(ManifestFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format: ManifestFormat = .eyeq
+    public var format: ManifestFormat = .eyeq
 
     @Option(help: "Folder the image paths are relative to (default: images/ beside the label file, else its folder).")
-    var images: String?
+    public var images: String?
 
     @Option(help: "ChestX-ray14: CSV with columns \"Image Index\" and quality (0/good/high or 1,2/usable/reject/low).")
-    var quality: String?
+    public var quality: String?
 
     @Flag(help: "Leave out bad rows (missing image, unknown label, malformed line) and count them, instead of stopping.")
-    var skipBad = false
+    public var skipBad = false
 
-    func load() throws -> Manifest {
+    public init() {}
+
+    public func load() throws -> Manifest {
         let options = ManifestOptions(format: format, labels: labels, images: images, quality: quality, skipBad: skipBad)
         do {
             return try Manifest.load(options)

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Augmentation
+import Contrastive
+import Encoder
+import Foundation
+import Training
+
+/// The coordinator's training flags; each default is TrainingConfig's (which cites its source).
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Run folder: config.json, metrics.jsonl, checkpoints/ (training starts when given with --labels).")
+    var runFolder: String?
+    @Option(help: "Run name (work ids and checkpoints carry it).") var run = TrainingConfig().run
+    @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") var seed = TrainingConfig().seed
+    @Option(help: "Optimisation steps.") var steps = TrainingConfig().steps
+    @Option(help: "Patches per step, a multiple of 4 (the paper: 400).") var batch = TrainingConfig().batch
+    @Option(help: "Patches per batch-norm group (Hoffer et al. 2017's ghost batch: 32); divides --batch.") var bnGroup = TrainingConfig().bnGroup
+    @Option(help: "Encoder: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")).") var arch = TrainingConfig().arch
+    @Option(help: "Width multiplier of the encoder.") var width = TrainingConfig().width
+    @Option(help: "Mode: \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode = TrainingConfig().mode
+    @Option(help: "Pairings for comcl / no-spl, comma-separated, e.g. L-L~,L-H (Table 3); default the three of CoMCL.") var pairings = ""
+    @Option(help: "InfoNCE temperature (METHOD.md: 0.07).") var tau = TrainingConfig().tau
+    @Option(help: "K_min, the floor of K_t (METHOD.md: 1).") var kMin = TrainingConfig().kMin
+    @Option(help: "SPL threshold: quantile (default) or paper (METHOD.md section 4).") var splThreshold = TrainingConfig().splThreshold
+    @Option(help: "rho_0, the starting quantile (METHOD.md: 0.5).") var rho0 = TrainingConfig().rho0
+    @Option(help: "Adam learning rate (the paper: 1e-3).") var lr = TrainingConfig().learningRate
+    @Option(help: "L2 weight decay (He et al. 2016: 1e-4).") var weightDecay = TrainingConfig().weightDecay
+    @Option(help: "Augmentation recipe: a preset name or a JSON file (docs/augmentation.md); default prior-work.") var recipe = ""
+    @Option(help: "Future steps whose patches are in flight while the encoder works.") var prefetch = TrainingConfig().prefetch
+    @Option(help: "Checkpoint every this many steps (and at the end).") var checkpointEvery = TrainingConfig().checkpointEvery
+    @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") var resume = false
+
+    func config() throws -> TrainingConfig {
+        var c = TrainingConfig()
+        (c.run, c.seed, c.steps, c.batch, c.bnGroup, c.arch, c.width, c.mode) = (run, seed, steps, batch, bnGroup, arch, width, mode)
+        c.pairings = pairings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        (c.tau, c.kMin, c.splThreshold, c.rho0, c.learningRate, c.weightDecay) = (tau, kMin, splThreshold, rho0, lr, weightDecay)
+        (c.prefetch, c.checkpointEvery) = (prefetch, checkpointEvery)
+        c.recipe = try recipeJSON()
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+
+    /// The recipe is checked and resolved here, so a bad one stops the run before any work, and
+    /// its full JSON travels with every request and is saved with the config.
+    private func recipeJSON() throws -> String {
+        guard !recipe.isEmpty else { return "" }
+        do { return try Recipe.load(recipe).json() } catch { throw ValidationError("--recipe \(recipe): \(error)") }
+    }
+}
+
+extension ResNetArch: ExpressibleByArgument {}
+extension TrainingMode: ExpressibleByArgument {}
+extension SPLThreshold: ExpressibleByArgument {}

@@ -1,0 +1,119 @@
+import Dispatch
+import Encoder
+import Transport
+import Wire
+
+/// One embedding worker's model replica and its side of the step protocol (docs/training.md):
+/// `EmbeddingBatch` in (with the state to load first when ours is older) -> forward, keeping the
+/// activations -> embeddings out; `Gradients` "embedding" in for that same shard -> backward ->
+/// parameter gradients and the batch-norm groups' statistics out. Input buffers are reused.
+/// The model is built from the requests' "<arch>:<width>", so a worker needs no model flags.
+/// Unchecked Sendable: a worker session calls it from its one compute thread only.
+public final class EmbeddingReplica: @unchecked Sendable {
+    public private(set) var model: EncoderModel
+    public private(set) var modelName: String
+    public private(set) var version: UInt64?
+    public private(set) var checksum: UInt64 = 0
+    /// The shard whose activations the model holds (the last forward), and its row count.
+    private var held: (id: ShardID, rows: Int)?
+    private var input: Tensor4?
+
+    public init(_ config: ModelConfig = TrainingConfig().model) {
+        model = EncoderModel(config)
+        modelName = TrainingConfig.modelName(config)
+        model.training = true
+    }
+
+    /// Answers one request of the embedding link.
+    public func handle(_ body: Body) throws(TrainingError) -> Body {
+        switch body {
+        case .embeddingBatch(let batch): return .embeddingBatch(try forward(batch))
+        case .gradients(let gradients): return .gradients(try backward(gradients))
+        default: throw .badInput("an embedding worker answers EmbeddingBatch and Gradients, not \(body.kind)")
+        }
+    }
+
+    func forward(_ batch: EmbeddingBatch) throws(TrainingError) -> EmbeddingBatch {
+        let started = DispatchTime.now()
+        guard let id = ShardID(batch.id), id.phase == .forward else { throw .badInput("\(batch.id) is not a forward shard id") }
+        if batch.model != modelName {
+            model = EncoderModel(try TrainingConfig.model(named: batch.model))
+            (modelName, version, held, input) = (batch.model, nil, nil, nil)
+        }
+        if let update = batch.weights, update.version != version {
+            held = nil
+            try StateTensors.load(update, into: model)
+            (version, checksum) = (update.version, update.checksum)
+        }
+        guard version == batch.weightsVersion else {
+            throw .unavailable("shard \(id) needs weights version \(batch.weightsVersion); this replica holds \(version.map(String.init) ?? "none") and the request carries no state")
+        }
+        let shape = batch.tensor.shape
+        guard shape.count == 4, shape[1] == 3, shape[2] >= 32, shape[3] >= 32 else {
+            throw .badInput("shard \(id): inputs must be [N, 3, H, W] with H, W >= 32, got \(shape)")
+        }
+        let x = nhwc(batch.tensor)
+        model.backbone.batchNormGroupSize = batch.batchNormGroup
+        let z = model.forward(x)
+        held = (id, shape[0])
+        return EmbeddingBatch(
+            id: batch.id, tensor: StateTensors.tensor(z.pointer, shape: [z.rows, z.cols]), samples: batch.samples,
+            weightsVersion: batch.weightsVersion, batchNormGroup: batch.batchNormGroup, weightsChecksum: checksum,
+            computeSeconds: seconds(since: started))
+    }
+
+    func backward(_ request: Gradients) throws(TrainingError) -> Gradients {
+        let started = DispatchTime.now()
+        guard let id = ShardID(request.id), id.phase == .backward else { throw .badInput("\(request.id) is not a backward shard id") }
+        guard let held, held.id == id.with(.forward), version == request.weightsVersion else {
+            throw .unavailable("no activations for \(id) (this replica last ran \(held.map { "\($0.id)" } ?? "nothing"))")
+        }
+        guard request.tensors.count == 1, let dz = request.tensors.first, dz.name == "embedding",
+              dz.tensor.shape == [held.rows, model.outputDimension]
+        else {
+            throw .badInput("\(id): expected one tensor \"embedding\" of [\(held.rows), D], got \(request.tensors.map { "\($0.name) \($0.tensor.shape)" })")
+        }
+        self.held = nil  // a backward consumes the activations
+        model.zeroGrad()
+        let d = Matrix(rows: dz.tensor.shape[0], cols: dz.tensor.shape[1])
+        StateTensors.copy(dz.tensor, into: d.pointer)
+        model.backward(d)
+        var tensors = StateTensors.gradients(model)
+        let channels = model.backbone.batchNormChannels
+        for (layer, s) in model.backbone.batchNormGroupStatistics.enumerated() {
+            let shape = [s.mean.count / channels[layer], channels[layer]]
+            tensors.append(NamedTensor(name: "bn.\(layer).mean", tensor: try! Tensor(float32: s.mean, shape: shape)))
+            tensors.append(NamedTensor(name: "bn.\(layer).var", tensor: try! Tensor(float32: s.variance, shape: shape)))
+        }
+        return Gradients(id: request.id, tensors: tensors, weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started))
+    }
+
+    /// [N, 3, H, W] float32 -> our channels-last input, into a buffer kept between steps.
+    private func nhwc(_ tensor: Tensor) -> Tensor4 {
+        let (n, c, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
+        let shape = Shape4(n: n, h: h, w: w, c: c)
+        let x = Tensor4(shape: shape, buffer: input?.buffer ?? FloatBuffer(count: shape.count))
+        input = x
+        let out = x.pointer
+        tensor.data.withUnsafeBytes { raw in
+            let source = raw.bindMemory(to: Float.self)
+            for i in 0..<n { for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
+                out[((i * h + y) * w + xx) * c + ch] = source[((i * c + ch) * h + y) * w + xx]
+            } } } }
+        }
+        return x
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+extension TrainingError: WorkError {
+    public var code: ErrorCode {
+        switch self {
+        case .badInput, .config: .badInput
+        case .unavailable: .unavailable
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Logging
+import Wire
+
+/// One step's views, in batch order: rows 0..B-1 of the loss are `first`, B..2B-1 `second`.
+public struct StepViews: Sendable {
+    public var step: Int
+    public var levels: [Level]
+    public var first: [Tensor]
+    public var second: [Tensor]
+    /// Items re-planned because their patch or views failed.
+    public var replaced: Int
+}
+
+/// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`
+/// future steps in flight, and tracking every item until its views arrive. An item that fails
+/// (a corrupt image...) is re-planned from another image of its level, up to `maxAttempts`.
+/// Work ids: (run, step, attempt << 20 | item).
+public final class PatchPipeline {
+    public static let maxAttempts = 5
+    let config: TrainingConfig
+    let planner: BatchPlanner
+    let logger: Logger
+    let requestPatch: (PatchRequest) -> Void
+    let requestViews: (AugmentRequest) -> Void
+    public private(set) var planned = 0  // steps submitted so far, from `firstStep`
+    private var slots: [Int: Slots] = [:]
+    public private(set) var failure: String?
+
+    private struct Slots {
+        var levels: [Level]
+        var first: [Tensor?]
+        var second: [Tensor?]
+        var attempts: [Int]
+        var missing: Int
+        var replaced = 0
+    }
+
+    public init(
+        config: TrainingConfig, planner: BatchPlanner, firstStep: Int, logger: Logger,
+        requestPatch: @escaping (PatchRequest) -> Void, requestViews: @escaping (AugmentRequest) -> Void
+    ) {
+        (self.config, self.planner, self.logger, self.planned) = (config, planner, logger, firstStep)
+        (self.requestPatch, self.requestViews) = (requestPatch, requestViews)
+    }
+
+    /// Items of steps planned and not yet taken.
+    public var inFlight: Int { slots.values.reduce(0) { $0 + $1.missing } }
+
+    /// Submits the steps up to `current + prefetch` (never past the run's last step).
+    public func fill(current: Int) {
+        while planned <= min(current + config.prefetch, config.steps - 1) {
+            let step = planned
+            let plan = planner.plan(step: step)
+            slots[step] = Slots(
+                levels: plan.map(\.level), first: Array(repeating: nil, count: plan.count), second: Array(repeating: nil, count: plan.count),
+                attempts: Array(repeating: 0, count: plan.count), missing: plan.count)
+            for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
+            planned += 1
+        }
+    }
+
+    private func request(step: Int, item: Int, attempt: Int, _ patch: PlannedPatch) {
+        let id = WorkID(run: config.run, step: UInt64(step), item: UInt64(attempt) << 20 | UInt64(item))
+        requestPatch(PatchRequest(id: id, imageID: patch.image, path: patch.image, level: patch.level, seed: config.seed))
+    }
+
+    private func locate(_ id: WorkID) -> (step: Int, item: Int, attempt: Int)? {
+        let (step, item, attempt) = (Int(id.step), Int(id.item & 0xFFFFF), Int(id.item >> 20))
+        guard id.run == config.run, let s = slots[step], item < s.attempts.count, s.attempts[item] == attempt else { return nil }
+        return (step, item, attempt)
+    }
+
+    /// A patch from the cropper: on to the augmenter.
+    public func received(_ patch: Patch) {
+        guard locate(patch.id) != nil else { return }
+        requestViews(AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe))
+    }
+
+    /// Views from the augmenter: into their slot. Views must be normalised float32 [3, H, W].
+    public func received(_ pair: ViewPair) {
+        guard let (step, item, _) = locate(pair.id), slots[step]!.first[item] == nil else { return }
+        guard pair.first.dtype == .float32, pair.first.shape.count == 3, pair.first.shape[0] == 3 else {
+            failure = "the augmenter returned \(pair.first.dtype) views of shape \(pair.first.shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
+            return
+        }
+        slots[step]!.first[item] = pair.first
+        slots[step]!.second[item] = pair.second
+        slots[step]!.missing -= 1
+    }
+
+    /// An item failed on either link: re-plan it from another image of its level.
+    public func failed(_ id: WorkID, _ report: ErrorReport) {
+        guard let (step, item, attempt) = locate(id) else { return }
+        guard attempt + 1 < Self.maxAttempts else {
+            failure = "step \(step) item \(item) failed \(Self.maxAttempts) times; last: \(report.message)"
+            return
+        }
+        let patch = planner.replacement(step: step, item: item, attempt: attempt + 1)
+        logger.warning("step \(step) item \(item): \(report.message); re-planned from \(patch.image)")
+        slots[step]!.attempts[item] = attempt + 1
+        slots[step]!.replaced += 1
+        request(step: step, item: item, attempt: attempt + 1, patch)
+    }
+
+    /// The step's views once every item has arrived (and forgets them).
+    public func take(step: Int) -> StepViews? {
+        guard let s = slots[step], s.missing == 0 else { return nil }
+        slots[step] = nil
+        return StepViews(step: step, levels: s.levels, first: s.first.map { $0! }, second: s.second.map { $0! }, replaced: s.replaced)
+    }
+}

@@ -1,0 +1,80 @@
+import Encoder
+import Wire
+
+/// A model's state on the wire: every float tensor of the state dict (weights and running
+/// statistics) by its torchvision name, in our in-memory layout (both ends are this code, so no
+/// conversion; checkpoints convert to PyTorch's layout). `num_batches_tracked` stays with the
+/// coordinator: nothing in a forward or backward pass reads it.
+public enum StateTensors {
+    /// The float tensors of `model`'s state dict, in state-dict order.
+    static func floats(_ model: EncoderModel) -> [(name: String, parameter: Parameter)] {
+        model.state().compactMap { name, tensor in
+            if case .parameter(let p) = tensor { return (name, p) }
+            return nil
+        }
+    }
+
+    public static func checksum(_ model: EncoderModel) -> UInt64 {
+        var hash = FNV1a64()
+        for (_, p) in floats(model) { hash.add(UnsafeRawBufferPointer(start: p.value.pointer, count: p.count * 4)) }
+        return hash.value
+    }
+
+    /// The full state as a `WeightUpdate` a replica loads (`full`).
+    public static func update(_ model: EncoderModel, version: UInt64, learningRate: Double) -> WeightUpdate {
+        let tensors = floats(model).map { NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape)) }
+        return WeightUpdate(version: version, tensors: tensors, full: true, learningRate: learningRate, checksum: checksum(model))
+    }
+
+    /// Loads a full update into the existing buffers (no allocation), after checking every name
+    /// and shape, then checks the checksum. The model is unchanged when a check fails before loading.
+    public static func load(_ update: WeightUpdate, into model: EncoderModel) throws(TrainingError) {
+        guard update.full else { throw .badInput("weights update \(update.version) carries gradients; a replica loads full state only") }
+        let state = floats(model)
+        let given = Dictionary(update.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        for (name, p) in state {
+            guard let t = given[name] else { throw .badInput("weights update \(update.version) lacks \(name)") }
+            guard t.shape == p.shape else { throw .badInput("weights update \(update.version): \(name) has shape \(t.shape), the model needs \(p.shape)") }
+        }
+        if given.count != state.count {
+            let extra = Set(given.keys).subtracting(state.map(\.name)).sorted()
+            throw .badInput("weights update \(update.version) has tensors the model does not: \(extra.prefix(5).joined(separator: ", "))")
+        }
+        for (name, p) in state { copy(given[name]!, into: p.value.pointer) }
+        let mine = checksum(model)
+        guard mine == update.checksum else {
+            throw .badInput("weights update \(update.version): checksum \(hex(mine)) after loading, the coordinator's is \(hex(update.checksum))")
+        }
+    }
+
+    /// The trainable parameters' gradients, by name.
+    static func gradients(_ model: EncoderModel) -> [NamedTensor] {
+        model.parameters.map { NamedTensor(name: $0.name, tensor: tensor($0.parameter.grad!.pointer, shape: $0.parameter.shape)) }
+    }
+
+    static func tensor(_ pointer: UnsafeMutablePointer<Float>, shape: [Int]) -> Tensor {
+        let count = shape.reduce(1, *)
+        // The byte count matches the shape by construction.
+        return try! Tensor(dtype: .float32, shape: shape, data: Array(UnsafeRawBufferPointer(start: pointer, count: count * 4)))
+    }
+
+    static func copy(_ tensor: Tensor, into pointer: UnsafeMutablePointer<Float>) {
+        tensor.data.withUnsafeBytes { UnsafeMutableRawPointer(pointer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+}
+
+/// Why a training message or file could not be used: a clear sentence and the error code the
+/// peer sees.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case badInput(String)
+    case unavailable(String)
+    case config(String)
+
+    public var description: String {
+        switch self {
+        case .badInput(let s), .unavailable(let s), .config(let s): s
+        }
+    }
+}

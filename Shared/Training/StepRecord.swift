@@ -1,0 +1,89 @@
+import Contrastive
+import Foundation
+
+/// One line of `metrics.jsonl`: what a step did and where its time went.
+public struct StepRecord: Codable, Sendable {
+    public struct PairingRecord: Codable, Sendable {
+        public var pairing: String
+        public var loss: Double
+        /// K_t, negatives per anchor kept (of `negatives`).
+        public var k: Int
+        public var negatives: Int
+        public var anchors: Int
+        public var selected: Int
+    }
+
+    /// Seconds per phase (docs/training.md).
+    public struct Times: Codable, Sendable {
+        /// Waiting for the step's views after the previous step ended (0 when prefetch kept up).
+        public var waitViews = 0.0
+        /// First forward request sent -> last embeddings in (includes the weights transfer).
+        public var forward = 0.0
+        public var loss = 0.0
+        /// First gradient request sent -> last parameter gradients in.
+        public var backward = 0.0
+        /// Summing the shards' gradients and replaying batch-norm statistics.
+        public var aggregate = 0.0
+        public var optimizer = 0.0
+        /// Coordinator work outside the phases above: shard inputs, state to publish, checkpoint.
+        public var other = 0.0
+        public var total = 0.0
+    }
+
+    public var step: Int
+    public var steps: Int
+    public var loss: Double
+    public var pairings: [PairingRecord]
+    public var patchesPerSecond: Double
+    public var etaSeconds: Double
+    public var times: Times
+    /// Worker compute seconds / (workers x step seconds).
+    public var workerBusy: Double
+    /// Coordinator compute (loss, aggregate, optimizer, other) / step seconds.
+    public var coordinatorShare: Double
+    public var workers: Int
+    public var attempts: Int
+    public var replaced: Int
+    public var checksum: String
+
+    init(step: Int, steps: Int, outcome: LossOutcome) {
+        (self.step, self.steps, loss) = (step, steps, outcome.total)
+        pairings = outcome.pairings.map {
+            PairingRecord(pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors, selected: $0.selected.count)
+        }
+        (patchesPerSecond, etaSeconds, times, workerBusy, coordinatorShare) = (0, 0, Times(), 0, 0)
+        (workers, attempts, replaced, checksum) = (0, 1, 0, "")
+    }
+
+    /// The live progress line.
+    public var progressLine: String {
+        let parts = pairings.map { "\($0.pairing) \(String(format: "%.3f", $0.loss)) K \($0.k) anchors \($0.selected)/\($0.anchors)" }
+        return String(format: "step %d/%d  loss %.4f  [", step + 1, steps, loss) + parts.joined(separator: "; ")
+            + String(format: "]  %.1f patches/s  busy %.0f%%  ETA %@", patchesPerSecond, workerBusy * 100, Self.duration(etaSeconds))
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// Appends step records to the run's `metrics.jsonl`, one JSON object per line, flushed each step.
+final class MetricsLog {
+    private let handle: FileHandle
+    private let encoder = JSONEncoder()
+
+    init(_ url: URL) throws {
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+    }
+
+    deinit { try? handle.close() }
+
+    func append(_ record: StepRecord) throws {
+        try handle.write(contentsOf: try encoder.encode(record) + Data("\n".utf8))
+    }
+}

@@ -1,0 +1,96 @@
+import Contrastive
+import Encoder
+import Wire
+
+/// The ablation modes of METHOD.md section 5 (the paper's Table 2).
+public enum TrainingMode: String, Codable, Sendable, CaseIterable {
+    /// The three pairings with SPL.
+    case comcl
+    /// Instance contrast, no levels: every other patch's first view is a negative (the CoMCL loss
+    /// form with the levels taken away), no SPL.
+    case basicCL = "basic-cl"
+    /// Lesion (L + L~) against healthy (H + H~), with SPL.
+    case noMultilevel = "no-multilevel"
+    /// The three pairings, every negative and every anchor.
+    case noSPL = "no-spl"
+}
+
+/// Everything that decides a run's result (saved with each checkpoint; a resume must match it).
+public struct TrainingConfig: Codable, Sendable, Equatable {
+    public var run = "run"
+    /// The run's one seed: plans, crops, views and the initial weights derive from it.
+    public var seed: UInt64 = 0
+    public var steps = 100
+    /// Patches per step (the paper: 400); a multiple of 4 so each level gets B/4.
+    public var batch = 400
+    /// Samples per batch-norm group (docs/training.md): a group holds the first (or second) views
+    /// of `bnGroup` consecutive patches. 32: Hoffer et al. 2017's ghost batch size.
+    public var bnGroup = 32
+    public var arch = ResNetArch.resnet18
+    public var width = 1.0
+    public var mode = TrainingMode.comcl
+    /// Pairings for `comcl` / `no-spl` (Table 3's level combinations); empty = the three of CoMCL.
+    public var pairings: [String] = []
+    /// METHOD.md: tau 0.07, K_min 1, quantile threshold with rho_0 0.5.
+    public var tau = 0.07
+    public var kMin = 1
+    public var splThreshold = SPLThreshold.quantile
+    public var rho0 = 0.5
+    /// Adam, learning rate 1e-3 (the paper); L2 weight decay 1e-4 (He et al. 2016's ResNet setting).
+    public var learningRate = 1e-3
+    public var weightDecay = 1e-4
+    /// Augmentation recipe (a preset name or JSON; docs/augmentation.md); "" = prior-work.
+    public var recipe = ""
+    /// Future steps whose patches are in the pipeline while the encoder works.
+    public var prefetch = 2
+    public var checkpointEvery = 50
+
+    public init() {}
+
+    public var model: ModelConfig { .contrastive(arch: arch, width: width) }
+
+    /// How requests name the encoder: "<arch>:<width>" (the contrastive head follows from it).
+    public static func modelName(_ config: ModelConfig) -> String { "\(config.arch.rawValue):\(config.width)" }
+
+    public static func model(named name: String) throws(TrainingError) -> ModelConfig {
+        let parts = name.split(separator: ":")
+        guard parts.count == 2, let arch = ResNetArch(rawValue: String(parts[0])), let width = Double(parts[1]), width > 0, width <= 4 else {
+            throw .badInput("model \"\(name)\": expected <arch>:<width> with arch one of \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")) and width in (0, 4]")
+        }
+        return .contrastive(arch: arch, width: width)
+    }
+
+    public func loss() throws(TrainingError) -> MultiLevelLoss {
+        let schedule = SelfPacedSchedule(kMin: kMin, threshold: splThreshold, rho0: rho0)
+        switch mode {
+        case .basicCL:
+            let all = Set(Level.allCases)
+            return MultiLevelLoss(pairings: [Pairing(anchors: all, negatives: all)], tau: tau, schedule: nil)
+        case .noMultilevel:
+            return MultiLevelLoss(pairings: [Pairing.lesionVsHealthy], tau: tau, schedule: schedule)
+        case .comcl, .noSPL:
+            let chosen: [Pairing]
+            do { chosen = pairings.isEmpty ? Pairing.comcl : try pairings.map { try Pairing(parsing: $0) } } catch {
+                throw .config("\(error)")
+            }
+            return MultiLevelLoss(pairings: chosen, tau: tau, schedule: mode == .noSPL ? nil : schedule)
+        }
+    }
+
+    /// The levels a batch must hold (those the pairings name).
+    public func levelsNeeded() throws(TrainingError) -> [Level] {
+        let named = try loss().pairings.reduce(into: Set<Level>()) { $0.formUnion($1.anchors.union($1.negatives)) }
+        return Level.allCases.filter(named.contains)
+    }
+
+    public func validate() throws(TrainingError) {
+        guard steps >= 1 else { throw .config("steps must be at least 1") }
+        guard batch >= 4, batch % 4 == 0 else { throw .config("batch \(batch): must be a positive multiple of 4 (B/4 patches per level)") }
+        guard bnGroup >= 1, batch % bnGroup == 0 else { throw .config("bn-group \(bnGroup) must divide the batch \(batch)") }
+        guard tau > 0, kMin >= 0, (0...1).contains(rho0) else { throw .config("tau must be positive, k-min non-negative, rho0 in 0...1") }
+        guard learningRate > 0, weightDecay >= 0, prefetch >= 0, checkpointEvery >= 1 else {
+            throw .config("learning rate must be positive, weight decay and prefetch non-negative, checkpoint-every at least 1")
+        }
+        _ = try loss()
+    }
+}

@@ -1,0 +1,319 @@
+import Basics
+import Contrastive
+import Coordination
+import Dispatch
+import Foundation
+import Logging
+import Transport
+import Wire
+
+/// The miner/loss coordinator's training loop (docs/training.md), driven by the coordinator
+/// service's event loop: plan -> patches -> views (prefetched) -> sharded forward on the
+/// embedding workers -> loss and dL/dz -> backward on the same workers -> sum, Adam, batch-norm
+/// replay -> metrics and checkpoints. If an embedding worker leaves mid-step, the step's
+/// forward/backward is redone on the workers left (a new attempt); nothing else is lost.
+public final class TrainingRun: CoordinatorDriver {
+    public let config: TrainingConfig
+    public let folder: URL
+    let master: MasterModel
+    let loss: MultiLevelLoss
+    let planner: BatchPlanner
+    let logger: Logger
+    private let metrics: MetricsLog
+    private var pipeline: PatchPipeline!
+    private var links: [Role: WorkDistributor] = [:]
+
+    /// The next step to run (= steps done).
+    public private(set) var step: Int
+    public private(set) var failure: String?
+    public private(set) var finished = false
+    public private(set) var last: StepRecord?
+    private var current: StepWork?
+    private var stepEnded = DispatchTime.now()
+    private var workerVersions: [String: UInt64] = [:]
+    private var announcedWait = false
+    private let runStarted = DispatchTime.now()
+    private let firstStep: Int
+
+    /// The step in progress on the embedding workers.
+    private struct StepWork {
+        var views: StepViews
+        var viewsAt: DispatchTime
+        var attempt = 0
+        var shards: [(worker: String, patches: Range<Int>)] = []
+        var embeddings: [Int: EmbeddingBatch] = [:]
+        var gradients: [Int: Gradients] = [:]
+        var outcome: LossOutcome?
+        var phaseStarted = DispatchTime.now()
+        var times = StepRecord.Times()
+        var workerSeconds = 0.0
+        var coordinatorSeconds = 0.0
+    }
+
+    /// `entries`: the training images (paths under the croppers' data root) and their levels.
+    /// `resume`: continue from the run folder's latest checkpoint (an error if there is none).
+    public init(config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, logger: Logger) throws {
+        try config.validate()
+        (self.config, self.folder, self.logger) = (config, folder, logger)
+        loss = try config.loss()
+        planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
+        master = MasterModel(config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if resume {
+            guard let checkpoint = try Checkpoint.latest(folder) else {
+                throw TrainingError.config("--resume: \(Checkpoint.folder(folder).path) has no checkpoint")
+            }
+            let state = try Checkpoint.load(checkpoint, into: master, config: config)
+            step = state.step
+            logger.info("resumed from \(checkpoint.lastPathComponent): step \(step) of \(config.steps), weights \(String(master.checksum, radix: 16))")
+        } else {
+            step = 0
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
+        }
+        firstStep = step
+        metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(config), to: folder.appendingPathComponent("config.json"))
+        for (level, count) in planner.shortLevels {
+            logger.warning("level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)")
+        }
+        logger.info("training \(config.model) mode \(config.mode.rawValue), pairings \(loss.pairings.map(\.description).joined(separator: ", ")), batch \(config.batch) (bn groups of \(config.bnGroup)), \(config.steps) steps, seed \(config.seed)")
+    }
+
+    public func attach(_ distributors: [Role: WorkDistributor]) {
+        links = distributors
+        for role in [Role.detectorCropper, .augmenter, .embeddingWorker] where links[role] == nil {
+            failure = "the coordinator has no \(role) link"
+            finished = true
+        }
+        pipeline = PatchPipeline(
+            config: config, planner: planner, firstStep: step, logger: logger,
+            requestPatch: { [unowned self] in links[.detectorCropper]?.submit(.patchRequest($0)) },
+            requestViews: { [unowned self] in links[.augmenter]?.submit(.augmentRequest($0)) })
+        if step >= config.steps { finish() }
+    }
+
+    public var statusLine: String {
+        if let failure { return "training failed: \(failure)" }
+        if finished { return "training finished: \(step)/\(config.steps) steps" }
+        return last?.progressLine ?? "training: step \(step + 1)/\(config.steps) starting (\(pipeline?.inFlight ?? 0) patches in the pipeline)"
+    }
+
+    // MARK: events
+
+    public func handle(_ events: [DistributorEvent], on role: Role) {
+        for event in events {
+            switch (role, event) {
+            case (.detectorCropper, .result(_, .patch(let patch), _)): pipeline.received(patch)
+            case (.augmenter, .result(_, .viewPair(let pair), _)): pipeline.received(pair)
+            case (.detectorCropper, .failed(let id, let report)), (.augmenter, .failed(let id, let report)): pipeline.failed(id, report)
+            case (.embeddingWorker, .result(let id, let body, let worker)): received(id, body, from: worker)
+            case (.embeddingWorker, .failed(let id, let report)): shardFailed(id, report)
+            case (.embeddingWorker, .lost(let worker, _, _)): workerVersions[worker] = nil
+            default: break
+            }
+        }
+        if let problem = pipeline.failure { fail(problem) }
+    }
+
+    public func advance() {
+        guard !finished else { return }
+        pipeline.fill(current: step)
+        if let problem = pipeline.failure { return fail(problem) }
+        if current == nil, let views = pipeline.take(step: step) {
+            current = StepWork(views: views, viewsAt: .now())
+            current!.times.waitViews = seconds(since: stepEnded)
+        }
+        if current != nil, current!.shards.isEmpty { startForward() }
+    }
+
+    // MARK: the step
+
+    private func startForward() {
+        let workers = links[.embeddingWorker]!.workers.map(\.workerID)
+        guard !workers.isEmpty else {
+            if !announcedWait { logger.info("step \(step + 1): views ready, waiting for an embedding worker") }
+            announcedWait = true
+            return
+        }
+        announcedWait = false
+        let started = DispatchTime.now()
+        var work = current!
+        let blocks = config.batch / config.bnGroup
+        let count = min(workers.count, blocks)
+        work.shards = (0..<count).map { s in
+            (workers[s], (blocks * s / count * config.bnGroup)..<(blocks * (s + 1) / count * config.bnGroup))
+        }
+        work.embeddings = [:]
+        work.gradients = [:]
+        work.outcome = nil
+        let update = master.update
+        current = work
+        var requests: [(String, Body)] = []
+        for (index, shard) in work.shards.enumerated() {
+            let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
+            let (tensor, samples) = inputs(work.views, shard.patches)
+            requests.append((shard.worker, .embeddingBatch(EmbeddingBatch(
+                id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
+                weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model)))))
+        }
+        current!.coordinatorSeconds += seconds(since: started)
+        current!.times.other += seconds(since: started)
+        current!.phaseStarted = .now()
+        for (worker, body) in requests { submit(body, to: worker) }
+    }
+
+    /// A shard's inputs: for each block of G patches, their G first views then their G second
+    /// views (two batch-norm groups; a positive pair never shares a group's statistics, MoCo's
+    /// reason for shuffling BN), with their loss rows (i and B + i).
+    private func inputs(_ views: StepViews, _ patches: Range<Int>) -> (Tensor, [UInt64]) {
+        let g = config.bnGroup, b = config.batch
+        var data: [UInt8] = []
+        var samples: [UInt64] = []
+        let shape = views.first[patches.lowerBound].shape
+        data.reserveCapacity(patches.count * 2 * views.first[patches.lowerBound].data.count)
+        for block in stride(from: patches.lowerBound, to: patches.upperBound, by: g) {
+            for i in block..<(block + g) { data += views.first[i].data; samples.append(UInt64(i)) }
+            for i in block..<(block + g) { data += views.second[i].data; samples.append(UInt64(b + i)) }
+        }
+        return (try! Tensor(dtype: .float32, shape: [samples.count] + shape, data: data), samples)
+    }
+
+    private func submit(_ body: Body, to worker: String) {
+        let (_, events) = links[.embeddingWorker]!.submit(body, to: worker)
+        handle(events, on: .embeddingWorker)
+    }
+
+    private func received(_ id: WorkID, _ body: Body, from worker: String) {
+        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt, shard.shard < work.shards.count else { return }
+        switch body {
+        case .embeddingBatch(let batch) where shard.phase == .forward:
+            guard batch.weightsChecksum == master.checksum, batch.weightsVersion == master.version else {
+                return fail("replica \(worker) holds weights \(String(batch.weightsChecksum, radix: 16)) v\(batch.weightsVersion); the coordinator's are \(String(master.checksum, radix: 16)) v\(master.version)")
+            }
+            guard batch.tensor.shape == [batch.samples.count, master.model.outputDimension] else {
+                return fail("replica \(worker) returned embeddings of shape \(batch.tensor.shape) for \(batch.samples.count) samples")
+            }
+            workerVersions[worker] = batch.weightsVersion
+            current!.embeddings[shard.shard] = batch
+            current!.workerSeconds += batch.computeSeconds
+            if current!.embeddings.count == work.shards.count { computeLoss() }
+        case .gradients(let gradients) where shard.phase == .backward:
+            current!.gradients[shard.shard] = gradients
+            current!.workerSeconds += gradients.computeSeconds
+            if current!.gradients.count == work.shards.count { finishStep() }
+        default:
+            fail("embedding worker \(worker) answered \(id) with \(body.kind)")
+        }
+    }
+
+    private func computeLoss() {
+        current!.times.forward = seconds(since: current!.phaseStarted)
+        let started = DispatchTime.now()
+        let work = current!
+        let d = master.model.outputDimension, b = config.batch
+        var z = [Float](repeating: 0, count: 2 * b * d)
+        for batch in work.embeddings.values {
+            batch.tensor.data.withUnsafeBytes { raw in
+                let rows = raw.bindMemory(to: Float.self)
+                for (r, sample) in batch.samples.enumerated() {
+                    for c in 0..<d { z[Int(sample) * d + c] = rows[r * d + c] }
+                }
+            }
+        }
+        let outcome = loss.compute(embeddings: z, dimension: d, levels: work.views.levels, step: step, totalSteps: config.steps)
+        guard outcome.total.isFinite else { return fail("step \(step + 1): the loss is \(outcome.total)") }
+        current!.outcome = outcome
+        current!.times.loss = seconds(since: started)
+        current!.coordinatorSeconds += seconds(since: started)
+        current!.phaseStarted = .now()
+        for (index, shard) in work.shards.enumerated() {
+            let samples = work.embeddings[index]!.samples
+            var rows = [Float]()
+            rows.reserveCapacity(samples.count * d)
+            for sample in samples { rows += outcome.gradient[Int(sample) * d..<(Int(sample) + 1) * d] }
+            let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .backward)
+            submit(.gradients(Gradients(
+                id: id.workID, tensors: [NamedTensor(name: "embedding", tensor: try! Tensor(float32: rows, shape: [samples.count, d]))],
+                weightsVersion: master.version, loss: outcome.total, samples: samples.count)), to: shard.worker)
+        }
+    }
+
+    private func finishStep() {
+        var work = current!
+        work.times.backward = seconds(since: work.phaseStarted)
+        do {
+            let split = try master.apply((0..<work.shards.count).map { work.gradients[$0]! })
+            work.times.aggregate = split.aggregate
+            work.times.optimizer = split.optimizer
+        } catch {
+            return fail("step \(step + 1): \(error)")
+        }
+        work.coordinatorSeconds += work.times.aggregate + work.times.optimizer
+        let checkpointStarted = DispatchTime.now()
+        step += 1
+        if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint() }
+        work.times.other += seconds(since: checkpointStarted)
+        work.coordinatorSeconds += seconds(since: checkpointStarted)
+        record(work)
+        current = nil
+        stepEnded = .now()
+        if step >= config.steps { finish() }
+    }
+
+    private func record(_ work: StepWork) {
+        var record = StepRecord(step: step - 1, steps: config.steps, outcome: work.outcome!)
+        var times = work.times
+        times.total = times.waitViews + seconds(since: work.viewsAt)
+        record.times = times
+        let elapsed = seconds(since: runStarted)
+        let done = step - firstStep
+        record.patchesPerSecond = Double(done * config.batch) / max(elapsed, 1e-9)
+        record.etaSeconds = elapsed / Double(done) * Double(config.steps - step)
+        record.workers = work.shards.count
+        record.workerBusy = work.workerSeconds / (Double(work.shards.count) * max(times.total, 1e-9))
+        record.coordinatorShare = work.coordinatorSeconds / max(times.total, 1e-9)
+        record.attempts = work.attempt + 1
+        record.replaced = work.views.replaced
+        record.checksum = String(master.checksum, radix: 16)
+        last = record
+        logger.info("\(record.progressLine)")
+        do { try metrics.append(record) } catch { fail("cannot write metrics: \(error)") }
+    }
+
+    private func saveCheckpoint() {
+        var state = CheckpointState(step: step, config: config, checksum: String(master.checksum, radix: 16))
+        state.spl = ["k_min": Double(config.kMin), "rho0": config.rho0, "steps": Double(config.steps)]
+        if let outcome = current?.outcome { for p in outcome.pairings { state.spl["k_last.\(p.pairing)"] = Double(p.hardNegatives) } }
+        do {
+            try Checkpoint.save(master, state: state, run: folder)
+            logger.info("checkpoint step \(step) written (weights \(state.checksum))")
+        } catch {
+            fail("cannot write the checkpoint of step \(step): \(error)")
+        }
+    }
+
+    /// An embedding item failed: its worker left (redo the step's embedding work on the workers
+    /// left), or the worker refused it (a bug or a mismatch: stop with its message).
+    private func shardFailed(_ id: WorkID, _ report: ErrorReport) {
+        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt else { return }
+        guard report.code == .unavailable else { return fail("embedding work \(shard) failed: \(report.message)") }
+        logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward on the workers left")
+        current!.attempt += 1
+        current!.shards = []  // advance() starts the forward again
+        workerVersions[work.shards[shard.shard].worker] = nil  // it may come back without our weights
+    }
+
+    private func fail(_ reason: String) {
+        guard failure == nil else { return }
+        failure = reason
+        finished = true
+        logger.error("training stopped: \(reason)")
+    }
+
+    private func finish() {
+        finished = true
+        logger.info("training finished: \(step) steps, weights \(String(master.checksum, radix: 16)) in \(Checkpoint.folder(folder).path)")
+    }
+}
