@@ -133,6 +133,8 @@ let package = Package(
         .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
+        .testTarget(
+            name: "TrainingTests", dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire"], path: "Tests/TrainingTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",

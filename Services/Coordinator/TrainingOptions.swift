@@ -27,6 +27,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Augmentation recipe: a preset name or a JSON file (docs/augmentation.md); default prior-work.") var recipe = ""
     @Option(help: "Future steps whose patches are in flight while the encoder works.") var prefetch = TrainingConfig().prefetch
     @Option(help: "Checkpoint every this many steps (and at the end).") var checkpointEvery = TrainingConfig().checkpointEvery
+    @Option(help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit.")
+    var minWorkers = 1
     @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") var resume = false
 
     func config() throws -> TrainingConfig {

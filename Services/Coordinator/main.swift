@@ -94,7 +94,7 @@ struct CoordinatorCommand: ParsableCommand {
         do {
             return try TrainingRun(
                 config: try training.config(), entries: manifest.entries.map { ($0.image, $0.level) },
-                folder: URL(fileURLWithPath: folder), resume: training.resume, logger: logger)
+                folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers, logger: logger)
         } catch let error as TrainingError {
             throw ValidationError("\(error)")
         }

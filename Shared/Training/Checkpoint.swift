@@ -14,6 +14,10 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var rng = "stateless: plans, crops and views derive from (seed, step, item); init from seed"
     /// The SPL schedule is a function of (step, steps); its parameters, and K_t of the last step.
     public var spl: [String: Double] = [:]
+
+    public init(step: Int, config: TrainingConfig, checksum: String) {
+        (self.step, self.config, self.checksum) = (step, config, checksum)
+    }
 }
 
 /// Checkpoints in a run folder: `checkpoints/step-000050/{model,optimizer}.safetensors` +

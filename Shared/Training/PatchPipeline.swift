@@ -9,6 +9,10 @@ public struct StepViews: Sendable {
     public var second: [Tensor]
     /// Items re-planned because their patch or views failed.
     public var replaced: Int
+
+    public init(step: Int, levels: [Level], first: [Tensor], second: [Tensor], replaced: Int) {
+        (self.step, self.levels, self.first, self.second, self.replaced) = (step, levels, first, second, replaced)
+    }
 }
 
 /// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`

@@ -34,6 +34,8 @@ public final class TrainingRun: CoordinatorDriver {
     private var announcedWait = false
     private let runStarted = DispatchTime.now()
     private let firstStep: Int
+    /// Embedding workers a step waits for (the shard count, hence the float summation order).
+    public let minWorkers: Int
 
     /// The step in progress on the embedding workers.
     private struct StepWork {
@@ -52,9 +54,9 @@ public final class TrainingRun: CoordinatorDriver {
 
     /// `entries`: the training images (paths under the croppers' data root) and their levels.
     /// `resume`: continue from the run folder's latest checkpoint (an error if there is none).
-    public init(config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, logger: Logger) throws {
+    public init(config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1, logger: Logger) throws {
         try config.validate()
-        (self.config, self.folder, self.logger) = (config, folder, logger)
+        (self.config, self.folder, self.logger, self.minWorkers) = (config, folder, logger, max(1, minWorkers))
         loss = try config.loss()
         planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
         master = MasterModel(config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
@@ -132,19 +134,15 @@ public final class TrainingRun: CoordinatorDriver {
 
     private func startForward() {
         let workers = links[.embeddingWorker]!.workers.map(\.workerID)
-        guard !workers.isEmpty else {
-            if !announcedWait { logger.info("step \(step + 1): views ready, waiting for an embedding worker") }
+        guard workers.count >= minWorkers else {
+            if !announcedWait { logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)") }
             announcedWait = true
             return
         }
         announcedWait = false
         let started = DispatchTime.now()
         var work = current!
-        let blocks = config.batch / config.bnGroup
-        let count = min(workers.count, blocks)
-        work.shards = (0..<count).map { s in
-            (workers[s], (blocks * s / count * config.bnGroup)..<(blocks * (s + 1) / count * config.bnGroup))
-        }
+        work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map { (workers[$0], $1) }
         work.embeddings = [:]
         work.gradients = [:]
         work.outcome = nil
@@ -153,7 +151,7 @@ public final class TrainingRun: CoordinatorDriver {
         var requests: [(String, Body)] = []
         for (index, shard) in work.shards.enumerated() {
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
-            let (tensor, samples) = inputs(work.views, shard.patches)
+            let (tensor, samples) = Sharding.inputs(work.views, patches: shard.patches, group: config.bnGroup)
             requests.append((shard.worker, .embeddingBatch(EmbeddingBatch(
                 id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
                 weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model)))))
@@ -162,22 +160,6 @@ public final class TrainingRun: CoordinatorDriver {
         current!.times.other += seconds(since: started)
         current!.phaseStarted = .now()
         for (worker, body) in requests { submit(body, to: worker) }
-    }
-
-    /// A shard's inputs: for each block of G patches, their G first views then their G second
-    /// views (two batch-norm groups; a positive pair never shares a group's statistics, MoCo's
-    /// reason for shuffling BN), with their loss rows (i and B + i).
-    private func inputs(_ views: StepViews, _ patches: Range<Int>) -> (Tensor, [UInt64]) {
-        let g = config.bnGroup, b = config.batch
-        var data: [UInt8] = []
-        var samples: [UInt64] = []
-        let shape = views.first[patches.lowerBound].shape
-        data.reserveCapacity(patches.count * 2 * views.first[patches.lowerBound].data.count)
-        for block in stride(from: patches.lowerBound, to: patches.upperBound, by: g) {
-            for i in block..<(block + g) { data += views.first[i].data; samples.append(UInt64(i)) }
-            for i in block..<(block + g) { data += views.second[i].data; samples.append(UInt64(b + i)) }
-        }
-        return (try! Tensor(dtype: .float32, shape: [samples.count] + shape, data: data), samples)
     }
 
     private func submit(_ body: Body, to worker: String) {
@@ -212,16 +194,8 @@ public final class TrainingRun: CoordinatorDriver {
         current!.times.forward = seconds(since: current!.phaseStarted)
         let started = DispatchTime.now()
         let work = current!
-        let d = master.model.outputDimension, b = config.batch
-        var z = [Float](repeating: 0, count: 2 * b * d)
-        for batch in work.embeddings.values {
-            batch.tensor.data.withUnsafeBytes { raw in
-                let rows = raw.bindMemory(to: Float.self)
-                for (r, sample) in batch.samples.enumerated() {
-                    for c in 0..<d { z[Int(sample) * d + c] = rows[r * d + c] }
-                }
-            }
-        }
+        let d = master.model.outputDimension
+        let z = Sharding.gather(Array(work.embeddings.values), batch: config.batch, dimension: d)
         let outcome = loss.compute(embeddings: z, dimension: d, levels: work.views.levels, step: step, totalSteps: config.steps)
         guard outcome.total.isFinite else { return fail("step \(step + 1): the loss is \(outcome.total)") }
         current!.outcome = outcome
@@ -230,12 +204,9 @@ public final class TrainingRun: CoordinatorDriver {
         current!.phaseStarted = .now()
         for (index, shard) in work.shards.enumerated() {
             let samples = work.embeddings[index]!.samples
-            var rows = [Float]()
-            rows.reserveCapacity(samples.count * d)
-            for sample in samples { rows += outcome.gradient[Int(sample) * d..<(Int(sample) + 1) * d] }
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .backward)
             submit(.gradients(Gradients(
-                id: id.workID, tensors: [NamedTensor(name: "embedding", tensor: try! Tensor(float32: rows, shape: [samples.count, d]))],
+                id: id.workID, tensors: [NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: samples, dimension: d))],
                 weightsVersion: master.version, loss: outcome.total, samples: samples.count)), to: shard.worker)
         }
     }
