@@ -77,7 +77,10 @@ let package = Package(
         // The data-parallel training step: planner, patch pipeline, replicas, optimizer, checkpoints.
         .target(
             name: "Training",
-            dependencies: ["Basics", "Contrastive", "Coordination", "Encoder", "Transport", "Wire", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Augmentation", "Basics", "Contrastive", "Coordination", "Encoder", "Transport", "Wire",
+                .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Shared/Training"),
         .target(
             name: "Coordination",
@@ -98,7 +101,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Contrastive", "Coordination", "Datasets", "Encoder", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(

@@ -93,7 +93,7 @@ struct CoordinatorCommand: ParsableCommand {
         do { manifest = try Manifest.load(options) } catch { throw ValidationError("\(error)") }
         do {
             return try TrainingRun(
-                config: try training.config(), entries: manifest.entries.map { ($0.image, $0.level) },
+                config: try training.resolved(), entries: manifest.entries.map { ($0.image, $0.level) },
                 folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers, logger: logger)
         } catch let error as TrainingError {
             throw ValidationError("\(error)")

@@ -55,6 +55,13 @@ public struct StepRecord: Codable, Sendable {
         (workers, attempts, replaced, checksum) = (0, 1, 0, "")
     }
 
+    /// Reads a metrics.jsonl line.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
     /// The live progress line.
     public var progressLine: String {
         let parts = pairings.map { "\($0.pairing) \(String(format: "%.3f", $0.loss)) K \($0.k) anchors \($0.selected)/\($0.anchors)" }

@@ -31,6 +31,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var mode = TrainingMode.comcl
     /// Pairings for `comcl` / `no-spl` (Table 3's level combinations); empty = the three of CoMCL.
     public var pairings: [String] = []
+    /// Weights of the pairings, in order (METHOD.md: default 1 each); empty = 1 each.
+    public var weights: [Double] = []
     /// METHOD.md: tau 0.07, K_min 1, quantile threshold with rho_0 0.5.
     public var tau = 0.07
     public var kMin = 1
@@ -73,7 +75,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             do { chosen = pairings.isEmpty ? Pairing.comcl : try pairings.map { try Pairing(parsing: $0) } } catch {
                 throw .config("\(error)")
             }
-            return MultiLevelLoss(pairings: chosen, tau: tau, schedule: mode == .noSPL ? nil : schedule)
+            guard weights.isEmpty || weights.count == chosen.count else {
+                throw .config("\(weights.count) weights for \(chosen.count) pairings: give one per pairing")
+            }
+            let weighted = weights.isEmpty ? chosen : zip(chosen, weights).map { Pairing(anchors: $0.anchors, negatives: $0.negatives, weight: $1) }
+            return MultiLevelLoss(pairings: weighted, tau: tau, schedule: mode == .noSPL ? nil : schedule)
         }
     }
 

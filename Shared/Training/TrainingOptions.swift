@@ -1,0 +1,71 @@
+import ArgumentParser
+import Augmentation
+import Contrastive
+import Encoder
+import Foundation
+
+/// The coordinator's training flags; each default is TrainingConfig's (which cites its source).
+public struct TrainingOptions: ParsableArguments {
+    @Option(help: "Run folder: config.json, metrics.jsonl, checkpoints/.")
+    public var runFolder: String?
+    @Option(help: "Take every setting below from this config.json (as a run folder holds) instead of the flags.")
+    public var config: String?
+    @Option(help: "Run name (work ids and checkpoints carry it).") public var run = TrainingConfig().run
+    @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") public var seed = TrainingConfig().seed
+    @Option(help: "Optimisation steps.") public var steps = TrainingConfig().steps
+    @Option(help: "Patches per step, a multiple of 4 (the paper: 400).") public var batch = TrainingConfig().batch
+    @Option(help: "Patches per batch-norm group (Hoffer et al. 2017's ghost batch: 32); divides --batch.") public var bnGroup = TrainingConfig().bnGroup
+    @Option(help: "Encoder: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")).") public var arch = TrainingConfig().arch
+    @Option(help: "Width multiplier of the encoder.") public var width = TrainingConfig().width
+    @Option(help: "Mode: \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).") public var mode = TrainingConfig().mode
+    @Option(help: "Pairings for comcl / no-spl, comma-separated, e.g. L-L~,L-H (Table 3); default the three of CoMCL.") public var pairings = ""
+    @Option(help: "Weights of the pairings, comma-separated (METHOD.md: 1 each).") public var weights = ""
+    @Option(help: "InfoNCE temperature (METHOD.md: 0.07).") public var tau = TrainingConfig().tau
+    @Option(help: "K_min, the floor of K_t (METHOD.md: 1).") public var kMin = TrainingConfig().kMin
+    @Option(help: "SPL threshold: quantile (default) or paper (METHOD.md section 4).") public var splThreshold = TrainingConfig().splThreshold
+    @Option(help: "rho_0, the starting quantile (METHOD.md: 0.5).") public var rho0 = TrainingConfig().rho0
+    @Option(help: "Adam learning rate (the paper: 1e-3).") public var lr = TrainingConfig().learningRate
+    @Option(help: "L2 weight decay (He et al. 2016: 1e-4).") public var weightDecay = TrainingConfig().weightDecay
+    @Option(help: "Augmentation recipe: a preset name or a JSON file (docs/augmentation.md); default prior-work.") public var recipe = ""
+    @Option(help: "Future steps whose patches are in flight while the encoder works.") public var prefetch = TrainingConfig().prefetch
+    @Option(help: "Checkpoint every this many steps (and at the end).") public var checkpointEvery = TrainingConfig().checkpointEvery
+    @Option(help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit.")
+    public var minWorkers = 1
+    @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") public var resume = false
+
+    public init() {}
+
+    /// The run's configuration: from --config, else from the flags; validated.
+    public func resolved() throws -> TrainingConfig {
+        if let config {
+            do {
+                let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+                try c.validate()
+                return c
+            } catch { throw ValidationError("--config \(config): \(error)") }
+        }
+        var c = TrainingConfig()
+        (c.run, c.seed, c.steps, c.batch, c.bnGroup, c.arch, c.width, c.mode) = (run, seed, steps, batch, bnGroup, arch, width, mode)
+        c.pairings = pairings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        c.weights = try weights.split(separator: ",").map {
+            guard let w = Double($0.trimmingCharacters(in: .whitespaces)), w >= 0 else { throw ValidationError("--weights: \"\($0)\" is not a non-negative number") }
+            return w
+        }
+        (c.tau, c.kMin, c.splThreshold, c.rho0, c.learningRate, c.weightDecay) = (tau, kMin, splThreshold, rho0, lr, weightDecay)
+        (c.prefetch, c.checkpointEvery) = (prefetch, checkpointEvery)
+        c.recipe = try recipeJSON()
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+
+    /// The recipe is checked and resolved here, so a bad one stops the run before any work, and
+    /// its full JSON travels with every request and is saved with the config.
+    func recipeJSON() throws -> String {
+        guard !recipe.isEmpty else { return "" }
+        do { return try Recipe.load(recipe).json() } catch { throw ValidationError("--recipe \(recipe): \(error)") }
+    }
+}
+
+extension ResNetArch: ExpressibleByArgument {}
+extension TrainingMode: ExpressibleByArgument {}
+extension SPLThreshold: ExpressibleByArgument {}
