@@ -32,6 +32,8 @@ public struct StepRecord: Codable, Sendable {
 
     public var step: Int
     public var steps: Int
+    /// Patches in the step.
+    public var batch: Int
     public var loss: Double
     public var pairings: [PairingRecord]
     public var patchesPerSecond: Double
@@ -46,8 +48,8 @@ public struct StepRecord: Codable, Sendable {
     public var replaced: Int
     public var checksum: String
 
-    init(step: Int, steps: Int, outcome: LossOutcome) {
-        (self.step, self.steps, loss) = (step, steps, outcome.total)
+    init(step: Int, steps: Int, batch: Int, outcome: LossOutcome) {
+        (self.step, self.steps, self.batch, loss) = (step, steps, batch, outcome.total)
         pairings = outcome.pairings.map {
             PairingRecord(pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors, selected: $0.selected.count)
         }

@@ -23,9 +23,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var steps = 100
     /// Patches per step (the paper: 400); a multiple of 4 so each level gets B/4.
     public var batch = 400
-    /// Samples per batch-norm group (docs/training.md): a group holds the first (or second) views
-    /// of `bnGroup` consecutive patches. 32: Hoffer et al. 2017's ghost batch size.
-    public var bnGroup = 32
+    /// Patches per batch-norm block (docs/training.md): a group holds the first (or second) views
+    /// of `bnGroup` consecutive patches. 20: near Hoffer et al. 2017's ghost batch of 32 while
+    /// cutting the paper's batch of 400 into 20 blocks (up to 20 workers), each level 5 times.
+    public var bnGroup = 20
     public var arch = ResNetArch.resnet18
     public var width = 1.0
     public var mode = TrainingMode.comcl

@@ -14,7 +14,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") public var seed = TrainingConfig().seed
     @Option(help: "Optimisation steps.") public var steps = TrainingConfig().steps
     @Option(help: "Patches per step, a multiple of 4 (the paper: 400).") public var batch = TrainingConfig().batch
-    @Option(help: "Patches per batch-norm group (Hoffer et al. 2017's ghost batch: 32); divides --batch.") public var bnGroup = TrainingConfig().bnGroup
+    @Option(help: "Patches per batch-norm group, dividing --batch (20: near Hoffer et al. 2017's ghost batch of 32, dividing the paper's 400).") public var bnGroup = TrainingConfig().bnGroup
     @Option(help: "Encoder: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")).") public var arch = TrainingConfig().arch
     @Option(help: "Width multiplier of the encoder.") public var width = TrainingConfig().width
     @Option(help: "Mode: \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).") public var mode = TrainingConfig().mode

@@ -234,7 +234,7 @@ public final class TrainingRun: CoordinatorDriver {
     }
 
     private func record(_ work: StepWork) {
-        var record = StepRecord(step: step - 1, steps: config.steps, outcome: work.outcome!)
+        var record = StepRecord(step: step - 1, steps: config.steps, batch: config.batch, outcome: work.outcome!)
         var times = work.times
         times.total = times.waitViews + seconds(since: work.viewsAt)
         record.times = times

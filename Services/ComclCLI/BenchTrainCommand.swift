@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Training
+
+/// `comcl bench-train`: runs `comcl train` for a few steps on a configuration and prints where a
+/// step's time goes, the embedding workers' busy share and the coordinator's share.
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-train",
+        abstract: "Time split of training steps with real processes: waiting for views, forward, loss, backward, aggregation, optimizer; worker busy and coordinator shares.")
+
+    enum Preset: String, ExpressibleByArgument, CaseIterable {
+        /// The demo's scale: a quarter-width ResNet-18 on 128-px views, 32 patches a step.
+        case demo
+        /// The paper's batch on a full ResNet-18 (issue 6's benchmark).
+        case resnet18_400 = "resnet18-400"
+
+        var flags: [String] {
+            switch self {
+            case .demo: ["--arch", "resnet18", "--width", "0.25", "--batch", "32", "--bn-group", "8"]
+            case .resnet18_400: ["--arch", "resnet18", "--width", "1", "--batch", "400", "--bn-group", "20"]
+            }
+        }
+    }
+
+    @Option(help: "Dataset folder with labels.csv and images/ (as `comcl synth` writes).") var data: String
+    @Option(help: "Configurations: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated.") var presets = "demo"
+    @Option(help: "Steps per configuration; the first (no prefetch yet, first weights transfer) is left out of the averages.") var steps = 4
+    @Option(help: "Augmenter processes.") var augmenters = 2
+    @Option(help: "Embedding worker processes.") var embeddingWorkers = 2
+    @Option(help: "First loopback port.") var basePort = 5670
+
+    func run() throws {
+        let chosen = try presets.split(separator: ",").map { name in
+            guard let preset = Preset(rawValue: String(name)) else { throw ValidationError("unknown preset \(name); known: \(Preset.allCases.map(\.rawValue))") }
+            return preset
+        }
+        guard steps >= 2 else { throw ValidationError("--steps must be at least 2 (the first is warm-up)") }
+        let comcl = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        print("\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged")
+        print("preset          s/step   wait  forward   loss  backward  aggr  adam  other   busy  coord  patches/s")
+        for preset in chosen {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let process = Process()
+            process.executableURL = comcl
+            process.arguments = [
+                "train", "--labels", URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path, "--run-folder", folder.path,
+                "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port", "\(basePort)",
+                "--checkpoint-every", "\(steps)",
+            ] + preset.flags
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                let log = (try? String(contentsOf: folder.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)) ?? ""
+                throw ValidationFailure("\(preset.rawValue): comcl train exited with \(process.terminationStatus)\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
+            }
+            let records = MetricsFollower(folder.appendingPathComponent("metrics.jsonl")).newRecords().dropFirst()
+            let n = Double(records.count)
+            func mean(_ value: (StepRecord) -> Double) -> Double { records.reduce(0) { $0 + value($1) } / n }
+            let t = { (k: KeyPath<StepRecord.Times, Double>) in mean { $0.times[keyPath: k] } }
+            let steady = Double(records.reduce(0) { $0 + $1.batch }) / max(records.reduce(0) { $0 + $1.times.total }, 1e-9)
+            print(String(
+                format: "%-14@ %7.2f %6.2f %8.2f %6.3f %9.2f %5.3f %5.3f %6.3f %5.1f%% %5.2f%% %10.1f",
+                preset.rawValue, t(\.total), t(\.waitViews), t(\.forward), t(\.loss), t(\.backward), t(\.aggregate), t(\.optimizer), t(\.other),
+                mean(\.workerBusy) * 100, mean(\.coordinatorShare) * 100, steady))
+        }
+        print("busy: worker compute / (workers x step time), target >= 95 %; coord: coordinator compute / step time, target <= 3 %")
+    }
+}
