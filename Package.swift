@@ -137,7 +137,8 @@ let package = Package(
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(
-            name: "TrainingTests", dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire"], path: "Tests/TrainingTests"),
+            name: "TrainingTests",
+            dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",

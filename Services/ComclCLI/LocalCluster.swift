@@ -59,9 +59,9 @@ final class LocalCluster {
         for member in members where member.process.isRunning { kill(member.process.processIdentifier, SIGKILL) }
     }
 
-    /// A member that exited early, with the tail of its log.
-    func crashed() -> (Member, String)? {
-        guard let member = members.first(where: { !$0.process.isRunning }) else { return nil }
+    /// A member that exited early (of those `counts` accepts), with the tail of its log.
+    func crashed(where counts: (Member) -> Bool = { _ in true }) -> (Member, String)? {
+        guard let member = members.first(where: { !$0.process.isRunning && counts($0) }) else { return nil }
         let text = (try? String(contentsOf: member.log, encoding: .utf8)) ?? ""
         return (member, text.split(separator: "\n").suffix(5).joined(separator: "\n"))
     }

@@ -19,6 +19,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes (data-parallel replicas).") var embeddingWorkers = 2
     @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
+    @Option(help: "Detection cache folder (default: <run folder>/detections); runs on the same images can share one.")
+    var detectionCache: String?
     @Option(help: "First of five loopback TCP ports (control, detector-cropper, augmenter, embedding-worker, evaluator).")
     var basePort = 5570
 
@@ -50,7 +52,7 @@ struct TrainCommand: ParsableCommand {
         let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
         try cluster.start(
             "detector-cropper", executable: "comcl-detector-cropper",
-            arguments: ["--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot, "--cache", folder.appendingPathComponent("detections").path])
+            arguments: ["--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot, "--cache", detectionCache ?? folder.appendingPathComponent("detections").path])
         for i in 1...augmenters {
             try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
         }
@@ -65,7 +67,9 @@ struct TrainCommand: ParsableCommand {
         let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
         while coordinator.process.isRunning {
             for record in metrics.newRecords() { print(record.progressLine) }
-            if let (member, tail) = cluster.crashed(), member.name != "coordinator" {
+            // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
+            // fails would leave the run stalled here, so stop everything and show why.
+            if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
                 cluster.killAll()
                 throw ValidationFailure("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
             }

@@ -25,8 +25,10 @@ public struct StepRecord: Codable, Sendable {
         /// Summing the shards' gradients and replaying batch-norm statistics.
         public var aggregate = 0.0
         public var optimizer = 0.0
-        /// Coordinator work outside the phases above: shard inputs, state to publish, checkpoint.
+        /// Coordinator work outside the phases above: shard inputs, state to publish.
         public var other = 0.0
+        /// Writing a checkpoint (every --checkpoint-every steps and at the end).
+        public var checkpoint = 0.0
         public var total = 0.0
     }
 
@@ -41,7 +43,8 @@ public struct StepRecord: Codable, Sendable {
     public var times: Times
     /// Worker compute seconds / (workers x step seconds).
     public var workerBusy: Double
-    /// Coordinator compute (loss, aggregate, optimizer, other) / step seconds.
+    /// The coordinator process's CPU seconds in the step (decoding, loss, aggregation, Adam,
+    /// encoding: everything), checkpoint writing left out, / step seconds.
     public var coordinatorShare: Double
     public var workers: Int
     public var attempts: Int

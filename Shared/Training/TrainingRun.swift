@@ -30,6 +30,8 @@ public final class TrainingRun: CoordinatorDriver {
     public private(set) var last: StepRecord?
     private var current: StepWork?
     private var stepEnded = DispatchTime.now()
+    /// The process's CPU seconds when the last step ended (after its checkpoint).
+    private var cpuAtStepEnd = processCPUSeconds()
     private var workerVersions: [String: UInt64] = [:]
     private var announcedWait = false
     private let runStarted = DispatchTime.now()
@@ -49,7 +51,6 @@ public final class TrainingRun: CoordinatorDriver {
         var phaseStarted = DispatchTime.now()
         var times = StepRecord.Times()
         var workerSeconds = 0.0
-        var coordinatorSeconds = 0.0
     }
 
     /// `entries`: the training images (paths under the croppers' data root) and their levels.
@@ -69,6 +70,9 @@ public final class TrainingRun: CoordinatorDriver {
             step = state.step
             logger.info("resumed from \(checkpoint.lastPathComponent): step \(step) of \(config.steps), weights \(String(master.checksum, radix: 16))")
         } else {
+            if let earlier = try? Checkpoint.latest(folder) {
+                throw TrainingError.config("\(folder.path) holds an earlier run's checkpoints (\(earlier.lastPathComponent)): continue it with --resume, or give another run folder")
+            }
             step = 0
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
         }
@@ -148,18 +152,16 @@ public final class TrainingRun: CoordinatorDriver {
         work.outcome = nil
         let update = master.update
         current = work
-        var requests: [(String, Body)] = []
         for (index, shard) in work.shards.enumerated() {
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
             let (tensor, samples) = Sharding.inputs(work.views, patches: shard.patches, group: config.bnGroup)
-            requests.append((shard.worker, .embeddingBatch(EmbeddingBatch(
+            submit(.embeddingBatch(EmbeddingBatch(
                 id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
-                weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model)))))
+                weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model))),
+                to: shard.worker)
         }
-        current!.coordinatorSeconds += seconds(since: started)
         current!.times.other += seconds(since: started)
         current!.phaseStarted = .now()
-        for (worker, body) in requests { submit(body, to: worker) }
     }
 
     private func submit(_ body: Body, to worker: String) {
@@ -200,7 +202,6 @@ public final class TrainingRun: CoordinatorDriver {
         guard outcome.total.isFinite else { return fail("step \(step + 1): the loss is \(outcome.total)") }
         current!.outcome = outcome
         current!.times.loss = seconds(since: started)
-        current!.coordinatorSeconds += seconds(since: started)
         current!.phaseStarted = .now()
         for (index, shard) in work.shards.enumerated() {
             let samples = work.embeddings[index]!.samples
@@ -221,19 +222,19 @@ public final class TrainingRun: CoordinatorDriver {
         } catch {
             return fail("step \(step + 1): \(error)")
         }
-        work.coordinatorSeconds += work.times.aggregate + work.times.optimizer
+        let cpu = processCPUSeconds() - cpuAtStepEnd
         let checkpointStarted = DispatchTime.now()
         step += 1
         if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint() }
-        work.times.other += seconds(since: checkpointStarted)
-        work.coordinatorSeconds += seconds(since: checkpointStarted)
-        record(work)
+        work.times.checkpoint = seconds(since: checkpointStarted)
+        record(work, cpu: cpu)
         current = nil
         stepEnded = .now()
+        cpuAtStepEnd = processCPUSeconds()
         if step >= config.steps { finish() }
     }
 
-    private func record(_ work: StepWork) {
+    private func record(_ work: StepWork, cpu: Double) {
         var record = StepRecord(step: step - 1, steps: config.steps, batch: config.batch, outcome: work.outcome!)
         var times = work.times
         times.total = times.waitViews + seconds(since: work.viewsAt)
@@ -244,7 +245,7 @@ public final class TrainingRun: CoordinatorDriver {
         record.etaSeconds = elapsed / Double(done) * Double(config.steps - step)
         record.workers = work.shards.count
         record.workerBusy = work.workerSeconds / (Double(work.shards.count) * max(times.total, 1e-9))
-        record.coordinatorShare = work.coordinatorSeconds / max(times.total, 1e-9)
+        record.coordinatorShare = cpu / max(times.total - times.checkpoint, 1e-9)
         record.attempts = work.attempt + 1
         record.replaced = work.views.replaced
         record.checksum = String(master.checksum, radix: 16)
@@ -287,4 +288,12 @@ public final class TrainingRun: CoordinatorDriver {
         finished = true
         logger.info("training finished: \(step) steps, weights \(String(master.checksum, radix: 16)) in \(Checkpoint.folder(folder).path)")
     }
+}
+
+/// User + system CPU seconds of this process so far (getrusage).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

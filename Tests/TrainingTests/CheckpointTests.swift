@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import Testing
 import Training
+import Wire
 
 @Suite struct CheckpointTests {
     static func folder() -> URL {
@@ -44,5 +46,27 @@ import Training
         var longer = Self.config
         longer.steps += 100  // a run may be extended
         _ = try Checkpoint.load(try Checkpoint.latest(run)!, into: master, config: longer)
+    }
+}
+
+/// A fresh run refuses a folder that holds an earlier run's checkpoints (a later --resume would
+/// otherwise pick up the wrong weights); --resume without a checkpoint is an error too.
+@Suite struct RunFolderTests {
+    static let entries: [(image: String, level: Level)] = Level.allCases.flatMap { level in (0..<4).map { ("\(level)-\($0).png", level) } }
+
+    @Test func freshRunsDoNotReuseAFolder() throws {
+        let run = CheckpointTests.folder()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let logger = Logger(label: "test")
+        #expect(throws: TrainingError.self) { try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: true, logger: logger) }
+        let master = MasterModel(CheckpointTests.config.model, seed: 0, learningRate: 1e-3, weightDecay: 0)
+        try Checkpoint.save(master, state: CheckpointState(step: 1, config: CheckpointTests.config, checksum: String(master.checksum, radix: 16)), run: run)
+        var message = ""
+        do { _ = try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: false, logger: logger) } catch {
+            message = "\(error)"
+        }
+        #expect(message.contains("earlier run's checkpoints"))
+        let resumed = try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: true, logger: logger)
+        #expect(resumed.step == 1)
     }
 }
