@@ -31,6 +31,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe or log
         let folder = URL(fileURLWithPath: training.runFolder!)
         let config = try training.resolved()
         let manifest = try dataset.load()
@@ -65,8 +66,20 @@ struct TrainCommand: ParsableCommand {
         print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
 
         let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
+        // Ctrl-C or SIGTERM: stop the coordinator first (it tells every worker to stop), then
+        // whatever is left, so no process outlives the command.
+        let stop = StopSignal()
+        var stepsShown = 0
         while coordinator.process.isRunning {
-            for record in metrics.newRecords() { print(record.progressLine) }
+            if stop.isSet {
+                _ = cluster.stop(coordinator, timeout: 15)
+                for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
+                throw ValidationFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
+            }
+            for record in metrics.newRecords() {
+                print(record.progressLine)
+                stepsShown = record.step + 1
+            }
             // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
             // fails would leave the run stalled here, so stop everything and show why.
             if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
