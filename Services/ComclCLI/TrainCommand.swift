@@ -31,7 +31,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines appear as they happen, also in a pipe or log
         let folder = URL(fileURLWithPath: training.runFolder!)
         let config = try training.resolved()
         let manifest = try dataset.load()
@@ -80,6 +79,7 @@ struct TrainCommand: ParsableCommand {
                 print(record.progressLine)
                 stepsShown = record.step + 1
             }
+            fflush(nil)  // progress appears as it happens, also in a pipe or a log file
             // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
             // fails would leave the run stalled here, so stop everything and show why.
             if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
