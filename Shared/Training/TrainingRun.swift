@@ -36,6 +36,7 @@ public final class TrainingRun: CoordinatorDriver {
     private var announcedWait = false
     private let runStarted = DispatchTime.now()
     private let firstStep: Int
+    static let maxStepAttempts = 10
     /// Embedding workers a step waits for (the shard count, hence the float summation order).
     public let minWorkers: Int
 
@@ -271,6 +272,10 @@ public final class TrainingRun: CoordinatorDriver {
     private func shardFailed(_ id: WorkID, _ report: ErrorReport) {
         guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt else { return }
         guard report.code == .unavailable else { return fail("embedding work \(shard) failed: \(report.message)") }
+        // Workers coming and going is normal; a step that cannot get through in 10 tries is not.
+        guard work.attempt + 1 < Self.maxStepAttempts else {
+            return fail("step \(step + 1): embedding work failed \(Self.maxStepAttempts) times; last: \(report.message)")
+        }
         logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward on the workers left")
         current!.attempt += 1
         current!.shards = []  // advance() starts the forward again
