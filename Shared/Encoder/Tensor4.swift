@@ -30,6 +30,16 @@ public struct Tensor4 {
     }
 
     public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: shape.count)) }
+
+    /// Copies values in PyTorch's (and the wire's) NCHW order into this NHWC tensor.
+    public func setChannelsFirst(_ source: UnsafeBufferPointer<Float>) {
+        let (n, h, w, c) = (shape.n, shape.h, shape.w, shape.c)
+        precondition(source.count == shape.count, "\(source.count) values for shape \(shape)")
+        let out = pointer
+        for i in 0..<n { for k in 0..<c { for y in 0..<h { for x in 0..<w {
+            out[((i * h + y) * w + x) * c + k] = source[((i * c + k) * h + y) * w + x]
+        } } } }
+    }
 }
 
 /// A row-major matrix over a buffer (features, embeddings, logits).

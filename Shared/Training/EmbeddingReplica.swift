@@ -90,17 +90,10 @@ public final class EmbeddingReplica: @unchecked Sendable {
 
     /// [N, 3, H, W] float32 -> our channels-last input, into a buffer kept between steps.
     private func nhwc(_ tensor: Tensor) -> Tensor4 {
-        let (n, c, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
-        let shape = Shape4(n: n, h: h, w: w, c: c)
+        let shape = Shape4(n: tensor.shape[0], h: tensor.shape[2], w: tensor.shape[3], c: tensor.shape[1])
         let x = Tensor4(shape: shape, buffer: input?.buffer ?? FloatBuffer(count: shape.count))
         input = x
-        let out = x.pointer
-        tensor.data.withUnsafeBytes { raw in
-            let source = raw.bindMemory(to: Float.self)
-            for i in 0..<n { for ch in 0..<c { for y in 0..<h { for xx in 0..<w {
-                out[((i * h + y) * w + xx) * c + ch] = source[((i * c + ch) * h + y) * w + xx]
-            } } } }
-        }
+        tensor.data.withUnsafeBytes { x.setChannelsFirst($0.bindMemory(to: Float.self)) }
         return x
     }
 }

@@ -45,9 +45,7 @@ func expectClose(_ name: String, _ mine: [Float], _ reference: [Float], rel tole
 
 /// NCHW (PyTorch) -> NHWC (ours).
 func channelsLast(_ v: [Float], n: Int, c: Int, h: Int, w: Int) -> Tensor4 {
-    var out = [Float](repeating: 0, count: v.count)
-    for i in 0..<n { for k in 0..<c { for y in 0..<h { for x in 0..<w {
-        out[((i * h + y) * w + x) * c + k] = v[((i * c + k) * h + y) * w + x]
-    } } } }
-    return Tensor4(shape: Shape4(n: n, h: h, w: w, c: c), values: out)
+    let x = Tensor4(shape: Shape4(n: n, h: h, w: w, c: c))
+    v.withUnsafeBufferPointer { x.setChannelsFirst($0) }
+    return x
 }
