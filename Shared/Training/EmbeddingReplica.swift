@@ -1,4 +1,3 @@
-import Dispatch
 import Encoder
 import Transport
 import Wire
@@ -34,7 +33,7 @@ public final class EmbeddingReplica: @unchecked Sendable {
     }
 
     func forward(_ batch: EmbeddingBatch) throws(TrainingError) -> EmbeddingBatch {
-        let started = DispatchTime.now()
+        let started = clock.now()
         guard let id = ShardID(batch.id), id.phase == .forward else { throw .badInput("\(batch.id) is not a forward shard id") }
         if batch.model != modelName {
             model = EncoderModel(try TrainingConfig.model(named: batch.model))
@@ -63,7 +62,7 @@ public final class EmbeddingReplica: @unchecked Sendable {
     }
 
     func backward(_ request: Gradients) throws(TrainingError) -> Gradients {
-        let started = DispatchTime.now()
+        let started = clock.now()
         guard let id = ShardID(request.id), id.phase == .backward else { throw .badInput("\(request.id) is not a backward shard id") }
         guard let held, held.id == id.with(.forward), version == request.weightsVersion else {
             throw .unavailable("no activations for \(id) (this replica last ran \(held.map { "\($0.id)" } ?? "nothing"))")
@@ -96,10 +95,6 @@ public final class EmbeddingReplica: @unchecked Sendable {
         tensor.data.withUnsafeBytes { x.setChannelsFirst($0.bindMemory(to: Float.self)) }
         return x
     }
-}
-
-func seconds(since start: DispatchTime) -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
 extension TrainingError: WorkError {

@@ -1,4 +1,3 @@
-import Dispatch
 import Encoder
 import Wire
 
@@ -39,7 +38,7 @@ public final class MasterModel {
     /// checked before anything changes. Returns the seconds spent aggregating and in Adam.
     @discardableResult
     public func apply(_ shards: [Gradients]) throws(TrainingError) -> (aggregate: Double, optimizer: Double) {
-        let started = DispatchTime.now()
+        let started = clock.now()
         let channels = model.backbone.batchNormChannels
         var byName: [[String: Tensor]] = []
         for shard in shards {
@@ -67,16 +66,15 @@ public final class MasterModel {
                 }
             }
         }
-        let summed = DispatchTime.now()
+        let summed = clock.now()
         optimizer.update()
-        let stepped = DispatchTime.now()
+        let stepped = clock.now()
         let statistics = channels.indices.map { layer in
             (mean: byName.flatMap { $0["bn.\(layer).mean"]!.floats()! }, variance: byName.flatMap { $0["bn.\(layer).var"]!.floats()! })
         }
         model.backbone.replayBatchNormGroupStatistics(statistics)
         version += 1
         checksum = StateTensors.checksum(model)
-        let aggregate = Double(summed.uptimeNanoseconds - started.uptimeNanoseconds) + Double(DispatchTime.now().uptimeNanoseconds - stepped.uptimeNanoseconds)
-        return (aggregate / 1e9, Double(stepped.uptimeNanoseconds - summed.uptimeNanoseconds) / 1e9)
+        return (summed - started + seconds(since: stepped), stepped - summed)
     }
 }

@@ -1,7 +1,6 @@
 import Basics
 import Contrastive
 import Coordination
-import Dispatch
 import Foundation
 import Logging
 import Transport
@@ -29,12 +28,12 @@ public final class TrainingRun: CoordinatorDriver {
     public private(set) var finished = false
     public private(set) var last: StepRecord?
     private var current: StepWork?
-    private var stepEnded = DispatchTime.now()
+    private var stepEnded = clock.now()
     /// The process's CPU seconds when the last step ended (after its checkpoint).
     private var cpuAtStepEnd = processCPUSeconds()
     private var workerVersions: [String: UInt64] = [:]
     private var announcedWait = false
-    private let runStarted = DispatchTime.now()
+    private let runStarted = clock.now()
     private let firstStep: Int
     static let maxStepAttempts = 10
     /// Embedding workers a step waits for (the shard count, hence the float summation order).
@@ -43,13 +42,13 @@ public final class TrainingRun: CoordinatorDriver {
     /// The step in progress on the embedding workers.
     private struct StepWork {
         var views: StepViews
-        var viewsAt: DispatchTime
+        var viewsAt: Double
         var attempt = 0
         var shards: [(worker: String, patches: Range<Int>)] = []
         var embeddings: [Int: EmbeddingBatch] = [:]
         var gradients: [Int: Gradients] = [:]
         var outcome: LossOutcome?
-        var phaseStarted = DispatchTime.now()
+        var phaseStarted = clock.now()
         var times = StepRecord.Times()
         var workerSeconds = 0.0
     }
@@ -129,7 +128,7 @@ public final class TrainingRun: CoordinatorDriver {
         pipeline.fill(current: step)
         if let problem = pipeline.failure { return fail(problem) }
         if current == nil, let views = pipeline.take(step: step) {
-            current = StepWork(views: views, viewsAt: .now())
+            current = StepWork(views: views, viewsAt: clock.now())
             current!.times.waitViews = seconds(since: stepEnded)
         }
         if current != nil, current!.shards.isEmpty { startForward() }
@@ -145,7 +144,7 @@ public final class TrainingRun: CoordinatorDriver {
             return
         }
         announcedWait = false
-        let started = DispatchTime.now()
+        let started = clock.now()
         var work = current!
         work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map { (workers[$0], $1) }
         work.embeddings = [:]
@@ -162,7 +161,7 @@ public final class TrainingRun: CoordinatorDriver {
                 to: shard.worker)
         }
         current!.times.other += seconds(since: started)
-        current!.phaseStarted = .now()
+        current!.phaseStarted = clock.now()
     }
 
     private func submit(_ body: Body, to worker: String) {
@@ -195,7 +194,7 @@ public final class TrainingRun: CoordinatorDriver {
 
     private func computeLoss() {
         current!.times.forward = seconds(since: current!.phaseStarted)
-        let started = DispatchTime.now()
+        let started = clock.now()
         let work = current!
         let d = master.model.outputDimension
         let z = Sharding.gather(Array(work.embeddings.values), batch: config.batch, dimension: d)
@@ -203,7 +202,7 @@ public final class TrainingRun: CoordinatorDriver {
         guard outcome.total.isFinite else { return fail("step \(step + 1): the loss is \(outcome.total)") }
         current!.outcome = outcome
         current!.times.loss = seconds(since: started)
-        current!.phaseStarted = .now()
+        current!.phaseStarted = clock.now()
         for (index, shard) in work.shards.enumerated() {
             let samples = work.embeddings[index]!.samples
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .backward)
@@ -224,13 +223,13 @@ public final class TrainingRun: CoordinatorDriver {
             return fail("step \(step + 1): \(error)")
         }
         let cpu = processCPUSeconds() - cpuAtStepEnd
-        let checkpointStarted = DispatchTime.now()
+        let checkpointStarted = clock.now()
         step += 1
         if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint() }
         work.times.checkpoint = seconds(since: checkpointStarted)
         record(work, cpu: cpu)
         current = nil
-        stepEnded = .now()
+        stepEnded = clock.now()
         cpuAtStepEnd = processCPUSeconds()
         if step >= config.steps { finish() }
     }
@@ -293,12 +292,4 @@ public final class TrainingRun: CoordinatorDriver {
         finished = true
         logger.info("training finished: \(step) steps, weights \(String(master.checksum, radix: 16)) in \(Checkpoint.folder(folder).path)")
     }
-}
-
-/// User + system CPU seconds of this process so far (getrusage).
-func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
