@@ -36,9 +36,7 @@ struct TrainCommand: ParsableCommand {
         let manifest = try dataset.load()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("config.json")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: configFile, options: .atomic)
+        try config.save(to: configFile)
 
         let cluster = try LocalCluster(logDirectory: folder.appendingPathComponent("logs"))
         let links = Links.loopback(basePort: basePort)

@@ -39,9 +39,7 @@ public enum Checkpoint {
         try ModelState.save(master.model, to: temporary.appendingPathComponent("model.safetensors"), metadata: meta)
         try AtomicFile.write(
             master.optimizer.encodeState(names: master.model.parameters.map(\.name)), to: temporary.appendingPathComponent("optimizer.safetensors"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(state), to: temporary.appendingPathComponent("trainer.json"))
+        try AtomicFile.write(try TrainingConfig.json(state), to: temporary.appendingPathComponent("trainer.json"))
         try? FileManager.default.removeItem(at: final)  // a re-save of the same step (a resumed run)
         try FileManager.default.moveItem(at: temporary, to: final)
         AtomicFile.syncDirectory(root)

@@ -1,5 +1,7 @@
+import Basics
 import Contrastive
 import Encoder
+import Foundation
 import Wire
 
 /// The ablation modes of METHOD.md section 5 (the paper's Table 2).
@@ -51,6 +53,16 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public init() {}
 
     public var model: ModelConfig { .contrastive(arch: arch, width: width) }
+
+    /// Writes `config.json` atomically.
+    public func save(to url: URL) throws { try AtomicFile.write(try Self.json(self), to: url) }
+
+    /// Pretty, key-sorted JSON: how a run's files (config.json, trainer.json) are written.
+    static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(value)
+    }
 
     /// How requests name the encoder: "<arch>:<width>" (the contrastive head follows from it).
     public static func modelName(_ config: ModelConfig) -> String { "\(config.arch.rawValue):\(config.width)" }

@@ -1,4 +1,3 @@
-import Basics
 import Contrastive
 import Coordination
 import Foundation
@@ -78,9 +77,7 @@ public final class TrainingRun: CoordinatorDriver {
         }
         firstStep = step
         metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(config), to: folder.appendingPathComponent("config.json"))
+        try config.save(to: folder.appendingPathComponent("config.json"))
         for (level, count) in planner.shortLevels {
             logger.warning("level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)")
         }
