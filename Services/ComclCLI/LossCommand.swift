@@ -2,6 +2,7 @@ import ArgumentParser
 import Contrastive
 import Encoder
 import Foundation
+import Training
 import Wire
 
 /// `comcl loss`: the multi-level loss of one batch of embeddings from any model, as JSON, so a
@@ -28,15 +29,17 @@ struct LossCommand: ParsableCommand {
         guard total > 0, step >= 0 else { throw ValidationError("--total must be positive and --step at least 0") }
         guard tau > 0, kMin >= 1, (0...1).contains(rho0) else { throw ValidationError("--tau must be positive, --k-min at least 1, --rho0 in [0, 1]") }
         guard let threshold = SPLThreshold(rawValue: splThreshold) else { throw ValidationError("--spl-threshold must be quantile or paper") }
-        var chosen: [Pairing]
-        do { chosen = try pairings.split(separator: ",").map { try Pairing(parsing: String($0)) } } catch { throw ValidationError("--pairings: \(error)") }
-        if let weights {
-            let values = weights.split(separator: ",").compactMap { Double($0) }
-            guard values.count == chosen.count else { throw ValidationError("--weights needs \(chosen.count) numbers, one per pairing") }
-            for i in chosen.indices { chosen[i].weight = values[i] }
-        }
+        // The loss a training run with these options would use (one place builds it).
+        var config = TrainingConfig()
+        config.mode = noSpl ? .noSPL : .comcl
+        config.pairings = pairings.split(separator: ",").map(String.init)
+        (config.tau, config.kMin, config.splThreshold, config.rho0) = (tau, kMin, threshold, rho0)
+        let loss: MultiLevelLoss
+        do {
+            config.weights = try weights.map { try TrainingConfig.weights(parsing: $0) } ?? []
+            loss = try config.loss()
+        } catch { throw ValidationError("\(error)") }
         let (z, d, levelList) = try readInputs()
-        let loss = MultiLevelLoss(pairings: chosen, tau: tau, schedule: noSpl ? nil : SelfPacedSchedule(kMin: kMin, threshold: threshold, rho0: rho0))
         let outcome = loss.compute(embeddings: MultiLevelLoss.normalized(z, dimension: d), dimension: d, levels: levelList, step: step, totalSteps: total)
         let report: [String: Any] = [
             "step": step, "total_steps": total, "patches": levelList.count, "dimension": d,

@@ -86,14 +86,26 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         case .comcl, .noSPL:
             let chosen: [Pairing]
             do { chosen = pairings.isEmpty ? Pairing.comcl : try pairings.map { try Pairing(parsing: $0) } } catch {
-                throw .config("\(error)")
+                throw .config("--pairings: \(error)")
             }
             guard weights.isEmpty || weights.count == chosen.count else {
-                throw .config("\(weights.count) weights for \(chosen.count) pairings: give one per pairing")
+                throw .config("--weights needs \(chosen.count) numbers, one per pairing (got \(weights.count))")
             }
             let weighted = weights.isEmpty ? chosen : zip(chosen, weights).map { Pairing(anchors: $0.anchors, negatives: $0.negatives, weight: $1) }
             return MultiLevelLoss(pairings: weighted, tau: tau, schedule: mode == .noSPL ? nil : schedule)
         }
+    }
+
+    /// Pairing weights written as the `--weights` option takes them: "1,0.5,2".
+    public static func weights(parsing text: String) throws(TrainingError) -> [Double] {
+        var values: [Double] = []
+        for part in text.split(separator: ",") {
+            guard let w = Double(part.trimmingCharacters(in: .whitespaces)), w >= 0 else {
+                throw .config("--weights: \"\(part)\" is not a non-negative number")
+            }
+            values.append(w)
+        }
+        return values
     }
 
     /// The levels a batch must hold (those the pairings name).

@@ -47,10 +47,7 @@ public struct TrainingOptions: ParsableArguments {
         var c = TrainingConfig()
         (c.run, c.seed, c.steps, c.batch, c.bnGroup, c.arch, c.width, c.mode) = (run, seed, steps, batch, bnGroup, arch, width, mode)
         c.pairings = pairings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        c.weights = try weights.split(separator: ",").map {
-            guard let w = Double($0.trimmingCharacters(in: .whitespaces)), w >= 0 else { throw ValidationError("--weights: \"\($0)\" is not a non-negative number") }
-            return w
-        }
+        do { c.weights = try TrainingConfig.weights(parsing: weights) } catch { throw ValidationError("\(error)") }
         (c.tau, c.kMin, c.splThreshold, c.rho0, c.learningRate, c.weightDecay) = (tau, kMin, splThreshold, rho0, lr, weightDecay)
         (c.prefetch, c.checkpointEvery) = (prefetch, checkpointEvery)
         c.recipe = try recipeJSON()
