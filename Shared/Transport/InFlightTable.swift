@@ -2,7 +2,8 @@ import Wire
 
 /// Every submitted item until its result arrives: queued, or assigned to a peer with a
 /// deadline. Completed ids are remembered so a second answer is recognised (idempotent
-/// results, DESIGN.md section 4).
+/// results, DESIGN.md section 4): the latest `rememberedCompletions` of them, so a long run's
+/// memory stays flat. A duplicate older than that counts as unknown, which is dropped too.
 struct InFlightTable {
     struct Item {
         let request: [UInt8]  // the encoded Envelope, re-sent as is on re-issue
@@ -18,6 +19,11 @@ struct InFlightTable {
     private var queue: [WorkID] = []  // FIFO of unassigned ids (may hold stale ids, skipped on pop)
     private var queueHead = 0
     private(set) var completed: Set<WorkID> = []
+    private var completionOrder: [WorkID] = []  // oldest first, from completionHead
+    private var completionHead = 0
+    /// About 125 training steps of batch 400 (800 pipeline items each), a few MB: far longer
+    /// than a late duplicate can take (a worker is declared lost after seconds of silence).
+    static let rememberedCompletions = 100_000
 
     var pendingCount: Int { items.values.count { $0.peer == nil } }
     var assignedCount: Int { items.count - pendingCount }
@@ -80,6 +86,15 @@ struct InFlightTable {
         if completed.contains(id) { return .duplicate }
         guard items.removeValue(forKey: id) != nil else { return .unknown }
         completed.insert(id)
+        completionOrder.append(id)
+        if completed.count > Self.rememberedCompletions {
+            completed.remove(completionOrder[completionHead])
+            completionHead += 1
+            if completionHead * 2 > completionOrder.count {
+                completionOrder.removeFirst(completionHead)
+                completionHead = 0
+            }
+        }
         return .first
     }
 
