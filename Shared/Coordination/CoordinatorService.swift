@@ -44,6 +44,12 @@ public final class CoordinatorService {
         while !shouldStop(), driver?.finished != true {
             try step(timeout: 0.1)
             driver?.advance()
+            // What the driver submitted while handling events or advancing goes out now.
+            for entry in routers {
+                let events = entry.distributor.flush()
+                log(events)
+                if !events.isEmpty { driver?.handle(events, on: entry.role) }
+            }
         }
         logger.info("stopping: asking \(workerCount) workers to shut down")
         for entry in routers { log(entry.distributor.broadcast(.shutdown(Shutdown(reason: "coordinator stopping")))) }
