@@ -42,6 +42,8 @@ let package = Package(
         system("COpenBLAS", "openblas", apt: "libopenblas-dev"),
         system("CPNG", "libpng", apt: "libpng-dev"),
         system("CTurboJPEG", "libturbojpeg", apt: "libturbojpeg0-dev"),
+        // glibc's mallopt (ServiceKit's HeapTuning); part of libc, nothing to link.
+        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
         .target(name: "CProtocol", dependencies: ["CProtobufC"], path: "Shared/CProtocol"),
         // libpng's setjmp/longjmp error path, contained in C.
@@ -89,7 +91,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "Datasets", "Transport", "Wire",
+                "CMalloc", "Datasets", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

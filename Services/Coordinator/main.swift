@@ -57,6 +57,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         LogSetup.bootstrap(level: logLevel)
+        HeapTuning.keepLargeAllocations()
         let logger = Logger(label: "comcl.coordinator")
         let stop = StopSignal()
         var options = SocketOptions()

@@ -21,6 +21,7 @@ struct WorkerCommand: ParsableCommand {
     func run() throws {
         // Which kernels OpenBLAS runs decides its speed (issue 3): choose them for this CPU, log it.
         let choice = BLASCore.select()
+        HeapTuning.keepLargeAllocations()
         EngineThreads.set(threads)
         let replica = EmbeddingReplica()
         let banner = ["\(BLASInfo.summary); \(choice); \(threads) threads"]
