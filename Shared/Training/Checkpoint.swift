@@ -1,6 +1,8 @@
 import Basics
 import Encoder
 import Foundation
+import Logging
+import Synchronization
 
 /// What a checkpoint holds besides weights and optimizer: enough to continue exactly.
 public struct CheckpointState: Codable, Sendable, Equatable {
@@ -27,23 +29,39 @@ public struct CheckpointState: Codable, Sendable, Equatable {
 public enum Checkpoint {
     public static func folder(_ run: URL) -> URL { run.appendingPathComponent("checkpoints") }
 
+    /// A checkpoint's files, encoded in memory: taking one is quick (a copy of the state), so the
+    /// training loop can hand the slow part (writing, fsync) to a `CheckpointWriter`.
+    public struct Snapshot: Sendable {
+        public let step: Int
+        let files: [(name: String, data: Data)]
+        var name: String { String(format: "step-%06d", step) }
+    }
+
+    public static func snapshot(_ master: MasterModel, state: CheckpointState) throws -> Snapshot {
+        let meta = ["step": "\(state.step)", "arch": state.config.arch.rawValue, "width": "\(state.config.width)", "run": state.config.run]
+        return Snapshot(step: state.step, files: [
+            ("model.safetensors", ModelState.encode(master.model, metadata: meta)),
+            ("optimizer.safetensors", master.optimizer.encodeState(names: master.model.parameters.map(\.name))),
+            ("trainer.json", try TrainingConfig.json(state)),
+        ])
+    }
+
     public static func save(_ master: MasterModel, state: CheckpointState, run: URL) throws {
+        try write(try snapshot(master, state: state), run: run)
+    }
+
+    public static func write(_ snapshot: Snapshot, run: URL) throws {
         let root = folder(run)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let name = String(format: "step-%06d", state.step)
-        let final = root.appendingPathComponent(name)
-        let temporary = root.appendingPathComponent(".\(name).tmp-\(getpid())")
+        let final = root.appendingPathComponent(snapshot.name)
+        let temporary = root.appendingPathComponent(".\(snapshot.name).tmp-\(getpid())")
         try? FileManager.default.removeItem(at: temporary)
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-        let meta = ["step": "\(state.step)", "arch": state.config.arch.rawValue, "width": "\(state.config.width)", "run": state.config.run]
-        try ModelState.save(master.model, to: temporary.appendingPathComponent("model.safetensors"), metadata: meta)
-        try AtomicFile.write(
-            master.optimizer.encodeState(names: master.model.parameters.map(\.name)), to: temporary.appendingPathComponent("optimizer.safetensors"))
-        try AtomicFile.write(try TrainingConfig.json(state), to: temporary.appendingPathComponent("trainer.json"))
+        for file in snapshot.files { try AtomicFile.write(file.data, to: temporary.appendingPathComponent(file.name)) }
         try? FileManager.default.removeItem(at: final)  // a re-save of the same step (a resumed run)
         try FileManager.default.moveItem(at: temporary, to: final)
         AtomicFile.syncDirectory(root)
-        try AtomicFile.write(Data((name + "\n").utf8), to: root.appendingPathComponent("latest"))
+        try AtomicFile.write(Data((snapshot.name + "\n").utf8), to: root.appendingPathComponent("latest"))
     }
 
     /// The newest checkpoint of a run folder, if any.
@@ -80,4 +98,34 @@ public enum Checkpoint {
         }
         return state
     }
+}
+
+/// Writes checkpoints on a background queue, one at a time and in order, so the training loop
+/// (and the heartbeats it serves) does not stall on the disk: a full ResNet-18 checkpoint with
+/// fsync took 3.7 s here, 14 % of a batch-400 step. The first failure is kept for the loop to
+/// report; `wait()` drains the queue before the run says it has finished.
+final class CheckpointWriter: Sendable {
+    private let queue = DispatchQueue(label: "checkpoint-writer")
+    private let state = Mutex<(failure: String?, written: Int?)>((nil, nil))
+    let run: URL
+
+    init(run: URL) { self.run = run }
+
+    func submit(_ snapshot: Checkpoint.Snapshot, logger: Logger) {
+        queue.async { [self] in
+            do {
+                try Checkpoint.write(snapshot, run: run)
+                state.withLock { $0.written = snapshot.step }
+                logger.info("checkpoint step \(snapshot.step) written")
+            } catch {
+                state.withLock { $0.failure = $0.failure ?? "cannot write the checkpoint of step \(snapshot.step): \(error)" }
+            }
+        }
+    }
+
+    /// The first write that failed, if any.
+    var failure: String? { state.withLock { $0.failure } }
+
+    /// Blocks until every submitted checkpoint is on disk (or failed).
+    func wait() { queue.sync {} }
 }

@@ -29,7 +29,7 @@ public final class MasterModel {
     /// The state the replicas load before the next forward.
     public var update: WeightUpdate {
         if let published, published.version == version { return published }
-        let update = StateTensors.update(model, version: version, learningRate: Double(optimizer.learningRate))
+        let update = StateTensors.update(model, version: version, learningRate: Double(optimizer.learningRate), checksum: checksum)
         published = update
         return update
     }

@@ -20,10 +20,10 @@ public enum StateTensors {
         return hash.value
     }
 
-    /// The full state as a `WeightUpdate` a replica loads (`full`).
-    public static func update(_ model: EncoderModel, version: UInt64, learningRate: Double) -> WeightUpdate {
+    /// The full state as a `WeightUpdate` a replica loads (`full`); `checksum` is the model's.
+    public static func update(_ model: EncoderModel, version: UInt64, learningRate: Double, checksum: UInt64) -> WeightUpdate {
         let tensors = floats(model).map { NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape)) }
-        return WeightUpdate(version: version, tensors: tensors, full: true, learningRate: learningRate, checksum: checksum(model))
+        return WeightUpdate(version: version, tensors: tensors, full: true, learningRate: learningRate, checksum: checksum)
     }
 
     /// Loads a full update into the existing buffers (no allocation), after checking every name

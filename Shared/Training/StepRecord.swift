@@ -19,15 +19,21 @@ public struct StepRecord: Codable, Sendable {
         public var waitViews = 0.0
         /// First forward request sent -> last embeddings in (includes the weights transfer).
         public var forward = 0.0
+        /// The slowest shard's compute on its worker (the rest of `forward` is transfers,
+        /// decoding and loading the state).
+        public var forwardCompute = 0.0
         public var loss = 0.0
         /// First gradient request sent -> last parameter gradients in.
         public var backward = 0.0
+        public var backwardCompute = 0.0
         /// Summing the shards' gradients and replaying batch-norm statistics.
         public var aggregate = 0.0
         public var optimizer = 0.0
-        /// Coordinator work outside the phases above: shard inputs, state to publish.
+        /// Coordinator work outside the phases above that the workers wait for: the state to
+        /// publish (shard inputs are built while the workers compute the previous step).
         public var other = 0.0
-        /// Writing a checkpoint (every --checkpoint-every steps and at the end).
+        /// Taking a checkpoint (every --checkpoint-every steps and at the end); the files are
+        /// written in the background.
         public var checkpoint = 0.0
         public var total = 0.0
     }

@@ -27,6 +27,10 @@ public final class TrainingRun: CoordinatorDriver {
     public private(set) var finished = false
     public private(set) var last: StepRecord?
     private var current: StepWork?
+    /// The next step, taken from the pipeline while this one is on the workers, with its shard
+    /// inputs already built, so the workers do not wait for the coordinator between steps.
+    private var next: StepWork?
+    private let writer: CheckpointWriter
     private var stepEnded = clock.now()
     /// The process's CPU seconds when the last step ended (after its checkpoint).
     private var cpuAtStepEnd = processCPUSeconds()
@@ -42,6 +46,8 @@ public final class TrainingRun: CoordinatorDriver {
     private struct StepWork {
         var views: StepViews
         var viewsAt: Double
+        /// Each shard's input and rows, built for `inputs.count` shards.
+        var inputs: [(tensor: Tensor, samples: [UInt64])] = []
         var attempt = 0
         var shards: [(worker: String, patches: Range<Int>)] = []
         var embeddings: [Int: EmbeddingBatch] = [:]
@@ -77,6 +83,7 @@ public final class TrainingRun: CoordinatorDriver {
         }
         firstStep = step
         metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
+        writer = CheckpointWriter(run: folder)
         try config.save(to: folder.appendingPathComponent("config.json"))
         for (level, count) in planner.shortLevels {
             logger.warning("level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)")
@@ -122,19 +129,40 @@ public final class TrainingRun: CoordinatorDriver {
 
     public func advance() {
         guard !finished else { return }
+        if let problem = writer.failure { return fail(problem) }
         pipeline.fill(current: step)
         if let problem = pipeline.failure { return fail(problem) }
-        if current == nil, let views = pipeline.take(step: step) {
-            current = StepWork(views: views, viewsAt: clock.now())
-            current!.times.waitViews = seconds(since: stepEnded)
+        if current == nil, let work = next ?? prepare(step) {
+            next = nil
+            current = work
+            current!.times.waitViews = max(0, work.viewsAt - stepEnded)
         }
         if current != nil, current!.shards.isEmpty { startForward() }
+        // While the workers compute, the coordinator is idle: get the next step ready.
+        if next == nil, current.map({ !$0.shards.isEmpty }) == true, step + 1 < config.steps { next = prepare(step + 1) }
+    }
+
+    private var workerIDs: [String] { links[.embeddingWorker]!.workers.map(\.workerID) }
+
+    /// A step's work once its views are all in, with its shard inputs built for the workers now
+    /// connected (rebuilt at the start if that changes).
+    private func prepare(_ step: Int) -> StepWork? {
+        guard let views = pipeline.take(step: step) else { return nil }
+        var work = StepWork(views: views, viewsAt: clock.now())
+        work.inputs = inputs(views, shards: max(workerIDs.count, minWorkers))
+        return work
+    }
+
+    private func inputs(_ views: StepViews, shards: Int) -> [(tensor: Tensor, samples: [UInt64])] {
+        Sharding.shards(batch: config.batch, group: config.bnGroup, workers: shards).map {
+            Sharding.inputs(views, patches: $0, group: config.bnGroup)
+        }
     }
 
     // MARK: the step
 
     private func startForward() {
-        let workers = links[.embeddingWorker]!.workers.map(\.workerID)
+        let workers = workerIDs
         guard workers.count >= minWorkers else {
             if !announcedWait { logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)") }
             announcedWait = true
@@ -144,6 +172,7 @@ public final class TrainingRun: CoordinatorDriver {
         let started = clock.now()
         var work = current!
         work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map { (workers[$0], $1) }
+        if work.inputs.count != work.shards.count { work.inputs = inputs(work.views, shards: work.shards.count) }
         work.embeddings = [:]
         work.gradients = [:]
         work.outcome = nil
@@ -151,7 +180,7 @@ public final class TrainingRun: CoordinatorDriver {
         current = work
         for (index, shard) in work.shards.enumerated() {
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
-            let (tensor, samples) = Sharding.inputs(work.views, patches: shard.patches, group: config.bnGroup)
+            let (tensor, samples) = work.inputs[index]
             submit(.embeddingBatch(EmbeddingBatch(
                 id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
                 weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model))),
@@ -179,10 +208,12 @@ public final class TrainingRun: CoordinatorDriver {
             workerVersions[worker] = batch.weightsVersion
             current!.embeddings[shard.shard] = batch
             current!.workerSeconds += batch.computeSeconds
+            current!.times.forwardCompute = max(current!.times.forwardCompute, batch.computeSeconds)
             if current!.embeddings.count == work.shards.count { computeLoss() }
         case .gradients(let gradients) where shard.phase == .backward:
             current!.gradients[shard.shard] = gradients
             current!.workerSeconds += gradients.computeSeconds
+            current!.times.backwardCompute = max(current!.times.backwardCompute, gradients.computeSeconds)
             if current!.gradients.count == work.shards.count { finishStep() }
         default:
             fail("embedding worker \(worker) answered \(id) with \(body.kind)")
@@ -234,7 +265,7 @@ public final class TrainingRun: CoordinatorDriver {
     private func record(_ work: StepWork, cpu: Double) {
         var record = StepRecord(step: step - 1, steps: config.steps, batch: config.batch, outcome: work.outcome!)
         var times = work.times
-        times.total = times.waitViews + seconds(since: work.viewsAt)
+        times.total = seconds(since: stepEnded)
         record.times = times
         let elapsed = seconds(since: runStarted)
         let done = step - firstStep
@@ -256,8 +287,7 @@ public final class TrainingRun: CoordinatorDriver {
         state.spl = ["k_min": Double(config.kMin), "rho0": config.rho0, "steps": Double(config.steps)]
         if let outcome = current?.outcome { for p in outcome.pairings { state.spl["k_last.\(p.pairing)"] = Double(p.hardNegatives) } }
         do {
-            try Checkpoint.save(master, state: state, run: folder)
-            logger.info("checkpoint step \(step) written (weights \(state.checksum))")
+            writer.submit(try Checkpoint.snapshot(master, state: state), logger: logger)
         } catch {
             fail("cannot write the checkpoint of step \(step): \(error)")
         }
@@ -282,10 +312,13 @@ public final class TrainingRun: CoordinatorDriver {
         guard failure == nil else { return }
         failure = reason
         finished = true
+        writer.wait()  // checkpoints already taken still reach the disk
         logger.error("training stopped: \(reason)")
     }
 
     private func finish() {
+        writer.wait()
+        if let problem = writer.failure { return fail(problem) }
         finished = true
         logger.info("training finished: \(step) steps, weights \(String(master.checksum, radix: 16)) in \(Checkpoint.folder(folder).path)")
     }

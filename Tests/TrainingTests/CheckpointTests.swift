@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Testing
-import Training
+@testable import Training
 import Wire
 
 @Suite struct CheckpointTests {
@@ -33,6 +33,38 @@ import Wire
         // Nothing temporary left behind.
         let names = try FileManager.default.contentsOfDirectory(atPath: Checkpoint.folder(run).path).sorted()
         #expect(names == ["latest", "step-000002"])
+    }
+
+    /// The training loop hands checkpoints to a background writer: `wait()` makes them durable
+    /// and in order, and a write that fails is reported, not lost in the background.
+    @Test func backgroundWriterWritesInOrderAndReportsFailures() throws {
+        let run = Self.folder()
+        defer { try? FileManager.default.removeItem(at: run) }
+        let master = MasterModel(Self.config.model, seed: 1, learningRate: 1e-3, weightDecay: 0)
+        let writer = CheckpointWriter(run: run)
+        for step in [1, 2] {
+            writer.submit(try Checkpoint.snapshot(master, state: CheckpointState(step: step, config: Self.config, checksum: String(master.checksum, radix: 16))), logger: Logger(label: "test"))
+        }
+        writer.wait()
+        #expect(writer.failure == nil)
+        #expect(try Checkpoint.latest(run)?.lastPathComponent == "step-000002")
+
+        // A run folder that is a plain file: the write fails and says which step.
+        let blocked = run.appendingPathComponent("not-a-folder")
+        try Data("x".utf8).write(to: blocked)
+        let failing = CheckpointWriter(run: blocked)
+        failing.submit(try Checkpoint.snapshot(master, state: CheckpointState(step: 3, config: Self.config, checksum: "")), logger: Logger(label: "test"))
+        failing.wait()
+        #expect(failing.failure?.contains("checkpoint of step 3") == true)
+    }
+
+    /// The weights checksum, word-wise FNV-1a 64, against values computed in Python (two whole
+    /// words, then three tail bytes; and the empty input = the offset basis).
+    @Test func checksumMatchesAnIndependentComputation() {
+        var hash = FNV1a64()
+        [UInt8](0..<19).withUnsafeBytes { hash.add($0) }
+        #expect(hash.value == 0x8990_B145_7493_D228)
+        #expect(FNV1a64().value == 0xCBF2_9CE4_8422_2325)
     }
 
     @Test func anotherConfigurationIsRefused() throws {
