@@ -72,6 +72,8 @@ let package = Package(
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),
         // The multi-level contrastive loss with self-paced hard negatives (METHOD.md sections 3-4).
         .target(name: "Contrastive", dependencies: ["Wire"], path: "Shared/Contrastive"),
+        // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
+        .target(name: "Metrics", dependencies: ["Datasets"], path: "Shared/Metrics"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -103,7 +105,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Contrastive", "Coordination", "Datasets", "Encoder", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -141,6 +143,7 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
+        .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",
