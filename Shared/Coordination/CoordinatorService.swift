@@ -45,11 +45,7 @@ public final class CoordinatorService {
             try step(timeout: 0.1)
             driver?.advance()
             // What the driver submitted while handling events or advancing goes out now.
-            for entry in routers {
-                let events = entry.distributor.flush()
-                log(events)
-                if !events.isEmpty { driver?.handle(events, on: entry.role) }
-            }
+            for entry in routers { deliver(entry.distributor.flush(), from: entry.role) }
         }
         logger.info("stopping: asking \(workerCount) workers to shut down")
         for entry in routers { log(entry.distributor.broadcast(.shutdown(Shutdown(reason: "coordinator stopping")))) }
@@ -61,13 +57,17 @@ public final class CoordinatorService {
 
     public var workerCount: Int { routers.reduce(0) { $0 + $1.distributor.workerCount } }
 
+    /// Logs a link's events and hands them to the driver.
+    private func deliver(_ events: [DistributorEvent], from role: Role) {
+        log(events)
+        if !events.isEmpty { driver?.handle(events, on: role) }
+    }
+
     private func step(timeout: Double) throws {
         let sockets = routers.map(\.router.socket) + [control.socket]
         let readable = try Poller.wait(for: sockets, timeout: timeout)
         for (index, entry) in routers.enumerated() {
-            let events = readable[index] ? try entry.distributor.poll(timeout: 0) : entry.distributor.service()
-            log(events)
-            if !events.isEmpty { driver?.handle(events, on: entry.role) }
+            deliver(readable[index] ? try entry.distributor.poll(timeout: 0) : entry.distributor.service(), from: entry.role)
         }
         if readable.last == true { try answerControl() }
     }

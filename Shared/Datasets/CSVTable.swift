@@ -39,6 +39,11 @@ public struct CSVTable: Sendable {
         return index
     }
 
+    /// The index of the first of `names` the header has (files that name a column either way).
+    public func firstColumn(_ names: [String]) -> Int? {
+        names.lazy.compactMap { header.firstIndex(of: $0) }.first
+    }
+
     public func field(_ record: Record, _ column: Int) throws -> String {
         guard column < record.fields.count else {
             throw DatasetError(file: path, line: record.line, "\(record.fields.count) fields, expected \(header.count)")

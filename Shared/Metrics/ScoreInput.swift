@@ -21,7 +21,7 @@ public enum ScoreInput {
         let truthRows = try rows(truth), predictionRows = try rows(predictions)
         try requireSameImages(truth: truth, truthRows, predictions: predictions, predictionRows)
         let predicted = Dictionary(uniqueKeysWithValues: predictionRows.map { ($0.image, $0.record) })
-        if let gradeColumn = gradeColumns.lazy.compactMap({ truth.header.firstIndex(of: $0) }).first {
+        if let gradeColumn = truth.firstColumn(gradeColumns) {
             let column = try predictions.column("grade")
             let t = try truthRows.map { _, record in try grade(truth, record, gradeColumn, classes) }
             let p = try truthRows.map { image, _ in try grade(predictions, predicted[image]!, column, classes) }
@@ -48,7 +48,7 @@ public enum ScoreInput {
 
     /// (image, record) in file order; an image named twice is an error.
     static func rows(_ table: CSVTable) throws -> [(image: String, record: CSVTable.Record)] {
-        guard let column = imageColumns.lazy.compactMap({ table.header.firstIndex(of: $0) }).first else {
+        guard let column = table.firstColumn(imageColumns) else {
             throw DatasetError(file: table.path, line: 1, "no image column (\(imageColumns.map { "\"\($0)\"" }.joined(separator: " or "))); the header has: \(table.header.joined(separator: ", "))")
         }
         var seen: [String: Int] = [:]
