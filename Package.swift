@@ -42,6 +42,7 @@ let package = Package(
         system("COpenBLAS", "openblas", apt: "libopenblas-dev"),
         system("CPNG", "libpng", apt: "libpng-dev"),
         system("CTurboJPEG", "libturbojpeg", apt: "libturbojpeg0-dev"),
+        system("CCairo", "cairo", apt: "libcairo2-dev"),
         // glibc's mallopt (ServiceKit's HeapTuning); part of libc, nothing to link.
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
@@ -74,6 +75,12 @@ let package = Package(
         .target(name: "Contrastive", dependencies: ["Wire"], path: "Shared/Contrastive"),
         // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
         .target(name: "Metrics", dependencies: ["Datasets"], path: "Shared/Metrics"),
+        // Charts as PNG through Cairo: line charts, confusion matrices, scatter plots.
+        .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
+        // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
+        .target(
+            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Wire"],
+            path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
@@ -104,8 +111,8 @@ let package = Package(
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Contrastive", "Coordination", "Datasets", "Encoder", "Training"]),
-        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics"]),
+        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Evaluation"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -144,6 +151,8 @@ let package = Package(
             name: "TrainingTests",
             dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
+        .testTarget(
+            name: "EvaluationTests", dependencies: ["Datasets", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"], path: "Tests/EvaluationTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",

@@ -29,6 +29,12 @@ public struct DatasetDegrader {
     }
 
     public func run(_ manifest: Manifest, to output: URL, threads: Int = 2) throws -> Report {
+        try degrade(manifest, to: output, threads: threads).report
+    }
+
+    /// The same, also handing back the written dataset as a manifest (images under
+    /// `output/images`), so a caller can go on without reading the label file back.
+    public func degrade(_ manifest: Manifest, to output: URL, threads: Int = 2) throws -> (manifest: Manifest, report: Report) {
         guard (0...1).contains(target) else { throw SyntheticError("--to must lie in [0, 1], got \(target)") }
         let n = manifest.entries.count
         let lowBefore = manifest.entries.filter { $0.quality == .low }.count
@@ -83,6 +89,9 @@ public struct DatasetDegrader {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(report), to: output.appendingPathComponent("degrade.json"))
         try AtomicFile.write(Data(labels.utf8), to: output.appendingPathComponent(labelName))
-        return report
+        var written = manifest
+        (written.entries, written.imageRoot, written.labelFile) = (entries, images.path, output.appendingPathComponent(labelName).path)
+        if manifest.format != .eyeq { written.format = .generic }
+        return (written, report)
     }
 }

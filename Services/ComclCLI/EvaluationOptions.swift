@@ -1,0 +1,76 @@
+import ArgumentParser
+import Encoder
+import Evaluation
+import Foundation
+import Training
+
+/// The evaluation flags; each default is EvaluationConfig's (which cites its source).
+struct EvaluationOptions: ParsableArguments {
+    @Option(help: "linear (frozen backbone, a linear layer on its features) or finetune (every weight; the paper's protocol).")
+    var transfer = EvaluationConfig().transfer
+    @Option(help: "Images are resized to this square side (prior work: 512).") var imageSize = EvaluationConfig().imageSize
+    @Option(help: "Grades of a grading task (DR: 5, grades 0-4).") var classes = EvaluationConfig().classes
+    @Option(help: "Classifier training epochs (pytorch-classification: 50).") var epochs = EvaluationConfig().epochs
+    @Option(help: "Images per batch (pytorch-classification: 32).") var batch = EvaluationConfig().batch
+    @Option(help: "SGD learning rate, cosine-decayed per epoch (pytorch-classification: 0.001).") var lr = EvaluationConfig().learningRate
+    @Option(help: "SGD Nesterov momentum (pytorch-classification: 0.9; 0 = plain SGD).") var momentum = EvaluationConfig().momentum
+    @Option(help: "L2 weight decay (pytorch-classification: 5e-4).") var weightDecay = EvaluationConfig().weightDecay
+    @Flag(help: "No random flips while fine-tuning.") var noFlips = false
+    @Option(help: "Held-out share when --test-labels is not given (stratified by label and quality).") var testShare = EvaluationConfig().testShare
+    @Option(help: "Low-quality shares to raise the data to, comma-separated (the paper: 0.7,1); empty: the data as it is only.")
+    var sweep = "0.7,1"
+    @Option(help: "Which splits the sweep degrades: all (the paper: the classifier is trained again) or test (one classifier meets worse images).")
+    var sweepSplits = EvaluationConfig().sweepSplits
+    @Option(help: "Multi-label: a score at or above this counts as positive (0.5: a sigmoid's cut).") var threshold = EvaluationConfig().threshold
+    @Option(help: "The evaluation's one seed: split, shuffles, flips, degradations, from-scratch weights.") var seed = EvaluationConfig().seed
+
+    func resolved() throws -> EvaluationConfig {
+        var c = EvaluationConfig()
+        (c.transfer, c.imageSize, c.classes, c.epochs, c.batch) = (transfer, imageSize, classes, epochs, batch)
+        (c.learningRate, c.momentum, c.weightDecay, c.flips) = (lr, momentum, weightDecay, !noFlips)
+        (c.testShare, c.sweepSplits, c.threshold, c.seed) = (testShare, sweepSplits, threshold, seed)
+        c.sweep = try sweep.split(separator: ",").map { part in
+            guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--sweep: \"\(part)\" is not a number") }
+            return v
+        }
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+}
+
+extension Transfer: ExpressibleByArgument {}
+extension SweepSplits: ExpressibleByArgument {}
+
+extension ModelSpec {
+    /// The run folder a checkpoint's weights came from (`<run>/checkpoints/step-N/model.safetensors`).
+    var runFolder: URL? {
+        guard let weights else { return nil }
+        let run = URL(fileURLWithPath: weights).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.jsonl").path) ? run : nil
+    }
+
+    /// `NAME=PATH`: PATH a run folder (its latest checkpoint) or a safetensors file (ours, or
+    /// torchvision-named weights). The architecture comes from the file's metadata, which our
+    /// checkpoints carry, else from `arch` / `width`.
+    static func parse(_ text: String, arch: ResNetArch, width: Double) throws -> ModelSpec {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw ValidationError("--model \"\(text)\": expected NAME=PATH (a run folder or a .safetensors file)")
+        }
+        let name = String(text[..<eq]), path = String(text[text.index(after: eq)...])
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ValidationError("--model name \"\(name)\": letters, digits, - and _ only (it names files)")
+        }
+        var file = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ValidationError("--model \(name): \(path) does not exist") }
+        if isFolder.boolValue {
+            guard let checkpoint = try Checkpoint.latest(file) else { throw ValidationError("--model \(name): \(path) holds no checkpoint (checkpoints/latest)") }
+            file = checkpoint.appendingPathComponent("model.safetensors")
+        }
+        let metadata: [String: String]
+        do { metadata = try SafeTensors(contentsOf: file).metadata } catch { throw ValidationError("--model \(name): \(file.path): \(error)") }
+        let a = metadata["arch"].flatMap(ResNetArch.init(rawValue:)) ?? arch
+        let w = metadata["width"].flatMap(Double.init) ?? width
+        return ModelSpec(name: name, weights: file.path, arch: a, width: w)
+    }
+}
