@@ -65,6 +65,44 @@ import Wire
         #expect(run.grading?.accuracy == 1, "\(transfer): test accuracy \(run.grading?.accuracy ?? -1), losses \(run.epochs.map(\.loss))")
     }
 
+    /// Multi-label (a generic label file): "red" and "blue" findings drawn as colour, "healthy"
+    /// images with neither; the label set comes from the data and the probe separates both.
+    @Test func multiLabelFromAGenericFile() throws {
+        let root = Self.folder("multilabel")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("images"), withIntermediateDirectories: true)
+        var lines = ["path,labels,quality"]
+        for i in 0..<36 {
+            let (red, blue) = (i % 3 != 0, i % 3 == 2 || i % 4 == 0)
+            var pixels = [UInt8](repeating: 0, count: 40 * 40 * 3)
+            for p in 0..<(40 * 40) {
+                let noise = UInt8((p * 29 + i * 7) % 30)
+                (pixels[p * 3], pixels[p * 3 + 1], pixels[p * 3 + 2]) = ((red ? 190 : 50) + noise, 70 + noise, (blue ? 190 : 50) + noise)
+            }
+            let name = String(format: "%03d.png", i)
+            try Data(PNGEncoder.encode(pixels: pixels, width: 40, height: 40)).write(to: root.appendingPathComponent("images/\(name)"))
+            let labels = [red ? "red" : nil, blue ? "blue" : nil].compactMap { $0 }
+            lines.append("\(name),\(labels.isEmpty ? "healthy" : labels.joined(separator: "|")),\(i % 5 == 0 ? "low" : "high")")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: root.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
+        let manifest = try Manifest.load(ManifestOptions(format: .generic, labels: root.appendingPathComponent("manifest.csv").path))
+        let (train, test) = DataSplit.split(manifest, testShare: 0.3, seed: 1)
+        let results = try Evaluation(config: Self.config(.linear), models: [ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125)], threads: 2)
+            .run(train: train, test: test, output: root.appendingPathComponent("out"))
+        #expect(results.task == .multiLabel(labels: ["blue", "red"]))
+        let score = try #require(results.runs.first?.multiLabel)
+        #expect(score.labels.map(\.label) == ["blue", "red"])
+        #expect((score.meanAUC ?? 0) > 0.95, "mean AUC \(score.meanAUC ?? -1)")
+        // The written predictions and truth re-score to the same figures.
+        let out = root.appendingPathComponent("out")
+        guard case .multilabel(let again) = try ScoreInput.score(truth: out.appendingPathComponent("truth.csv").path,
+                                                                 predictions: out.appendingPathComponent("predictions/scratch-data.csv").path) else {
+            Issue.record("re-scored as grading")
+            return
+        }
+        #expect(again.meanAUC == score.meanAUC && again.meanAccuracy == score.meanAccuracy)
+    }
+
     @Test func splitIsStratifiedAndSeeded() throws {
         let root = Self.folder("split")
         defer { try? FileManager.default.removeItem(at: root) }
