@@ -76,7 +76,11 @@ struct EvaluateCommand: ParsableCommand {
         let sample: PatchSample
         do {
             sample = try PatchSample.cut(from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache, normalization: config.normalization, threads: threads)
-        } catch let error as EvaluationError { throw ValidationFailure("\(error)") }
+        } catch {
+            // The results are written by now; a picture that cannot be made must not lose them.
+            print("patch embeddings left out of the report: \(error)")
+            return extras
+        }
         for spec in specs {
             extras.embeddings.append((spec.weights == nil ? "\(spec.name) (random init)" : spec.name, try sample.project(spec, seed: config.seed)))
         }

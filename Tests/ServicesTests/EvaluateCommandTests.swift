@@ -17,9 +17,9 @@ import TestSupport
         ["--arch", "resnet18", "--width", "0.125", "--image-size", "32", "--epochs", "1", "--batch", "4", "--sweep", "1", "--embedding-patches", "2"]
     }
 
-    func synth() throws -> String {
+    func synth(size: Int = 128) throws -> String {
         let data = folder.appendingPathComponent("data").path
-        let (code, log) = try ChildProcess.run("comcl", ["synth", "--count", "20", "--size", "128", "--seed", "2", "--out", data])
+        let (code, log) = try ChildProcess.run("comcl", ["synth", "--count", "20", "--size", "\(size)", "--seed", "2", "--out", data])
         try #require(code == 0, "\(log)")
         return data + "/labels.csv"
     }
@@ -45,6 +45,20 @@ import TestSupport
         try #require(scoreCode == 0, "\(scored)")
         let accuracy = ((runs[0]["grading"] as! [String: Any])["accuracy"] as! NSNumber).doubleValue
         #expect(scored.contains("\"accuracy\" : \(accuracy)"), "\(scored) vs accuracy \(accuracy)")
+    }
+
+    /// Images smaller than a patch cannot give the embeddings picture: the report says so and
+    /// the results stand.
+    @Test func imagesSmallerThanAPatchLeaveOnlyThePictureOut() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let labels = try synth(size: 64)
+        let out = folder.appendingPathComponent("out")
+        let (code, log) = try ChildProcess.run("comcl", ["evaluate", "--labels", labels, "--scratch", "--out", out.path] + quick + ["--sweep", ""], timeout: 300)
+        try #require(code == 0, "\(log)")
+        #expect(log.contains("patch embeddings left out of the report") && log.contains("smaller than a 128-px patch"), "\(log)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("results.json").path))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.md").path))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("plots/embeddings.png").path))
     }
 
     @Test func badModelsAreRefusedWithTheirReason() throws {
