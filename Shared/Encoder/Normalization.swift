@@ -9,14 +9,19 @@ public struct Normalization: Sendable, Equatable {
         (self.mean, self.std) = (mean, std)
     }
 
-    /// Writes interleaved 8-bit RGB pixels, normalised, as image `index` of a channels-last batch.
-    public func write(rgb pixels: [UInt8], into batch: Tensor4, index: Int) {
+    /// Writes interleaved 8-bit RGB pixels, normalised, as image `index` of a channels-last batch,
+    /// mirrored left-right and/or top-bottom when asked (the evaluator's training flips).
+    public func write(rgb pixels: [UInt8], into batch: Tensor4, index: Int, flipHorizontal: Bool = false, flipVertical: Bool = false) {
         let s = batch.shape
         precondition(pixels.count == s.h * s.w * 3 && s.c == 3 && index < s.n, "image does not fit the batch \(s)")
         let out = batch.pointer + index * s.h * s.w * 3
         let scale = std.map { 1 / (255 * $0) }, shift = zip(mean, std).map { -$0 / $1 }
-        for i in 0..<(s.h * s.w) {
-            for k in 0..<3 { out[i * 3 + k] = Float(pixels[i * 3 + k]) * scale[k] + shift[k] }
+        for y in 0..<s.h {
+            let sy = flipVertical ? s.h - 1 - y : y
+            for x in 0..<s.w {
+                let from = (sy * s.w + (flipHorizontal ? s.w - 1 - x : x)) * 3, to = (y * s.w + x) * 3
+                for k in 0..<3 { out[to + k] = Float(pixels[from + k]) * scale[k] + shift[k] }
+            }
         }
     }
 }

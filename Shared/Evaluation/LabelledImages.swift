@@ -4,13 +4,13 @@ import Encoder
 import Foundation
 import ImageOps
 import Images
-import Wire
 
 /// A split's images, decoded and resized to one square side, held as 8-bit RGB (a quarter of
 /// the memory of floats), with what the classifier must predict for each.
 public struct LabelledImages: Sendable {
     public let names: [String]
-    public let levels: [Level]
+    /// The split's share of low-quality images (its manifest's).
+    public let lowQualityShare: Double
     public let size: Int
     /// Grading: the grade of each image. Multi-label: empty.
     public let grades: [Int]
@@ -19,7 +19,6 @@ public struct LabelledImages: Sendable {
     let pixels: [[UInt8]]
 
     public var count: Int { names.count }
-    public var lowQualityShare: Double { count == 0 ? 0 : Double(levels.filter(\.isLowQuality).count) / Double(count) }
 
     public static func load(_ manifest: Manifest, task: DiagnosisTask, size: Int, threads: Int) throws -> LabelledImages {
         let entries = manifest.entries
@@ -42,32 +41,17 @@ public struct LabelledImages: Sendable {
                 return labels.map(found.contains)
             }
         }
-        return LabelledImages(names: entries.map(\.image), levels: entries.map(\.level), size: size, grades: grades, positives: positives, pixels: pixels)
+        return LabelledImages(names: entries.map(\.image), lowQualityShare: manifest.lowQualityShare, size: size, grades: grades, positives: positives, pixels: pixels)
     }
 
     /// Images `indices` as a normalised NHWC batch; `flips[i]` mirrors image i horizontally
     /// and/or vertically (training augmentation).
     public func batch(_ indices: [Int], normalization: Normalization, flips: [(horizontal: Bool, vertical: Bool)]? = nil) -> Tensor4 {
         let x = Tensor4(shape: Shape4(n: indices.count, h: size, w: size, c: 3))
-        let scale = normalization.std.map { 1 / (255 * $0) }, shift = zip(normalization.mean, normalization.std).map { -$0 / $1 }
         for (slot, index) in indices.enumerated() {
-            let source = pixels[index]
             let flip = flips?[slot] ?? (horizontal: false, vertical: false)
-            let out = x.pointer + slot * size * size * 3
-            for y in 0..<size {
-                let sy = flip.vertical ? size - 1 - y : y
-                for xx in 0..<size {
-                    let sx = flip.horizontal ? size - 1 - xx : xx
-                    let s = (sy * size + sx) * 3, d = (y * size + xx) * 3
-                    for k in 0..<3 { out[d + k] = Float(source[s + k]) * scale[k] + shift[k] }
-                }
-            }
+            normalization.write(rgb: pixels[index], into: x, index: slot, flipHorizontal: flip.horizontal, flipVertical: flip.vertical)
         }
         return x
     }
-}
-
-extension Level {
-    /// L~ and H~.
-    public var isLowQuality: Bool { self == .lesionLow || self == .healthyLow }
 }
