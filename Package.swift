@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
         // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
         .target(
-            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Wire"],
+            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Training", "Wire"],
             path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
@@ -110,9 +110,9 @@ let package = Package(
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
-        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Contrastive", "Coordination", "Datasets", "Encoder", "Training"]),
-        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Evaluation"]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation"]),
+        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
+        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(

@@ -16,7 +16,7 @@ struct BenchAugmenterCommand: ParsableCommand {
     @Option(help: "Replica counts to measure, comma-separated.") var replicas = "1,2"
     @Option(help: "Patches per measurement.") var patches = 400
     @Option(help: "Items each augmenter holds at once (its credit).") var capacity = 2
-    @Option(help: "Recipe: a preset (prior-work, prior-work-degraded) or a JSON file.") var recipe = "prior-work"
+    @Option(help: "Recipe: a preset (\(Recipe.presetNames)) or a JSON file.") var recipe = "prior-work"
     @Option(help: "Synthetic 512-px images the patches are cut from (rendered first, about 0.1 s each).") var images = 16
     @Option(help: "Seed of the synthetic patches and the views.") var seed: UInt64 = 1
 

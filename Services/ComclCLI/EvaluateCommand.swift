@@ -35,67 +35,22 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try evaluation.resolved()
-        var specs = try model.map { try ModelSpec.parse($0, arch: arch, width: width) }
-        if scratch { specs.append(ModelSpec(name: "scratch", weights: nil, arch: specs.first?.arch ?? arch, width: specs.first?.width ?? width)) }
-        let (train, test) = try splits(config)
+        var job = EvaluationJob(labels: dataset.labels, models: try model.map(EvaluationJob.Model.parse), output: out)
+        if scratch { job.models.append(EvaluationJob.Model(name: "scratch")) }
+        (job.format, job.images, job.quality, job.testLabels) = (dataset.format, dataset.images, dataset.quality, testLabels)
+        (job.arch, job.width, job.config, job.embeddingPatches) = (arch, width, try evaluation.resolved(), embeddingPatches)
         _ = BLASCore.select()
         EngineThreads.set(threads)
-        let output = URL(fileURLWithPath: out)
-        print("evaluating \(specs.map(\.name).joined(separator: ", ")): \(config.transfer.rawValue), \(config.imageSize) px, \(config.epochs) epochs; "
-            + "\(train.entries.count) training and \(test.entries.count) test images; sweep \(config.sweep) (\(config.sweepSplits.rawValue) splits)")
-        fflush(nil)
-        let results: EvaluationResults
+        let outcome: EvaluationJob.Outcome
         do {
-            results = try Evaluation(config: config, models: specs, threads: threads) { line in
+            outcome = try job.run(threads: threads) { line in
                 print(line)
                 fflush(nil)
-            }.run(train: train, test: test, output: output)
+            }
         } catch let error as EvaluationError {
             throw ValidationFailure("\(error)")
         }
-        print(ResultsTable.markdown(results))
-        let report = try EvaluationReport.write(results, extras: try extras(specs, test: test, config: config, output: output), to: output)
-        print("report: \(report.path)")
-    }
-
-    /// Pre-training curves of the models that came from a run folder, and the t-SNE of patch
-    /// embeddings of every model.
-    func extras(_ specs: [ModelSpec], test: Manifest, config: EvaluationConfig, output: URL) throws -> ReportExtras {
-        var extras = ReportExtras()
-        let runs = specs.compactMap { spec in spec.runFolder.map { (spec.name, $0) } }
-        for (name, run) in runs {
-            let records = MetricsFollower(run.appendingPathComponent("metrics.jsonl")).newRecords()
-            if !records.isEmpty { extras.pretraining.append((name, records.map { (Double($0.step + 1), $0.loss) })) }
-        }
-        guard embeddingPatches > 0 else { return extras }
-        print("embedding \(embeddingPatches) patches per level with each encoder (t-SNE)")
-        fflush(nil)
-        // A pre-training run's detection cache holds these images' boxes already.
-        let cache = runs.first.map { $0.1.appendingPathComponent("detections") } ?? output.appendingPathComponent("detections")
-        let sample: PatchSample
-        do {
-            sample = try PatchSample.cut(from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache, normalization: config.normalization, threads: threads)
-        } catch {
-            // The results are written by now; a picture that cannot be made must not lose them.
-            print("patch embeddings left out of the report: \(error)")
-            return extras
-        }
-        for spec in specs {
-            extras.embeddings.append((spec.weights == nil ? "\(spec.name) (random init)" : spec.name, try sample.project(spec, seed: config.seed)))
-        }
-        extras.embeddingsCaption = "Pooled backbone features (before any head) of \(sample.levels.count) patches of the test split, cut as the detector/cropper "
-            + "cuts them for training (lesion images: a window on a detected lesion; healthy: a random window), projected with exact t-SNE "
-            + "(perplexity 30, 1000 iterations); one colour per level. The pre-trained encoders, before fine-tuning."
-        return extras
-    }
-
-    func splits(_ config: EvaluationConfig) throws -> (train: Manifest, test: Manifest) {
-        let all = try dataset.load()
-        guard let testLabels else { return DataSplit.split(all, testShare: config.testShare, seed: config.seed) }
-        var options = dataset
-        options.labels = testLabels
-        options.images = nil
-        return (all, try options.load())
+        print(outcome.table)
+        print("report: \(outcome.report.path)")
     }
 }

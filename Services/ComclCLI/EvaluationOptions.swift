@@ -29,48 +29,31 @@ struct EvaluationOptions: ParsableArguments {
         (c.transfer, c.imageSize, c.classes, c.epochs, c.batch) = (transfer, imageSize, classes, epochs, batch)
         (c.learningRate, c.momentum, c.weightDecay, c.flips) = (lr, momentum, weightDecay, !noFlips)
         (c.testShare, c.sweepSplits, c.threshold, c.seed) = (testShare, sweepSplits, threshold, seed)
-        c.sweep = try sweep.split(separator: ",").map { part in
+        c.sweep = try Self.shares(sweep)
+        do { try c.validate() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+}
+
+extension EvaluationOptions {
+    /// `--sweep`'s comma-separated shares.
+    static func shares(_ text: String) throws -> [Double] {
+        try text.split(separator: ",").map { part in
             guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--sweep: \"\(part)\" is not a number") }
             return v
         }
-        do { try c.validate() } catch { throw ValidationError("\(error)") }
-        return c
     }
 }
 
 extension Transfer: ExpressibleByArgument {}
 extension SweepSplits: ExpressibleByArgument {}
 
-extension ModelSpec {
-    /// The run folder a checkpoint's weights came from (`<run>/checkpoints/step-N/model.safetensors`).
-    var runFolder: URL? {
-        guard let weights else { return nil }
-        let run = URL(fileURLWithPath: weights).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.jsonl").path) ? run : nil
-    }
-
-    /// `NAME=PATH`: PATH a run folder (its latest checkpoint) or a safetensors file (ours, or
-    /// torchvision-named weights). The architecture comes from the file's metadata, which our
-    /// checkpoints carry, else from `arch` / `width`.
-    static func parse(_ text: String, arch: ResNetArch, width: Double) throws -> ModelSpec {
-        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+extension EvaluationJob.Model {
+    /// `NAME=PATH` (`--model`); the path is checked when the job starts.
+    static func parse(_ text: String) throws -> EvaluationJob.Model {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, eq != text.index(before: text.endIndex) else {
             throw ValidationError("--model \"\(text)\": expected NAME=PATH (a run folder or a .safetensors file)")
         }
-        let name = String(text[..<eq]), path = String(text[text.index(after: eq)...])
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw ValidationError("--model name \"\(name)\": letters, digits, - and _ only (it names files)")
-        }
-        var file = URL(fileURLWithPath: path)
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ValidationError("--model \(name): \(path) does not exist") }
-        if isFolder.boolValue {
-            guard let checkpoint = try Checkpoint.latest(file) else { throw ValidationError("--model \(name): \(path) holds no checkpoint (checkpoints/latest)") }
-            file = checkpoint.appendingPathComponent("model.safetensors")
-        }
-        let metadata: [String: String]
-        do { metadata = try SafeTensors(contentsOf: file).metadata } catch { throw ValidationError("--model \(name): \(file.path): \(error)") }
-        let a = metadata["arch"].flatMap(ResNetArch.init(rawValue:)) ?? arch
-        let w = metadata["width"].flatMap(Double.init) ?? width
-        return ModelSpec(name: name, weights: file.path, arch: a, width: w)
+        return EvaluationJob.Model(name: String(text[..<eq]), path: String(text[text.index(after: eq)...]))
     }
 }

@@ -8,7 +8,7 @@ struct RecipeCommand: ParsableCommand {
         commandName: "recipe",
         abstract: "Print an augmentation recipe (a preset or a JSON file, checked) as JSON with every parameter and default.")
 
-    @Argument(help: "A preset (prior-work, prior-work-degraded) or a recipe file.") var recipe = "prior-work"
+    @Argument(help: "A preset (\(Recipe.presetNames)) or a recipe file.") var recipe = "prior-work"
 
     func run() throws {
         do { print(try Recipe.load(recipe).json(pretty: true)) } catch { throw ValidationError("\(error)") }

@@ -14,7 +14,7 @@ struct ShowViewsCommand: ParsableCommand {
 
     @Option(name: .customLong("patch"), help: "A patch image (PNG or JPEG, sides 8...1024); repeat for more rows. Default: one synthetic patch per level (L, L~, H, H~).")
     var patches: [String] = []
-    @Option(help: "Recipe: a preset (prior-work, prior-work-degraded) or a JSON file.") var recipe = "prior-work"
+    @Option(help: "Recipe: a preset (\(Recipe.presetNames)) or a JSON file.") var recipe = "prior-work"
     @Option(help: "Views per patch.") var views = 6
     @Option(help: "Run seed the views are drawn from.") var seed: UInt64 = 1
     @Option(help: "Output PNG.") var out = "views.png"

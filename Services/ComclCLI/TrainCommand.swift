@@ -31,92 +31,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let folder = URL(fileURLWithPath: training.runFolder!)
-        let config = try training.resolved()
-        let manifest = try dataset.load()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let configFile = folder.appendingPathComponent("config.json")
-        try config.save(to: configFile)
-
-        let cluster = try LocalCluster(logDirectory: folder.appendingPathComponent("logs"))
-        let links = Links.loopback(basePort: basePort)
-        let threads = workerThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / embeddingWorkers)
-        var coordinatorArguments = [
-            "--control", links.control, "--run-folder", folder.path, "--config", configFile.path, "--labels", dataset.labels,
-            "--format", dataset.format.rawValue, "--min-workers", "\(embeddingWorkers)",
-        ]
-        if let quality = dataset.quality { coordinatorArguments += ["--quality", quality] }
-        if training.resume { coordinatorArguments.append("--resume") }
-        let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
-        try cluster.start(
-            "detector-cropper", executable: "comcl-detector-cropper",
-            arguments: ["--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot, "--cache", detectionCache ?? folder.appendingPathComponent("detections").path])
-        for i in 1...augmenters {
-            try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
-        }
-        for i in 1...embeddingWorkers {
-            try cluster.start(
-                "embedding-worker-\(i)", executable: "comcl-embedding-worker",
-                arguments: ["--coordinator", links.workers[.embeddingWorker]!, "--worker-id", "embedding-worker-\(i)", "--threads", "\(threads)"])
-        }
-        print("\(config.model), \(config.mode.rawValue), batch \(config.batch), \(config.steps) steps; \(augmenters) augmenters, \(embeddingWorkers) embedding workers x \(threads) threads")
-        print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
-
-        let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
-        // Ctrl-C or SIGTERM: stop the coordinator first (it tells every worker to stop), then
-        // whatever is left, so no process outlives the command.
-        let stop = StopSignal()
-        var stepsShown = 0
-        while coordinator.process.isRunning {
-            if stop.isSet {
-                _ = cluster.stop(coordinator, timeout: 15)
-                for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
-                throw ValidationFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
-            }
-            for record in metrics.newRecords() {
-                print(record.progressLine)
-                stepsShown = record.step + 1
-            }
-            fflush(nil)  // progress appears as it happens, also in a pipe or a log file
-            // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
-            // fails would leave the run stalled here, so stop everything and show why.
-            if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
-                cluster.killAll()
-                throw ValidationFailure("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
-            }
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        for record in metrics.newRecords() { print(record.progressLine) }
-        let status = coordinator.process.terminationStatus
-        for member in cluster.members where member.name != "coordinator" { _ = cluster.stop(member, timeout: 10) }
-        guard status == 0 else {
-            let tail = (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
-            throw ValidationFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
-        }
-        print("done: checkpoints in \(Checkpoint.folder(folder).path)")
-    }
-}
-
-/// Reads the records a run appends to metrics.jsonl since the last call.
-final class MetricsFollower {
-    let url: URL
-    private var offset: UInt64 = 0
-    private var partial = Data()
-
-    init(_ url: URL) { self.url = url }
-
-    func newRecords() -> [StepRecord] {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return [] }
-        defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd() else { return [] }
-        offset += UInt64(data.count)
-        partial += data
-        var records: [StepRecord] = []
-        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = partial[partial.startIndex..<newline]
-            partial = partial[(newline + 1)...]
-            if let record = try? StepRecord.decoder.decode(StepRecord.self, from: line) { records.append(record) }
-        }
-        return records
+        var local = LocalTraining(
+            config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(), quality: dataset.quality)
+        (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
+        (local.detectionCache, local.basePort, local.resume) = (detectionCache, basePort, training.resume)
+        try local.run()
+        print("done: checkpoints in \(Checkpoint.folder(local.folder).path)")
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Basics
 import Coordination
 import Datasets
+import Evaluation
 import Foundation
 import Logging
 import ServiceKit
@@ -45,6 +47,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "ChestX-ray14: the quality CSV.")
     var quality: String?
 
+    @Option(help: "Evaluation job (JSON, docs/evaluation.md): when training ends (or at once, without --run-folder), an evaluator scores the encoders it names.")
+    var evaluation: String?
+
     func links() throws -> Links {
         guard let portText = control.split(separator: ":").last, let port = Int(portText) else {
             throw ValidationError("--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
@@ -69,16 +74,37 @@ struct CoordinatorCommand: ParsableCommand {
             options.curve = .server(keys)
             logger.info("CurveZMQ on; coordinator public key \(keys.publicKey)")
         }
-        let run = try trainingRun(logger: logger)
+        let candidates: [(any CoordinatorDriver)?] = [try trainingRun(logger: logger), try evaluationStage(logger: logger)]
+        let stages = candidates.compactMap { $0 }
+        let driver = stages.isEmpty ? nil : DriverSequence(stages)
         let service = try CoordinatorService(
             name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
-            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: run)
+            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: driver)
         try service.run(shouldStop: { stop.isSet })
-        if let failure = run?.failure {
+        if let failure = driver?.failure {
             logger.critical("\(failure)")
             throw ExitCode(2)
         }
-        if let run, !run.finished { throw ExitCode(3) }  // stopped by a signal: resume with --resume
+        if let driver, !driver.finished { throw ExitCode(3) }  // stopped by a signal: resume with --resume
+    }
+
+    /// The evaluation asked for with --evaluation: its job file, checked now, sent when training ends.
+    func evaluationStage(logger: Logger) throws -> EvaluationStage? {
+        guard let evaluation else { return nil }
+        let job: EvaluationJob
+        do { job = try JSONDecoder().decode(EvaluationJob.self, from: try Data(contentsOf: URL(fileURLWithPath: evaluation))) } catch {
+            throw ValidationError("--evaluation \(evaluation): not an evaluation job: \(error)")
+        }
+        do { try job.config.validate() } catch { throw ValidationError("--evaluation \(evaluation): \(error)") }
+        let run = try training.runFolder.map { _ in try training.resolved() }
+        // After the run's last step; item 0 is the first attempt (EvaluationStage numbers the rest).
+        let id = WorkID(run: run?.run ?? "evaluation", step: UInt64(run?.steps ?? 0), item: 0)
+        // The run folder keeps the table and where the report is (the evaluator writes the rest).
+        let summary = training.runFolder.map { URL(fileURLWithPath: $0).appendingPathComponent("evaluation.md") }
+        return EvaluationStage(request: job.request(id: id), logger: logger) { result in
+            guard let summary else { return }
+            try AtomicFile.write(Data("\(result.table)\nreport: \(result.report)\n".utf8), to: summary)
+        }
     }
 
     /// The training run, when asked for (--run-folder with --labels).

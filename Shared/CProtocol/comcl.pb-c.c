@@ -952,6 +952,141 @@ void   comcl__v1__weight_update__free_unpacked
   assert(message->base.descriptor == &comcl__v1__weight_update__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   comcl__v1__evaluation_request__init
+                     (Comcl__V1__EvaluationRequest         *message)
+{
+  static const Comcl__V1__EvaluationRequest init_value = COMCL__V1__EVALUATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__evaluation_request__get_packed_size
+                     (const Comcl__V1__EvaluationRequest *message)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__evaluation_request__pack
+                     (const Comcl__V1__EvaluationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__evaluation_request__pack_to_buffer
+                     (const Comcl__V1__EvaluationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__EvaluationRequest *
+       comcl__v1__evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__EvaluationRequest *)
+     protobuf_c_message_unpack (&comcl__v1__evaluation_request__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__evaluation_request__free_unpacked
+                     (Comcl__V1__EvaluationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__evaluation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__encoder_source__init
+                     (Comcl__V1__EncoderSource         *message)
+{
+  static const Comcl__V1__EncoderSource init_value = COMCL__V1__ENCODER_SOURCE__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__encoder_source__get_packed_size
+                     (const Comcl__V1__EncoderSource *message)
+{
+  assert(message->base.descriptor == &comcl__v1__encoder_source__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__encoder_source__pack
+                     (const Comcl__V1__EncoderSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__encoder_source__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__encoder_source__pack_to_buffer
+                     (const Comcl__V1__EncoderSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__encoder_source__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__EncoderSource *
+       comcl__v1__encoder_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__EncoderSource *)
+     protobuf_c_message_unpack (&comcl__v1__encoder_source__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__encoder_source__free_unpacked
+                     (Comcl__V1__EncoderSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__encoder_source__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__evaluation_result__init
+                     (Comcl__V1__EvaluationResult         *message)
+{
+  static const Comcl__V1__EvaluationResult init_value = COMCL__V1__EVALUATION_RESULT__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__evaluation_result__get_packed_size
+                     (const Comcl__V1__EvaluationResult *message)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_result__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__evaluation_result__pack
+                     (const Comcl__V1__EvaluationResult *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_result__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__evaluation_result__pack_to_buffer
+                     (const Comcl__V1__EvaluationResult *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__evaluation_result__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__EvaluationResult *
+       comcl__v1__evaluation_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__EvaluationResult *)
+     protobuf_c_message_unpack (&comcl__v1__evaluation_result__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__evaluation_result__free_unpacked
+                     (Comcl__V1__EvaluationResult *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__evaluation_result__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   comcl__v1__envelope__init
                      (Comcl__V1__Envelope         *message)
 {
@@ -2724,7 +2859,316 @@ const ProtobufCMessageDescriptor comcl__v1__weight_update__descriptor =
   (ProtobufCMessageInit) comcl__v1__weight_update__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[17] =
+static const ProtobufCFieldDescriptor comcl__v1__evaluation_request__field_descriptors[12] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "labels",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, labels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "format",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, format),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "images",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, images),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "quality",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, quality),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "test_labels",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, test_labels),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "models",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__EvaluationRequest, n_models),
+    offsetof(Comcl__V1__EvaluationRequest, models),
+    &comcl__v1__encoder_source__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "arch",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, arch),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, config),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "output",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, output),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "embedding_patches",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationRequest, embedding_patches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__evaluation_request__field_indices_by_name[] = {
+  7,   /* field[7] = arch */
+  9,   /* field[9] = config */
+  11,   /* field[11] = embedding_patches */
+  2,   /* field[2] = format */
+  0,   /* field[0] = id */
+  3,   /* field[3] = images */
+  1,   /* field[1] = labels */
+  6,   /* field[6] = models */
+  10,   /* field[10] = output */
+  4,   /* field[4] = quality */
+  5,   /* field[5] = test_labels */
+  8,   /* field[8] = width */
+};
+static const ProtobufCIntRange comcl__v1__evaluation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor comcl__v1__evaluation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.EvaluationRequest",
+  "EvaluationRequest",
+  "Comcl__V1__EvaluationRequest",
+  "comcl.v1",
+  sizeof(Comcl__V1__EvaluationRequest),
+  12,
+  comcl__v1__evaluation_request__field_descriptors,
+  comcl__v1__evaluation_request__field_indices_by_name,
+  1,  comcl__v1__evaluation_request__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__evaluation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__encoder_source__field_descriptors[2] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EncoderSource, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "path",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EncoderSource, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__encoder_source__field_indices_by_name[] = {
+  0,   /* field[0] = name */
+  1,   /* field[1] = path */
+};
+static const ProtobufCIntRange comcl__v1__encoder_source__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor comcl__v1__encoder_source__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.EncoderSource",
+  "EncoderSource",
+  "Comcl__V1__EncoderSource",
+  "comcl.v1",
+  sizeof(Comcl__V1__EncoderSource),
+  2,
+  comcl__v1__encoder_source__field_descriptors,
+  comcl__v1__encoder_source__field_indices_by_name,
+  1,  comcl__v1__encoder_source__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__encoder_source__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__evaluation_result__field_descriptors[4] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationResult, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationResult, results),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "table",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationResult, table),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "report",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__EvaluationResult, report),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__evaluation_result__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  3,   /* field[3] = report */
+  1,   /* field[1] = results */
+  2,   /* field[2] = table */
+};
+static const ProtobufCIntRange comcl__v1__evaluation_result__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.EvaluationResult",
+  "EvaluationResult",
+  "Comcl__V1__EvaluationResult",
+  "comcl.v1",
+  sizeof(Comcl__V1__EvaluationResult),
+  4,
+  comcl__v1__evaluation_result__field_descriptors,
+  comcl__v1__evaluation_result__field_indices_by_name,
+  1,  comcl__v1__evaluation_result__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[19] =
 {
   {
     "protocol_version",
@@ -2930,6 +3374,30 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[17]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "evaluation_request",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, evaluation_request),
+    &comcl__v1__evaluation_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "evaluation_result",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, evaluation_result),
+    &comcl__v1__evaluation_result__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   16,   /* field[16] = augment_request */
@@ -2937,6 +3405,8 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   8,   /* field[8] = detect_request */
   13,   /* field[13] = embedding_batch */
   7,   /* field[7] = error */
+  17,   /* field[17] = evaluation_request */
+  18,   /* field[18] = evaluation_result */
   14,   /* field[14] = gradients */
   3,   /* field[3] = heartbeat */
   11,   /* field[11] = patch */
@@ -2950,12 +3420,13 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   12,   /* field[12] = view_pair */
   15,   /* field[15] = weight_update */
 };
-static const ProtobufCIntRange comcl__v1__envelope__number_ranges[3 + 1] =
+static const ProtobufCIntRange comcl__v1__envelope__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
   { 20, 8 },
-  { 0, 17 }
+  { 30, 17 },
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -2965,10 +3436,10 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  17,
+  19,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
-  3,  comcl__v1__envelope__number_ranges,
+  4,  comcl__v1__envelope__number_ranges,
   (ProtobufCMessageInit) comcl__v1__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };

@@ -46,6 +46,8 @@ public struct Evaluation {
                     let classifier = try Classifier(
                         arch: spec.arch, width: spec.width, task: task, weights: spec.weights.map { URL(fileURLWithPath: $0) }, config: config)
                     epochs = classifier.train(on: trainImages) { record in
+                        // Sub-second epochs (a linear probe) would flood the log: every tenth then.
+                        guard record.seconds >= 1 || record.epoch % 10 == 0 || record.epoch == config.epochs else { return }
                         log(String(format: "  %@ @ %@: epoch %d/%d loss %.4f (%.1f s)", spec.name, point.key, record.epoch, config.epochs, record.loss, record.seconds))
                     }
                     classifiers[spec.name] = classifier

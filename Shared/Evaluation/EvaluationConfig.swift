@@ -54,6 +54,16 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// Keys left out keep their defaults (a hand-written job file names what it changes).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ value: inout T, _ key: CodingKeys) throws { value = try c.decodeIfPresent(T.self, forKey: key) ?? value }
+        try read(&transfer, .transfer); try read(&imageSize, .imageSize); try read(&classes, .classes); try read(&epochs, .epochs)
+        try read(&batch, .batch); try read(&learningRate, .learningRate); try read(&momentum, .momentum); try read(&weightDecay, .weightDecay)
+        try read(&flips, .flips); try read(&testShare, .testShare); try read(&sweep, .sweep); try read(&sweepSplits, .sweepSplits)
+        try read(&threshold, .threshold); try read(&seed, .seed); try read(&mean, .mean); try read(&std, .std)
+    }
+
     public var normalization: Normalization { Normalization(mean: mean, std: std) }
 
     public func validate() throws(EvaluationError) {

@@ -90,18 +90,35 @@ public struct ScatterChart: Chart {
     }
 
     public func draw(on canvas: Canvas, in frame: Rect) {
-        let xs = points.map(\.x), ys = points.map(\.y)
-        guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else {
+        guard !points.isEmpty else {
             canvas.text("\(title): no points", x: frame.x + 20, y: frame.y + 30)
             return
         }
-        let px = (x1 - x0) * 0.05, py = (y1 - y0) * 0.05
-        let axes = Axes(in: frame, x: (x0 - px)...(x1 + px), y: (y0 - py)...(y1 + py))
-        axes.draw(on: canvas, title: title, xLabel: "t-SNE 1", yLabel: "t-SNE 2", ticks: false)
+        // t-SNE can fling a few points far from the rest; a range set by them squeezes everything
+        // else into a corner. The axes span the central 98 % (padded), and the few points beyond
+        // sit on the frame's edge, counted in the title.
+        let (xr, yr) = (Self.extent(points.map(\.x)), Self.extent(points.map(\.y)))
+        let clamped = points.filter { !xr.contains($0.x) || !yr.contains($0.y) }.count
+        let axes = Axes(in: frame, x: xr, y: yr)
+        axes.draw(on: canvas, title: clamped == 0 ? title : "\(title) (\(clamped) outliers on the edge)", xLabel: "t-SNE 1", yLabel: "t-SNE 2", ticks: false)
         for p in points {
-            let (sx, sy) = axes.point(p.x, p.y)
+            let (sx, sy) = axes.point(min(max(p.x, xr.lowerBound), xr.upperBound), min(max(p.y, yr.lowerBound), yr.upperBound))
             canvas.dot(sx, sy, radius: 3.2, categories[p.category].colour, alpha: 0.8)
         }
         axes.legend(on: canvas, categories.map { ($0.name, $0.colour) })
+    }
+
+    /// The 1st-99th percentile range padded by a quarter of its width (the full range, padded by
+    /// 5 %, when that is no wider).
+    static func extent(_ values: [Double]) -> ClosedRange<Double> {
+        let sorted = values.sorted()
+        func padded(_ lo: Double, _ hi: Double, _ share: Double) -> ClosedRange<Double> {
+            let pad = max((hi - lo) * share, 1e-9)
+            return (lo - pad)...(hi + pad)
+        }
+        let full = padded(sorted.first!, sorted.last!, 0.05)
+        let k = sorted.count / 100
+        let central = padded(sorted[k], sorted[sorted.count - 1 - k], 0.25)
+        return central.upperBound - central.lowerBound < full.upperBound - full.lowerBound ? central : full
     }
 }

@@ -27,6 +27,8 @@ public enum Body: Equatable, Sendable {
     case embeddingBatch(EmbeddingBatch)
     case gradients(Gradients)
     case weightUpdate(WeightUpdate)
+    case evaluationRequest(EvaluationRequest)
+    case evaluationResult(EvaluationResult)
 
     /// The kind's name, for logs.
     public var kind: String {
@@ -46,6 +48,8 @@ public enum Body: Equatable, Sendable {
         case .embeddingBatch: "EmbeddingBatch"
         case .gradients: "Gradients"
         case .weightUpdate: "WeightUpdate"
+        case .evaluationRequest: "EvaluationRequest"
+        case .evaluationResult: "EvaluationResult"
         }
     }
 
@@ -60,6 +64,8 @@ public enum Body: Equatable, Sendable {
         case .viewPair(let m): m.id
         case .embeddingBatch(let m): m.id
         case .gradients(let m): m.id
+        case .evaluationRequest(let m): m.id
+        case .evaluationResult(let m): m.id
         case .error(let m): m.id
         case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: nil
         }
@@ -106,6 +112,10 @@ public struct Envelope: Equatable, Sendable {
         case .gradients(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_GRADIENTS; c.pointee.gradients = m.lower(in: arena)
         case .weightUpdate(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE; c.pointee.weight_update = m.lower(in: arena)
+        case .evaluationRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST; c.pointee.evaluation_request = m.lower(in: arena)
+        case .evaluationResult(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT; c.pointee.evaluation_result = m.lower(in: arena)
         }
         let size = comcl__v1__envelope__get_packed_size(c)
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
@@ -144,6 +154,9 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH: .embeddingBatch(try .lift(e.embedding_batch, field: "embedding_batch"))
         case COMCL__V1__ENVELOPE__BODY_GRADIENTS: .gradients(try .lift(e.gradients, field: "gradients"))
         case COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE: .weightUpdate(try .lift(e.weight_update, field: "weight_update"))
+        case COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST:
+            .evaluationRequest(try .lift(e.evaluation_request, field: "evaluation_request"))
+        case COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT: .evaluationResult(try .lift(e.evaluation_result, field: "evaluation_result"))
         default: throw WireError.missingBody
         }
     }

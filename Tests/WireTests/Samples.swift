@@ -75,6 +75,19 @@ enum Samples {
                     NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
                 ],
                 full: true, learningRate: 1e-3, checksum: 0xDEAD_BEEF_0BAD_F00D)),
+            .evaluationRequest(evaluationRequest()),
+            .evaluationRequest(EvaluationRequest(
+                id: id, labels: "labels.csv", format: "generic", models: [EncoderSource(name: "scratch")], output: "eval")),
+            .evaluationResult(EvaluationResult(id: id, results: "{\"format\": \"comcl-evaluation v1\"}", table: "| model |", report: "/runs/r/report.md")),
         ]
+    }
+
+    static func evaluationRequest() -> EvaluationRequest {
+        var r = EvaluationRequest(
+            id: id, labels: "/data/labels.csv", format: "eyeq",
+            models: [EncoderSource(name: "comcl", path: "/runs/r"), EncoderSource(name: "scratch")], output: "/runs/r/evaluation")
+        (r.images, r.quality, r.testLabels) = ("/data/images", "/data/quality.csv", "/data/test.csv")
+        (r.arch, r.width, r.config, r.embeddingPatches) = ("resnet18", 0.25, "{\"epochs\": 3}", 20)
+        return r
     }
 }

@@ -149,6 +149,27 @@ import Testing
             Envelope(sender: "t", body: .weightUpdate(update)).encoded())
     }
 
+    @Test func evaluationRequestsNameTheirProblem() {
+        func bytes(_ edit: (inout EvaluationRequest) -> Void) -> [UInt8] {
+            var request = Samples.evaluationRequest()
+            edit(&request)
+            return Envelope(sender: "t", body: .evaluationRequest(request)).encoded()
+        }
+        expectError(.missingField("evaluation_request.output"), bytes { $0.output = "" })
+        expectError(.missingField("evaluation_request.labels"), bytes { $0.labels = "" })
+        expectError(.invalidValue(field: "evaluation_request.models", reason: "no encoder to evaluate"), bytes { $0.models = [] })
+        expectError(
+            .invalidValue(field: "evaluation_request.models", reason: "two encoders share a name"),
+            bytes { $0.models = [EncoderSource(name: "a"), EncoderSource(name: "a", path: "/x")] })
+        expectError(
+            .invalidValue(field: "evaluation_request.models[0].name", reason: "\"../x\" is not 1-64 letters, digits, - or _"),
+            bytes { $0.models = [EncoderSource(name: "../x")] })
+        expectError(.invalidValue(field: "evaluation_request.width", reason: "nan is not in (0, 16]"), bytes { $0.width = .nan })
+        expectError(
+            .invalidValue(field: "evaluation_request.embedding_patches", reason: "5000 exceeds 1000 per level"),
+            bytes { $0.embeddingPatches = 5000 })
+    }
+
     @Test func swiftSideTensorChecks() {
         #expect(throws: WireError.self) { _ = try Tensor(uint8: [1, 2], shape: [3]) }
         #expect(throws: WireError.self) { _ = try Tensor(uint8: [], shape: []) }

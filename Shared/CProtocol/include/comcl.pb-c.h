@@ -36,6 +36,9 @@ typedef struct Comcl__V1__ViewPair Comcl__V1__ViewPair;
 typedef struct Comcl__V1__EmbeddingBatch Comcl__V1__EmbeddingBatch;
 typedef struct Comcl__V1__Gradients Comcl__V1__Gradients;
 typedef struct Comcl__V1__WeightUpdate Comcl__V1__WeightUpdate;
+typedef struct Comcl__V1__EvaluationRequest Comcl__V1__EvaluationRequest;
+typedef struct Comcl__V1__EncoderSource Comcl__V1__EncoderSource;
+typedef struct Comcl__V1__EvaluationResult Comcl__V1__EvaluationResult;
 typedef struct Comcl__V1__Envelope Comcl__V1__Envelope;
 
 
@@ -604,6 +607,100 @@ struct  Comcl__V1__WeightUpdate
     , 0, 0,NULL, 0, 0, 0 }
 
 
+/*
+ * Coordinator -> evaluator, when a run ends: turn encoders into diagnosis classifiers and score
+ * them (docs/evaluation.md; what `comcl evaluate` does). Paths are as the evaluator sees them
+ * (a shared volume in containers); the evaluator reads the label files and checkpoints and
+ * writes into `output`, which is why only an authenticated coordinator may send this.
+ */
+struct  Comcl__V1__EvaluationRequest
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  /*
+   * label file: the training split, or the whole set to split
+   */
+  char *labels;
+  /*
+   * eyeq, chestxray, generic
+   */
+  char *format;
+  /*
+   * folder the image paths are relative to; empty = the default
+   */
+  char *images;
+  /*
+   * ChestX-ray14's quality CSV; empty = none
+   */
+  char *quality;
+  /*
+   * a separate test split; empty = split `labels`
+   */
+  char *test_labels;
+  size_t n_models;
+  Comcl__V1__EncoderSource **models;
+  /*
+   * for weight files that do not say (torchvision's), and scratch
+   */
+  char *arch;
+  double width;
+  /*
+   * EvaluationConfig as JSON (results.json's "config"); empty = defaults
+   */
+  char *config;
+  /*
+   * folder for results.json, report.md, truth.csv, predictions/, plots/
+   */
+  char *output;
+  /*
+   * patches per level for the report's t-SNE; 0 = none
+   */
+  uint32_t embedding_patches;
+};
+#define COMCL__V1__EVALUATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__evaluation_request__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Comcl__V1__EncoderSource
+{
+  ProtobufCMessage base;
+  /*
+   * letters, digits, - and _ (it names files)
+   */
+  char *name;
+  /*
+   * a run folder (its latest checkpoint) or a .safetensors file; empty = from scratch
+   */
+  char *path;
+};
+#define COMCL__V1__ENCODER_SOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__encoder_source__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Comcl__V1__EvaluationResult
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  /*
+   * results.json as written
+   */
+  char *results;
+  /*
+   * kappa / accuracy per model and low-quality share, markdown
+   */
+  char *table;
+  /*
+   * path of report.md
+   */
+  char *report;
+};
+#define COMCL__V1__EVALUATION_RESULT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__evaluation_result__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 typedef enum {
   COMCL__V1__ENVELOPE__BODY__NOT_SET = 0,
   COMCL__V1__ENVELOPE__BODY_READY = 10,
@@ -620,7 +717,9 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST = 28,
   COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH = 25,
   COMCL__V1__ENVELOPE__BODY_GRADIENTS = 26,
-  COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE = 27
+  COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE = 27,
+  COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
+  COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
 } Comcl__V1__Envelope__BodyCase;
 
@@ -649,6 +748,8 @@ struct  Comcl__V1__Envelope
     Comcl__V1__EmbeddingBatch *embedding_batch;
     Comcl__V1__Gradients *gradients;
     Comcl__V1__WeightUpdate *weight_update;
+    Comcl__V1__EvaluationRequest *evaluation_request;
+    Comcl__V1__EvaluationResult *evaluation_result;
   };
 };
 #define COMCL__V1__ENVELOPE__INIT \
@@ -1055,6 +1156,63 @@ Comcl__V1__WeightUpdate *
 void   comcl__v1__weight_update__free_unpacked
                      (Comcl__V1__WeightUpdate *message,
                       ProtobufCAllocator *allocator);
+/* Comcl__V1__EvaluationRequest methods */
+void   comcl__v1__evaluation_request__init
+                     (Comcl__V1__EvaluationRequest         *message);
+size_t comcl__v1__evaluation_request__get_packed_size
+                     (const Comcl__V1__EvaluationRequest   *message);
+size_t comcl__v1__evaluation_request__pack
+                     (const Comcl__V1__EvaluationRequest   *message,
+                      uint8_t             *out);
+size_t comcl__v1__evaluation_request__pack_to_buffer
+                     (const Comcl__V1__EvaluationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__EvaluationRequest *
+       comcl__v1__evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__evaluation_request__free_unpacked
+                     (Comcl__V1__EvaluationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__EncoderSource methods */
+void   comcl__v1__encoder_source__init
+                     (Comcl__V1__EncoderSource         *message);
+size_t comcl__v1__encoder_source__get_packed_size
+                     (const Comcl__V1__EncoderSource   *message);
+size_t comcl__v1__encoder_source__pack
+                     (const Comcl__V1__EncoderSource   *message,
+                      uint8_t             *out);
+size_t comcl__v1__encoder_source__pack_to_buffer
+                     (const Comcl__V1__EncoderSource   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__EncoderSource *
+       comcl__v1__encoder_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__encoder_source__free_unpacked
+                     (Comcl__V1__EncoderSource *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__EvaluationResult methods */
+void   comcl__v1__evaluation_result__init
+                     (Comcl__V1__EvaluationResult         *message);
+size_t comcl__v1__evaluation_result__get_packed_size
+                     (const Comcl__V1__EvaluationResult   *message);
+size_t comcl__v1__evaluation_result__pack
+                     (const Comcl__V1__EvaluationResult   *message,
+                      uint8_t             *out);
+size_t comcl__v1__evaluation_result__pack_to_buffer
+                     (const Comcl__V1__EvaluationResult   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__EvaluationResult *
+       comcl__v1__evaluation_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__evaluation_result__free_unpacked
+                     (Comcl__V1__EvaluationResult *message,
+                      ProtobufCAllocator *allocator);
 /* Comcl__V1__Envelope methods */
 void   comcl__v1__envelope__init
                      (Comcl__V1__Envelope         *message);
@@ -1139,6 +1297,15 @@ typedef void (*Comcl__V1__Gradients_Closure)
 typedef void (*Comcl__V1__WeightUpdate_Closure)
                  (const Comcl__V1__WeightUpdate *message,
                   void *closure_data);
+typedef void (*Comcl__V1__EvaluationRequest_Closure)
+                 (const Comcl__V1__EvaluationRequest *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__EncoderSource_Closure)
+                 (const Comcl__V1__EncoderSource *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__EvaluationResult_Closure)
+                 (const Comcl__V1__EvaluationResult *message,
+                  void *closure_data);
 typedef void (*Comcl__V1__Envelope_Closure)
                  (const Comcl__V1__Envelope *message,
                   void *closure_data);
@@ -1175,6 +1342,9 @@ extern const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__weight_update__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__evaluation_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__encoder_source__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Encoder
+import Evaluation
+import Foundation
+import Training
+
+/// `comcl ablation`: the paper's Table 2 (Baseline, Basic CL, w/o multi-level, w/o SPL, CoMCL)
+/// and Table 3 (level combinations) on the synthetic benchmark, each pre-trained with several
+/// seeds and linear-probed (or fine-tuned) at the data's low-quality share; mean +- sd over seeds.
+struct AblationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablation",
+        abstract: "The paper's ablation (Table 2 rows and Table 3 level combinations) on the synthetic benchmark, over several seeds: mean +- sd of kappa and accuracy.",
+        discussion: "Outputs: <out>/seed-<s>/<variant> (each pre-training run), <out>/seed-<s>/evaluation (results.json, report.md), <out>/ablation.md (the table).")
+
+    @Option(help: "Output folder.") var out = "runs/ablation"
+    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data: String?
+    @Option(help: "Seeds, comma-separated: each pre-trains every variant and evaluates them on its own split.") var seeds = "0,1,2"
+    @Option(help: "Table 2's pre-trained rows, comma-separated (the Baseline, from scratch, is always there): \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var modes = "basic-cl,no-multilevel,no-spl,comcl"
+    @Option(help: "Table 3's level combinations: CoMCL with only these pairings; combinations separated by ';', pairings by ','.")
+    var combinations = "L-H;L-H,L-L~"
+    @OptionGroup(title: "Scale") var scale: ScaleOptions
+
+    /// One pre-trained row.
+    struct Variant {
+        let name: String  // a model name: letters, digits, - and _
+        let label: String
+        let mode: TrainingMode
+        let pairings: [String]
+    }
+
+    var variants: [Variant] {
+        get throws {
+            var list: [Variant] = try modes.split(separator: ",").map { text in
+                guard let mode = TrainingMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--modes: \"\(text)\" is not one of \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return Variant(name: mode.rawValue, label: Self.labels[mode]!, mode: mode, pairings: [])
+            }
+            for combination in combinations.split(separator: ";") {
+                let pairings = combination.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let name = "levels-" + pairings.map { $0.replacingOccurrences(of: "~", with: "t").replacingOccurrences(of: "-", with: "") }.joined(separator: "-")
+                list.append(Variant(name: name, label: "CoMCL, " + pairings.joined(separator: " + ") + " only", mode: .comcl, pairings: pairings))
+            }
+            return list
+        }
+    }
+
+    static let labels: [TrainingMode: String] = [.basicCL: "Basic CL", .noMultilevel: "w/o multi-level", .noSPL: "w/o SPL", .comcl: "CoMCL"]
+
+    func run() throws {
+        let started = Date()
+        let seedList = try seeds.split(separator: ",").map { text in
+            guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: \"\(text)\" is not a seed") }
+            return seed
+        }
+        guard !seedList.isEmpty else { throw ValidationError("--seeds: give at least one") }
+        let variants = try variants
+        let root = URL(fileURLWithPath: out)
+        let manifest = try SyntheticBenchmark.ensure(data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data"), images: scale.images, size: scale.size, seed: 0)
+        // Every run pre-trains on the same images: one detection cache serves them all.
+        let detections = root.appendingPathComponent("detections")
+        // Per row (Baseline first), per seed: (kappa, accuracy).
+        var scores: [String: [(Double, Double)]] = [:]
+        for (index, seed) in seedList.enumerated() {
+            let folder = root.appendingPathComponent("seed-\(seed)")
+            for variant in variants {
+                let runFolder = folder.appendingPathComponent(variant.name)
+                try ScaleOptions.clear([runFolder])
+                var config = try scale.trainingConfig(run: variant.name, seed: seed)
+                (config.mode, config.pairings) = (variant.mode, variant.pairings)
+                do { try config.validate() } catch { throw ValidationError("\(variant.name): \(error)") }
+                print("== seed \(seed) (\(index + 1)/\(seedList.count)): pre-training \(variant.label) (\(Self.elapsed(since: started)) so far)")
+                var local = scale.localTraining(config, folder: runFolder, manifest: manifest)
+                local.detectionCache = detections.path
+                local.progressEvery = 50
+                try local.run()
+            }
+            let evaluationFolder = folder.appendingPathComponent("evaluation")
+            try ScaleOptions.clear([evaluationFolder])
+            var job = EvaluationJob(
+                labels: manifest.labelFile,
+                models: [EvaluationJob.Model(name: "baseline")] + variants.map { EvaluationJob.Model(name: $0.name, path: folder.appendingPathComponent($0.name).path) },
+                output: evaluationFolder.path)
+            (job.arch, job.width, job.config, job.embeddingPatches) = (scale.arch, scale.width, try scale.evaluationConfig(seed: seed), 0)
+            job.config.sweep = []  // the paper's ablation is at the data's own low-quality share
+            print("== seed \(seed): evaluating \(job.models.count) encoders")
+            let outcome = try job.run(threads: ProcessInfo.processInfo.activeProcessorCount) { line in
+                if !line.hasPrefix("  ") { print("  \(line)"); fflush(nil) }
+            }
+            for model in job.models {
+                guard let grading = outcome.results.runs.first(where: { $0.model == model.name && $0.point.target == nil })?.grading else {
+                    throw ValidationFailure("the ablation scores DR grading; \(manifest.labelFile) is not a grading set")
+                }
+                // Kappa is undefined only when truth and predictions are one grade; the split holds all five.
+                scores[model.name, default: []].append((grading.quadraticKappa ?? 0, grading.accuracy))
+            }
+        }
+        let rows = [("baseline", "Baseline (from scratch)")] + (try variants).map { ($0.name, $0.label) }
+        let table = Self.table(rows: rows, scores: scores, seeds: seedList.count)
+        let text = table + "\n\n\(seedList.count) seeds (\(seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
+            + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe); \(scale.transfer.rawValue) transfer, \(scale.epochs) epochs; "
+            + "\(Self.elapsed(since: started)).\n"
+        try text.write(to: root.appendingPathComponent("ablation.md"), atomically: true, encoding: .utf8)
+        print("\n== ablation (\(Self.elapsed(since: started)))\n\(text)")
+    }
+
+    /// Mean +- sample standard deviation over seeds, kappa and accuracy.
+    static func table(rows: [(name: String, label: String)], scores: [String: [(Double, Double)]], seeds: Int) -> String {
+        func summary(_ values: [Double]) -> String {
+            let mean = values.reduce(0, +) / Double(values.count)
+            guard values.count > 1 else { return String(format: "%.3f", mean) }
+            let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+            return String(format: "%.3f ± %.3f", mean, sd)
+        }
+        var lines = ["| method | kappa (mean ± sd) | accuracy (mean ± sd) |", "|---|---|---|"]
+        for (name, label) in rows {
+            let s = scores[name] ?? []
+            lines.append("| \(label) | \(summary(s.map(\.0))) | \(summary(s.map(\.1))) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func elapsed(since start: Date) -> String { DemoCommand.duration(Date().timeIntervalSince(start)) }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Augmentation
+import Datasets
+import Encoder
+import Evaluation
+import Foundation
+import ServiceKit
+import Synthetic
+import Training
+
+/// `comcl demo`: the README's main job. Synthesises the benchmark if absent, pre-trains CoMCL
+/// with every service as a local process, then has the evaluator service score it against a
+/// classifier trained from scratch at the data's low-quality share, 70 % and 100 %. Its defaults
+/// are sized for under 10 minutes on 2 cores (README, "What the main job does").
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Pre-train CoMCL on the synthetic benchmark and score it against a from-scratch baseline as images get worse; every service a local process.",
+        discussion: "Ctrl-C stops every process it started. Outputs: <out>/pretrain (the run), <out>/evaluation (results.json, report.md, plots).")
+
+    @Option(help: "Output folder.") var out = "runs/demo"
+    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data: String?
+    @Option(help: "The run's one seed: data, plans, views, weights, split and classifiers.") var seed: UInt64 = 0
+    @Option(help: "Low-quality shares of the sweep, comma-separated.") var sweep = "0.7,1"
+    @Option(help: "Patches per level in the report's t-SNE picture; 0: none.") var embeddingPatches = 40
+    @OptionGroup(title: "Scale") var scale: ScaleOptions
+
+    func run() throws {
+        let started = Date()
+        let root = URL(fileURLWithPath: out)
+        let dataFolder = data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data")
+        let manifest = try SyntheticBenchmark.ensure(dataFolder, images: scale.images, size: scale.size, seed: seed)
+        let runFolder = root.appendingPathComponent("pretrain"), evaluationFolder = root.appendingPathComponent("evaluation")
+        try ScaleOptions.clear([runFolder, evaluationFolder])
+
+        var evaluation = try scale.evaluationConfig(seed: seed)
+        evaluation.sweep = try EvaluationOptions.shares(sweep)
+        do { try evaluation.validate() } catch { throw ValidationError("\(error)") }
+        var job = EvaluationJob(
+            labels: manifest.labelFile, models: [EvaluationJob.Model(name: "comcl", path: runFolder.path), EvaluationJob.Model(name: "scratch")],
+            output: evaluationFolder.path)
+        (job.arch, job.width, job.config, job.embeddingPatches) = (scale.arch, scale.width, evaluation, embeddingPatches)
+        try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        let jobFile = runFolder.appendingPathComponent("evaluation-job.json")
+        try EvaluationJob.encoder.encode(job).write(to: jobFile)
+
+        print("== pre-training CoMCL on \(manifest.entries.count) images (\(manifest.labelFile)), then the evaluator scores it against a from-scratch classifier")
+        var local = scale.localTraining(try scale.trainingConfig(run: "demo", seed: seed), folder: runFolder, manifest: manifest)
+        local.evaluation = jobFile
+        try local.run()
+
+        let table = try String(contentsOf: runFolder.appendingPathComponent("evaluation.md"), encoding: .utf8)
+        print("\n== results (\(Self.duration(Date().timeIntervalSince(started))))\n\(table)")
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        String(format: "%d min %02d s", Int(seconds) / 60, Int(seconds) % 60)
+    }
+}
+
+/// The synthetic benchmark the demo and the ablation train and evaluate on.
+enum SyntheticBenchmark {
+    /// `folder`'s dataset, written first when it has no labels.csv.
+    static func ensure(_ folder: URL, images: Int, size: Int, seed: UInt64) throws -> Manifest {
+        let labels = folder.appendingPathComponent("labels.csv")
+        if !FileManager.default.fileExists(atPath: labels.path) {
+            var config = SyntheticDataset.Config(count: images)
+            (config.size, config.seed) = (size, seed)
+            let dataset: SyntheticDataset
+            do { dataset = try SyntheticDataset(config) } catch { throw ValidationError("\(error)") }
+            print("== writing the synthetic benchmark: \(images) fundus images of \(size) px -> \(folder.path)")
+            let start = Date()
+            try dataset.write(to: folder, threads: ProcessInfo.processInfo.activeProcessorCount) { done in
+                if done % max(1, images / 10) == 0 { print("  \(done)/\(images) images"); fflush(nil) }
+            }
+            print(String(format: "  done in %.1f s", Date().timeIntervalSince(start)))
+        }
+        do { return try Manifest.load(ManifestOptions(format: .eyeq, labels: labels.path)) } catch { throw ValidationFailure("\(error)") }
+    }
+}

@@ -1,0 +1,112 @@
+import Basics
+import Coordination
+import Datasets
+import Foundation
+import ServiceKit
+import Training
+
+/// A training run (and, when given an evaluation job, its evaluation) on one machine: the
+/// coordinator, a detector/cropper, the augmenters, the embedding workers and an evaluator as
+/// local processes on loopback. Shows a progress line per step from metrics.jsonl and the
+/// evaluator's progress from its log; Ctrl-C or SIGTERM stops every process it started.
+struct LocalTraining {
+    var config: TrainingConfig
+    var folder: URL
+    /// The training images; the coordinator reads the label file again itself.
+    var manifest: Manifest
+    var quality: String?
+    var augmenters = 2
+    var embeddingWorkers = 2
+    var workerThreads: Int?
+    var detectionCache: String?
+    var basePort = 5570
+    var resume = false
+    /// An EvaluationJob file: the coordinator has it run by an evaluator when training ends.
+    var evaluation: URL?
+    /// Print every n-th step's progress line (and the last); runs of runs (the ablation) show fewer.
+    var progressEvery = 1
+
+    func run() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let configFile = folder.appendingPathComponent("config.json")
+        try config.save(to: configFile)
+        let cluster = try LocalCluster(logDirectory: folder.appendingPathComponent("logs"))
+        let links = Links.loopback(basePort: basePort)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = workerThreads ?? max(1, cores / embeddingWorkers)
+        var coordinatorArguments = [
+            "--control", links.control, "--run-folder", folder.path, "--config", configFile.path, "--labels", manifest.labelFile,
+            "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers)",
+        ]
+        if let quality { coordinatorArguments += ["--quality", quality] }
+        if resume { coordinatorArguments.append("--resume") }
+        if let evaluation { coordinatorArguments += ["--evaluation", evaluation.path] }
+        let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
+        try cluster.start(
+            "detector-cropper", executable: "comcl-detector-cropper",
+            arguments: ["--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot, "--cache", detectionCache ?? folder.appendingPathComponent("detections").path])
+        for i in 1...augmenters {
+            try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
+        }
+        for i in 1...embeddingWorkers {
+            try cluster.start(
+                "embedding-worker-\(i)", executable: "comcl-embedding-worker",
+                arguments: ["--coordinator", links.workers[.embeddingWorker]!, "--worker-id", "embedding-worker-\(i)", "--threads", "\(threads)"])
+        }
+        // It idles until training ends, then has the machine to itself.
+        let evaluator = try evaluation.map { _ in
+            try cluster.start("evaluator", executable: "comcl-evaluator", arguments: ["--coordinator", links.workers[.evaluator]!, "--worker-id", "evaluator-1", "--threads", "\(cores)"])
+        }
+        print("\(config.model), \(config.mode.rawValue), batch \(config.batch), \(config.steps) steps; \(augmenters) augmenters, \(embeddingWorkers) embedding workers x \(threads) threads"
+            + (evaluator == nil ? "" : "; an evaluator"))
+        print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
+
+        let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
+        let evaluatorLog = evaluator.map { LineFollower($0.log) }
+        let stop = StopSignal()
+        var stepsShown = 0
+        func show() {
+            for record in metrics.newRecords() {
+                stepsShown = record.step + 1
+                if stepsShown % progressEvery == 0 || stepsShown == config.steps { print(record.progressLine) }
+            }
+            for line in evaluatorLog?.newLines() ?? [] { if let shown = Self.evaluatorProgress(line) { print(shown) } }
+            fflush(nil)  // progress appears as it happens, also in a pipe or a log file
+        }
+        while coordinator.process.isRunning {
+            // Ctrl-C or SIGTERM: stop the coordinator first (it tells every worker to stop), then
+            // whatever is left, so no process outlives the command.
+            if stop.isSet {
+                _ = cluster.stop(coordinator, timeout: 15)
+                for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
+                throw ValidationFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
+            }
+            show()
+            // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
+            // fails would leave the run stalled here, so stop everything and show why.
+            if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
+                cluster.killAll()
+                throw ValidationFailure("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
+            }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        show()
+        let status = coordinator.process.terminationStatus
+        for member in cluster.members where member.name != "coordinator" { _ = cluster.stop(member, timeout: 10) }
+        guard status == 0 else {
+            let tail = (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+            throw ValidationFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
+        }
+    }
+
+    /// The message of an evaluator log line about the evaluation (not its transport's chatter).
+    static func evaluatorProgress(_ line: String) -> String? {
+        guard let range = line.range(of: "comcl.comcl-evaluator: ") else { return nil }
+        var message = line[range.upperBound...]
+        if message.hasPrefix("[") {
+            guard message.hasPrefix("[comcl_evaluator] "), let close = message.firstIndex(of: "]") else { return nil }
+            message = message[message.index(close, offsetBy: 2)...]
+        }
+        return "evaluator: " + message
+    }
+}

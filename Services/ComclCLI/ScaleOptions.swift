@@ -1,0 +1,68 @@
+import ArgumentParser
+import Augmentation
+import Datasets
+import Encoder
+import Evaluation
+import Foundation
+import Training
+
+/// The size of a `comcl demo` or `comcl ablation` run: data, pre-training, classifier, processes.
+/// Defaults fit the demo in under 10 minutes on 2 cores (README: 3 min 40 s measured).
+struct ScaleOptions: ParsableArguments {
+    @Option(help: "Synthetic images to write when the data is absent.") var images = 400
+    @Option(help: "Their side in pixels, and the classifier's input side (the paper: 512; smaller keeps runs short).") var size = 384
+    @Option(help: "Pre-training steps.") var steps = 150
+    @Option(help: "Patches per step, a multiple of 4 and of --bn-group (the paper: 400).") var batch = 32
+    @Option(help: "Patches per batch-norm group.") var bnGroup = 8
+    @Option(help: "Encoder: resnet18, resnet34, resnet50.") var arch = ResNetArch.resnet18
+    @Option(help: "Width multiplier of the encoder.") var width = 0.25
+    @Option(help: "Augmentation recipe: a preset (\(Recipe.presetNames)) or a JSON file (docs/augmentation.md says why small-scale).")
+    var recipe = "small-scale"
+    @Option(help: "linear (a linear layer on the frozen encoder) or finetune (every weight; the paper's protocol, slower).")
+    var transfer = Transfer.linear
+    @Option(help: "Classifier training epochs (pytorch-classification: 50).") var epochs = EvaluationConfig().epochs
+    @Option(help: "Augmenter processes.") var augmenters = 2
+    @Option(help: "Embedding worker processes.") var embeddingWorkers = 2
+    @Option(help: "First of five loopback TCP ports.") var basePort = 5570
+
+    func validate() throws {
+        guard images >= 40, size >= 128 else { throw ValidationError("--images must be at least 40 and --size at least 128 (a patch is 128 px)") }
+        guard steps >= 1, batch >= 4, batch % 4 == 0, bnGroup >= 2, batch % bnGroup == 0 else {
+            throw ValidationError("--steps must be at least 1; --batch a multiple of 4 and of --bn-group (at least 2)")
+        }
+        guard augmenters >= 1, embeddingWorkers >= 1, (1024...65530).contains(basePort) else {
+            throw ValidationError("--augmenters and --embedding-workers must be at least 1, --base-port in 1024...65530")
+        }
+    }
+
+    /// A pre-training run of this size; the final weights are its only checkpoint.
+    func trainingConfig(run: String, seed: UInt64) throws -> TrainingConfig {
+        var config = TrainingConfig()
+        (config.run, config.seed, config.steps, config.batch, config.bnGroup) = (run, seed, steps, batch, bnGroup)
+        (config.arch, config.width, config.checkpointEvery) = (arch, width, steps)
+        do { config.recipe = try Recipe.load(recipe).json() } catch { throw ValidationError("--recipe \(recipe): \(error)") }
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        return config
+    }
+
+    func evaluationConfig(seed: UInt64) throws -> EvaluationConfig {
+        var config = EvaluationConfig()
+        (config.transfer, config.imageSize, config.epochs, config.seed) = (transfer, size, epochs, seed)
+        return config
+    }
+
+    func localTraining(_ config: TrainingConfig, folder: URL, manifest: Manifest) -> LocalTraining {
+        var local = LocalTraining(config: config, folder: folder, manifest: manifest)
+        (local.augmenters, local.embeddingWorkers, local.basePort) = (augmenters, embeddingWorkers, basePort)
+        return local
+    }
+
+    /// Removes an earlier demo's or ablation's outputs; refuses folders that are not that.
+    static func clear(_ folders: [URL]) throws {
+        for folder in folders where FileManager.default.fileExists(atPath: folder.path) {
+            let ours = ["config.json", "results.json", "report.md", "logs"].contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+            guard ours else { throw ValidationFailure("\(folder.path) exists and is not an earlier run's output: give another --out") }
+            try FileManager.default.removeItem(at: folder)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Reads the whole lines a growing file (a log, a JSON-lines file) gained since the last call;
+/// a line still being written waits for its newline.
+public final class LineFollower {
+    public let url: URL
+    private var offset: UInt64 = 0
+    private var partial = Data()
+
+    public init(_ url: URL) { self.url = url }
+
+    public func newLineData() -> [Data] {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return [] }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd() else { return [] }
+        offset += UInt64(data.count)
+        partial += data
+        var lines: [Data] = []
+        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(Data(partial[partial.startIndex..<newline]))
+            partial = partial[(newline + 1)...]
+        }
+        return lines
+    }
+
+    public func newLines() -> [String] { newLineData().map { String(decoding: $0, as: UTF8.self) } }
+}
