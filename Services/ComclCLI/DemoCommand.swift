@@ -60,10 +60,16 @@ struct DemoCommand: ParsableCommand {
 
 /// The synthetic benchmark the demo and the ablation train and evaluate on.
 enum SyntheticBenchmark {
-    /// `folder`'s dataset, written first when it has no labels.csv.
+    /// `folder`'s dataset (an EyeQ-format labels.csv beside images/), written first when the
+    /// folder is absent or empty; a folder with other files and no labels.csv is refused rather
+    /// than written into.
     static func ensure(_ folder: URL, images: Int, size: Int, seed: UInt64) throws -> Manifest {
         let labels = folder.appendingPathComponent("labels.csv")
         if !FileManager.default.fileExists(atPath: labels.path) {
+            let present = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            guard present.isEmpty else {
+                throw ValidationFailure("\(folder.path) has no labels.csv (EyeQ format, images/ beside it) and is not empty: the synthetic benchmark is only written into a new or empty folder")
+            }
             var config = SyntheticDataset.Config(count: images)
             (config.size, config.seed) = (size, seed)
             let dataset: SyntheticDataset

@@ -92,6 +92,16 @@ import TestSupport
         #expect(Self.processes(naming: out.path).isEmpty, "left behind: \(Self.processes(naming: out.path))")
     }
 
+    @Test func aFolderOfOtherFilesIsNotWrittenInto() throws {
+        let folder = Self.folder("occupied")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        let (code, log) = try ChildProcess.run("comcl", ["demo", "--data", folder.path, "--out", folder.appendingPathComponent("out").path])
+        #expect(code != 0 && log.contains("has no labels.csv") && log.contains("is not empty"), "\(log)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["notes.txt"])
+    }
+
     /// A coordinator with only an evaluation (no training) and a job the evaluator must refuse.
     @Test func aJobTheEvaluatorCannotRunEndsWithItsReason() throws {
         let folder = Self.folder("refused")
