@@ -67,10 +67,15 @@ struct AblationCommand: ParsableCommand {
             let folder = root.appendingPathComponent("seed-\(seed)")
             for variant in variants {
                 let runFolder = folder.appendingPathComponent(variant.name)
-                try ScaleOptions.clear([runFolder])
                 var config = try scale.trainingConfig(run: variant.name, seed: seed)
                 (config.mode, config.pairings) = (variant.mode, variant.pairings)
                 do { try config.validate() } catch { throw ValidationError("\(variant.name): \(error)") }
+                // A run an earlier (interrupted) ablation finished with this very config is kept.
+                if try Self.finished(runFolder, config) {
+                    print("== seed \(seed): \(variant.label) already pre-trained in \(runFolder.path)")
+                    continue
+                }
+                try ScaleOptions.clear([runFolder])
                 print("== seed \(seed) (\(index + 1)/\(seedList.count)): pre-training \(variant.label) (\(Self.elapsed(since: started)) so far)")
                 var local = scale.localTraining(config, folder: runFolder, manifest: manifest)
                 local.detectionCache = detections.path
@@ -120,6 +125,15 @@ struct AblationCommand: ParsableCommand {
             lines.append("| \(label) | \(summary(s.map(\.0))) | \(summary(s.map(\.1))) |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether `folder` holds a run of `config` through its last step.
+    static func finished(_ folder: URL, _ config: TrainingConfig) throws -> Bool {
+        guard let saved = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+              (try? JSONDecoder().decode(TrainingConfig.self, from: saved)) == config,
+              let checkpoint = try? Checkpoint.latest(folder)
+        else { return false }
+        return checkpoint.lastPathComponent == String(format: "step-%06d", config.steps)
     }
 
     static func elapsed(since start: Date) -> String { DemoCommand.duration(Date().timeIntervalSince(start)) }

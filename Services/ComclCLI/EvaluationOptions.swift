@@ -12,7 +12,8 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Grades of a grading task (DR: 5, grades 0-4).") var classes = EvaluationConfig().classes
     @Option(help: "Classifier training epochs (pytorch-classification: 50).") var epochs = EvaluationConfig().epochs
     @Option(help: "Images per batch (pytorch-classification: 32).") var batch = EvaluationConfig().batch
-    @Option(help: "SGD learning rate, cosine-decayed per epoch (pytorch-classification: 0.001).") var lr = EvaluationConfig().learningRate
+    @Option(help: "SGD learning rate, cosine-decayed per epoch (default: finetune 0.001, pytorch-classification's; linear 0.1, docs/evaluation.md).")
+    var lr: Double?
     @Option(help: "SGD Nesterov momentum (pytorch-classification: 0.9; 0 = plain SGD).") var momentum = EvaluationConfig().momentum
     @Option(help: "L2 weight decay (pytorch-classification: 5e-4).") var weightDecay = EvaluationConfig().weightDecay
     @Flag(help: "No random flips while fine-tuning.") var noFlips = false
@@ -27,7 +28,7 @@ struct EvaluationOptions: ParsableArguments {
     func resolved() throws -> EvaluationConfig {
         var c = EvaluationConfig()
         (c.transfer, c.imageSize, c.classes, c.epochs, c.batch) = (transfer, imageSize, classes, epochs, batch)
-        (c.learningRate, c.momentum, c.weightDecay, c.flips) = (lr, momentum, weightDecay, !noFlips)
+        (c.learningRate, c.momentum, c.weightDecay, c.flips) = (lr ?? EvaluationConfig.learningRate(for: transfer), momentum, weightDecay, !noFlips)
         (c.testShare, c.sweepSplits, c.threshold, c.seed) = (testShare, sweepSplits, threshold, seed)
         c.sweep = try Self.shares(sweep)
         do { try c.validate() } catch { throw ValidationError("\(error)") }

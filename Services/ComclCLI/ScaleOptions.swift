@@ -21,6 +21,7 @@ struct ScaleOptions: ParsableArguments {
     @Option(help: "linear (a linear layer on the frozen encoder) or finetune (every weight; the paper's protocol, slower).")
     var transfer = Transfer.linear
     @Option(help: "Classifier training epochs (pytorch-classification: 50).") var epochs = EvaluationConfig().epochs
+    @Option(help: "Classifier SGD learning rate (default: linear 0.1, finetune 0.001; docs/evaluation.md).") var lr: Double?
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes.") var embeddingWorkers = 2
     @Option(help: "First of five loopback TCP ports.") var basePort = 5570
@@ -48,6 +49,7 @@ struct ScaleOptions: ParsableArguments {
     func evaluationConfig(seed: UInt64) throws -> EvaluationConfig {
         var config = EvaluationConfig()
         (config.transfer, config.imageSize, config.epochs, config.seed) = (transfer, size, epochs, seed)
+        config.learningRate = lr ?? EvaluationConfig.learningRate(for: transfer)
         return config
     }
 
