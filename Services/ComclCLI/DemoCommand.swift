@@ -1,12 +1,8 @@
 import ArgumentParser
-import Augmentation
 import Datasets
-import Encoder
 import Evaluation
 import Foundation
-import ServiceKit
 import Synthetic
-import Training
 
 /// `comcl demo`: the README's main job. Synthesises the benchmark if absent, pre-trains CoMCL
 /// with every service as a local process, then has the evaluator service score it against a
