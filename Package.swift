@@ -125,7 +125,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol"], path: "Tests/WireTests"),
         .testTarget(
-            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe"],
+            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),

@@ -6,10 +6,11 @@ struct ControlClient {
     let dealer: ZMQDealer
 
     /// `curveServerKey`: the coordinator's public key when it runs with CurveZMQ.
-    init(context: ZMQContext, endpoint: String, curveServerKey: String? = nil) throws {
+    /// `keys`: this client's pair (a listed one, where the coordinator admits listed keys only).
+    init(context: ZMQContext, endpoint: String, curveServerKey: String? = nil, keys: CurveKeyPair? = nil) throws {
         var options = SocketOptions()
         options.lingerMilliseconds = 0
-        if let curveServerKey { options.curve = .client(try CurveKeyPair.generate(), serverPublicKey: curveServerKey) }
+        if let curveServerKey { options.curve = .client(try keys ?? CurveKeyPair.generate(), serverPublicKey: curveServerKey) }
         dealer = try ZMQDealer(context, connect: endpoint, options: options)
     }
 

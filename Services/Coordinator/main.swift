@@ -34,6 +34,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent.")
     var curveKeyFile: String?
 
+    @Option(help: "CurveZMQ: file of the client public keys allowed to connect, one Z85 key per line (# comments); any other is refused and logged. Needs --curve-key-file.")
+    var curveClients: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -74,12 +77,18 @@ struct CoordinatorCommand: ParsableCommand {
             options.curve = .server(keys)
             logger.info("CurveZMQ on; coordinator public key \(keys.publicKey)")
         }
+        var allowed: [String]?
+        if let curveClients {
+            guard curveKeyFile != nil else { throw ValidationError("--curve-clients needs --curve-key-file (CURVE on)") }
+            allowed = try CurveKeyFile.publicKeys(curveClients)
+            logger.info("CurveZMQ clients: \(allowed!.count) listed keys in \(curveClients); any other is refused")
+        }
         let candidates: [(any CoordinatorDriver)?] = [try trainingRun(logger: logger), try evaluationStage(logger: logger)]
         let stages = candidates.compactMap { $0 }
         let driver = stages.isEmpty ? nil : DriverSequence(stages)
         let service = try CoordinatorService(
             name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
-            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: driver)
+            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: driver, allowedClients: allowed)
         try service.run(shouldStop: { stop.isSet })
         if let failure = driver?.failure {
             logger.critical("\(failure)")

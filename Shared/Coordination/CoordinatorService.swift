@@ -15,15 +15,21 @@ public final class CoordinatorService {
     private let logger: Logger
     private let started = SystemTime().now()
     private let driver: CoordinatorDriver?
+    private let authenticator: CurveAuthenticator?
 
+    /// `allowedClients`: with CURVE on, the Z85 public keys of the workers (and control clients)
+    /// that may connect; any other is refused and logged. nil: any client that knows our key.
     public init(
-        name: String, links: Links, config: DistributorConfig, options: SocketOptions, logger: Logger, driver: CoordinatorDriver? = nil
+        name: String, links: Links, config: DistributorConfig, options: SocketOptions, logger: Logger, driver: CoordinatorDriver? = nil,
+        allowedClients: [String]? = nil
     ) throws {
         self.name = name
         self.logger = logger
         self.driver = driver
         let context = ZMQContext()
         self.context = context
+        // Before any socket binds: libzmq asks the ZAP handler at each CURVE handshake.
+        authenticator = try allowedClients.map { try CurveAuthenticator(context: context, allowed: $0, logger: logger) }
         routers = try Links.workerRoles.compactMap { role in
             guard let endpoint = links.workers[role] else { return nil }
             let router = try ZMQRouter(context, bind: endpoint, options: options)
@@ -54,6 +60,8 @@ public final class CoordinatorService {
         if workerCount > 0 { logger.warning("\(workerCount) workers did not say goodbye within \(drainTimeout) s") }
         logger.info("stopped")
     }
+
+    deinit { authenticator?.stop() }  // its socket closes before the context terminates
 
     public var workerCount: Int { routers.reduce(0) { $0 + $1.distributor.workerCount } }
 

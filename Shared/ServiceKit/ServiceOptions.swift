@@ -55,6 +55,23 @@ public enum CurveKeyFile {
         return try CurveKeyPair(publicKey: lines[0], secretKey: lines[1])
     }
 
+    /// A list of client public keys: one per line, the key first (anything after whitespace names
+    /// it); blank lines and lines starting with "# " are comments (Z85 has no space, but has "#").
+    public static func publicKeys(_ path: String) throws -> [String] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ValidationError("\(path): cannot read the client key list (\(error.localizedDescription))") }
+        var keys: [String] = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, !trimmed.hasPrefix("# ") else { continue }
+            let line = String(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first!)
+            guard line.utf8.count == 40 else { throw ValidationError("\(path):\(number + 1): \"\(line.prefix(12))...\" is not a 40-character Z85 public key") }
+            keys.append(line)
+        }
+        guard !keys.isEmpty else { throw ValidationError("\(path): no client keys listed (every client would be refused)") }
+        return keys
+    }
+
     public static func save(_ keys: CurveKeyPair, to path: String) throws {
         try "\(keys.publicKey)\n\(keys.secretKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)

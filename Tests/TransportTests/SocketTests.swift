@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import Transport
 import Wire
@@ -68,6 +69,32 @@ import Wire
         let cleartext = try ZMQDealer(context, connect: try router.socket.lastEndpoint, options: plain)
         try cleartext.socket.send([[14]], dontWait: true)
         #expect(try router.receive(timeout: 0.5) == nil, "an unencrypted client must not get through")
+    }
+
+    @Test func curveAdmitsListedClientKeysOnly() throws {
+        try #require(ZMQContext.has("curve"), "libzmq without CURVE")
+        let context = ZMQContext()  // its own: one ZAP handler per context
+        let (server, listed, unlisted) = (try CurveKeyPair.generate(), try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let authenticator = try CurveAuthenticator(context: context, allowed: [listed.publicKey], logger: Logger(label: "test.zap"))
+        defer { authenticator.stop() }
+        var serverOptions = SocketOptions()
+        serverOptions.curve = .server(server)
+        let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*", options: serverOptions)
+
+        var stranger = SocketOptions()
+        stranger.curve = .client(unlisted, serverPublicKey: server.publicKey)
+        stranger.lingerMilliseconds = 0
+        let refused = try ZMQDealer(context, connect: try router.socket.lastEndpoint, options: stranger)
+        try refused.socket.send([[13]], dontWait: true)
+        #expect(try router.receive(timeout: 0.5) == nil, "a client whose key is not listed must not get through")
+        #expect(authenticator.refused >= 1, "the refusal is counted (and logged)")
+
+        var member = SocketOptions()
+        member.curve = .client(listed, serverPublicKey: server.publicKey)
+        let admitted = try ZMQDealer(context, connect: try router.socket.lastEndpoint, options: member)
+        try admitted.send([42])
+        #expect(try router.receive(timeout: 5)?.frames == [[42]])
+        #expect(throws: ZMQError.self) { _ = try CurveAuthenticator(context: context, allowed: ["short"], logger: Logger(label: "test.zap")) }
     }
 
     @Test func keysMustBeZ85() {

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// CurveZMQ as a deployment uses it, with real processes: keys from `comcl keys`, a coordinator
+/// admitting the listed client keys only, a listed worker joining, an unlisted one refused and
+/// logged, `comcl status` with a listed key.
+@Suite(.serialized) struct CurveDeploymentTests {
+    let folder: URL = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-curve-\(UUID().uuidString)")
+
+    @Test func onlyListedClientsGetIn() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keys = folder.appendingPathComponent("keys")
+        let (made, log) = try ChildProcess.run("comcl", ["keys", "--out", keys.path, "--clients", "2"])
+        try #require(made == 0, "\(log)")
+        let serverKey = try String(contentsOf: keys.appendingPathComponent("coordinator.key"), encoding: .utf8).split(separator: "\n")[0]
+        let outsider = folder.appendingPathComponent("outsider.key").path
+        try #require(try ChildProcess.run("comcl", ["keygen", outsider]).0 == 0)
+        #expect(try ChildProcess.run("comcl", ["keys", "--out", keys.path, "--clients", "2"]).1.contains("never overwritten"))
+
+        let coordinator = try ChildProcess("comcl-coordinator", [
+            "--control", "tcp://127.0.0.1:6450", "--curve-key-file", keys.appendingPathComponent("coordinator.key").path,
+            "--curve-clients", keys.appendingPathComponent("clients.txt").path,
+        ])
+        defer { coordinator.signal(SIGTERM); _ = coordinator.wait(timeout: 20) }
+        func augmenter(_ id: String, keyFile: String) throws -> ChildProcess {
+            try ChildProcess("comcl-augmenter", [
+                "--coordinator", "tcp://127.0.0.1:6452", "--worker-id", id, "--curve-server-key", String(serverKey), "--curve-key-file", keyFile,
+            ], name: id)
+        }
+        let member = try augmenter("listed", keyFile: keys.appendingPathComponent("client-1.key").path)
+        let stranger = try augmenter("unlisted", keyFile: outsider)
+        defer { for worker in [member, stranger] { worker.signal(SIGTERM); _ = worker.wait(timeout: 20) } }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !(coordinator.output.contains("joined: augmenter listed") && coordinator.output.contains("refused a CURVE client")) {
+            usleep(200_000)
+        }
+        #expect(coordinator.output.contains("joined: augmenter listed"), "\(coordinator.output)")
+        #expect(coordinator.output.contains("refused a CURVE client") && coordinator.output.contains("is not listed"), "\(coordinator.output)")
+        #expect(!coordinator.output.contains("joined: augmenter unlisted"))
+
+        let (status, table) = try ChildProcess.run("comcl", [
+            "status", "--control", "tcp://127.0.0.1:6450", "--curve-server-key", String(serverKey),
+            "--curve-key-file", keys.appendingPathComponent("client-2.key").path,
+        ])
+        #expect(status == 0 && table.contains("listed") && !table.contains("unlisted"), "\(table)")
+        let (refused, _) = try ChildProcess.run("comcl", [
+            "status", "--control", "tcp://127.0.0.1:6450", "--curve-server-key", String(serverKey), "--curve-key-file", outsider, "--timeout", "1",
+        ])
+        #expect(refused != 0, "an unlisted control client hears nothing")
+    }
+
+    @Test func aBadClientListStopsTheCoordinatorWithItsLine() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let list = folder.appendingPathComponent("clients.txt")
+        try Data("# clients\ntoo-short-to-be-a-key worker-1\n".utf8).write(to: list)
+        let (code, log) = try ChildProcess.run("comcl-coordinator", [
+            "--control", "tcp://127.0.0.1:6460", "--curve-key-file", folder.appendingPathComponent("c.key").path, "--curve-clients", list.path,
+        ])
+        #expect(code != 0 && log.contains("clients.txt:2") && log.contains("not a 40-character Z85 public key"), "\(log)")
+    }
+}
