@@ -4,8 +4,9 @@
 set -euo pipefail
 packages=(pkg-config libzmq3-dev libprotobuf-c-dev libopenblas-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core)
 # The stale-generated-code test runs protoc-c; the PngSuite fetch uses apt-get download + dpkg-deb;
-# the Python detector example needs protoc (Python classes) and a venv (scripts/python-examples.sh).
-[ "${1:-}" = "--test" ] && packages+=(protobuf-c-compiler protobuf-compiler python3-venv)
+# the Python detector example needs protoc (Python classes) and a venv (scripts/python-examples.sh);
+# the hosts-apart test captures traffic between network namespaces with tcpdump (iproute2: ip netns).
+[ "${1:-}" = "--test" ] && packages+=(protobuf-c-compiler protobuf-compiler python3-venv tcpdump iproute2)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
