@@ -102,6 +102,30 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["notes.txt"])
     }
 
+    /// The evaluator killed mid-evaluation: the coordinator hands the request to the next one.
+    @Test func anEvaluatorKilledMidwayIsReplaced() throws {
+        let folder = Self.folder("replaced")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data")
+        try #require(try ChildProcess.run("comcl", ["synth", "--count", "40", "--size", "128", "--seed", "5", "--out", data.path]).0 == 0)
+        let job = folder.appendingPathComponent("job.json")
+        let config = #"{"transfer": "finetune", "imageSize": 64, "epochs": 20, "batch": 8, "sweep": []}"#
+        try Data(#"{"labels": "\#(data.path)/labels.csv", "models": [{"name": "scratch"}], "output": "\#(folder.path)/eval", "width": 0.125, "embeddingPatches": 0, "config": \#(config)}"#.utf8).write(to: job)
+        let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:6480", "--evaluation", job.path])
+        let first = try ChildProcess("comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "first", "--threads", "1"], name: "first")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !first.output.contains("evaluating scratch") { usleep(50_000) }
+        try #require(first.output.contains("evaluating scratch"), "\(first.output)")
+        first.signal(SIGKILL)
+        let second = try ChildProcess("comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "second", "--threads", "1"], name: "second")
+        let status = coordinator.wait(timeout: 300)
+        #expect(status == 0, "exit \(String(describing: status)): \(coordinator.output)")
+        #expect(coordinator.output.contains("asking the next evaluator") && coordinator.output.contains("asking second (attempt 2)"), "\(coordinator.output)")
+        #expect(coordinator.output.contains("evaluation done by second"), "\(coordinator.output)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("eval/results.json").path))
+        #expect(second.wait(timeout: 20) == 0)
+    }
+
     /// A coordinator with only an evaluation (no training) and a job the evaluator must refuse.
     @Test func aJobTheEvaluatorCannotRunEndsWithItsReason() throws {
         let folder = Self.folder("refused")
