@@ -7,27 +7,20 @@ import Logging
 /// 400 (logged, counted) for any other. It must exist before the server sockets bind, and it
 /// serves every CURVE server socket of its context. Its own thread answers, so handshakes never
 /// wait on the owner's loop.
-public final class CurveAuthenticator: @unchecked Sendable {
-    public let allowed: Set<String>
-    private let socket: ZMQSocket
-    private let logger: Logger
-    private let lock = NSLock()
-    private var stopping = false
-    private var refusedCount = 0
-    /// Refusals per key: a refused client keeps reconnecting (every 100 ms by default), so each
-    /// key is logged at its 1st, 10th, 100th... refusal, not at every one.
-    private var refusals: [String: Int] = [:]
-    private let finished = DispatchSemaphore(value: 0)
+public final class CurveAuthenticator: Sendable {
+    public var allowed: Set<String> { handler.allowed }
+    private let handler: Handler
 
     /// `allowed`: Z85 public keys (40 characters each).
     public init(context: ZMQContext, allowed: [String], logger: Logger) throws {
         for key in allowed where key.utf8.count != 40 {
             throw ZMQError("allowed CURVE client key \"\(key.prefix(8))...\" is not 40 Z85 characters", code: EINVAL)
         }
-        (self.allowed, self.logger) = (Set(allowed), logger)
-        socket = try ZMQSocket(context, .rep)
+        let socket = try ZMQSocket(context, .rep)
         try socket.bind("inproc://zeromq.zap.01")
-        let thread = Thread { [unowned self] in serve() }
+        handler = Handler(socket: socket, allowed: Set(allowed), logger: logger)
+        // The thread holds the handler, not this object, so dropping this object stops it safely.
+        let thread = Thread { [handler] in handler.serve() }
         thread.name = "zap"
         thread.start()
     }
@@ -35,49 +28,69 @@ public final class CurveAuthenticator: @unchecked Sendable {
     deinit { stop() }
 
     /// Handshakes refused so far.
-    public var refused: Int { lock.withLock { refusedCount } }
+    public var refused: Int { handler.refused }
 
     /// Stops answering and closes the handler socket (before its context terminates).
-    public func stop() {
-        let first = lock.withLock { () -> Bool in
-            defer { stopping = true }
-            return !stopping
-        }
-        guard first else { return }
-        finished.wait()
-        socket.close()
-    }
+    public func stop() { handler.stop() }
 
-    private func serve() {
-        while !lock.withLock({ stopping }) {
-            guard let frames = try? socket.receive(timeout: 0.1) else { continue }
-            _ = try? socket.send(answer(frames))
-        }
-        finished.signal()
-    }
+    /// The thread's side: the socket, the list, the counts.
+    private final class Handler: @unchecked Sendable {
+        let socket: ZMQSocket
+        let allowed: Set<String>
+        let logger: Logger
+        private let lock = NSLock()
+        private var stopping = false
+        private var refusedCount = 0
+        /// Refusals per key: a refused client keeps reconnecting (every 100 ms by default), so
+        /// each key is logged at its 1st, 10th, 100th... refusal, not at every one.
+        private var refusals: [String: Int] = [:]
+        private let finished = DispatchSemaphore(value: 0)
 
-    /// Request: version, request id, domain, address, identity, mechanism, credentials...
-    /// Reply: version, request id, status code, status text, user id, metadata.
-    func answer(_ frames: [[UInt8]]) -> [[UInt8]] {
-        guard frames.count >= 6, frames[0] == Array("1.0".utf8) else {
-            return [Array("1.0".utf8), frames.count > 1 ? frames[1] : [], Array("500".utf8), Array("malformed ZAP request".utf8), [], []]
-        }
-        let address = String(decoding: frames[3], as: UTF8.self)
-        let mechanism = String(decoding: frames[5], as: UTF8.self)
-        var key = ""
-        if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 { key = Self.z85(frames[6]) }
-        let admitted = !key.isEmpty && allowed.contains(key)
-        if !admitted {
-            let times = lock.withLock { () -> Int in
-                refusedCount += 1
-                refusals[key, default: 0] += 1
-                return refusals[key]!
+        init(socket: ZMQSocket, allowed: Set<String>, logger: Logger) { (self.socket, self.allowed, self.logger) = (socket, allowed, logger) }
+
+        var refused: Int { lock.withLock { refusedCount } }
+
+        func stop() {
+            let first = lock.withLock { () -> Bool in
+                defer { stopping = true }
+                return !stopping
             }
-            if Self.isPowerOfTen(times) {
-                logger.warning("refused a \(mechanism) client from \(address) (\(times) times): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")")
-            }
+            guard first else { return }
+            finished.wait()
+            socket.close()
         }
-        return [Array("1.0".utf8), frames[1], Array((admitted ? "200" : "400").utf8), Array((admitted ? "OK" : "client key not listed").utf8), Array(key.utf8), []]
+
+        func serve() {
+            while !lock.withLock({ stopping }) {
+                guard let frames = try? socket.receive(timeout: 0.1) else { continue }
+                _ = try? socket.send(answer(frames))
+            }
+            finished.signal()
+        }
+
+        /// Request: version, request id, domain, address, identity, mechanism, credentials...
+        /// Reply: version, request id, status code, status text, user id, metadata.
+        func answer(_ frames: [[UInt8]]) -> [[UInt8]] {
+            guard frames.count >= 6, frames[0] == Array("1.0".utf8) else {
+                return [Array("1.0".utf8), frames.count > 1 ? frames[1] : [], Array("500".utf8), Array("malformed ZAP request".utf8), [], []]
+            }
+            let address = String(decoding: frames[3], as: UTF8.self)
+            let mechanism = String(decoding: frames[5], as: UTF8.self)
+            var key = ""
+            if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 { key = CurveAuthenticator.z85(frames[6]) }
+            let admitted = !key.isEmpty && allowed.contains(key)
+            if !admitted {
+                let times = lock.withLock { () -> Int in
+                    refusedCount += 1
+                    refusals[key, default: 0] += 1
+                    return refusals[key]!
+                }
+                if CurveAuthenticator.isPowerOfTen(times) {
+                    logger.warning("refused a \(mechanism) client from \(address) (\(times) times): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")")
+                }
+            }
+            return [Array("1.0".utf8), frames[1], Array((admitted ? "200" : "400").utf8), Array((admitted ? "OK" : "client key not listed").utf8), Array(key.utf8), []]
+        }
     }
 
     static func isPowerOfTen(_ n: Int) -> Bool {

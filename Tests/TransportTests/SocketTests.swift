@@ -75,8 +75,9 @@ import Wire
         try #require(ZMQContext.has("curve"), "libzmq without CURVE")
         let context = ZMQContext()  // its own: one ZAP handler per context
         let (server, listed, unlisted) = (try CurveKeyPair.generate(), try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        // Never stopped by hand: going out of scope must stop its thread and close its socket
+        // (else the context would never terminate and the test would hang).
         let authenticator = try CurveAuthenticator(context: context, allowed: [listed.publicKey], logger: Logger(label: "test.zap"))
-        defer { authenticator.stop() }
         var serverOptions = SocketOptions()
         serverOptions.curve = .server(server)
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*", options: serverOptions)
