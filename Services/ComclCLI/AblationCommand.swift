@@ -102,7 +102,7 @@ struct AblationCommand: ParsableCommand {
                 scores[model.name, default: []].append((grading.quadraticKappa ?? 0, grading.accuracy))
             }
         }
-        let rows = [("baseline", "Baseline (from scratch)")] + (try variants).map { ($0.name, $0.label) }
+        let rows = [("baseline", "Baseline (from scratch)")] + variants.map { ($0.name, $0.label) }
         let table = Self.table(rows: rows, scores: scores, seeds: seedList.count)
         let text = table + "\n\n\(seedList.count) seeds (\(seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
             + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe); \(scale.transfer.rawValue) transfer, \(scale.epochs) epochs; "

@@ -83,7 +83,8 @@ struct CoordinatorCommand: ParsableCommand {
             allowed = try CurveKeyFile.publicKeys(curveClients)
             logger.info("CurveZMQ clients: \(allowed!.count) listed keys in \(curveClients); any other is refused")
         }
-        let candidates: [(any CoordinatorDriver)?] = [try trainingRun(logger: logger), try evaluationStage(logger: logger)]
+        let run = try trainingRun(logger: logger)
+        let candidates: [(any CoordinatorDriver)?] = [run, try evaluationStage(after: run?.config, logger: logger)]
         let stages = candidates.compactMap { $0 }
         let driver = stages.isEmpty ? nil : DriverSequence(stages)
         let service = try CoordinatorService(
@@ -97,15 +98,15 @@ struct CoordinatorCommand: ParsableCommand {
         if let driver, !driver.finished { throw ExitCode(3) }  // stopped by a signal: resume with --resume
     }
 
-    /// The evaluation asked for with --evaluation: its job file, checked now, sent when training ends.
-    func evaluationStage(logger: Logger) throws -> EvaluationStage? {
+    /// The evaluation asked for with --evaluation: its job file, checked now, sent when training
+    /// (`run`, if any) ends.
+    func evaluationStage(after run: TrainingConfig?, logger: Logger) throws -> EvaluationStage? {
         guard let evaluation else { return nil }
         let job: EvaluationJob
         do { job = try JSONDecoder().decode(EvaluationJob.self, from: try Data(contentsOf: URL(fileURLWithPath: evaluation))) } catch {
             throw ValidationError("--evaluation \(evaluation): not an evaluation job: \(error)")
         }
         do { try job.config.validate() } catch { throw ValidationError("--evaluation \(evaluation): \(error)") }
-        let run = try training.runFolder.map { _ in try training.resolved() }
         // After the run's last step; item 0 is the first attempt (EvaluationStage numbers the rest).
         let id = WorkID(run: run?.run ?? "evaluation", step: UInt64(run?.steps ?? 0), item: 0)
         // The run folder keeps the table and where the report is (the evaluator writes the rest).
