@@ -31,12 +31,12 @@ struct ControlClient {
 extension Status {
     /// A fixed-width table of the peers, one line each.
     var peerTable: String {
-        let header = "  role               worker                                     heartbeats  last seen"
+        let header = "  role               worker                                     in flight      done  heartbeats  last seen"
         let rows = peers.map { peer in
             let role = "\(peer.role)".padding(toLength: 18, withPad: " ", startingAt: 0)
             let worker = peer.workerID.padding(toLength: 42, withPad: " ", startingAt: 0)
-            let beats = String(peer.heartbeats).leftPadded(10)
-            return "  \(role) \(worker) \(beats)  \(Int(peer.lastSeenMsAgo)) ms ago"
+            let counts = [(String(peer.inFlight), 9), (String(peer.itemsDone), 9), (String(peer.heartbeats), 10)].map { $0.0.leftPadded($0.1) }
+            return "  \(role) \(worker) \(counts.joined(separator: " "))  \(Int(peer.lastSeenMsAgo)) ms ago"
         }
         return ([header] + rows).joined(separator: "\n")
     }

@@ -9,9 +9,12 @@ public struct StepViews: Sendable {
     public var second: [Tensor]
     /// Items re-planned because their patch or views failed.
     public var replaced: Int
+    /// FNV-1a 64 over each slot's (item, image, attempt, views) in batch order: a function of
+    /// (seed, config, step) alone, so equal across runs however workers came and went.
+    public var digest: UInt64
 
-    public init(step: Int, levels: [Level], first: [Tensor], second: [Tensor], replaced: Int) {
-        (self.step, self.levels, self.first, self.second, self.replaced) = (step, levels, first, second, replaced)
+    public init(step: Int, levels: [Level], first: [Tensor], second: [Tensor], replaced: Int, digest: UInt64 = 0) {
+        (self.step, self.levels, self.first, self.second, self.replaced, self.digest) = (step, levels, first, second, replaced, digest)
     }
 }
 
@@ -29,9 +32,13 @@ public final class PatchPipeline {
     public private(set) var planned = 0  // steps submitted so far, from `firstStep`
     private var slots: [Int: Slots] = [:]
     public private(set) var failure: String?
+    /// Results dropped since the last `takeDropped()`: for an attempt since re-planned, a step
+    /// already taken, or a slot already filled (so no item fills a slot twice).
+    private var dropped = 0
 
     private struct Slots {
         var levels: [Level]
+        var images: [String]
         var first: [Tensor?]
         var second: [Tensor?]
         var attempts: [Int]
@@ -56,7 +63,7 @@ public final class PatchPipeline {
             let step = planned
             let plan = planner.plan(step: step)
             slots[step] = Slots(
-                levels: plan.map(\.level), first: Array(repeating: nil, count: plan.count), second: Array(repeating: nil, count: plan.count),
+                levels: plan.map(\.level), images: plan.map(\.image), first: Array(repeating: nil, count: plan.count), second: Array(repeating: nil, count: plan.count),
                 attempts: Array(repeating: 0, count: plan.count), missing: plan.count)
             for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
             planned += 1
@@ -65,13 +72,23 @@ public final class PatchPipeline {
 
     private func request(step: Int, item: Int, attempt: Int, _ patch: PlannedPatch) {
         let id = WorkID(run: config.run, step: UInt64(step), item: UInt64(attempt) << 20 | UInt64(item))
+        slots[step]!.images[item] = patch.image
         requestPatch(PatchRequest(id: id, imageID: patch.image, path: patch.image, level: patch.level, seed: config.seed))
     }
 
     private func locate(_ id: WorkID) -> (step: Int, item: Int, attempt: Int)? {
         let (step, item, attempt) = (Int(id.step), Int(id.item & 0xFFFFF), Int(id.item >> 20))
-        guard id.run == config.run, let s = slots[step], item < s.attempts.count, s.attempts[item] == attempt else { return nil }
+        guard id.run == config.run, let s = slots[step], item < s.attempts.count, s.attempts[item] == attempt else {
+            dropped += 1
+            return nil
+        }
         return (step, item, attempt)
+    }
+
+    /// Results dropped (see `dropped`) since the last call.
+    public func takeDropped() -> Int {
+        defer { dropped = 0 }
+        return dropped
     }
 
     /// A patch from the cropper: on to the augmenter.
@@ -82,7 +99,11 @@ public final class PatchPipeline {
 
     /// Views from the augmenter: into their slot. Views must be normalised float32 [3, H, W].
     public func received(_ pair: ViewPair) {
-        guard let (step, item, _) = locate(pair.id), slots[step]!.first[item] == nil else { return }
+        guard let (step, item, _) = locate(pair.id) else { return }
+        guard slots[step]!.first[item] == nil else {
+            dropped += 1
+            return
+        }
         guard pair.first.dtype == .float32, pair.first.shape.count == 3, pair.first.shape[0] == 3 else {
             failure = "the augmenter returned \(pair.first.dtype) views of shape \(pair.first.shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
             return
@@ -110,6 +131,14 @@ public final class PatchPipeline {
     public func take(step: Int) -> StepViews? {
         guard let s = slots[step], s.missing == 0 else { return nil }
         slots[step] = nil
-        return StepViews(step: step, levels: s.levels, first: s.first.map { $0! }, second: s.second.map { $0! }, replaced: s.replaced)
+        let (first, second) = (s.first.map { $0! }, s.second.map { $0! })
+        var digest = FNV1a64()
+        for item in first.indices {
+            [UInt64(item), UInt64(s.attempts[item])].withUnsafeBytes { digest.add($0) }
+            Array(s.images[item].utf8).withUnsafeBytes { digest.add($0) }
+            first[item].data.withUnsafeBytes { digest.add($0) }
+            second[item].data.withUnsafeBytes { digest.add($0) }
+        }
+        return StepViews(step: step, levels: s.levels, first: first, second: second, replaced: s.replaced, digest: digest.value)
     }
 }

@@ -56,6 +56,28 @@ public struct StepRecord: Codable, Sendable {
     public var attempts: Int
     public var replaced: Int
     public var checksum: String
+    /// The batch's digest (`StepViews.digest`, hex): one seed and config give the same digest
+    /// per step whatever the workers did, which is how a run shows no item lost or used twice.
+    /// Optional: metrics written before it existed still read.
+    public var items: String?
+    public var faults: Faults?
+
+    /// What the coordinator's links saw go wrong since the previous record (docs/reliability.md).
+    public struct Faults: Codable, Sendable, Equatable {
+        /// Workers that left (silent past the liveness, or said goodbye), by role.
+        public var workersLeft: [String: Int] = [:]
+        /// Items re-issued to another worker because theirs was lost or missed its deadline.
+        public var reissued = 0
+        /// Results for an item already answered, dropped by the link.
+        public var duplicates = 0
+        /// Results the pipeline dropped: for an attempt since re-planned, a step already taken,
+        /// or a slot already filled.
+        public var dropped = 0
+
+        public init() {}
+
+        public var isEmpty: Bool { self == Faults() }
+    }
 
     init(step: Int, steps: Int, batch: Int, outcome: LossOutcome) {
         (self.step, self.steps, self.batch, loss) = (step, steps, batch, outcome.total)

@@ -36,6 +36,8 @@ public final class TrainingRun: CoordinatorDriver {
     private var cpuAtStepEnd = processCPUSeconds()
     private var workerVersions: [String: UInt64] = [:]
     private var announcedWait = false
+    /// Faults since the last step record.
+    private var faults = StepRecord.Faults()
     private let runStarted = clock.now()
     private let firstStep: Int
     static let maxStepAttempts = 10
@@ -114,6 +116,14 @@ public final class TrainingRun: CoordinatorDriver {
 
     public func handle(_ events: [DistributorEvent], on role: Role) {
         for event in events {
+            switch event {
+            case .lost(_, _, let reissued):
+                faults.workersLeft["\(role)", default: 0] += 1
+                faults.reissued += reissued
+            case .timedOut: faults.reissued += 1
+            case .duplicate: faults.duplicates += 1
+            default: break
+            }
             switch (role, event) {
             case (.detectorCropper, .result(_, .patch(let patch), _)): pipeline.received(patch)
             case (.augmenter, .result(_, .viewPair(let pair), _)): pipeline.received(pair)
@@ -277,6 +287,10 @@ public final class TrainingRun: CoordinatorDriver {
         record.attempts = work.attempt + 1
         record.replaced = work.views.replaced
         record.checksum = String(master.checksum, radix: 16)
+        record.items = String(work.views.digest, radix: 16)
+        faults.dropped += pipeline.takeDropped()
+        record.faults = faults
+        faults = StepRecord.Faults()
         last = record
         logger.info("\(record.progressLine)")
         do { try metrics.append(record) } catch { fail("cannot write metrics: \(error)") }
