@@ -85,6 +85,8 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
         .target(name: "Encoder", dependencies: ["Basics", "COpenBLAS"], path: "Shared/Encoder"),
+        // Seeded mutation fuzzing of every network and file decoder (docs/reliability.md).
+        .target(name: "Fuzzing", dependencies: ["Basics", "Datasets", "Encoder", "Images", "Wire"], path: "Shared/Fuzzing"),
         // The data-parallel training step: planner, patch pipeline, replicas, optimizer, checkpoints.
         .target(
             name: "Training",
@@ -112,7 +114,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -123,7 +125,8 @@ let package = Package(
         // Helpers shared by the test targets: locate built products, run child processes.
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
 
-        .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol"], path: "Tests/WireTests"),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol", "Fuzzing"], path: "Tests/WireTests"),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], path: "Tests/FuzzingTests"),
         .testTarget(
             name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TransportTests"),
@@ -157,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "TestSupport", "Basics", "Encoder", "Images", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "TestSupport", "Basics", "Encoder", "Images", "Transport", "Wire", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],
             path: "Tests/ServicesTests"),

@@ -8,4 +8,4 @@ scripts/install-deps.sh --test
 swift build --build-tests --sanitize=address --scratch-path .build-asan
 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=1 \
     swift test --skip-build --scratch-path .build-asan --sanitize=address \
-    --filter "${1:-WireTests|ImagesTests|WorkDistributorTests|SocketTests}"
+    --filter "${1:-WireTests|ImagesTests|WorkDistributorTests|SocketTests|FuzzTests}"

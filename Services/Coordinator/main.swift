@@ -31,6 +31,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
     var heartbeat = 1.0
 
+    @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE): a peer sending more is disconnected before it is read. It must hold a step's embeddings and gradients.")
+    var maxMessageBytes = WireLimits.defaultMaxMessageBytes
+
     @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent.")
     var curveKeyFile: String?
 
@@ -69,6 +72,7 @@ struct CoordinatorCommand: ParsableCommand {
         let logger = Logger(label: "comcl.coordinator")
         let stop = StopSignal()
         var options = SocketOptions()
+        options.maxMessageBytes = Int64(maxMessageBytes)
         if let curveKeyFile {
             if !FileManager.default.fileExists(atPath: curveKeyFile) {
                 try CurveKeyFile.save(try CurveKeyPair.generate(), to: curveKeyFile)

@@ -83,17 +83,32 @@ public final class CoordinatorService {
     private func answerControl() throws {
         while let message = try control.receive(timeout: 0) {
             let reply: Body
-            if message.frames.count == 1, case .statusRequest? = try? Envelope.decode(message.frames[0]).body {
+            switch Self.decodeControl(message.frames) {
+            case .success(.statusRequest):
                 var status = Status(role: .coordinator, workerID: name, state: .running)
                 status.peers = routers.flatMap(\.distributor.peerStatus)
                 status.uptimeSeconds = SystemTime().now() - started
                 status.detail = routers.map { "\($0.role): \($0.distributor.workerCount)" }.joined(separator: ", ")
                 if let driver { status.detail += "\n" + driver.statusLine }
                 reply = .status(status)
-            } else {
-                reply = .error(ErrorReport(code: .unsupported, message: "the control link answers StatusRequest only"))
+            case .success(let body):
+                logger.warning("control link: refused \(body.kind)")
+                reply = .error(ErrorReport(code: .unsupported, message: "the control link answers StatusRequest only, not \(body.kind)"))
+            case .failure(let error):
+                logger.warning("control link: refused a message: \(error)")
+                reply = .error(ErrorReport(code: error.code, message: "\(error)"))
             }
             try? control.send(Envelope(sender: name, body: reply).encoded(), to: message.peer)
+        }
+    }
+
+    /// A control message's body, or why it is not one message of our protocol.
+    static func decodeControl(_ frames: [[UInt8]]) -> Result<Body, WireError> {
+        guard frames.count == 1 else {
+            return .failure(.invalidValue(field: "frames", reason: "expected 1 frame (one Envelope from a DEALER), got \(frames.count)"))
+        }
+        do { return .success(try Envelope.decode(frames[0]).body) } catch let error as WireError { return .failure(error) } catch {
+            return .failure(.undecodable(bytes: frames[0].count))
         }
     }
 

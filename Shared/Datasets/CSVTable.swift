@@ -16,6 +16,11 @@ public struct CSVTable: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError(file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
+        try self.init(data: data, path: path)
+    }
+
+    /// A file's bytes (`path` names it in errors).
+    public init(data: Data, path: String) throws {
         guard let text = String(data: data, encoding: .utf8) else { throw DatasetError(file: path, line: nil, "not UTF-8 text") }
         try self.init(text: text, path: path)
     }

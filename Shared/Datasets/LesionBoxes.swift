@@ -36,8 +36,16 @@ public enum LesionBoxFile {
     public static let header = ["image", "x", "y", "w", "h", "score", "class"]
 
     public static func read(_ path: String) throws -> [String: [LesionBox]] {
-        if path.lowercased().hasSuffix(".json") { return try readJSON(path) }
-        let table = try CSVTable(contentsOf: path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError(file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        return try parse(data, path: path)
+    }
+
+    /// A file's bytes: JSON when `path` ends in .json, else CSV.
+    public static func parse(_ data: Data, path: String) throws -> [String: [LesionBox]] {
+        if path.lowercased().hasSuffix(".json") { return try parseJSON(data, path: path) }
+        let table = try CSVTable(data: data, path: path)
         let columns = try header.map { try table.column($0) }
         var boxes: [String: [LesionBox]] = [:]
         for record in table.records {
@@ -62,8 +70,7 @@ public enum LesionBoxFile {
         enum CodingKeys: String, CodingKey { case image, x, y, w, h, score, lesionClass = "class" }
     }
 
-    private static func readJSON(_ path: String) throws -> [String: [LesionBox]] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(file: path, line: nil, "no such file") }
+    private static func parseJSON(_ data: Data, path: String) throws -> [String: [LesionBox]] {
         let list: [JSONBox]
         do { list = try JSONDecoder().decode([JSONBox].self, from: data) } catch {
             throw DatasetError(file: path, line: nil, "expected a JSON array of {image, x, y, w, h, score, class}: \(error)")

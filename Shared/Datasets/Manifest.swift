@@ -88,17 +88,21 @@ public struct ManifestOptions: Sendable {
 
 extension Manifest {
     public static func load(_ options: ManifestOptions) throws -> Manifest {
+        try parse(try CSVTable(contentsOf: options.labels), quality: try options.quality.map { try CSVTable(contentsOf: $0) }, options)
+    }
+
+    /// The manifest of label (and, for ChestX-ray14, quality) tables already read.
+    public static func parse(_ table: CSVTable, quality: CSVTable?, _ options: ManifestOptions) throws -> Manifest {
         let root = options.images ?? defaultImageRoot(forLabels: options.labels)
-        let table = try CSVTable(contentsOf: options.labels)
         var rows: [Result<ManifestEntry, DatasetError>]
         switch options.format {
         case .eyeq: rows = try ManifestReaders.eyeq(table)
         case .generic: rows = try ManifestReaders.generic(table)
         case .chestxray:
-            guard let quality = options.quality else {
+            guard let quality else {
                 throw DatasetError(file: options.labels, line: nil, "ChestX-ray14 has no quality labels: give them with --quality FILE (columns \"Image Index\", \"quality\")")
             }
-            rows = try ManifestReaders.chestXray(table, quality: try CSVTable(contentsOf: quality))
+            rows = try ManifestReaders.chestXray(table, quality: quality)
         }
         var seen: [String: Int] = [:]
         rows = rows.map { row in

@@ -45,7 +45,10 @@ public struct WorkerSummary: Sendable, Equatable {
 /// long item computes on a separate thread.
 public final class WorkerSession {
     private let config: WorkerConfig
-    private let dealer: ZMQDealer
+    private var dealer: ZMQDealer
+    private let context: ZMQContext
+    private let endpoint: String
+    private let options: SocketOptions
     private let inbox = Inbox()
     private let outbox: Outbox
     private let handler: WorkHandler
@@ -59,12 +62,30 @@ public final class WorkerSession {
         self.config = config
         self.handler = handler
         self.logger = logger
+        (self.context, self.endpoint, self.options) = (context, endpoint, options)
         dealer = try ZMQDealer(context, connect: endpoint, options: options)
         outbox = try Outbox()
     }
 
     private func send(_ body: Body) throws {
-        try dealer.send(Envelope(sender: config.workerID, body: body).encoded())
+        try send(Envelope(sender: config.workerID, body: body).encoded())
+    }
+
+    /// A send that blocks past SNDTIMEO means libzmq dropped the link for good: it does not
+    /// reconnect after a protocol error, such as a message over ZMQ_MAXMSGSIZE (libzmq
+    /// session_base_t::engine_error). Ordinary disconnects keep the queue and reconnect by
+    /// themselves. So open a fresh socket, say Ready again, then send (the router answers a
+    /// result from a peer it does not know by asking for Ready, and re-issues what we held).
+    private func send(_ payload: [UInt8]) throws {
+        do {
+            try dealer.send(payload)
+        } catch let error as ZMQError where error.wouldBlock {
+            logger.warning("could not send to \(endpoint) for \(options.sendTimeoutMilliseconds) ms (libzmq dropped the link, e.g. after a message over --max-message-bytes); reconnecting")
+            dealer.socket.close()
+            dealer = try ZMQDealer(context, connect: endpoint, options: options)
+            try announce()
+            try dealer.send(payload)
+        }
     }
 
     private func announce() throws {
@@ -132,7 +153,7 @@ public final class WorkerSession {
             }
             if readable[1] {
                 for (reply, failed) in outbox.takeAll() {
-                    try dealer.send(reply)
+                    try send(reply)
                     busy = false
                     if failed { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
                 }

@@ -1,10 +1,11 @@
 import CProtocol
+import Fuzzing
 import Testing
 import Wire
 
 @Suite struct RoundTripTests {
     @Test func everyMessageKindSurvivesEncodeDecode() throws {
-        let bodies = try Samples.all()
+        let bodies = try WireSamples.all()
         // Every kind of the oneof appears at least once in the samples (the envelope's fields
         // are the version, the sender, and one per kind).
         #expect(Set(bodies.map(\.kind)).count == Int(comcl__v1__envelope__descriptor.n_fields) - 2)
@@ -18,7 +19,7 @@ import Wire
     @Test func tensorBytesAreExact() throws {
         let values: [Float] = [0, -0.0, 1e-38, .greatestFiniteMagnitude, -3.5, .pi]
         let body = Body.embeddingBatch(EmbeddingBatch(
-            id: Samples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
+            id: WireSamples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
         guard case .embeddingBatch(let batch) = try Envelope.decode(Envelope(sender: "t", body: body).encoded()).body else {
             Issue.record("wrong kind")
             return
@@ -27,11 +28,11 @@ import Wire
     }
 
     @Test func workIDIsReportedForWorkItems() throws {
-        for body in try Samples.all() {
+        for body in try WireSamples.all() {
             switch body {
             case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: #expect(body.workID == nil)
             case .error(let e): #expect(body.workID == e.id)
-            default: #expect(body.workID == Samples.id)
+            default: #expect(body.workID == WireSamples.id)
             }
         }
     }

@@ -1,4 +1,5 @@
 import CProtocol
+import Fuzzing
 import Testing
 @testable import Wire
 
@@ -19,7 +20,7 @@ import Testing
     }
 
     private func patchBytes(_ edit: (CArena, UnsafeMutablePointer<Comcl__V1__Patch>) -> Void) throws -> [UInt8] {
-        let patch = Patch(id: Samples.id, pixels: try Samples.pixels(), level: .lesionHigh, provenance: Samples.provenance())
+        let patch = Patch(id: WireSamples.id, pixels: try WireSamples.pixels(), level: .lesionHigh, provenance: WireSamples.provenance())
         return rawEnvelope { arena, c in
             let p = patch.lower(in: arena)
             edit(arena, p)
@@ -89,7 +90,7 @@ import Testing
             (Box(x: .nan, y: 0, w: 1, h: 1, score: 0.5), "detect_reply.boxes[0].x"),
             (Box(x: 0, y: 0, w: 1, h: 1, score: 1.5), "detect_reply.boxes[0].score"),
         ] {
-            let bytes = Envelope(sender: "t", body: .detectReply(DetectReply(id: Samples.id, imageID: "i", boxes: [box], detector: "d"))).encoded()
+            let bytes = Envelope(sender: "t", body: .detectReply(DetectReply(id: WireSamples.id, imageID: "i", boxes: [box], detector: "d"))).encoded()
             #expect { _ = try Envelope.decode(bytes) } throws: { error in
                 guard case .invalidValue(let f, _) = error as? WireError else { return false }
                 return f == field
@@ -99,7 +100,7 @@ import Testing
 
     @Test func pathsMustStayUnderTheDataRoot() {
         for path in ["/etc/passwd", "../secret.png", "a/../../b.png"] {
-            let bytes = Envelope(sender: "t", body: .detectRequest(DetectRequest(id: Samples.id, imageID: "i", image: .path(path)))).encoded()
+            let bytes = Envelope(sender: "t", body: .detectRequest(DetectRequest(id: WireSamples.id, imageID: "i", image: .path(path)))).encoded()
             #expect(throws: WireError.self, "\(path) accepted") { _ = try Envelope.decode(bytes) }
         }
     }
@@ -116,33 +117,33 @@ import Testing
     }
 
     @Test func viewsMustAgree() throws {
-        let pair = ViewPair(id: Samples.id, first: try Samples.floats([3, 4, 4]), second: try Samples.floats([3, 4, 5]), level: .lesionHigh)
+        let pair = ViewPair(id: WireSamples.id, first: try WireSamples.floats([3, 4, 4]), second: try WireSamples.floats([3, 4, 5]), level: .lesionHigh)
         #expect(throws: WireError.self) { _ = try Envelope.decode(Envelope(sender: "t", body: .viewPair(pair)).encoded()) }
     }
 
     @Test func sampleIndicesMustMatchRows() throws {
-        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([3, 8]), samples: [0, 1], weightsVersion: 0)
+        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1], weightsVersion: 0)
         expectError(
             .invalidValue(field: "embedding_batch.sample", reason: "2 sample indices for 3 rows"),
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
     }
 
     @Test func shardsAreWholeBatchNormGroups() throws {
-        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
+        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
         expectError(
             .invalidValue(field: "embedding_batch.bn_group", reason: "3 rows are not whole groups of 2"),
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
     }
 
     @Test func computeTimesAreDurations() throws {
-        let batch = EmbeddingBatch(id: Samples.id, tensor: try Samples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
+        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
         expectError(
             .invalidValue(field: "embedding_batch.compute_s", reason: "-1.0 is not a duration in seconds"),
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
     }
 
     @Test func tensorNamesMustBeUnique() throws {
-        let t = try Samples.floats([2])
+        let t = try WireSamples.floats([2])
         let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0, checksum: 0)
         expectError(
             .invalidValue(field: "weight_update.tensors[1].name", reason: "duplicate name \"w\""),
@@ -151,7 +152,7 @@ import Testing
 
     @Test func evaluationRequestsNameTheirProblem() {
         func bytes(_ edit: (inout EvaluationRequest) -> Void) -> [UInt8] {
-            var request = Samples.evaluationRequest()
+            var request = WireSamples.evaluationRequest()
             edit(&request)
             return Envelope(sender: "t", body: .evaluationRequest(request)).encoded()
         }

@@ -1,11 +1,12 @@
 import Wire
 
-/// One filled-in example of every message kind, shared by the round-trip tests.
-enum Samples {
-    static let id = WorkID(run: "run-7", step: 3, item: 41)
-    static let box = Box(x: 10.5, y: 20, w: 30, h: 40.25, score: 0.875, classID: 2)
+/// One filled-in example of every message kind: the round-trip tests' cases and the envelope
+/// fuzzer's seeds.
+public enum WireSamples {
+    public static let id = WorkID(run: "run-7", step: 3, item: 41)
+    public static let box = Box(x: 10.5, y: 20, w: 30, h: 40.25, score: 0.875, classID: 2)
 
-    static func provenance() -> Provenance {
+    public static func provenance() -> Provenance {
         var p = Provenance(imageID: "img_0001", window: box, fromDetection: true)
         p.imagePath = "train/img_0001.png"
         p.imageWidth = 512
@@ -15,16 +16,16 @@ enum Samples {
         return p
     }
 
-    static func pixels() throws -> Tensor {
+    public static func pixels() throws -> Tensor {
         try Tensor(uint8: (0..<(8 * 6 * 3)).map { UInt8($0 % 251) }, shape: [8, 6, 3])
     }
 
-    static func floats(_ shape: [Int], offset: Float = 0) throws -> Tensor {
+    public static func floats(_ shape: [Int], offset: Float = 0) throws -> Tensor {
         let count = shape.reduce(1, *)
         return try Tensor(float32: (0..<count).map { Float($0) * 0.25 - 3 + offset }, shape: shape)
     }
 
-    static func all() throws -> [Body] {
+    public static func all() throws -> [Body] {
         var status = Status(role: .coordinator, workerID: "coord@host:1", state: .running)
         status.itemsDone = 12
         status.itemsFailed = 1
@@ -82,7 +83,7 @@ enum Samples {
         ]
     }
 
-    static func evaluationRequest() -> EvaluationRequest {
+    public static func evaluationRequest() -> EvaluationRequest {
         var r = EvaluationRequest(
             id: id, labels: "/data/labels.csv", format: "eyeq",
             models: [EncoderSource(name: "comcl", path: "/runs/r"), EncoderSource(name: "scratch")], output: "/runs/r/evaluation")
