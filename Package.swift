@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
         // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
         .target(name: "Encoder", dependencies: ["Basics", "COpenBLAS"], path: "Shared/Encoder"),
-        // Seeded mutation fuzzing of every network and file decoder (docs/reliability.md).
+        // Seeded mutation fuzzing of every network and file decoder (README, Reliability).
         .target(name: "Fuzzing", dependencies: ["Basics", "Datasets", "Encoder", "Images", "Wire"], path: "Shared/Fuzzing"),
         // The data-parallel training step: planner, patch pipeline, replicas, optimizer, checkpoints.
         .target(

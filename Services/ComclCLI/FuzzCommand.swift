@@ -3,7 +3,7 @@ import Foundation
 import Fuzzing
 
 /// `comcl fuzz`: the seeded mutation fuzzer over every network and file decoder
-/// (docs/reliability.md). The tests run a bounded number of inputs; scripts/fuzz.sh runs this
+/// (README, Reliability). The tests run a bounded number of inputs; scripts/fuzz.sh runs this
 /// long under AddressSanitizer and LeakSanitizer.
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import Basics
 /// Seeded mutations of a valid input, in the spirit of AFL's havoc stage (Zalewski, AFL
 /// technical details): bit flips, byte and word overwrites with boundary values, deletions,
 /// duplications, insertions, truncation and splicing with another seed. No coverage feedback
-/// (docs/reliability.md says why), so every input is a few edits from a valid one: deep enough to
+/// (the README's Reliability section says why), so every input is a few edits from a valid one: deep enough to
 /// pass magic numbers and headers, and to hit length fields, checksums and structure.
 public struct Mutator {
     /// Boundary values AFL uses: sign and size edges that length and count fields trip over.

@@ -62,7 +62,7 @@ public struct StepRecord: Codable, Sendable {
     public var items: String?
     public var faults: Faults?
 
-    /// What the coordinator's links saw go wrong since the previous record (docs/reliability.md).
+    /// What the coordinator's links saw go wrong since the previous record (README, Reliability).
     public struct Faults: Codable, Sendable, Equatable {
         /// Workers that left (silent past the liveness, or said goodbye), by role.
         public var workersLeft: [String: Int] = [:]
