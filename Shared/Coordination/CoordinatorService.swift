@@ -83,7 +83,7 @@ public final class CoordinatorService {
     private func answerControl() throws {
         while let message = try control.receive(timeout: 0) {
             let reply: Body
-            switch Self.decodeControl(message.frames) {
+            switch Result(catching: { () throws(WireError) in try Envelope.decode(frames: message.frames).body }) {
             case .success(.statusRequest):
                 var status = Status(role: .coordinator, workerID: name, state: .running)
                 status.peers = routers.flatMap(\.distributor.peerStatus)
@@ -99,16 +99,6 @@ public final class CoordinatorService {
                 reply = .error(ErrorReport(code: error.code, message: "\(error)"))
             }
             try? control.send(Envelope(sender: name, body: reply).encoded(), to: message.peer)
-        }
-    }
-
-    /// A control message's body, or why it is not one message of our protocol.
-    static func decodeControl(_ frames: [[UInt8]]) -> Result<Body, WireError> {
-        guard frames.count == 1 else {
-            return .failure(.invalidValue(field: "frames", reason: "expected 1 frame (one Envelope from a DEALER), got \(frames.count)"))
-        }
-        do { return .success(try Envelope.decode(frames[0]).body) } catch let error as WireError { return .failure(error) } catch {
-            return .failure(.undecodable(bytes: frames[0].count))
         }
     }
 

@@ -75,8 +75,6 @@ public struct StepRecord: Codable, Sendable {
         public var dropped = 0
 
         public init() {}
-
-        public var isEmpty: Bool { self == Faults() }
     }
 
     init(step: Int, steps: Int, batch: Int, outcome: LossOutcome) {

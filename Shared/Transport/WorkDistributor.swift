@@ -194,18 +194,11 @@ public final class WorkDistributor {
     public func handle(_ message: RoutedMessage) -> [DistributorEvent] {
         let peer = message.peer
         let sender = peers[peer]?.ready.workerID ?? printable(peer)
-        guard message.frames.count == 1 else {
-            let reason = "expected 1 frame (one Envelope from a DEALER), got \(message.frames.count)"
-                + (message.frames.first?.isEmpty == true ? ": REQ sockets add an empty delimiter, use DEALER" : "")
-            return reject(peer, sender, .malformed, reason)
-        }
         let envelope: Envelope
         do {
-            envelope = try Envelope.decode(message.frames[0])
-        } catch let error as WireError {
-            return reject(peer, sender, error.code, "\(error)")
+            envelope = try Envelope.decode(frames: message.frames)
         } catch {
-            return reject(peer, sender, .malformed, "\(error)")
+            return reject(peer, sender, error.code, "\(error)")
         }
         peers[peer]?.lastSeen = time.now()
 

@@ -191,12 +191,10 @@ public final class WorkerSession {
     private func incoming(_ frames: [[UInt8]]) -> Incoming {
         let envelope: Envelope
         do {
-            guard frames.count == 1 else { throw WireError.invalidValue(field: "frames", reason: "expected 1 frame, got \(frames.count)") }
-            envelope = try Envelope.decode(frames[0])
+            envelope = try Envelope.decode(frames: frames)
         } catch {
-            let code = (error as? WireError)?.code ?? .malformed
             logger.error("refused a message from the router: \(error)")
-            try? send(.error(ErrorReport(code: code, message: "\(error)")))
+            try? send(.error(ErrorReport(code: error.code, message: "\(error)")))
             return .other
         }
         switch envelope.body {

@@ -123,6 +123,15 @@ public struct Envelope: Equatable, Sendable {
         }
     }
 
+    /// Decodes a message as a socket delivers it: exactly one frame holding one Envelope (what
+    /// every link's router and dealer receive). Any failure is a `WireError` to answer with.
+    public static func decode(frames: [[UInt8]], maxBytes: Int = WireLimits.defaultMaxMessageBytes) throws(WireError) -> Envelope {
+        guard frames.count == 1 else { throw .frames(count: frames.count, emptyFirst: frames.first?.isEmpty == true) }
+        do { return try decode(frames[0], maxBytes: maxBytes) } catch let error as WireError { throw error } catch {
+            throw .undecodable(bytes: frames[0].count)
+        }
+    }
+
     /// Decodes and validates one message. Throws `WireError`: too large, undecodable,
     /// another protocol version (checked before anything else), or a field that fails
     /// validation.

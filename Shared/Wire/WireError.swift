@@ -9,6 +9,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
     case invalidEnum(field: String, value: Int32)
     case sizeMismatch(field: String, expectedBytes: Int, actualBytes: Int)
     case invalidValue(field: String, reason: String)
+    /// A message of `count` frames; ours are one Envelope each. `emptyFirst`: the first frame
+    /// is empty, the delimiter a REQ socket adds.
+    case frames(count: Int, emptyFirst: Bool)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
             return "field \(field) holds \(actual) bytes but its shape and dtype need \(expected)"
         case let .invalidValue(field, reason):
             return "field \(field) is invalid: \(reason)"
+        case let .frames(count, emptyFirst):
+            return "expected 1 frame (one Envelope from a DEALER), got \(count)" + (emptyFirst ? ": REQ sockets add an empty delimiter, use DEALER" : "")
         }
     }
 
