@@ -25,6 +25,9 @@ struct LocalTraining {
     var evaluation: URL?
     /// Print every n-th step's progress line (and the last); runs of runs (the ablation) show fewer.
     var progressEvery = 1
+    /// Called about every 0.3 s while training runs, with the steps recorded so far and the
+    /// processes started (`comcl soak` samples their resources).
+    var observe: ((_ stepsDone: Int, _ members: [LocalCluster.Member]) -> Void)?
 
     func run() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -82,6 +85,7 @@ struct LocalTraining {
                 throw ValidationFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
             }
             show()
+            observe?(stepsShown, cluster.members)
             // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
             // fails would leave the run stalled here, so stop everything and show why.
             if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {

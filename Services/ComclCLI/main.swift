@@ -9,7 +9,7 @@ struct Comcl: ParsableCommand {
         version: ComclVersion.string,
         subcommands: [DemoCommand.self, RunCommand.self, TrainCommand.self, StatusCommand.self, KeysCommand.self, KeygenCommand.self, ImageInfoCommand.self, EmbedCommand.self, BenchEncoderCommand.self,
             ManifestCommand.self, SynthCommand.self, DegradeCommand.self, BenchDetectorCommand.self, ShowDetectionsCommand.self,
-            BenchCropperCommand.self, BenchAugmenterCommand.self, BenchTrainCommand.self, ShowViewsCommand.self, RecipeCommand.self, LossCommand.self, ScoreCommand.self, EvaluateCommand.self, AblationCommand.self, FuzzCommand.self,
+            BenchCropperCommand.self, BenchAugmenterCommand.self, BenchTrainCommand.self, ShowViewsCommand.self, RecipeCommand.self, LossCommand.self, ScoreCommand.self, EvaluateCommand.self, AblationCommand.self, FuzzCommand.self, SoakCommand.self,
         ])
 }
 

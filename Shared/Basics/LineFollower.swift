@@ -16,10 +16,15 @@ public final class LineFollower {
         offset += UInt64(data.count)
         partial += data
         var lines: [Data] = []
-        while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-            lines.append(Data(partial[partial.startIndex..<newline]))
-            partial = partial[(newline + 1)...]
+        var start = partial.startIndex
+        while let newline = partial[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(Data(partial[start..<newline]))
+            start = newline + 1
         }
+        // A copy of the unfinished line, not a slice: a slice keeps its whole buffer, and the
+        // next append grows that buffer, so it would hold every byte ever read (the soak found
+        // `comcl train` gaining 1.2 MiB per 1000 steps of metrics.jsonl this way).
+        partial = Data(partial[start...])
         return lines
     }
 

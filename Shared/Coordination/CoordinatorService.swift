@@ -35,10 +35,12 @@ public final class CoordinatorService {
             let router = try ZMQRouter(context, bind: endpoint, options: options)
             var roleLogger = logger
             roleLogger[metadataKey: "link"] = "\(role)"
+            try router.monitor(as: "\(role) link", logger: roleLogger)
             let distributor = WorkDistributor(role: role, name: name, endpoint: router, config: config, logger: roleLogger)
             return (role, router, distributor)
         }
         control = try ZMQRouter(context, bind: links.control, options: options)
+        try control.monitor(as: "control link", logger: logger)
         for (role, _, _) in routers { logger.info("\(role) link on \(links.workers[role]!)") }
         logger.info("control link on \(links.control)")
         driver?.attach(Dictionary(uniqueKeysWithValues: routers.map { ($0.role, $0.distributor) }))

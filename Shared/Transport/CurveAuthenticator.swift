@@ -41,9 +41,9 @@ public final class CurveAuthenticator: Sendable {
         private let lock = NSLock()
         private var stopping = false
         private var refusedCount = 0
-        /// Refusals per key: a refused client keeps reconnecting (every 100 ms by default), so
-        /// each key is logged at its 1st, 10th, 100th... refusal, not at every one.
-        private var refusals: [String: Int] = [:]
+        /// A refused client keeps reconnecting (every 100 ms by default): lines per key are rationed.
+        private var budget = LogBudget()
+        private let clock = SystemTime()
         private let finished = DispatchSemaphore(value: 0)
 
         init(socket: ZMQSocket, allowed: Set<String>, logger: Logger) { (self.socket, self.allowed, self.logger) = (socket, allowed, logger) }
@@ -80,23 +80,16 @@ public final class CurveAuthenticator: Sendable {
             if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 { key = CurveAuthenticator.z85(frames[6]) }
             let admitted = !key.isEmpty && allowed.contains(key)
             if !admitted {
-                let times = lock.withLock { () -> Int in
+                let held = lock.withLock { () -> Int? in
                     refusedCount += 1
-                    refusals[key, default: 0] += 1
-                    return refusals[key]!
+                    return budget.admit(key, now: clock.now())
                 }
-                if CurveAuthenticator.isPowerOfTen(times) {
-                    logger.warning("refused a \(mechanism) client from \(address) (\(times) times): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")")
+                if let held {
+                    logger.warning("refused a \(mechanism) client from \(address): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")\(LogBudget.suffix(held))")
                 }
             }
             return [Array("1.0".utf8), frames[1], Array((admitted ? "200" : "400").utf8), Array((admitted ? "OK" : "client key not listed").utf8), Array(key.utf8), []]
         }
-    }
-
-    static func isPowerOfTen(_ n: Int) -> Bool {
-        var n = n
-        while n >= 10, n % 10 == 0 { n /= 10 }
-        return n == 1
     }
 
     /// A 32-byte key in Z85 (40 characters).

@@ -1,3 +1,5 @@
+import Logging
+
 /// A ROUTER's name for a connected peer (its routing id).
 public typealias PeerID = [UInt8]
 
@@ -23,11 +25,23 @@ public protocol RouterEndpoint: AnyObject {
 /// A ROUTER socket, bound, with ROUTER_MANDATORY on.
 public final class ZMQRouter: RouterEndpoint {
     public let socket: ZMQSocket
+    private let maxMessageBytes: Int64
+    private var monitor: LinkMonitor?
 
     public init(_ context: ZMQContext, bind endpoint: String, options: SocketOptions = SocketOptions()) throws {
         socket = try ZMQSocket(context, .router, options: options)
+        maxMessageBytes = options.maxMessageBytes
         try socket.bind(endpoint)
     }
+
+    /// Logs, as `link`, each connection libzmq accepts, closes or refuses on this socket
+    /// (`LinkMonitor`): libzmq cuts a peer that sends an oversized or broken frame without a word.
+    public func monitor(as link: String, logger: Logger) throws {
+        monitor = try LinkMonitor(socket: socket, link: link, limit: maxMessageBytes, logger: logger)
+    }
+
+    /// Connections closed so far, by either side (0 when not monitored).
+    public var connectionsClosed: Int { monitor?.closed ?? 0 }
 
     public func receive(timeout: Double) throws -> RoutedMessage? {
         guard let frames = try socket.receive(timeout: timeout), let peer = frames.first else { return nil }

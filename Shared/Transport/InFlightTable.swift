@@ -2,8 +2,9 @@ import Wire
 
 /// Every submitted item until its result arrives: queued, or assigned to a peer with a
 /// deadline. Completed ids are remembered so a second answer is recognised (idempotent
-/// results, DESIGN.md section 4): the latest `rememberedCompletions` of them, so a long run's
-/// memory stays flat. A duplicate older than that counts as unknown, which is dropped too.
+/// results, DESIGN.md section 4): those of the latest `rememberedSteps` steps of their run, and
+/// never more than `rememberedCompletions`, so a long run's memory stays flat. A duplicate older
+/// than that counts as unknown, which is dropped too.
 struct InFlightTable {
     struct Item {
         let request: [UInt8]  // the encoded Envelope, re-sent as is on re-issue
@@ -21,8 +22,16 @@ struct InFlightTable {
     private(set) var completed: Set<WorkID> = []
     private var completionOrder: [WorkID] = []  // oldest first, from completionHead
     private var completionHead = 0
-    /// About 125 training steps of batch 400 (800 pipeline items each), a few MB: far longer
-    /// than a late duplicate can take (a worker is declared lost after seconds of silence).
+    /// The newest step completed per run (ids number the training step; see `rememberedSteps`).
+    private var newestStep: [String: UInt64] = [:]
+    /// A late answer comes from a worker given up on: silent for 3 s, or past its 30 s deadline
+    /// (DistributorConfig). 64 steps is over a minute at the paper's batch and several seconds
+    /// at the smallest batch we run (16, ~0.1 s a step). The bound follows the run's progress,
+    /// not its length: `comcl soak` found a count bound alone (100,000 ids, ~18 MB) still
+    /// filling after 1000 small steps, so the coordinator's memory grew all through a soak.
+    static let rememberedSteps: UInt64 = 64
+    /// About 125 training steps of batch 400 (800 pipeline items each), and the only bound for
+    /// ids that do not number steps (step 0: detection and embedding requests).
     static let rememberedCompletions = 100_000
 
     var pendingCount: Int { items.values.count { $0.peer == nil } }
@@ -87,15 +96,25 @@ struct InFlightTable {
         guard items.removeValue(forKey: id) != nil else { return .unknown }
         completed.insert(id)
         completionOrder.append(id)
-        if completed.count > Self.rememberedCompletions {
-            completed.remove(completionOrder[completionHead])
-            completionHead += 1
-            if completionHead * 2 > completionOrder.count {
-                completionOrder.removeFirst(completionHead)
-                completionHead = 0
-            }
-        }
+        newestStep[id.run] = max(newestStep[id.run] ?? 0, id.step)
+        forgetOldCompletions()
         return .first
+    }
+
+    /// Drops the oldest remembered completions while there are too many or they belong to a step
+    /// `rememberedSteps` behind their run's newest (completions come about in step order, so the
+    /// oldest are at the head).
+    private mutating func forgetOldCompletions() {
+        while completionHead < completionOrder.count {
+            let oldest = completionOrder[completionHead]
+            guard completed.count > Self.rememberedCompletions || oldest.step + Self.rememberedSteps < newestStep[oldest.run]! else { break }
+            completed.remove(oldest)
+            completionHead += 1
+        }
+        if completionHead > 1024, completionHead * 2 > completionOrder.count {
+            completionOrder.removeFirst(completionHead)
+            completionHead = 0
+        }
     }
 
     /// Gives up on an item (it will not be re-issued; a late result counts as unknown).

@@ -23,7 +23,7 @@ public enum SocketType: Sendable {
 /// only so that it can be handed to the thread that will own it.
 public final class ZMQSocket: @unchecked Sendable {
     public let type: SocketType
-    private let context: ZMQContext  // keeps the context alive while the socket is open
+    let context: ZMQContext  // keeps the context alive while the socket is open
     private var handle: UnsafeMutableRawPointer?
 
     public init(_ context: ZMQContext, _ type: SocketType, options: SocketOptions = SocketOptions()) throws {

@@ -8,8 +8,9 @@ import Wire
 /// Live services sent bad input on real sockets (issue 8): random bytes, a message cut into
 /// several frames, a message cut short, another protocol version, the wrong role, and a frame over
 /// the size limit. Each is answered with an error naming the problem (and logged), or, past the
-/// size limit, dropped by libzmq before any decoding (the peer is disconnected); after all of it
-/// the service still serves a well-formed peer.
+/// size limit, dropped by libzmq before any decoding: the peer is disconnected, and the
+/// coordinator's link monitor (or the worker, when its sends fail) logs it. After all of it the
+/// service still serves a well-formed peer.
 @Suite(.serialized) struct HostileInputTests {
     let context = ZMQContext()
 
@@ -38,7 +39,18 @@ import Wire
         let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--max-message-bytes", "\(1 << 20)"], name: "coordinator")
         defer { coordinator.signal(SIGTERM); _ = coordinator.wait(timeout: 10) }
         let ready = Envelope(sender: "hostile", body: .ready(Ready(role: .augmenter, workerID: "hostile", capacity: 1, software: "test"))).encoded()
-        for port in base...(base + 4) {
+        let links = ["control link", "detector-cropper link", "augmenter link", "embedding-worker link", "evaluator link"]
+        /// The link monitor's lines about closed connections on `link`, once there are `count`.
+        func closes(_ link: String, reach count: Int) -> Bool {
+            let deadline = Date().addingTimeInterval(5)
+            repeat {
+                let lines = coordinator.output.split(separator: "\n").filter { $0.contains("\(link): connection from 127.0.0.1:") && $0.contains(" closed") }
+                if lines.count >= count { return true }
+                usleep(50_000)
+            } while Date() < deadline
+            return false
+        }
+        for (port, link) in zip(base...(base + 4), links) {
             var options = SocketOptions()
             options.lingerMilliseconds = 0
             for (name, frames) in Self.badMessages(ready) {
@@ -49,10 +61,14 @@ import Wire
                 #expect(report.map { Self.expectedCodes.contains($0.code) } == true, "port \(port), \(name): \(String(describing: report))")
                 dealer.socket.close()
             }
-            // Over the limit: libzmq drops the frame and the connection; nothing reaches our code.
+            let ours = Self.badMessages(ready).count
+            #expect(closes(link, reach: ours), "\(link): the closes of our \(ours) connections are logged")
+            // Over the limit: libzmq drops the frame and cuts the connection; nothing reaches our
+            // code, but the link monitor logs the close while our end is still open.
             let dealer = try ZMQDealer(context, connect: "tcp://127.0.0.1:\(port)", options: options)
             try dealer.socket.send([[UInt8](repeating: 7, count: 2 << 20)])
             #expect(try dealer.receive(timeout: 1) == nil)
+            #expect(closes(link, reach: ours + 1), "\(link): the cut is logged:\n\(coordinator.output.suffix(2000))")
             dealer.socket.close()
         }
         // The wrong role on a link: an evaluator on the augmenter link.
@@ -132,5 +148,6 @@ import Wire
         #expect(views?.id == patch.id)
         #expect(augmenter.process.isRunning)
         #expect(augmenter.output.contains("refused a message from the router"))
+        #expect(augmenter.output.contains("libzmq dropped the link"), "the worker logs the cut")
     }
 }

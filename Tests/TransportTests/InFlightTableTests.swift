@@ -21,4 +21,29 @@ import Wire
         #expect(forgotten == .unknown)  // forgotten: dropped all the same
         #expect(table.items.isEmpty)
     }
+
+    /// Training ids number their step: a step's completions are forgotten once their run is
+    /// `rememberedSteps` further on, so memory follows the batch size, not the run's length.
+    @Test func completionsOfOldStepsAreForgotten() {
+        var table = InFlightTable()
+        let window = InFlightTable.rememberedSteps
+        let id = { (run: String, step: UInt64, item: UInt64) in WorkID(run: run, step: step, item: item) }
+        for step in 0...(3 * window) {
+            for item in 0..<5 as Range<UInt64> {
+                let submitted = table.submit(id("r", step, item), request: [])
+                let completion = table.complete(id("r", step, item))
+                #expect(submitted && completion == .first)
+            }
+        }
+        // Steps 2w...3w remembered (w + 1 steps of 5 items); the older ones forgotten.
+        #expect(table.completed.count == Int(window + 1) * 5)
+        let (kept, forgotten) = (table.complete(id("r", 2 * window, 4)), table.complete(id("r", 2 * window - 1, 4)))
+        #expect(kept == .duplicate && forgotten == .unknown)
+        // Another run's ids keep their own window: an evaluation's step-0 ids are not forgotten
+        // because training reached step 3w.
+        let submitted = table.submit(id("embeddings", 0, 1), request: [])
+        let first = table.complete(id("embeddings", 0, 1))
+        let (training, evaluation) = (table.complete(id("r", 3 * window, 0)), table.complete(id("embeddings", 0, 1)))
+        #expect(submitted && first == .first && training == .duplicate && evaluation == .duplicate)
+    }
 }

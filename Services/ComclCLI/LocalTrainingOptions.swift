@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import ServiceKit
+import Training
+
+/// The options of a training run on this machine (`comcl train`, `comcl soak`): the dataset,
+/// the training settings, and how many local processes of each service to start.
+struct LocalTrainingOptions: ParsableArguments {
+    @OptionGroup(title: "Dataset (the training images)") var dataset: DatasetOptions
+    @OptionGroup(title: "Training") var training: TrainingOptions
+
+    @Option(help: "Augmenter processes.") var augmenters = 2
+    @Option(help: "Embedding worker processes (data-parallel replicas).") var embeddingWorkers = 2
+    @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
+    @Option(help: "Detection cache folder (default: <run folder>/detections); runs on the same images can share one.")
+    var detectionCache: String?
+    @Option(help: "First of five loopback TCP ports (control, detector-cropper, augmenter, embedding-worker, evaluator).")
+    var basePort = 5570
+
+    func validate() throws {
+        guard training.runFolder != nil else { throw ValidationError("--run-folder is required (config, metrics and checkpoints go there)") }
+        guard augmenters >= 1, embeddingWorkers >= 1 else { throw ValidationError("--augmenters and --embedding-workers must be at least 1") }
+        guard (1024...65530).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65530") }
+    }
+
+    func localTraining() throws -> LocalTraining {
+        var local = LocalTraining(
+            config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(), quality: dataset.quality)
+        (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
+        (local.detectionCache, local.basePort, local.resume) = (detectionCache, basePort, training.resume)
+        return local
+    }
+}

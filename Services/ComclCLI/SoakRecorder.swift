@@ -1,0 +1,39 @@
+import Foundation
+import ServiceKit
+
+/// Samples the resources of every process of a local run (and of `comcl` itself) as training
+/// goes, appends each sample to a CSV as it is taken (a soak that dies still leaves its data),
+/// and keeps each process's trend for the verdict.
+final class SoakRecorder {
+    private(set) var trends: [String: ResourceTrend] = [:]
+    private let csv: FileHandle
+    private let started = Date()
+
+    init(csv url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("seconds,step,process,pid,resident_kib,open_files,threads\n".utf8).write(to: url)
+        csv = try FileHandle(forWritingTo: url)
+        csv.seekToEndOfFile()
+    }
+
+    deinit { try? csv.close() }
+
+    func sample(stepsDone: Int, members: [LocalCluster.Member]) {
+        let processes = [("comcl", getpid())] + members.filter(\.process.isRunning).map { ($0.name, $0.process.processIdentifier) }
+        var lines = ""
+        for (name, pid) in processes {
+            // A process exiting between the check and the read is not a sample, nor an error.
+            guard let resources = try? ProcessResources.sample(pid: pid) else { continue }
+            trends[name, default: ResourceTrend(name: name)].samples.append(.init(step: stepsDone, resources: resources))
+            lines += String(format: "%.2f", Date().timeIntervalSince(started)) + ",\(stepsDone),\(name),\(pid),\(resources.residentKiB),\(resources.openFiles),\(resources.threads)\n"
+        }
+        csv.write(Data(lines.utf8))
+    }
+
+    /// Every process's summary, in the order they were started ("comcl" first).
+    func summaries(warmupSteps: Int, residentToleranceKiB: Int) -> [(name: String, summary: ResourceTrend.Summary?)] {
+        let order = ["comcl", "coordinator", "detector-cropper"]
+        return trends.keys.sorted { (order.firstIndex(of: $0) ?? order.count, $0) < (order.firstIndex(of: $1) ?? order.count, $1) }
+            .map { ($0, trends[$0]!.summary(warmupSteps: warmupSteps, residentToleranceKiB: residentToleranceKiB)) }
+    }
+}
