@@ -45,6 +45,8 @@ let package = Package(
         system("CCairo", "cairo", apt: "libcairo2-dev"),
         // glibc's mallopt (ServiceKit's HeapTuning); part of libc, nothing to link.
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
+        // prctl (variadic in C) for LauncherWatch; part of libc, nothing to link.
+        .systemLibrary(name: "CProcess", path: "Shared/CProcess"),
         // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
         .target(name: "CProtocol", dependencies: ["CProtobufC"], path: "Shared/CProtocol"),
         // libpng's setjmp/longjmp error path, contained in C.
@@ -102,7 +104,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "CMalloc", "Datasets", "Transport", "Wire",
+                "CMalloc", "CProcess", "Datasets", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -127,6 +129,7 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol", "Fuzzing"], path: "Tests/WireTests"),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], path: "Tests/FuzzingTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests"),
         .testTarget(
             name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TransportTests"),

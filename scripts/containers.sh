@@ -3,9 +3,14 @@
 # runs the demo pipeline with compose (coordinator, detector/cropper, 3 augmenters, 2 embedding
 # workers, evaluator) on the synthetic benchmark, checks every worker healthy and the run's
 # result, and stops it. Podman + podman-compose here (../shared/docs/CONTAINERS.md); the
-# Containerfile and compose.yaml are standard for Docker users. Usage: scripts/containers.sh [STEPS]
+# Containerfile and compose.yaml are standard for Docker users.
+# Usage: scripts/containers.sh [--curve] [STEPS]. With --curve, compose.curve.yaml turns CurveZMQ on
+# (keys from `comcl keys`), and the check adds: every link encrypted, and a client with an unlisted
+# key or none refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+curve=0
+if [[ ${1:-} == --curve ]]; then curve=1; shift; fi
 steps=${1:-150}
 base=localhost/comcl-base:bookworm
 runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libpng16-16,libturbojpeg0,libcairo2,fonts-dejavu-core
@@ -46,7 +51,15 @@ if [[ ! -e $COMCL_DATA/labels.csv ]]; then .build/release/comcl synth --count 40
 rm -rf "$COMCL_RUNS" && mkdir -p "$COMCL_RUNS"
 
 project=comcl-check
-compose() { podman-compose -p "$project" -f compose.yaml "$@"; }
+files=(-f compose.yaml)
+if ((curve)); then
+  export COMCL_KEYS=$PWD/runs/containers/keys
+  rm -rf "$COMCL_KEYS"
+  .build/release/comcl keys --out "$COMCL_KEYS" --names detector-cropper,augmenter,embedding-worker,evaluator,status >/dev/null
+  COMCL_SERVER_KEY=$(head -1 "$COMCL_KEYS/coordinator.key"); export COMCL_SERVER_KEY
+  files+=(-f compose.curve.yaml)
+fi
+compose() { podman-compose -p "$project" "${files[@]}" "$@"; }
 trap 'compose down -t 30 >/dev/null 2>&1 || true' EXIT
 echo "== compose up: coordinator, detector-cropper, 3 augmenters, 2 embedding workers, evaluator ($steps steps)"
 start=$(date +%s)
@@ -62,6 +75,19 @@ for name in $workers; do
   podman healthcheck run "$name" >/dev/null 2>&1 || { echo "FAIL: $name never became healthy"; podman logs "$name" | tail -5; exit 1; }
 done
 echo "  every worker healthy (listed by the coordinator)"
+
+if ((curve)); then
+  # Workers joined over CURVE (above). Now two strangers on the same network: one with a key the
+  # coordinator does not list, one without CURVE. Neither gets an answer; both are logged.
+  stranger() { podman run --rm --network "${project}_default" localhost/comcl:latest comcl status --control tcp://coordinator:5570 --timeout 3 "$@" >/dev/null 2>&1; }
+  if stranger --curve-server-key "$COMCL_SERVER_KEY"; then echo "FAIL: an unlisted key got a status answer"; exit 1; fi
+  if stranger; then echo "FAIL: a plaintext client got a status answer"; exit 1; fi
+  log=$(podman logs "$coordinator" 2>&1)
+  for expected in "CurveZMQ on" "CurveZMQ clients: 5 listed keys" "refused a CURVE client" "control link: a handshake failed"; do
+    grep -q "$expected" <<<"$log" || { echo "FAIL: the coordinator's log lacks \"$expected\""; tail -20 <<<"$log"; exit 1; }
+  done
+  echo "  CurveZMQ on every link; an unlisted key and a plaintext client were refused and logged"
+fi
 
 shown=0
 while [[ $(podman inspect -f '{{.State.Running}}' "$coordinator") == true ]]; do
@@ -80,4 +106,4 @@ for name in $workers; do
   code=$(podman inspect -f '{{.State.ExitCode}}' "$name")
   [[ $code == 0 ]] || { echo "FAIL: $name exited with $code"; podman logs "$name" | tail -5; exit 1; }
 done
-echo "OK: the pipeline ran in containers ($seconds s after start; 3 augmenters, 2 embedding workers), every worker exited 0"
+echo "OK: the pipeline ran in containers$( ((curve)) && echo " with CurveZMQ on") ($seconds s after start; 3 augmenters, 2 embedding workers), every worker exited 0"

@@ -5,12 +5,12 @@ import Wire
 struct ControlClient {
     let dealer: ZMQDealer
 
-    /// `curveServerKey`: the coordinator's public key when it runs with CurveZMQ.
-    /// `keys`: this client's pair (a listed one, where the coordinator admits listed keys only).
-    init(context: ZMQContext, endpoint: String, curveServerKey: String? = nil, keys: CurveKeyPair? = nil) throws {
+    /// `curve`: the client's CURVE settings when the coordinator runs with CurveZMQ (a listed key
+    /// pair, where it admits listed keys only).
+    init(context: ZMQContext, endpoint: String, curve: CurveRole? = nil) throws {
         var options = SocketOptions()
         options.lingerMilliseconds = 0
-        if let curveServerKey { options.curve = .client(try keys ?? CurveKeyPair.generate(), serverPublicKey: curveServerKey) }
+        options.curve = curve
         dealer = try ZMQDealer(context, connect: endpoint, options: options)
     }
 

@@ -1,7 +1,9 @@
 import Foundation
+import ServiceKit
 
 /// Starts service executables (siblings of `comcl`) as child processes with their logs
-/// in a run directory, and stops them with SIGTERM like a container runtime would.
+/// in a run directory, and stops them with SIGTERM like a container runtime would; if this
+/// command is killed outright, they stop by themselves (LauncherWatch).
 final class LocalCluster {
     struct Member {
         let name: String
@@ -32,6 +34,8 @@ final class LocalCluster {
         let process = Process()
         process.executableURL = path
         process.arguments = arguments
+        // It stops if this command dies without stopping it (SIGKILL): LauncherWatch.
+        process.environment = ProcessInfo.processInfo.environment.merging([LauncherWatch.variable: "\(getpid())"]) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

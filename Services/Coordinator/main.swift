@@ -34,10 +34,10 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE): a peer sending more is disconnected before it is read. It must hold a step's embeddings and gradients.")
     var maxMessageBytes = WireLimits.defaultMaxMessageBytes
 
-    @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent.")
+    @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent. Default: $\(CurveEnvironment.coordinatorKeyFile).")
     var curveKeyFile: String?
 
-    @Option(help: "CurveZMQ: file of the client public keys allowed to connect, one Z85 key per line (# comments); any other is refused and logged. Needs --curve-key-file.")
+    @Option(help: "CurveZMQ: file of the client public keys allowed to connect, one Z85 key per line (# comments); any other is refused and logged. Needs --curve-key-file. Default: $\(CurveEnvironment.clients).")
     var curveClients: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -73,6 +73,8 @@ struct CoordinatorCommand: ParsableCommand {
         let stop = StopSignal()
         var options = SocketOptions()
         options.maxMessageBytes = Int64(maxMessageBytes)
+        let curveKeyFile = CurveEnvironment.value(curveKeyFile, CurveEnvironment.coordinatorKeyFile)
+        let curveClients = CurveEnvironment.value(curveClients, CurveEnvironment.clients)
         if let curveKeyFile {
             if !FileManager.default.fileExists(atPath: curveKeyFile) {
                 try CurveKeyFile.save(try CurveKeyPair.generate(), to: curveKeyFile)

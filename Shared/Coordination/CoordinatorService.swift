@@ -40,7 +40,9 @@ public final class CoordinatorService {
             return (role, router, distributor)
         }
         control = try ZMQRouter(context, bind: links.control, options: options)
-        try control.monitor(as: "control link", logger: logger)
+        // Control clients (comcl status, every healthcheck) connect per request: their closes
+        // are routine, so at debug; refused handshakes still warn.
+        try control.monitor(as: "control link", closes: .debug, logger: logger)
         for (role, _, _) in routers { logger.info("\(role) link on \(links.workers[role]!)") }
         logger.info("control link on \(links.control)")
         driver?.attach(Dictionary(uniqueKeysWithValues: routers.map { ($0.role, $0.distributor) }))

@@ -21,11 +21,7 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE).")
     public var maxMessageBytes = WireLimits.defaultMaxMessageBytes
 
-    @Option(parsing: .unconditional, help: "CurveZMQ: the coordinator's public key (Z85; it may begin with a dash, so quote it); turns encryption on.")
-    public var curveServerKey: String?
-
-    @Option(help: "CurveZMQ: file with this worker's key pair, two lines: public then secret (Z85). Generated if absent.")
-    public var curveKeyFile: String?
+    @OptionGroup public var curve: CurveClientOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: Logger.Level = .info
@@ -39,10 +35,7 @@ public struct ServiceOptions: ParsableArguments {
     public func socketOptions() throws -> SocketOptions {
         var options = SocketOptions()
         options.maxMessageBytes = Int64(maxMessageBytes)
-        if let curveServerKey {
-            let keys = try curveKeyFile.map(CurveKeyFile.load) ?? CurveKeyPair.generate()
-            options.curve = .client(keys, serverPublicKey: curveServerKey)
-        }
+        options.curve = try curve.role()
         return options
     }
 }

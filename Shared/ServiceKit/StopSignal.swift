@@ -16,6 +16,7 @@ public final class StopSignal: @unchecked Sendable {
             source.resume()
             sources.append(source)
         }
+        LauncherWatch.arm(self)  // a local service also stops when the command that started it dies
     }
 
     public var isSet: Bool { flag.load(ordering: .acquiring) }

@@ -34,10 +34,10 @@ public final class ZMQRouter: RouterEndpoint {
         try socket.bind(endpoint)
     }
 
-    /// Logs, as `link`, each connection libzmq accepts, closes or refuses on this socket
-    /// (`LinkMonitor`): libzmq cuts a peer that sends an oversized or broken frame without a word.
-    public func monitor(as link: String, logger: Logger) throws {
-        monitor = try LinkMonitor(socket: socket, link: link, limit: maxMessageBytes, logger: logger)
+    /// Logs, as `link`, each connection libzmq accepts, closes (at `closes`) or refuses on this
+    /// socket (`LinkMonitor`): libzmq cuts a peer that sends an oversized or broken frame without a word.
+    public func monitor(as link: String, closes: Logger.Level = .notice, logger: Logger) throws {
+        monitor = try LinkMonitor(socket: socket, link: link, limit: maxMessageBytes, closes: closes, logger: logger)
     }
 
     /// Connections closed so far, by either side (0 when not monitored).

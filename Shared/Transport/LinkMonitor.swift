@@ -19,15 +19,16 @@ public final class LinkMonitor: Sendable {
 
     /// Starts watching `socket`, which must be the caller's (the owner's thread sets up the
     /// monitor) and bound already. `link` names it in the log lines; `limit` is the message
-    /// limit to cite when a connection closes.
-    public init(socket: ZMQSocket, link: String, limit: Int64, logger: Logger) throws {
+    /// limit to cite when a connection closes; `closes` is the level of those lines (a link whose
+    /// clients connect per request, such as healthchecks, would fill the log at notice).
+    public init(socket: ZMQSocket, link: String, limit: Int64, closes: Logger.Level = .notice, logger: Logger) throws {
         let endpoint = "inproc://comcl-monitor-\(Self.counter.add(1, ordering: .relaxed).newValue)"
         let events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED
             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         try check(zmq_socket_monitor(try socket.raw, endpoint, events), "zmq_socket_monitor \(link)")
         let reader = try ZMQSocket(socket.context, .pair)
         try reader.connect(endpoint)
-        watcher = Watcher(reader: reader, link: link, limit: limit, logger: logger)
+        watcher = Watcher(reader: reader, link: link, limit: limit, closes: closes, logger: logger)
         let thread = Thread { [watcher] in watcher.watch() }
         thread.name = "link-monitor"
         thread.start()
@@ -48,6 +49,7 @@ public final class LinkMonitor: Sendable {
         let reader: ZMQSocket
         let link: String
         let limit: Int64
+        let closes: Logger.Level
         let logger: Logger
         let counts = Mutex(Counts())
         private let stopping = Atomic<Bool>(false)
@@ -62,8 +64,8 @@ public final class LinkMonitor: Sendable {
         }
         private let clock = SystemTime()
 
-        init(reader: ZMQSocket, link: String, limit: Int64, logger: Logger) {
-            (self.reader, self.link, self.limit, self.logger) = (reader, link, limit, logger)
+        init(reader: ZMQSocket, link: String, limit: Int64, closes: Logger.Level, logger: Logger) {
+            (self.reader, self.link, self.limit, self.closes, self.logger) = (reader, link, limit, closes, logger)
         }
 
         func stop() {
@@ -90,7 +92,8 @@ public final class LinkMonitor: Sendable {
                 let peer = peers.removeValue(forKey: Int32(bitPattern: event.value)) ?? "descriptor \(event.value)"
                 let host = peer.split(separator: ":").dropLast().joined(separator: ":")
                 if let held = admit(host.isEmpty ? peer : host, closed: true) {
-                    logger.notice(
+                    logger.log(
+                        level: closes,
                         "\(link): connection from \(peer) closed: the peer left, or libzmq cut it for a frame over \(limit) bytes (--max-message-bytes), broken ZMTP framing or a failed handshake\(LogBudget.suffix(held))")
                 }
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, ZMQ_EVENT_ACCEPT_FAILED:

@@ -60,4 +60,19 @@ import TestSupport
         ])
         #expect(code != 0 && log.contains("clients.txt:2") && log.contains("not a 40-character Z85 public key"), "\(log)")
     }
+
+    /// One pair per compose service (its replicas share it), named for the service.
+    @Test func clientKeysCanBeNamed() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keys = folder.appendingPathComponent("named")
+        let (made, log) = try ChildProcess.run("comcl", ["keys", "--out", keys.path, "--names", "augmenter,status"])
+        try #require(made == 0, "\(log)")
+        for name in ["coordinator", "augmenter", "status"] { #expect(FileManager.default.fileExists(atPath: keys.appendingPathComponent("\(name).key").path)) }
+        let list = try String(contentsOf: keys.appendingPathComponent("clients.txt"), encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(list.map { $0.split(separator: " ").last! } == ["augmenter", "status"])
+        for bad in ["coordinator", "a,a", "../x"] {
+            let (code, refusal) = try ChildProcess.run("comcl", ["keys", "--out", folder.appendingPathComponent("bad").path, "--names", bad])
+            #expect(code != 0 && refusal.contains("--names"), "\(bad): \(refusal)")
+        }
+    }
 }

@@ -35,9 +35,10 @@ import TestSupport
         FileManager.default.temporaryDirectory.appendingPathComponent("comcl-train-\(name)-\(UUID().uuidString)")
     }
 
-    static func train(_ run: URL, port: Int, steps: Int, workers: Int = 2, extra: [String] = []) throws -> ChildProcess {
+    /// `comcl train` (or `comcl soak`, which takes the same options) on the 16 images.
+    static func train(_ run: URL, port: Int, steps: Int, workers: Int = 2, extra: [String] = [], command: String = "train") throws -> ChildProcess {
         try ChildProcess("comcl", [
-            "train", "--labels", data.appendingPathComponent("labels16.csv").path, "--images", data.appendingPathComponent("images").path, "--run-folder", run.path, "--base-port", "\(port)",
+            command, "--labels", data.appendingPathComponent("labels16.csv").path, "--images", data.appendingPathComponent("images").path, "--run-folder", run.path, "--base-port", "\(port)",
             "--steps", "\(steps)", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", recipe,
             "--embedding-workers", "\(workers)", "--worker-threads", "1", "--checkpoint-every", "3", "--seed", "11",
         ] + extra)
