@@ -1,5 +1,4 @@
 // Linux process controls Swift cannot call directly: prctl(2) is variadic.
-#include <signal.h>
 #include <sys/prctl.h>
 
 // Asks the kernel to send `signal` to this process when the thread that started it exits.

@@ -11,7 +11,9 @@ import Synchronization
 ///
 /// libzmq 4.3's monitor events do not say why a connection closed, nor which peer a failed
 /// handshake came from (only the bound endpoint), so the lines give what is known: the peer's
-/// address (looked up when its connection was accepted) and the causes a close can have.
+/// address and the causes a close can have. The address is read (getpeername) when this thread
+/// sees the accept, which is after libzmq made it: a connection already closed by then is named
+/// by its descriptor, or, if a newer connection took that descriptor, by the newer one's address.
 /// A host that keeps reconnecting (a refused CURVE client retries every 100 ms) has its lines
 /// rationed (`LogBudget`).
 public final class LinkMonitor: Sendable {
