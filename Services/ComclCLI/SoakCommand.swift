@@ -18,7 +18,7 @@ struct SoakCommand: ParsableCommand {
     /// (6.3-6.7 MB between steps, 16-18 MB at its peaks), yet its resident size rose 1.2-3.7 MiB
     /// in 900 steps: glibc, told to keep freed memory (HeapTuning), lays those peaks over new
     /// pages now and then. 8 MiB is twice the most seen; a leak of 10 KiB a step (one small
-    /// message kept per step) passes it within 1000 steps, and a longer soak sees smaller ones.
+    /// message kept per step) exceeds it within 1000 steps, and a longer soak sees smaller ones.
     @Option(help: "Resident memory a process may gain after the warm-up, in MiB (allocator slack; README, Reliability).")
     var residentToleranceMib = 8.0
 
@@ -36,7 +36,7 @@ struct SoakCommand: ParsableCommand {
         let csv = local.folder.appendingPathComponent("soak.csv")
         let recorder = try SoakRecorder(csv: csv)
         local.observe = { recorder.sample(stepsDone: $0, members: $1) }
-        // Every 10th progress line: the samples, not the losses, are what a soak is for.
+        // About 100 progress lines: the samples, not the losses, are what a soak is for.
         local.progressEvery = max(1, local.config.steps / 100)
         try local.run()
 

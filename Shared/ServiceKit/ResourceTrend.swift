@@ -9,6 +9,7 @@
 /// while a handle kept per step shows within a few steps.
 public struct ResourceTrend: Sendable {
     public struct Sample: Sendable {
+        /// Steps done when it was taken.
         public var step: Int
         public var resources: ProcessResources
         public init(step: Int, resources: ProcessResources) { (self.step, self.resources) = (step, resources) }
@@ -54,7 +55,7 @@ public struct ResourceTrend: Sendable {
             threadsStart: first.map(\.threads).max()!, threadsEnd: last.map(\.threads).min()!, threadsPeak: settled.map(\.resources.threads).max()!,
             problems: [])
         if summary.residentGrowth > residentToleranceKiB {
-            summary.problems.append("resident memory grew \(summary.residentGrowth) KiB (over \(residentToleranceKiB) KiB) from steps \(summary.steps.lowerBound + 1) to \(summary.steps.upperBound + 1)")
+            summary.problems.append("resident memory grew \(summary.residentGrowth) KiB (over \(residentToleranceKiB) KiB) between step \(summary.steps.lowerBound) and step \(summary.steps.upperBound)")
         }
         if summary.filesEnd > summary.filesStart {
             summary.problems.append("open descriptors grew from \(summary.filesStart) to \(summary.filesEnd)")

@@ -40,9 +40,6 @@ public final class ZMQRouter: RouterEndpoint {
         monitor = try LinkMonitor(socket: socket, link: link, limit: maxMessageBytes, closes: closes, logger: logger)
     }
 
-    /// Connections closed so far, by either side (0 when not monitored).
-    public var connectionsClosed: Int { monitor?.closed ?? 0 }
-
     public func receive(timeout: Double) throws -> RoutedMessage? {
         guard let frames = try socket.receive(timeout: timeout), let peer = frames.first else { return nil }
         return RoutedMessage(peer: peer, frames: Array(frames.dropFirst()))

@@ -103,7 +103,8 @@ struct InFlightTable {
 
     /// Drops the oldest remembered completions while there are too many or they belong to a step
     /// `rememberedSteps` behind their run's newest (completions come about in step order, so the
-    /// oldest are at the head).
+    /// oldest are at the head; an id of another run at the head holds the rest back to the count
+    /// bound, which is fine since the runs on one link follow each other).
     private mutating func forgetOldCompletions() {
         while completionHead < completionOrder.count {
             let oldest = completionOrder[completionHead]

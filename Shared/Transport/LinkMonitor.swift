@@ -38,9 +38,6 @@ public final class LinkMonitor: Sendable {
 
     deinit { stop() }
 
-    /// Connections closed so far (by either side, for any reason).
-    public var closed: Int { watcher.counts.withLock { $0.closed } }
-
     /// Stops reading and closes the reader socket (before its context terminates).
     public func stop() { watcher.stop() }
 
@@ -53,17 +50,13 @@ public final class LinkMonitor: Sendable {
         let limit: Int64
         let closes: Logger.Level
         let logger: Logger
-        let counts = Mutex(Counts())
         private let stopping = Atomic<Bool>(false)
         private let finished = DispatchSemaphore(value: 0)
-        /// The peer address of each open connection, by descriptor (only this thread uses it).
+        // Only the monitor's thread uses these.
+        /// The peer address of each open connection, by descriptor.
         private var peers: [Int32: String] = [:]
-
-        struct Counts {
-            var closed = 0
-            /// Lines per peer host (closes) or per kind of failure (handshakes).
-            var budget = LogBudget()
-        }
+        /// Lines per peer host (closes) or per kind of failure (handshakes).
+        private var budget = LogBudget()
         private let clock = SystemTime()
 
         init(reader: ZMQSocket, link: String, limit: Int64, closes: Logger.Level, logger: Logger) {
@@ -93,24 +86,16 @@ public final class LinkMonitor: Sendable {
             case ZMQ_EVENT_DISCONNECTED:
                 let peer = peers.removeValue(forKey: Int32(bitPattern: event.value)) ?? "descriptor \(event.value)"
                 let host = peer.split(separator: ":").dropLast().joined(separator: ":")
-                if let held = admit(host.isEmpty ? peer : host, closed: true) {
+                if let held = budget.admit(host.isEmpty ? peer : host, now: clock.now()) {
                     logger.log(
                         level: closes,
                         "\(link): connection from \(peer) closed: the peer left, or libzmq cut it for a frame over \(limit) bytes (--max-message-bytes), broken ZMTP framing or a failed handshake\(LogBudget.suffix(held))")
                 }
             case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, ZMQ_EVENT_ACCEPT_FAILED:
                 let why = Self.describe(event)
-                if let held = admit(why, closed: false) { logger.warning("\(link): \(why)\(LogBudget.suffix(held))") }
+                if let held = budget.admit(why, now: clock.now()) { logger.warning("\(link): \(why)\(LogBudget.suffix(held))") }
             default:
                 break
-            }
-        }
-
-        /// Counts a close; returns nil when the line for `key` is to be held back.
-        private func admit(_ key: String, closed: Bool) -> Int? {
-            counts.withLock {
-                if closed { $0.closed += 1 }
-                return $0.budget.admit(key, now: clock.now())
             }
         }
 
