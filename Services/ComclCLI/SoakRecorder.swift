@@ -3,7 +3,8 @@ import ServiceKit
 
 /// Samples the resources of every process of a local run (and of `comcl` itself) as training
 /// goes, appends each sample to a CSV as it is taken (a soak that dies still leaves its data),
-/// and keeps each process's trend for the verdict.
+/// and keeps each process's trend for the verdict. The trends live in `comcl` itself, about
+/// 40 bytes a sample (a 1000-step soak: ~100 KB), which the `comcl` row of the verdict counts.
 final class SoakRecorder {
     private(set) var trends: [String: ResourceTrend] = [:]
     private let csv: FileHandle
@@ -13,7 +14,7 @@ final class SoakRecorder {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("seconds,step,process,pid,resident_kib,open_files,threads\n".utf8).write(to: url)
         csv = try FileHandle(forWritingTo: url)
-        csv.seekToEndOfFile()
+        try csv.seekToEnd()
     }
 
     deinit { try? csv.close() }
@@ -27,7 +28,8 @@ final class SoakRecorder {
             trends[name, default: ResourceTrend(name: name)].samples.append(.init(step: stepsDone, resources: resources))
             lines += String(format: "%.2f", Date().timeIntervalSince(started)) + ",\(stepsDone),\(name),\(pid),\(resources.residentKiB),\(resources.openFiles),\(resources.threads)\n"
         }
-        csv.write(Data(lines.utf8))
+        // A write that fails (a full disk) loses these rows of the file, not the run or its verdict.
+        try? csv.write(contentsOf: Data(lines.utf8))
     }
 
     /// Every process's summary, in the order they were started ("comcl" first).
