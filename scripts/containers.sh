@@ -83,7 +83,7 @@ if ((curve)); then
   if stranger --curve-server-key "$COMCL_SERVER_KEY"; then echo "FAIL: an unlisted key got a status answer"; exit 1; fi
   if stranger; then echo "FAIL: a plaintext client got a status answer"; exit 1; fi
   log=$(podman logs "$coordinator" 2>&1)
-  for expected in "CurveZMQ on" "CurveZMQ clients: 5 listed keys" "refused a CURVE client" "control link: a handshake failed"; do
+  for expected in "CurveZMQ on" "CurveZMQ clients: 5 listed keys" "refused a CURVE client" "control link: a handshake failed: mechanism mismatch"; do
     grep -q "$expected" <<<"$log" || { echo "FAIL: the coordinator's log lacks \"$expected\""; tail -20 <<<"$log"; exit 1; }
   done
   echo "  CurveZMQ on every link; an unlisted key and a plaintext client were refused and logged"
