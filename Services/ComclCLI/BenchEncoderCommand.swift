@@ -2,6 +2,7 @@ import ArgumentParser
 import COpenBLAS
 import Encoder
 import Foundation
+import ServiceKit
 
 /// `comcl bench-encoder`: the encoder's speed, printed (a benchmark, not a test; README, Performance).
 struct BenchEncoderCommand: ParsableCommand {
@@ -172,8 +173,5 @@ struct BenchEncoderCommand: ParsableCommand {
 
 /// Peak resident memory of this process (VmHWM), in MB.
 func peakResidentMB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kb / 1024
+    Double(ProcessResources.status(pid: getpid())?["VmHWM"] ?? 0) / 1024
 }

@@ -30,13 +30,17 @@ public struct ProcessResources: Equatable, Sendable {
     /// Reads `pid`'s figures now. Throws `gone` when the process has exited (or is a zombie:
     /// its status no longer lists VmRSS).
     public static func sample(pid: Int32) throws -> ProcessResources {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { throw SampleError.gone(pid) }
-        let fields = parseStatus(status)
-        guard let rss = fields["VmRSS"], let threads = fields["Threads"] else { throw SampleError.gone(pid) }
+        guard let fields = status(pid: pid), let rss = fields["VmRSS"], let threads = fields["Threads"] else { throw SampleError.gone(pid) }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else {
             throw SampleError.unreadable("cannot list /proc/\(pid)/fd (another user's process?)")
         }
         return ProcessResources(residentKiB: rss, openFiles: entries.count, threads: threads)
+    }
+
+    /// The numeric fields of /proc/PID/status (VmRSS, VmHWM, Threads...; sizes in KiB), or nil
+    /// when the process is gone.
+    public static func status(pid: Int32) -> [String: Int]? {
+        (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)).map(parseStatus)
     }
 
     /// The leading number of each "Key:\tvalue [kB]" line of /proc/PID/status.

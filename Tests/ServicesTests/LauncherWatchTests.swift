@@ -6,20 +6,22 @@ import TestSupport
 /// training on as orphans: each one gets SIGTERM from the kernel when its launcher dies
 /// (LauncherWatch) and stops as it would on Ctrl-C.
 @Suite(.serialized) struct LauncherWatchTests {
-    /// Live children of `pid` (zombies, reparented and never reaped here, count as gone).
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { child in
-            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            return fields.count > 1 && fields[0] != "Z" && Int32(fields[1]) == pid
-        }
+    /// A process's state letter and parent (/proc/PID/stat, after the name in parentheses), or nil
+    /// when it is gone.
+    static func stat(_ pid: Int32) -> (state: Substring, parent: Int32)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(close, offsetBy: 2)...].split(separator: " ")
+        guard fields.count > 1, let parent = Int32(fields[1]) else { return nil }
+        return (fields[0], parent)
     }
 
-    static func alive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
-        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    /// Running, not a zombie (reparented zombies are never reaped here).
+    static func alive(_ pid: Int32) -> Bool { stat(pid).map { $0.state != "Z" } ?? false }
+
+    /// Live children of `pid`.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { alive($0) && stat($0)?.parent == pid }
     }
 
     @Test func servicesStopWhenTheirLauncherIsKilled() throws {
