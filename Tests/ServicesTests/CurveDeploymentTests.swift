@@ -50,6 +50,44 @@ import TestSupport
         #expect(refused != 0, "an unlisted control client hears nothing")
     }
 
+    /// compose.curve.yaml's way: no CURVE flag anywhere, the settings in COMCL_CURVE_* only. A
+    /// listed worker joins and a listed status client gets its table; a status client whose key
+    /// file names an unlisted key hears nothing.
+    @Test func theEnvironmentTurnsCurveOnWithoutFlags() throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keys = folder.appendingPathComponent("env-keys")
+        try #require(try ChildProcess.run("comcl", ["keys", "--out", keys.path, "--names", "augmenter,status"]).0 == 0)
+        let serverKey = String(try String(contentsOf: keys.appendingPathComponent("coordinator.key"), encoding: .utf8).split(separator: "\n")[0])
+        let outsider = folder.appendingPathComponent("outsider.key").path
+        try #require(try ChildProcess.run("comcl", ["keygen", outsider]).0 == 0)
+        let key = { (name: String) in keys.appendingPathComponent("\(name).key").path }
+        let products = ChildProcess.productsDirectory
+
+        let coordinator = try ChildProcess(
+            executable: products.appendingPathComponent("comcl-coordinator"), ["--control", "tcp://127.0.0.1:6550"], name: "coordinator",
+            environment: ["COMCL_CURVE_COORDINATOR_KEY_FILE": key("coordinator"), "COMCL_CURVE_CLIENTS": keys.appendingPathComponent("clients.txt").path])
+        defer { coordinator.signal(SIGTERM); _ = coordinator.wait(timeout: 20) }
+        let augmenter = try ChildProcess(
+            executable: products.appendingPathComponent("comcl-augmenter"), ["--coordinator", "tcp://127.0.0.1:6552", "--worker-id", "from-env"], name: "augmenter",
+            environment: ["COMCL_CURVE_SERVER_KEY": serverKey, "COMCL_CURVE_KEY_FILE": key("augmenter")])
+        defer { augmenter.signal(SIGTERM); _ = augmenter.wait(timeout: 20) }
+
+        /// `comcl status` with the CURVE settings in its environment only: its exit status and output.
+        func status(keyFile: String) throws -> (Int32?, String) {
+            let child = try ChildProcess(
+                executable: products.appendingPathComponent("comcl"), ["status", "--control", "tcp://127.0.0.1:6550", "--timeout", "2"], name: "status",
+                environment: ["COMCL_CURVE_SERVER_KEY": serverKey, "COMCL_CURVE_KEY_FILE": keyFile])
+            return (child.wait(timeout: 20), child.output)
+        }
+        let deadline = Date().addingTimeInterval(30)
+        var table = ""
+        while !table.contains("from-env"), Date() < deadline { table = try status(keyFile: key("status")).1 }
+        #expect(table.contains("from-env"), "the worker joined and status answered, both over CURVE from the environment: \(table)\n\(coordinator.output.suffix(1500))")
+        #expect(coordinator.output.contains("CurveZMQ on") && coordinator.output.contains("2 listed keys"))
+        #expect(try status(keyFile: outsider).0 != 0, "an unlisted key from the environment hears nothing")
+        #expect(coordinator.output.contains("refused a CURVE client"))
+    }
+
     @Test func aBadClientListStopsTheCoordinatorWithItsLine() throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
