@@ -43,12 +43,18 @@ let package = Package(
         system("CPNG", "libpng", apt: "libpng-dev"),
         system("CTurboJPEG", "libturbojpeg", apt: "libturbojpeg0-dev"),
         system("CCairo", "cairo", apt: "libcairo2-dev"),
+        // oneDNN (the convolutions) and its OpenMP runtime; Debian ships no pkg-config file for it.
+        .systemLibrary(name: "CDNNL", path: "Shared/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // glibc's mallopt (ServiceKit's HeapTuning); part of libc, nothing to link.
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         // prctl (variadic in C) for LauncherWatch; part of libc, nothing to link.
         .systemLibrary(name: "CProcess", path: "Shared/CProcess"),
         // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
         .target(name: "CProtocol", dependencies: ["CProtobufC"], path: "Shared/CProtocol"),
+        // The machine's fp32 peak by a timed FMA loop (comcl bench-encoder's "% of peak").
+        .target(name: "CPeakFLOPS", path: "Shared/CPeakFLOPS"),
+        // The encoder's memory-bound loops (batch norm, pooling, Adam), vectorised per CPU.
+        .target(name: "CEngineKernels", path: "Shared/CEngineKernels"),
         // libpng's setjmp/longjmp error path, contained in C.
         .target(name: "CImageCodec", dependencies: ["CPNG"], path: "Shared/CImageCodec"),
 
@@ -85,8 +91,8 @@ let package = Package(
             path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
-        // The ResNet encoder: layers, models, optimizers, checkpoints, on OpenBLAS.
-        .target(name: "Encoder", dependencies: ["Basics", "COpenBLAS"], path: "Shared/Encoder"),
+        // The ResNet encoder: layers, models, optimizers, checkpoints; convolutions on oneDNN, heads on OpenBLAS.
+        .target(name: "Encoder", dependencies: ["Basics", "CDNNL", "CEngineKernels", "COpenBLAS"], path: "Shared/Encoder"),
         // Seeded mutation fuzzing of every network and file decoder (README, Reliability).
         .target(name: "Fuzzing", dependencies: ["Basics", "Datasets", "Encoder", "Images", "Wire"], path: "Shared/Fuzzing"),
         // The data-parallel training step: planner, patch pipeline, replicas, optimizer, checkpoints.
@@ -116,7 +122,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(

@@ -1,11 +1,17 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """PyTorch's side of `comcl bench-encoder`: one training step (forward, backward, Adam) of the same
 model (torchvision ResNet, fc = Linear-ReLU-Linear projection, L2-normalised, loss sum(z * probe))
-on the same batch and threads. Prints one JSON line. Usage: bench_torch.py ARCH BATCH SIZE THREADS STEPS"""
+on the same batch and threads, in NCHW or channels_last. Prints one JSON line.
+Usage: bench_torch.py ARCH BATCH SIZE THREADS STEPS [nchw|channels_last]"""
 import json
 import resource
 import sys
 import time
+import types
+
+# torchvision 0.28 from PyPI is a CUDA build; its model code is pure Python, but importing it
+# registers CUDA meta kernels that the CPU wheel of torch lacks. Nothing here needs them.
+sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
 
 import torch
 import torch.nn as nn
@@ -13,13 +19,17 @@ import torch.nn.functional as F
 import torchvision
 
 arch, batch, size, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+layout = sys.argv[6] if len(sys.argv) > 6 else "nchw"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = getattr(torchvision.models, arch)()
 d = model.fc.in_features
 model.fc = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, 128))
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 x = torch.randn(batch, 3, size, size)
+if layout == "channels_last":
+    model = model.to(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=torch.channels_last)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 probe = torch.randn(batch, 128)
 times = []
 for i in range(steps + 2):
@@ -33,4 +43,4 @@ for i in range(steps + 2):
 mean = sum(times) / len(times)
 print(json.dumps({"seconds_per_step": mean, "images_per_second": batch / mean,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "torch": torch.__version__, "threads": torch.get_num_threads()}))
+                  "torch": torch.__version__, "threads": torch.get_num_threads(), "layout": layout}))

@@ -13,7 +13,7 @@ curve=0
 if [[ ${1:-} == --curve ]]; then curve=1; shift; fi
 steps=${1:-150}
 base=localhost/comcl-base:bookworm
-runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libpng16-16,libturbojpeg0,libcairo2,fonts-dejavu-core
+runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libdnnl2,libgomp1,libpng16-16,libturbojpeg0,libcairo2,fonts-dejavu-core
 
 need=()
 for tool in podman runc podman-compose debootstrap; do command -v "$tool" >/dev/null || need+=("$tool"); done

@@ -1,40 +1,42 @@
 import ArgumentParser
-import COpenBLAS
 import Encoder
 import Foundation
 import ServiceKit
 
-/// `comcl bench-encoder`: the encoder's speed, printed (a benchmark, not a test; README, Performance).
+/// `comcl bench-encoder`: the encoder's speed against PyTorch, printed (a benchmark, not a test;
+/// README, Performance).
 struct BenchEncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-encoder",
-        abstract: "Benchmark the encoder: conv layers vs raw cblas_sgemm, training step vs PyTorch, peak memory.")
+        abstract: "Benchmark the encoder: each convolution on oneDNN, and the training step against PyTorch (NCHW and channels_last), with peak memory.",
+        discussion: "PyTorch comes from --python (default: .cache/torch-venv, made by scripts/torch-venv.sh, else python3).")
 
     @Option(help: "Architectures for the training-step table.") var archs = "resnet18,resnet50"
     @Option(help: "Batch sizes for the training-step table.") var batches = "32,64"
     @Option(help: "Image side (CoMCL patches are 128x128).") var size = 128
-    @Option(help: "Threads for OpenBLAS, our loops and PyTorch.") var threads = 2
-    @Option(help: "Timed training steps per configuration (after 2 warm-up steps).") var steps = 5
+    @Option(help: "Threads for oneDNN, our loops, OpenBLAS and PyTorch.") var threads = 2
+    @Option(help: "Timed training steps per measurement (after 2 warm-up steps).") var steps = 5
+    @Option(help: "Rounds of each (ours, PyTorch NCHW, PyTorch channels_last) comparison, back to back, to show the noise.") var repeats = 2
     @Option(help: "Batch for the per-convolution table.") var convBatch = 32
     @Flag(help: "Skip the per-convolution table.") var noConvTable = false
-    @Flag(help: "Skip PyTorch even if it is installed.") var noTorch = false
-    @Option(help: "Column-buffer bytes per convolution chunk (tuning).") var columnBytes = ConvTuning.columnBytes
-    @Option(help: "Minimum output pixels per convolution GEMM (tuning).") var minimumRows = ConvTuning.minimumRows
+    @Flag(help: "Skip PyTorch.") var noTorch = false
+    @Option(help: "The Python interpreter with torch and torchvision.") var python: String?
     @Option(help: .hidden) var single: String?
 
     func run() throws {
         let choice = BLASCore.select()
         EngineThreads.set(threads)
-        (ConvTuning.columnBytes, ConvTuning.minimumRows) = (columnBytes, minimumRows)
         if let single { return try runSingle(single) }
-        print("OpenBLAS: \(BLASInfo.summary); \(choice)")
+        let peak = MachinePeak.measure(threads: threads)
+        print("engine: \(EngineInfo.summary); \(threads) threads; \(choice)")
+        print(String(format: "machine fp32 peak, measured: %.0f GFLOP/s (%d threads of %d-float FMAs)", peak.gflops, threads, peak.width))
         if !noConvTable {
-            for arch in [ResNetArch.resnet18, .resnet50] { convTable(arch) }
+            for arch in [ResNetArch.resnet18, .resnet50] { convTable(arch, peak: peak.gflops) }
         }
-        stepTable()
+        stepTable(peak: peak.gflops)
     }
 
-    /// One training-step configuration in this (child) process, so its peak memory is its own.
+    /// One training-step measurement in this (child) process, so its peak memory is its own.
     func runSingle(_ spec: String) throws {
         let parts = spec.split(separator: ":")
         guard parts.count == 2, let arch = ResNetArch(rawValue: String(parts[0])), let batch = Int(parts[1]) else {
@@ -49,112 +51,119 @@ struct BenchEncoderCommand: ParsableCommand {
         print(String(decoding: try JSONSerialization.data(withJSONObject: line), as: UTF8.self))
     }
 
-    func convTable(_ arch: ResNetArch) {
+    func convTable(_ arch: ResNetArch, peak: Double) {
         let net = ResNet(arch: arch)
-        print("\n\(arch.rawValue) @\(size)x\(size), batch \(convBatch): convolution forward+backward vs cblas_sgemm on the same GEMMs")
-        print("  conv (in->out, k, stride, input)            ours GFLOP/s   sgemm GFLOP/s   ratio")
+        print("\n\(arch.rawValue) @\(size)x\(size), batch \(convBatch): each convolution, forward + backward (data and weights; the stem has no data gradient)")
+        print("  conv (in->out, k, stride, input)          GFLOP/s  % peak   oneDNN implementation (forward, weights, data)")
         func key(_ conv: Conv2d, _ input: Shape4) -> String {
             "\(conv.inChannels)->\(conv.outChannels) k\(conv.kernel) s\(conv.stride) \(input.h)x\(input.w)"
         }
         let convolutions = net.convolutionInputs(height: size, width: size)
         let counts = Dictionary(convolutions.map { (key($0.conv, $0.input), 1) }, uniquingKeysWith: +)
         var seen = Set<String>()
-        var ourTime = 0.0, gemmTime = 0.0, flops = 0.0
-        for (conv, one) in convolutions {
+        var time = 0.0, flops = 0.0
+        for (index, (conv, one)) in convolutions.enumerated() {
             let key = key(conv, one), count = counts[key]!
             guard seen.insert(key).inserted else { continue }
             let input = Shape4(n: convBatch, h: one.h, w: one.w, c: one.c)
-            let f = 3 * 2 * conv.forwardMACs(input)
-            let ours = timeConv(Conv2d(conv.inChannels, conv.outChannels, kernel: conv.kernel, stride: conv.stride, padding: conv.padding), input)
-            let out = conv.outputShape(input)
-            let gemm = timeGEMMs(m: out.rows, n: conv.outChannels, k: conv.kernel * conv.kernel * conv.inChannels)
-            ourTime += ours * Double(count); gemmTime += gemm * Double(count); flops += f * Double(count)
-            print("  " + "\(key) x\(count)".padding(toLength: 44, withPad: " ", startingAt: 0)
-                  + String(format: " %8.1f %15.1f %9.2f", f / ours / 1e9, f / gemm / 1e9, gemm / ours))
+            let stem = index == 0, passes = stem ? 2.0 : 3.0
+            let fresh = Conv2d(conv.inChannels, conv.outChannels, kernel: conv.kernel, stride: conv.stride, padding: conv.padding)
+            let seconds = timeConv(fresh, input, inputGradient: !stem)
+            let f = passes * 2 * conv.forwardMACs(input)
+            time += seconds * Double(count); flops += f * Double(count)
+            let rate = f / seconds / 1e9
+            print("  " + "\(key) x\(count)".padding(toLength: 42, withPad: " ", startingAt: 0)
+                  + String(format: " %7.1f %6.0f%%   ", rate, 100 * rate / peak) + fresh.implementations(input).joined(separator: ", "))
         }
-        print(String(format: "  all convolutions of one step: ours %.1f GFLOP/s, sgemm %.1f GFLOP/s, ratio %.2f",
-                     flops / ourTime / 1e9, flops / gemmTime / 1e9, gemmTime / ourTime))
+        print(String(format: "  all convolutions of one step: %.0f ms, %.1f GFLOP/s, %.0f%% of peak", 1000 * time, flops / time / 1e9, 100 * flops / time / 1e9 / peak))
     }
 
     /// Best of 3 forward + backward passes of one convolution.
-    func timeConv(_ conv: Conv2d, _ input: Shape4) -> Double {
+    func timeConv(_ conv: Conv2d, _ input: Shape4, inputGradient: Bool) -> Double {
         let x = Tensor4(shape: input, values: (0..<input.count).map { Float($0 % 13) * 0.01 })
-        let dy = Tensor4(shape: conv.outputShape(input), values: Array(repeating: 0.01, count: conv.outputShape(input).count))
-        return best(of: 3) { _ = conv.forward(x); _ = conv.backward(dy) }
-    }
-
-    /// Best of 3 runs of the three GEMMs a convolution's forward + backward needs, unchunked.
-    func timeGEMMs(m: Int, n: Int, k: Int) -> Double {
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k), b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
-        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
-        defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        a.initialize(repeating: 0.01, count: m * k); b.initialize(repeating: 0.01, count: n * k); c.initialize(repeating: 0.01, count: m * n)
-        let (mi, ni, ki) = (Int32(m), Int32(n), Int32(k))
-        return best(of: 3) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mi, ni, ki, 1, a, ki, b, ki, 0, c, ni)  // forward
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ni, ki, mi, 1, c, ni, a, ki, 1, b, ki)  // weight grad
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, mi, ki, ni, 1, c, ni, b, ki, 0, a, ki)  // input grad
-        }
+        let out = conv.outputShape(input)
+        let dy = Tensor4(shape: out, values: Array(repeating: 0.01, count: out.count))
+        return best(of: 3) { _ = conv.forward(x); _ = conv.backward(dy, needInputGradient: inputGradient) }
     }
 
     func best(of runs: Int, _ body: () -> Void) -> Double {
-        body()  // warm-up
+        body()  // warm-up (creates the primitives)
         return (0..<runs).map { _ in let t = Date(); body(); return Date().timeIntervalSince(t) }.min()!
     }
 
-    func stepTable() {
-        let torch = noTorch ? false : torchAvailable()
-        print("\nTraining step (forward, backward, Adam), contrastive model, \(size)x\(size), \(threads) threads, mean of \(steps) steps")
-        print("  model      batch   ours img/s  GFLOP/s  %peak  peak RSS MB | PyTorch img/s  peak RSS MB | ours/PyTorch")
-        let configs = archs.split(separator: ",").flatMap { a in batches.split(separator: ",").map { (a, $0) } }
-        for (archName, batchText) in configs {
-            let spec = "\(archName):\(batchText)"
-            let self_ = CommandLine.arguments[0]
-            guard let ours = childJSON(self_, ["bench-encoder", "--single", spec, "--size", "\(size)", "--threads", "\(threads)", "--steps", "\(steps)",
-                                              "--column-bytes", "\(columnBytes)", "--minimum-rows", "\(minimumRows)"]) else {
-                print("  \(spec): our benchmark child failed"); continue
-            }
-            let oursRate = ours["images_per_second"] as? Double ?? 0, gflops = ours["gflops"] as? Double ?? 0
-            var line = "  " + String(archName).padding(toLength: 10, withPad: " ", startingAt: 0)
-                + String(format: " %5d %12.1f %8.1f %5.0f%% %12.0f", Int(batchText) ?? 0, oursRate, gflops, 100 * gflops / 480,
-                         ours["peak_rss_mb"] as? Double ?? 0)
-            if torch, let t = childJSON("/usr/bin/python3", [torchScript, String(archName), String(batchText), "\(size)", "\(threads)", "\(steps)"]) {
-                let rate = t["images_per_second"] as? Double ?? 0
-                line += String(format: " | %13.1f %12.0f | %6.2fx", rate, t["peak_rss_mb"] as? Double ?? 0, oursRate / rate)
-            } else if noTorch {
-                line += " | (PyTorch skipped: --no-torch)"
-            } else {
-                line += " | (PyTorch not installed: apt-get install python3-torch python3-torchvision)"
-            }
-            print(line)
-            if let split = ours["split"] as? [String: Double] {
-                print(String(format: "             split of a step: forward %.0f ms, backward %.0f ms, Adam %.0f ms",
-                             1000 * (split["forward"] ?? 0), 1000 * (split["backward"] ?? 0), 1000 * (split["optimizer"] ?? 0)))
+    func stepTable(peak: Double) {
+        let python = noTorch ? nil : torchPython()
+        print("\nTraining step (forward, backward, Adam), contrastive model, \(size)x\(size), \(threads) threads, mean of \(steps) steps;"
+              + " each round runs ours, then PyTorch NCHW, then PyTorch channels_last, back to back")
+        if let python { print("  PyTorch: \(python.version) (\(python.path))") } else if !noTorch {
+            print("  PyTorch not found: scripts/torch-venv.sh makes .cache/torch-venv, or pass --python")
+        }
+        print("  model      batch round | ours img/s GFLOP/s %peak  RSS MB | torch NCHW img/s RSS MB | torch CL img/s RSS MB | ours/best torch")
+        let configs = archs.split(separator: ",").flatMap { a in batches.split(separator: ",").map { (String(a), String($0)) } }
+        for (arch, batch) in configs {
+            for round in 1...max(1, repeats) {
+                guard let ours = childJSON(CommandLine.arguments[0], ["bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)",
+                                                                    "--threads", "\(threads)", "--steps", "\(steps)"]) else {
+                    print("  \(arch):\(batch): our benchmark child failed"); continue
+                }
+                let rate = ours["images_per_second"] as? Double ?? 0, gflops = ours["gflops"] as? Double ?? 0
+                var line = "  " + arch.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + String(format: " %5d %5d | %10.1f %7.1f %4.0f%% %7.0f", Int(batch) ?? 0, round, rate, gflops, 100 * gflops / peak,
+                             ours["peak_rss_mb"] as? Double ?? 0)
+                if let python {
+                    var best = 0.0
+                    for layout in ["nchw", "channels_last"] {
+                        let t = childJSON(python.path, [torchScript, arch, batch, "\(size)", "\(threads)", "\(steps)", layout])
+                        let torchRate = t?["images_per_second"] as? Double ?? 0
+                        best = max(best, torchRate)
+                        line += t == nil ? " | (PyTorch failed)          " : String(format: " | %16.1f %6.0f", torchRate, t?["peak_rss_mb"] as? Double ?? 0)
+                    }
+                    line += best > 0 ? String(format: " | %6.2fx", rate / best) : ""
+                }
+                print(line)
+                if let split = ours["split"] as? [String: Double] {
+                    print(String(format: "                              ours: forward %.0f ms, backward %.0f ms, Adam %.0f ms",
+                                 1000 * (split["forward"] ?? 0), 1000 * (split["backward"] ?? 0), 1000 * (split["optimizer"] ?? 0)))
+                }
             }
         }
-        print("  (%peak: of 480 GFLOP/s, the 2-core AVX-512 fp32 peak named in issue 3)")
+        print("  (%peak: of the measured peak above; RSS: each process's peak resident memory)")
     }
 
-    var torchScript: String {
-        // The script sits in the repository beside this binary's build folder (.build/<config>/comcl).
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
+    var repositoryFolder: URL? {
+        // This binary sits in the repository's build folder (.build/<config>/comcl).
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("scripts/bench_torch.py")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("scripts/bench_torch.py").path) { return dir }
             dir = dir.deletingLastPathComponent()
         }
-        return "scripts/bench_torch.py"
+        return nil
     }
 
-    func torchAvailable() -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", "import torch, torchvision"]
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
+    var torchScript: String { repositoryFolder?.appendingPathComponent("scripts/bench_torch.py").path ?? "scripts/bench_torch.py" }
+
+    /// The interpreter that imports torch, and torch's version: --python, the repository's
+    /// .cache/torch-venv, or python3 on PATH.
+    func torchPython() -> (path: String, version: String)? {
+        var candidates: [String] = []
+        if let python { candidates.append(python) }
+        if let repo = repositoryFolder { candidates.append(repo.appendingPathComponent(".cache/torch-venv/bin/python").path) }
+        candidates.append("/usr/bin/python3")
+        for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = ["-c", "import torch; print(torch.__version__)"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { continue }
+            let out = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            if p.terminationStatus == 0 {
+                return (path, "torch " + String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return nil
     }
 
     func childJSON(_ executable: String, _ arguments: [String]) -> [String: Any]? {

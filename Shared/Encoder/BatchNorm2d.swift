@@ -1,3 +1,5 @@
+import CEngineKernels
+
 /// Batch normalisation over the rows of a channels-last batch, with the ReLU and the residual add
 /// that follow it in a ResNet fused in (one pass over memory instead of three).
 ///
@@ -80,19 +82,13 @@ public final class BatchNorm2d: StateHolder {
             shift[i] = bias.value.pointer[i % c] - mean[i] * scale[i]
         }
         let y = Tensor4(shape: x.shape, buffer: output)
-        let xp = x.pointer, yp = y.pointer, rp = residual?.pointer, relu = relu, groupRows = rows / groups
+        let xp = x.pointer, yp = y.pointer, rp = residual?.pointer, relu: Int32 = relu ? 1 : 0, groupRows = rows / groups
         scale.withUnsafeBufferPointer { scales in shift.withUnsafeBufferPointer { shifts in
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
-                // Branches hoisted out of the inner loop so it vectorises.
-                for r in part {
-                    let sc = scales.baseAddress! + (r / groupRows) * c, sh = shifts.baseAddress! + (r / groupRows) * c
-                    let x = xp + r * c, y = yp + r * c
-                    switch (rp.map { $0 + r * c }, relu) {
-                    case let (res?, true): for k in 0..<c { y[k] = max(x[k] * sc[k] + sh[k] + res[k], 0) }
-                    case let (res?, false): for k in 0..<c { y[k] = x[k] * sc[k] + sh[k] + res[k] }
-                    case (nil, true): for k in 0..<c { y[k] = max(x[k] * sc[k] + sh[k], 0) }
-                    case (nil, false): for k in 0..<c { y[k] = x[k] * sc[k] + sh[k] }
-                    }
+                forEachGroup(part, groupRows: groupRows) { rows, group in
+                    let o = rows.lowerBound * c
+                    comcl_scale_shift(xp + o, rp.map { $0 + o }, yp + o, rows.count, c,
+                                      scales.baseAddress! + group * c, shifts.baseAddress! + group * c, relu)
                 }
             }
         } }
@@ -141,17 +137,12 @@ public final class BatchNorm2d: StateHolder {
     private func batchStatistics(_ x: Tensor4, rows range: Range<Int>, at offset: Int) {
         let rows = range.count, c = channels, xp = x.pointer + range.lowerBound * c
         let sums = ChannelSums(rows: rows, channels: c)
-        sums.accumulate { row, acc, _ in
-            let r = xp + row * c
-            for k in 0..<c { acc[k] += r[k] }
-        }
+        sums.accumulate { block, acc, _ in comcl_channel_sum(xp + block.lowerBound * c, block.count, c, acc) }
         for k in 0..<c { mean[offset + k] = Float(sums.total(k, 0) / Double(rows)) }
         let centred = ChannelSums(rows: rows, channels: c)
         mean.withUnsafeBufferPointer { mu in
-            let mu = mu.baseAddress! + offset
-            centred.accumulate { row, acc, _ in
-                let r = xp + row * c
-                for k in 0..<c { let d = r[k] - mu[k]; acc[k] += d * d }
+            centred.accumulate { block, acc, _ in
+                comcl_channel_centred_squares(xp + block.lowerBound * c, block.count, c, mu.baseAddress! + offset, acc)
             }
         }
         for k in 0..<c {
@@ -169,7 +160,7 @@ public final class BatchNorm2d: StateHolder {
         // One pass per group: the gradient through the ReLU (kept: the residual's gradient and
         // pass two need it) and the per-channel sums of g and g * (x - mean).
         let g = relu ? Tensor4(shape: x.shape, buffer: gradOutputMasked) : dy
-        let gp = g.pointer, dp = dy.pointer, yp = output.pointer, xp = x.pointer, relu = relu
+        let gp = g.pointer, dp = dy.pointer, yp = output.pointer, xp = x.pointer, relu: Int32 = relu ? 1 : 0
         // dx = scale * (g - (dBeta + xhat * dGamma) / M), xhat = (x - mean) * invStd, rewritten
         // per group and channel as dx = scale * g - a * x + b.
         var a = [Float](repeating: 0, count: groups * c), b = a
@@ -177,15 +168,9 @@ public final class BatchNorm2d: StateHolder {
             let first = group * groupRows, at = group * c
             let sums = ChannelSums(rows: groupRows, channels: c, perRow: 2)
             mean.withUnsafeBufferPointer { mu in
-                let mu = mu.baseAddress! + at
-                sums.accumulate { row, sumG, sumGX in
-                    let o = (first + row) * c
-                    for k in 0..<c {
-                        let gv = relu ? (yp[o + k] > 0 ? dp[o + k] : 0) : dp[o + k]
-                        if relu { gp[o + k] = gv }
-                        sumG[k] += gv
-                        sumGX[k] += gv * (xp[o + k] - mu[k])
-                    }
+                sums.accumulate { block, sumG, sumGX in
+                    let o = (first + block.lowerBound) * c
+                    comcl_bn_backward_sums(yp + o, dp + o, xp + o, mu.baseAddress! + at, gp + o, block.count, c, relu, sumG, sumGX)
                 }
             }
             for k in 0..<c {
@@ -202,10 +187,9 @@ public final class BatchNorm2d: StateHolder {
         let dxp = dx.pointer
         scale.withUnsafeBufferPointer { scales in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
-                for r in part {
-                    let o = r * c, at = (r / groupRows) * c
-                    let sc = scales.baseAddress! + at, a = a.baseAddress! + at, b = b.baseAddress! + at
-                    for k in 0..<c { dxp[o + k] = sc[k] * gp[o + k] - a[k] * xp[o + k] + b[k] }
+                forEachGroup(part, groupRows: groupRows) { rows, group in
+                    let o = rows.lowerBound * c, at = group * c
+                    comcl_bn_input_gradient(gp + o, xp + o, dxp + o, rows.count, c, scales.baseAddress! + at, a.baseAddress! + at, b.baseAddress! + at)
                 }
             }
         } } }
@@ -227,8 +211,9 @@ final class ChannelSums {
         totals = Array(repeating: 0, count: parts * perRow * channels)
     }
 
-    /// `body(row, first, second)` adds a row's contributions to the fp32 accumulators.
-    func accumulate(_ body: (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    /// `body(rows, first, second)` adds a block's contributions (at most `block` rows) to the fp32
+    /// accumulators.
+    func accumulate(_ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
         let (c, perRow, parts, rows) = (channels, perRow, parts, rows)
         totals.withUnsafeMutableBufferPointer { t in
             let t = t.baseAddress!
@@ -239,7 +224,7 @@ final class ChannelSums {
                 var start = range.lowerBound
                 while start < range.upperBound {
                     acc.initialize(repeating: 0, count: 2 * c)
-                    for r in start..<min(range.upperBound, start + Self.block) { body(r, acc, acc + c) }
+                    body(start..<min(range.upperBound, start + Self.block), acc, acc + c)
                     let out = t + p * perRow * c
                     for k in 0..<(perRow * c) { out[k] += Double(acc[k]) }
                     start += Self.block
@@ -253,5 +238,16 @@ final class ChannelSums {
         var s = 0.0
         for p in 0..<parts { s += totals[(p * perRow + which) * channels + k] }
         return s
+    }
+}
+
+/// Calls `body(rows, group)` for the pieces of a row range that lie in one statistics group each.
+@inline(__always)
+func forEachGroup(_ rows: Range<Int>, groupRows: Int, _ body: (Range<Int>, Int) -> Void) {
+    var start = rows.lowerBound
+    while start < rows.upperBound {
+        let group = start / groupRows, end = min(rows.upperBound, (group + 1) * groupRows)
+        body(start..<end, group)
+        start = end
     }
 }

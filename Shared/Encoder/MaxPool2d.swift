@@ -1,3 +1,5 @@
+import CEngineKernels
+
 /// 3x3 max pooling, stride 2, padding 1 (the ResNet stem's). Ties go to the first maximum in
 /// window order, as PyTorch's CPU kernel does (strict `>`), so gradients route identically.
 public final class MaxPool2d {
@@ -36,7 +38,7 @@ public final class MaxPool2d {
                                 for k in 0..<c { best[k] = v[k]; at[k] = Int32(base + k) }
                                 first = false
                             } else {
-                                for k in 0..<c where v[k] > best[k] { best[k] = v[k]; at[k] = Int32(base + k) }
+                                comcl_max_tap(v, best, at, Int32(base), c)
                             }
                         }
                     }

@@ -1,3 +1,4 @@
+import CEngineKernels
 import Foundation
 
 /// Adam (Kingma & Ba 2015) exactly as torch.optim.Adam / AdamW compute it.
@@ -35,14 +36,12 @@ public final class Adam {
             let w = p.value.pointer, g = p.grad!.pointer
             let m = firstMoments[index].pointer, v = secondMoments[index].pointer
             let c2 = Float(correction2Root)
+            // One vectorised pass over each parameter (CEngineKernels); L2 decay joins the gradient,
+            // decoupled decay shrinks the weight.
+            let l2: Float = decoupled ? 0 : wd, shrink: Float = decoupled ? 1 - lr * wd : 1
             parallelParts(p.count, minPerPart: 32768) { _, part in
-                for i in part {
-                    var grad = g[i]
-                    if wd != 0 { if decoupled { w[i] *= 1 - lr * wd } else { grad += wd * w[i] } }
-                    m[i] = b1 * m[i] + (1 - b1) * grad
-                    v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                    w[i] -= stepSize * m[i] / (v[i].squareRoot() / c2 + eps)
-                }
+                let i = part.lowerBound
+                comcl_adam(w + i, g + i, m + i, v + i, part.count, b1, b2, l2, shrink, stepSize, c2, eps)
             }
         }
     }

@@ -38,8 +38,12 @@ public struct TrainingStepTimer {
         return (total / Double(steps), split)
     }
 
-    /// Convolution FLOPs of one training step (forward + two backward GEMMs = 3x the forward).
+    /// Convolution FLOPs of one training step: forward, weight gradient and input gradient, each
+    /// the forward's cost, except the stem's input gradient, which is never computed.
     public var flopsPerStep: Double {
-        3 * 2 * Double(batch) * ResNet(arch: config.arch, width: config.width).forwardMACs(height: size, width: size)
+        let convolutions = ResNet(arch: config.arch, width: config.width).convolutionInputs(n: batch, height: size, width: size)
+        return convolutions.enumerated().reduce(0) { sum, item in
+            sum + (item.offset == 0 ? 2 : 3) * 2 * item.element.conv.forwardMACs(item.element.input)
+        }
     }
 }

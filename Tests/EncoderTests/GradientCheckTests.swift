@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 @testable import Encoder
 import Testing
 
@@ -53,28 +54,43 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
                  analytic: conv.weight.gradValues, loss: loss)
     }
 
-    /// Chunked im2col must give the same answer as one chunk (the chunk edges cut through images).
-    @Test func convChunkingIsInvisible() {
+    /// oneDNN primitives are cached per input shape: switching batch sizes and back gives what a
+    /// fresh layer gives, and the weight gradient accumulates across backward calls.
+    @Test func convPlansPerShape() {
         var gc = GradientCheck()
-        let conv = Conv2d(5, 6, kernel: 3, stride: 1, padding: 1)
+        let conv = Conv2d(5, 6, kernel: 3, stride: 2, padding: 1), fresh = Conv2d(5, 6, kernel: 3, stride: 2, padding: 1)
         let wv = gc.values(conv.weight.count)
-        wv.withUnsafeBufferPointer { conv.weight.value.pointer.update(from: $0.baseAddress!, count: wv.count) }
-        let x = Tensor4(shape: Shape4(n: 3, h: 9, w: 7, c: 5), values: gc.values(3 * 9 * 7 * 5))
-        let probe = Tensor4(shape: conv.outputShape(x.shape), values: gc.values(3 * 9 * 7 * 6))
-        func run() -> ([Float], [Float], [Float]) {
-            conv.weight.zeroGrad()
-            let y = conv.forward(x).values
-            let dx = conv.backward(probe)!.values
-            return (y, dx, conv.weight.gradValues)
+        for c in [conv, fresh] { wv.withUnsafeBufferPointer { c.weight.value.pointer.update(from: $0.baseAddress!, count: wv.count) } }
+        let big = Tensor4(shape: Shape4(n: 3, h: 9, w: 7, c: 5), values: gc.values(3 * 9 * 7 * 5))
+        let small = Tensor4(shape: Shape4(n: 1, h: 5, w: 5, c: 5), values: gc.values(5 * 5 * 5))
+        let probe = Tensor4(shape: conv.outputShape(big.shape), values: gc.values(conv.outputShape(big.shape).count))
+        func run(_ c: Conv2d, _ x: Tensor4, _ dy: Tensor4) -> ([Float], [Float]) {
+            let y = c.forward(x).values
+            return (y, c.backward(dy)!.values)
         }
-        let whole = run()
-        let saved = (ConvTuning.columnBytes, ConvTuning.minimumRows)
-        (ConvTuning.columnBytes, ConvTuning.minimumRows) = (1, 10)  // 10-row chunks
-        let chunked = run()
-        (ConvTuning.columnBytes, ConvTuning.minimumRows) = saved
-        #expect(Difference(chunked.0, whole.0).rel < 1e-6)
-        #expect(Difference(chunked.1, whole.1).rel < 1e-6)
-        #expect(Difference(chunked.2, whole.2).rel < 1e-5)
+        let expected = run(fresh, big, probe)
+        _ = run(conv, big, probe)
+        _ = run(conv, small, Tensor4(shape: conv.outputShape(small.shape), values: gc.values(conv.outputShape(small.shape).count)))
+        conv.weight.zeroGrad(); fresh.weight.zeroGrad()
+        let again = run(conv, big, probe)
+        _ = run(fresh, big, probe)
+        #expect(again.0 == expected.0 && again.1 == expected.1)
+        #expect(conv.weight.gradValues == fresh.weight.gradValues)
+        _ = run(conv, big, probe)
+        #expect(Difference(conv.weight.gradValues, fresh.weight.gradValues.map { 2 * $0 }).rel < 1e-6, "the weight gradient accumulates")
+    }
+
+    /// oneDNN falls back to reference kernels (`ref:any`, under 1 GFLOP/s) when a primitive is
+    /// forced into a layout its fast kernels do not take; every ResNet shape must get a fast one.
+    @Test func convUsesFastKernels() throws {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        try #require(cpu.contains(" avx2"), "oneDNN's JIT kernels need AVX2 or better")
+        for (conv, input) in ResNet(arch: .resnet50, width: 0.25).convolutionInputs(n: 2, height: 64, width: 64) {
+            let x = Tensor4(shape: input)
+            let y = conv.forward(x)
+            _ = conv.backward(y)
+            for name in conv.implementations(input) { #expect(!name.hasPrefix("ref"), "\(input) k\(conv.kernel): \(name)") }
+        }
     }
 
     @Test(arguments: [(false, false), (true, false), (true, true), (false, true)])

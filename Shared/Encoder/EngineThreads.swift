@@ -1,0 +1,51 @@
+import CDNNL
+import COpenBLAS
+
+/// How many threads the engine uses, and the one pool they come from: OpenMP's (libgomp), which
+/// oneDNN runs its primitives on, so the engine's own loops (batch norm, pooling, Adam) run on
+/// the same threads instead of a second pool fighting them for the cores. Loops split into fixed,
+/// ordered parts, so results depend on the thread count only, never on scheduling.
+public enum EngineThreads {
+    public static var count: Int { Int(omp_get_max_threads()) }
+
+    /// Sets the threads of oneDNN and of the engine's loops, and OpenBLAS's (the heads' GEMMs).
+    public static func set(_ n: Int) {
+        let n = max(1, n)
+        omp_set_num_threads(Int32(n))
+        openblas_set_num_threads(Int32(n))
+    }
+}
+
+/// Runs `body(part, range)` over `total` items split into at most `EngineThreads.count` contiguous
+/// parts (fewer when there is too little work to be worth a thread).
+func parallelParts(_ total: Int, minPerPart: Int = 4096, _ body: (Int, Range<Int>) -> Void) {
+    let parts = max(1, min(EngineThreads.count, total / max(minPerPart, 1)))
+    if parts == 1 { body(0, 0..<total); return }
+    parallelFixed(parts) { p in body(p, partRange(p, of: parts, total: total)) }
+}
+
+/// Runs `body(0..<parts)` on an OpenMP team of `parts` threads (the caller is part 0) and returns
+/// when all are done. The parts touch disjoint memory by construction (the callers split rows,
+/// channels or images), which the compiler cannot see through raw pointers.
+func parallelFixed(_ parts: Int, _ body: (Int) -> Void) {
+    if parts == 1 { body(0); return }
+    withoutActuallyEscaping(body) { body in
+        var job = ParallelJob(body: body)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            GOMP_parallel({ raw in
+                let job = raw!.assumingMemoryBound(to: ParallelJob.self)
+                job.pointee.body(Int(omp_get_thread_num()))
+            }, pointer, UInt32(parts), 0)
+        }
+    }
+}
+
+private struct ParallelJob {
+    let body: (Int) -> Void
+}
+
+func partRange(_ p: Int, of parts: Int, total: Int) -> Range<Int> {
+    let base = total / parts, extra = total % parts
+    let start = p * base + min(p, extra)
+    return start..<(start + base + (p < extra ? 1 : 0))
+}
