@@ -4,9 +4,6 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 
-// DNNL_MEMORY_ALLOCATE is a pointer cast Swift cannot import.
-static inline void *comcl_dnnl_memory_allocate(void) { return DNNL_MEMORY_ALLOCATE; }
-
 // libgomp (omp.h lives in GCC's private include folder, which Swift's clang does not search).
 void omp_set_num_threads(int);
 int omp_get_max_threads(void);

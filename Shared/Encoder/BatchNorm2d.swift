@@ -31,7 +31,9 @@ public final class BatchNorm2d: StateHolder {
     private var groups = 1
     /// n / (n - 1) for the rows of one group in the last training forward (the running variance is unbiased).
     private var unbias: Float = 1
-    private let output = FloatBuffer(), gradInput = FloatBuffer(), gradOutputMasked = FloatBuffer()
+    private let output = FloatBuffer()
+    /// Gradients and weight copies (shared by a model's layers).
+    var buffers = TransientBuffers()
 
     public init(_ channels: Int, relu: Bool) {
         self.channels = channels
@@ -159,7 +161,7 @@ public final class BatchNorm2d: StateHolder {
         let rows = x.shape.rows, c = channels, groupRows = rows / groups, count = Float(groupRows)
         // One pass per group: the gradient through the ReLU (kept: the residual's gradient and
         // pass two need it) and the per-channel sums of g and g * (x - mean).
-        let g = relu ? Tensor4(shape: x.shape, buffer: gradOutputMasked) : dy
+        let g = relu ? Tensor4(shape: x.shape, buffer: buffers.take(x.shape.count)) : dy
         let gp = g.pointer, dp = dy.pointer, yp = output.pointer, xp = x.pointer, relu: Int32 = relu ? 1 : 0
         // dx = scale * (g - (dBeta + xhat * dGamma) / M), xhat = (x - mean) * invStd, rewritten
         // per group and channel as dx = scale * g - a * x + b.
@@ -183,7 +185,7 @@ public final class BatchNorm2d: StateHolder {
                 }
             }
         }
-        let dx = Tensor4(shape: x.shape, buffer: gradInput)
+        let dx = Tensor4(shape: x.shape, buffer: buffers.take(x.shape.count))
         let dxp = dx.pointer
         scale.withUnsafeBufferPointer { scales in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
             parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in

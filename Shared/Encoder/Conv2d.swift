@@ -6,7 +6,9 @@ public final class Conv2d: StateHolder {
     public let weight: Parameter
 
     private var input: Tensor4?
-    private let output = FloatBuffer(), gradInput = FloatBuffer()
+    private let output = FloatBuffer()
+    /// Gradients and weight copies (shared by a model's layers).
+    var buffers = TransientBuffers()
     /// Plans by input shape. A model sees few shapes (a training batch, an evaluation batch, a
     /// smaller last batch); beyond `maximumPlans` the oldest goes, so odd sizes cannot pile up.
     private var plans: [(Shape4, ConvolutionPlan)] = []
@@ -42,7 +44,7 @@ public final class Conv2d: StateHolder {
     public func forward(_ x: Tensor4) -> Tensor4 {
         input = x
         let y = Tensor4(shape: outputShape(x.shape), buffer: output)
-        plan(x.shape).forward(x: x.pointer, weights: weight.value.pointer, y: y.pointer)
+        plan(x.shape).forward(x: x.pointer, weights: weight.value.pointer, y: y.pointer, buffers: buffers)
         return y
     }
 
@@ -51,10 +53,10 @@ public final class Conv2d: StateHolder {
     public func backward(_ dy: Tensor4, needInputGradient: Bool = true) -> Tensor4? {
         guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
         let plan = plan(x.shape)
-        plan.accumulateWeightGradient(x: x.pointer, dy: dy.pointer, grad: weight.grad!.pointer)
+        plan.accumulateWeightGradient(x: x.pointer, dy: dy.pointer, grad: weight.grad!.pointer, buffers: buffers)
         guard needInputGradient else { return nil }
-        let dx = Tensor4(shape: x.shape, buffer: gradInput)
-        plan.inputGradient(dy: dy.pointer, dx: dx.pointer)
+        let dx = Tensor4(shape: x.shape, buffer: buffers.take(x.shape.count))
+        plan.inputGradient(dy: dy.pointer, dx: dx.pointer, buffers: buffers)
         return dx
     }
 

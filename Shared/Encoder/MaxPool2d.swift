@@ -6,7 +6,9 @@ public final class MaxPool2d {
     public let kernel = 3, stride = 2, padding = 1  // torchvision ResNet stem
     private var inputShape: Shape4?
     private var argmax: [Int32] = []
-    private let output = FloatBuffer(), gradInput = FloatBuffer()
+    private let output = FloatBuffer()
+    /// Gradients and weight copies (shared by a model's layers).
+    var buffers = TransientBuffers()
 
     public init() {}
 
@@ -50,7 +52,7 @@ public final class MaxPool2d {
 
     public func backward(_ dy: Tensor4) -> Tensor4 {
         guard let s = inputShape else { preconditionFailure("MaxPool2d.backward before forward") }
-        let dx = Tensor4(shape: s, buffer: gradInput)
+        let dx = Tensor4(shape: s, buffer: buffers.take(s.count))
         dx.buffer.zero(s.count)
         let dxp = dx.pointer, dyp = dy.pointer
         // Windows overlap within an image, never across images: split the scatter by image.
@@ -69,7 +71,9 @@ public final class MaxPool2d {
 /// Global average pooling: [n, h, w, c] -> [n, c].
 public final class GlobalAvgPool {
     private var inputShape: Shape4?
-    private let output = FloatBuffer(), gradInput = FloatBuffer()
+    private let output = FloatBuffer()
+    /// Gradients and weight copies (shared by a model's layers).
+    var buffers = TransientBuffers()
     public init() {}
 
     public func forward(_ x: Tensor4) -> Matrix {
@@ -90,7 +94,7 @@ public final class GlobalAvgPool {
 
     public func backward(_ dy: Matrix) -> Tensor4 {
         guard let s = inputShape else { preconditionFailure("GlobalAvgPool.backward before forward") }
-        let dx = Tensor4(shape: s, buffer: gradInput)
+        let dx = Tensor4(shape: s, buffer: buffers.take(s.count))
         let plane = s.h * s.w, inv = 1 / Float(plane), dxp = dx.pointer, dyp = dy.pointer
         for n in 0..<s.n {
             for p in 0..<plane {

@@ -35,17 +35,16 @@ enum OneDNN {
     }
 }
 
-/// A oneDNN memory object: either over our own buffer (`handle` set before each use) or over
-/// storage oneDNN allocates and owns (a weights copy in a primitive's preferred format).
+/// A oneDNN memory object over a buffer of ours, pointed at it (`point(at:)`) before each use.
 final class DNNLMemory {
     let memory: dnnl_memory_t
     let descriptor: dnnl_memory_desc_t
 
-    init(_ descriptor: dnnl_memory_desc_t, ownStorage: Bool) {
+    init(_ descriptor: dnnl_memory_desc_t) {
         self.descriptor = descriptor
         var m: dnnl_memory_t?
         withUnsafePointer(to: descriptor) { md in
-            OneDNN.check(dnnl_memory_create(&m, md, OneDNN.engine, ownStorage ? comcl_dnnl_memory_allocate() : nil), "create a memory object")
+            OneDNN.check(dnnl_memory_create(&m, md, OneDNN.engine, nil), "create a memory object")
         }
         memory = m!
     }
@@ -56,24 +55,35 @@ final class DNNLMemory {
         OneDNN.check(dnnl_memory_set_data_handle(memory, pointer), "set a memory handle")
     }
 
-    var bytes: Int { withUnsafePointer(to: descriptor) { dnnl_memory_desc_get_size($0) } }
+    /// Floats the described memory spans (a blocked format may pad).
+    var floats: Int { (withUnsafePointer(to: descriptor) { dnnl_memory_desc_get_size($0) } + 3) / 4 }
 }
 
 /// A created primitive and its descriptor.
+///
+/// Every primitive takes its scratchpad from the caller (`dnnl_scratchpad_mode_user`), out of the
+/// model's TransientBuffers: Debian's oneDNN is built with one library scratchpad shared by all
+/// primitives, which allows a primitive to run only on the thread that created it, and our models
+/// are made on one thread and run on another (the services, the evaluator, parallel tests).
 final class DNNLPrimitive {
     let descriptor: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
+    private let scratchpad: DNNLMemory?
 
     /// Takes ownership of a primitive descriptor and creates its primitive.
-    init(_ descriptor: dnnl_primitive_desc_t, _ what: String) {
+    private init(_ descriptor: dnnl_primitive_desc_t, _ what: String) {
         self.descriptor = descriptor
         var p: dnnl_primitive_t?
         OneDNN.check(dnnl_primitive_create(&p, descriptor), "create the \(what) primitive")
         primitive = p!
+        let scratch = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0).pointee
+        scratchpad = withUnsafePointer(to: scratch) { dnnl_memory_desc_get_size($0) } > 0 ? DNNLMemory(scratch) : nil
     }
 
     /// Creates a primitive from an operation descriptor (`dnnl_convolution_desc_t`, ...).
-    convenience init(operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil, hint: DNNLPrimitive? = nil, _ what: String) {
+    convenience init(operation: UnsafeRawPointer, hint: DNNLPrimitive? = nil, _ what: String) {
+        let attributes = Self.attributes(accumulate: false)
+        defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
         OneDNN.check(dnnl_primitive_desc_create(&pd, operation, attributes, OneDNN.engine, hint?.descriptor), "describe the \(what) primitive")
         self.init(pd!, what)
@@ -81,9 +91,20 @@ final class DNNLPrimitive {
 
     /// A reorder from one layout to another; `accumulate` adds into the destination (sum post-op).
     static func reorder(from source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, accumulate: Bool = false) -> DNNLPrimitive {
+        let attributes = Self.attributes(accumulate: accumulate)
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        var pd: dnnl_primitive_desc_t?
+        withUnsafePointer(to: source) { s in withUnsafePointer(to: destination) { d in
+            OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, s, OneDNN.engine, d, OneDNN.engine, attributes), "describe a reorder")
+        } }
+        return DNNLPrimitive(pd!, "reorder")
+    }
+
+    /// User scratchpad; a sum post-op when the result adds onto the destination.
+    private static func attributes(accumulate: Bool) -> dnnl_primitive_attr_t {
         var attributes: dnnl_primitive_attr_t?
         OneDNN.check(dnnl_primitive_attr_create(&attributes), "create attributes")
-        defer { dnnl_primitive_attr_destroy(attributes) }
+        OneDNN.check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "set the scratchpad mode")
         if accumulate {
             var ops: dnnl_post_ops_t?
             OneDNN.check(dnnl_post_ops_create(&ops), "create post-ops")
@@ -91,11 +112,7 @@ final class DNNLPrimitive {
             OneDNN.check(dnnl_post_ops_append_sum(ops, 1), "append a sum post-op")
             OneDNN.check(dnnl_primitive_attr_set_post_ops(attributes, ops), "set post-ops")
         }
-        var pd: dnnl_primitive_desc_t?
-        withUnsafePointer(to: source) { s in withUnsafePointer(to: destination) { d in
-            OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, s, OneDNN.engine, d, OneDNN.engine, attributes), "describe a reorder")
-        } }
-        return DNNLPrimitive(pd!, "reorder")
+        return attributes!
     }
 
     deinit {
@@ -108,12 +125,20 @@ final class DNNLPrimitive {
         dnnl_primitive_desc_query_md(descriptor, what, 0).pointee
     }
 
-    /// Runs the primitive on a stream of this thread and waits for it.
-    func execute(_ arguments: [(Int32, DNNLMemory)]) {
-        let args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+    /// Runs the primitive on a stream of this thread and waits for it, its scratchpad (if it
+    /// needs one) taken from `buffers` for the call.
+    func execute(_ arguments: [(Int32, DNNLMemory)], buffers: TransientBuffers) {
+        var args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.memory) }
+        let scratch = scratchpad.map { pad in
+            let storage = buffers.take(pad.floats)
+            pad.point(at: storage.pointer)
+            args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory))
+            return storage
+        }
         let stream = DNNLStream.current
         OneDNN.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "run a primitive")
         OneDNN.check(dnnl_stream_wait(stream), "wait for a primitive")
+        withExtendedLifetime(scratch) {}
     }
 
     /// The primitive's implementation name (`jit:avx512_core`, `ref:any`, ...), for benchmarks.

@@ -21,6 +21,8 @@ public final class ResNet: StateHolder {
 
     let conv1: Conv2d, bn1: BatchNorm2d, maxpool = MaxPool2d(), pool = GlobalAvgPool()
     let stages: [[any ResidualBlock]]
+    /// Gradients and weight copies, shared by every layer (see TransientBuffers).
+    public let buffers = TransientBuffers()
 
     /// Channels of a stage: torchvision's 64/128/256/512 planes times `width`, at least 1.
     public static func planes(_ base: Int, width: Double) -> Int { max(1, Int((Double(base) * width).rounded())) }
@@ -49,6 +51,10 @@ public final class ResNet: StateHolder {
         }
         self.stages = stages
         featureDimension = inC
+        for conv in convolutions { conv.buffers = buffers }
+        for bn in batchNorms { bn.buffers = buffers }
+        maxpool.buffers = buffers
+        pool.buffers = buffers
     }
 
     public func state(prefix: String) -> [(String, StateTensor)] {
@@ -97,7 +103,7 @@ public final class ResNet: StateHolder {
     /// Accumulates every parameter's gradient from the features' gradient.
     public func backward(_ dFeatures: Matrix) {
         var d = pool.backward(dFeatures)
-        for block in stages.joined().reversed() { d = block.backward(d) }
+        for block in stages.joined().reversed() { d = block.backward(consume d) }
         d = maxpool.backward(d)
         _ = conv1.backward(bn1.backward(d).input, needInputGradient: false)
     }

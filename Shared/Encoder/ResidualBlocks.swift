@@ -8,7 +8,8 @@ protocol ResidualBlock: AnyObject, StateHolder {
     var mainPath: [Conv2d] { get }
     var downsample: Downsample? { get }
     func forward(_ x: Tensor4) -> Tensor4
-    func backward(_ dy: Tensor4) -> Tensor4
+    /// Takes the gradient as its own, so it can be freed as soon as it is used (peak memory).
+    func backward(_ dy: consuming Tensor4) -> Tensor4
 }
 
 extension ResidualBlock {
@@ -39,11 +40,10 @@ func addInPlace(_ dst: Tensor4, _ src: Tensor4) {
     }
 }
 
-/// The residual's gradient joins the main path's input gradient.
-func joinResidual(main: Tensor4, residualGradient: Tensor4?, downsample: Downsample?) -> Tensor4 {
-    guard let residualGradient else { preconditionFailure("residual block without a residual gradient") }
-    addInPlace(main, downsample.map { $0.backward(residualGradient) } ?? residualGradient)
-    return main
+/// The shortcut's gradient: the residual's gradient through the projection, if any.
+func shortcutGradient(_ residual: Tensor4?, _ downsample: Downsample?) -> Tensor4 {
+    guard let residual else { preconditionFailure("residual block without a residual gradient") }
+    return downsample.map { $0.backward(residual) } ?? residual
 }
 
 final class BasicBlock: ResidualBlock {
@@ -76,10 +76,17 @@ final class BasicBlock: ResidualBlock {
         return bn2.forward(conv2.forward(h), residual: identity)
     }
 
-    func backward(_ dy: Tensor4) -> Tensor4 {
-        let (d2, dResidual) = bn2.backward(dy)
-        let d1 = bn1.backward(conv2.backward(d2)!).input
-        return joinResidual(main: conv1.backward(d1)!, residualGradient: dResidual, downsample: downsample)
+    /// Written so each gradient is released once used (TransientBuffers reuses it): the shortcut
+    /// first, then the main path, one variable reassigned.
+    func backward(_ dy: consuming Tensor4) -> Tensor4 {
+        var (d, residual) = bn2.backward(dy)
+        _ = consume dy
+        let shortcut = shortcutGradient(residual, downsample)
+        residual = nil
+        d = bn1.backward(conv2.backward(d)!).input
+        d = conv1.backward(d)!
+        addInPlace(d, shortcut)
+        return d
     }
 }
 
@@ -117,10 +124,16 @@ final class Bottleneck: ResidualBlock {
         return bn3.forward(conv3.forward(h2), residual: identity)
     }
 
-    func backward(_ dy: Tensor4) -> Tensor4 {
-        let (d3, dResidual) = bn3.backward(dy)
-        let d2 = bn2.backward(conv3.backward(d3)!).input
-        let d1 = bn1.backward(conv2.backward(d2)!).input
-        return joinResidual(main: conv1.backward(d1)!, residualGradient: dResidual, downsample: downsample)
+    /// As BasicBlock.backward: the shortcut first, each gradient released once used.
+    func backward(_ dy: consuming Tensor4) -> Tensor4 {
+        var (d, residual) = bn3.backward(dy)
+        _ = consume dy
+        let shortcut = shortcutGradient(residual, downsample)
+        residual = nil
+        d = bn2.backward(conv3.backward(d)!).input
+        d = bn1.backward(conv2.backward(d)!).input
+        d = conv1.backward(d)!
+        addInPlace(d, shortcut)
+        return d
     }
 }

@@ -17,7 +17,8 @@ public struct TrainingStepTimer {
         let adam = Adam(model.parameters.map(\.parameter))
         var rng = SeededGenerator(seed: 1)
         let shape = Shape4(n: batch, h: size, w: size, c: 3)
-        let images = Tensor4(shape: shape, values: (0..<shape.count).map { _ in Float(rng.normal()) })
+        let images = Tensor4(shape: shape)
+        for i in 0..<shape.count { images.pointer[i] = Float(rng.normal()) }
         var gradient: Matrix?
         var total = 0.0, split: [String: Double] = [:]
         for i in 0..<(steps + 2) {
@@ -32,7 +33,8 @@ public struct TrainingStepTimer {
             let t3 = Date()
             if i >= 2 {
                 total += t3.timeIntervalSince(t0)
-                split = ["forward": t1.timeIntervalSince(t0), "backward": t2.timeIntervalSince(t1), "optimizer": t3.timeIntervalSince(t2)]
+                split = ["forward": t1.timeIntervalSince(t0), "backward": t2.timeIntervalSince(t1), "optimizer": t3.timeIntervalSince(t2),
+                         "transient_mb": Double(model.backbone.buffers.capacity * 4) / 1e6]
             }
         }
         return (total / Double(steps), split)

@@ -43,9 +43,12 @@ import Wire
         return try Manifest.load(ManifestOptions(format: .eyeq, labels: labels.path))
     }
 
+    /// Batch 9 divides the 18 training images: a last batch of 2 puts 1x1 maps under batch norm
+    /// with two samples, whose statistics made the fine-tune's test accuracy depend on the last
+    /// bits of the engine's arithmetic (1.0 on the GEMM engine, 0.83 on oneDNN at batch 8).
     static func config(_ transfer: Transfer) -> EvaluationConfig {
         var c = EvaluationConfig()
-        (c.transfer, c.imageSize, c.classes, c.batch, c.sweep) = (transfer, 32, 2, 8, [])
+        (c.transfer, c.imageSize, c.classes, c.batch, c.sweep) = (transfer, 32, 2, 9, [])
         (c.epochs, c.learningRate) = transfer == .linear ? (40, 0.05) : (15, 0.05)
         return c
     }
