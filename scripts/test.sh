@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/fetch-pngsuite.sh >/dev/null
 scripts/python-examples.sh >/dev/null
+scripts/torch-venv.sh >/dev/null
 swift build --build-tests
 exec swift test --skip-build "$@"

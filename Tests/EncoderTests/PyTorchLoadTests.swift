@@ -2,25 +2,12 @@ import Basics
 @testable import Encoder
 import Foundation
 import Testing
-
-/// Debian's python3 with python3-torch, when installed (the test needs it; the fixture tests in
-/// PyTorchParityTests need only the committed files).
-enum Torch {
-    static let available: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = ["-c", "import torch, torchvision, numpy"]
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
-}
+import TestSupport
 
 @Suite struct PyTorchLoadTests {
     /// Our checkpoint loads into PyTorch with load_state_dict(strict=True), and PyTorch's eval-mode
     /// features from it equal ours (so names, layouts and running statistics all survived).
-    @Test(.enabled(if: Torch.available, "needs /usr/bin/python3 with torch (apt-get install python3-torch python3-torchvision)"),
+    @Test(.enabled(if: TorchPython.available, "needs PyTorch: scripts/torch-venv.sh (scripts/test.sh runs it)"),
           arguments: [(ResNetArch.resnet18, 0.125), (.resnet50, 0.0625)])
     func pytorchLoadsOurCheckpoint(_ arch: ResNetArch, _ width: Double) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-torch-\(UUID().uuidString)")
@@ -37,17 +24,11 @@ enum Torch {
         try ModelState.save(model, to: weights)
         try NumPyFile.write(float32: nchw, shape: [n, 3, h, w], to: dir.appendingPathComponent("x.npy"))
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [Fixtures.directory.appendingPathComponent("check_torch_load.py").path, weights.path, arch.rawValue, "\(width)",
-                       dir.appendingPathComponent("x.npy").path, dir.appendingPathComponent("f.npy").path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "PyTorch could not load our checkpoint: \(log)")
+        let (status, log) = try TorchPython.run([
+            Fixtures.directory.appendingPathComponent("check_torch_load.py").path, weights.path, arch.rawValue, "\(width)",
+            dir.appendingPathComponent("x.npy").path, dir.appendingPathComponent("f.npy").path,
+        ])
+        try #require(status == 0, "PyTorch could not load our checkpoint: \(log)")
 
         model.training = false
         _ = model.forward(x)

@@ -55,6 +55,34 @@ import TestSupport
         }
     }
 
+    /// torchvision's own ResNet-18 (full width, its state dict as a user's weights file would have
+    /// it, batch-norm statistics off their defaults) and `comcl embed` on the same PNG files give
+    /// the same features within 1e-4 of their scale.
+    @Test(.enabled(if: TorchPython.available, "needs PyTorch: scripts/torch-venv.sh (scripts/test.sh runs it)"))
+    func agreesWithTorchvision() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("images")
+        for (i, size) in [(64, 64), (64, 64), (72, 56)].enumerated() {
+            try Data(try PNGEncoder.encode(try image(UInt64(10 + i), width: size.0, height: size.1)))
+                .write(to: folder.appendingPathComponent("img\(i).png"))
+        }
+        let weights = directory.appendingPathComponent("tv.safetensors"), theirs = directory.appendingPathComponent("tv.npy")
+        let ours = directory.appendingPathComponent("ours.npy")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/encoder/torchvision_features.py")
+        let (status, log) = try TorchPython.run([script.path, "resnet18", folder.path, weights.path, theirs.path])
+        try #require(status == 0, "\(log)")
+        let (code, embedLog) = try ChildProcess.run("comcl", [
+            "embed", "--weights", weights.path, "--arch", "resnet18", "--input", folder.path, "--output", ours.path,
+        ])
+        try #require(code == 0, "\(embedLog)")
+        let (expected, shape) = try NumPyFile.readFloat32(try Data(contentsOf: theirs))
+        let (got, gotShape) = try NumPyFile.readFloat32(try Data(contentsOf: ours))
+        #expect(gotShape == shape && shape == [3, 512])
+        let scale = expected.map(abs).max()!, worst = zip(got, expected).map { abs($0 - $1) }.max()!
+        #expect(worst / scale < 1e-4, "max difference \(worst) against a largest feature of \(scale)")
+    }
+
     @Test func clearErrors() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         let weights = directory.appendingPathComponent("w.safetensors")

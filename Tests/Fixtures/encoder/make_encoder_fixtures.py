@@ -14,13 +14,19 @@ Outputs (safetensors, metadata `format=comcl-encoder-fixture`, `version=1`):
 """
 import os
 import sys
+import types
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import torchvision
-from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+
+# PyPI's torchvision 0.28 is a CUDA build: its model code is plain Python, but its import registers
+# CUDA meta kernels the CPU wheel of torch lacks. Nothing here needs them (older torchvisions
+# ignore this).
+sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+import torchvision  # noqa: E402
+from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io  # noqa: E402
