@@ -17,7 +17,7 @@ struct EmbedCommand: ParsableCommand {
     @Option(help: "Per-channel mean, R,G,B (default ImageNet's, torchvision).") var mean = "0.485,0.456,0.406"
     @Option(help: "Per-channel std, R,G,B (default ImageNet's, torchvision).") var std = "0.229,0.224,0.225"
     @Option(help: "Images per forward pass (consecutive images of one size share a pass).") var batch = 16
-    @Option(help: "Threads for OpenBLAS and our loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for the encoder (oneDNN and our loops).") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard ResNetArch(rawValue: arch) != nil else {

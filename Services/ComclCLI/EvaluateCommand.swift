@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Output folder: results.json, report.md, truth.csv, predictions/, plots/, data/.") var out: String
     @Option(help: "Patches per level (L, L~, H, H~) from the test split whose embeddings the report projects with t-SNE; 0: none.")
     var embeddingPatches = 60
-    @Option(help: "Threads for OpenBLAS and our loops.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads for the encoder (oneDNN and our loops).") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         guard !model.isEmpty || scratch else { throw ValidationError("give at least one --model NAME=PATH, or --scratch") }

@@ -5,26 +5,26 @@ import ServiceKit
 import Training
 import Wire
 
-/// comcl-embedding-worker: one data-parallel replica of the encoder on OpenBLAS. It holds no run
+/// comcl-embedding-worker: one data-parallel replica of the encoder (oneDNN). It holds no run
 /// configuration: the model ("<arch>:<width>"), its weights and the batch-norm group size come
 /// with the requests (docs/training.md).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comcl-embedding-worker",
-        abstract: "An embedding worker: one data-parallel replica of the encoder (forward, backward) on OpenBLAS.")
+        abstract: "An embedding worker: one data-parallel replica of the encoder (forward, backward) on oneDNN.")
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "Threads for OpenBLAS and our loops (default: every core; give each of N workers on one machine cores/N).")
+    @Option(help: "Threads for the encoder (oneDNN and our loops) (default: every core; give each of N workers on one machine cores/N).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
-        // Which kernels OpenBLAS runs decides its speed (issue 3): choose them for this CPU, log it.
+        // OpenBLAS (the heads) picks its kernels when it loads: choose them for this CPU, log it.
         let choice = BLASCore.select()
         HeapTuning.keepLargeAllocations()
         EngineThreads.set(threads)
         let replica = EmbeddingReplica()
-        let banner = ["\(BLASInfo.summary); \(choice); \(threads) threads"]
+        let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         // One shard at a time: the activations of a forward wait for its backward.
         var service = options
         service.capacity = 1

@@ -17,7 +17,7 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
-    @Option(help: "Threads for OpenBLAS and our loops (default: every core).")
+    @Option(help: "Threads for the encoder (oneDNN and our loops) (default: every core).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
@@ -28,7 +28,7 @@ struct WorkerCommand: ParsableCommand {
         // One evaluation at a time: it uses every thread it is given.
         var service = options
         service.capacity = 1
-        let banner = ["\(BLASInfo.summary); \(choice); \(threads) threads"]
+        let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         let code = WorkerService.run(service: "comcl-evaluator", role: .evaluator, options: service, banner: banner) { request in
             guard case .evaluationRequest(let evaluation) = request.body else {
                 throw EvaluatorError(code: .unsupported, "the evaluator answers EvaluationRequest, not \(request.body.kind)")

@@ -8,11 +8,15 @@ import COpenBLAS
 public enum EngineThreads {
     public static var count: Int { Int(omp_get_max_threads()) }
 
-    /// Sets the threads of oneDNN and of the engine's loops, and OpenBLAS's (the heads' GEMMs).
+    /// Sets the threads of oneDNN and of the engine's loops, and makes OpenBLAS (the heads' small
+    /// GEMMs) single-threaded: Debian's default OpenBLAS runs its own pthreads, which spin after
+    /// each call against OpenMP's team. Measured side by side (ResNet-50 batch 32, 2 cores):
+    /// 1203 / 1169 ms a step with OpenBLAS on one thread, 1260 / 1215 ms on two pthreads, and
+    /// 1195 / 1167 ms with Debian's OpenMP build of OpenBLAS (`libopenblas0-openmp`), which would
+    /// mean switching the system's `libopenblas.so.0` alternative for no gain (docs/encoder.md).
     public static func set(_ n: Int) {
-        let n = max(1, n)
-        omp_set_num_threads(Int32(n))
-        openblas_set_num_threads(Int32(n))
+        omp_set_num_threads(Int32(max(1, n)))
+        openblas_set_num_threads(1)
     }
 }
 
