@@ -6,7 +6,10 @@ import COpenBLAS
 /// the same threads instead of a second pool fighting them for the cores. Loops split into fixed,
 /// ordered parts, so results depend on the thread count only, never on scheduling.
 public enum EngineThreads {
-    public static var count: Int { Int(omp_get_max_threads()) }
+    /// OpenMP's own default until `set` (OMP_NUM_THREADS, else every core).
+    nonisolated(unsafe) private static var configured = Int(omp_get_max_threads())
+
+    public static var count: Int { configured }
 
     /// Sets the threads of oneDNN and of the engine's loops, and makes OpenBLAS (the heads' small
     /// GEMMs) single-threaded: Debian's default OpenBLAS runs its own pthreads, which spin after
@@ -15,8 +18,18 @@ public enum EngineThreads {
     /// 1195 / 1167 ms with Debian's OpenMP build of OpenBLAS (`libopenblas0-openmp`), which would
     /// mean switching the system's `libopenblas.so.0` alternative for no gain (docs/encoder.md).
     public static func set(_ n: Int) {
-        omp_set_num_threads(Int32(max(1, n)))
+        configured = max(1, n)
+        applyToThisThread()
         openblas_set_num_threads(1)
+    }
+
+    /// OpenMP keeps its thread count per thread (an ICV of each thread's data environment), and a
+    /// service runs the engine on a thread of its own, not the one that called `set`: every oneDNN
+    /// call applies ours first (two workers on two cores each ran two threads, and the demo's step
+    /// took 1.5 s instead of 0.6).
+    @inline(__always)
+    static func applyToThisThread() {
+        if omp_get_max_threads() != Int32(configured) { omp_set_num_threads(Int32(configured)) }
     }
 }
 

@@ -135,6 +135,7 @@ final class DNNLPrimitive {
             args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: pad.memory))
             return storage
         }
+        EngineThreads.applyToThisThread()
         let stream = DNNLStream.current
         OneDNN.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "run a primitive")
         OneDNN.check(dnnl_stream_wait(stream), "wait for a primitive")
