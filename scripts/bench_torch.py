@@ -2,7 +2,9 @@
 """PyTorch's side of `comcl bench-encoder`: one training step (forward, backward, Adam) of the same
 model (torchvision ResNet, fc = Linear-ReLU-Linear projection, L2-normalised, loss sum(z * probe))
 on the same batch and threads, in NCHW or channels_last. Prints one JSON line.
-Usage: bench_torch.py ARCH BATCH SIZE THREADS STEPS [nchw|channels_last]"""
+With a 7th argument `split`, also profiles one more step (torch.profiler) and reports the time in
+convolutions (forward and backward) against the rest, to compare with our own split.
+Usage: bench_torch.py ARCH BATCH SIZE THREADS STEPS [nchw|channels_last] [split]"""
 import json
 import resource
 import sys
@@ -41,6 +43,20 @@ for i in range(steps + 2):
     if i >= 2:  # two warm-up steps
         times.append(time.perf_counter() - t)
 mean = sum(times) / len(times)
-print(json.dumps({"seconds_per_step": mean, "images_per_second": batch / mean,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "torch": torch.__version__, "threads": torch.get_num_threads(), "layout": layout}))
+result = {"seconds_per_step": mean, "images_per_second": batch / mean,
+          "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+          "torch": torch.__version__, "threads": torch.get_num_threads(), "layout": layout}
+if len(sys.argv) > 7 and sys.argv[7] == "split":
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        t = time.perf_counter()
+        opt.zero_grad()
+        z = F.normalize(model(x), dim=1)
+        (z * probe).sum().backward()
+        opt.step()
+        profiled = time.perf_counter() - t
+    # Convolution ops at the top of their call trees (forward and backward), in seconds.
+    conv = sum(e.cpu_time_total for e in prof.key_averages()
+               if e.key in ("aten::convolution", "aten::convolution_backward")) / 1e6
+    result["split"] = {"convolutions": conv, "profiled_step": profiled}
+print(json.dumps(result))
