@@ -2,7 +2,11 @@
 #include <math.h>
 
 #pragma STDC FP_CONTRACT OFF
+#if defined(__x86_64__)
 #define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES  // other CPUs: the compiler's own vectorisation for the build target
+#endif
 
 CLONES void comcl_channel_sum(const float *restrict x, long rows, long channels, float *restrict acc) {
     for (long r = 0; r < rows; r++) {

@@ -2,6 +2,8 @@
 // 4-cycle latency on two FMA ports. Each kernel is compiled for its instruction set and chosen at
 // run time, so the binary runs on any x86-64.
 #include "peak_flops.h"
+
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 #define CHAINS 12
@@ -47,3 +49,17 @@ double comcl_fma_flops(long iterations, int *width) {
     *width = 4;
     return mul_add128(iterations);
 }
+
+#else
+// Other CPUs: scalar chains, a lower bound of the peak.
+double comcl_fma_flops(long iterations, int *width) {
+    float acc[CHAINS];
+    for (int i = 0; i < CHAINS; i++) acc[i] = (float)i;
+    for (long k = 0; k < iterations; k++)
+        for (int i = 0; i < CHAINS; i++) acc[i] = acc[i] * 0.999999f + 1e-7f;
+    float sink = acc[0];
+    __asm__ volatile("" : : "r"(sink));
+    *width = 1;
+    return (double)iterations * CHAINS * 2;
+}
+#endif

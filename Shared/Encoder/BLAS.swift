@@ -25,6 +25,7 @@ public enum BLASInfo {
 public enum EngineInfo {
     public static var summary: String {
         let v = dnnl_version()!.pointee
-        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(String(cString: v.cpu_runtime == UInt32(DNNL_RUNTIME_OMP) ? "OpenMP" : "other runtime"))); OpenBLAS \(BLASInfo.summary)"
+        let runtime = v.cpu_runtime == UInt32(DNNL_RUNTIME_OMP) ? "OpenMP" : "CPU runtime \(v.cpu_runtime)"
+        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(runtime)); \(BLASInfo.summary)"
     }
 }
