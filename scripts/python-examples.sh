@@ -5,11 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 env=.cache/python-examples
-if [ ! -x "$env/bin/python" ] || ! "$env/bin/python" -c "import zmq, google.protobuf, numpy, PIL" 2>/dev/null; then
-    rm -rf "$env"
-    /usr/bin/python3 -m venv "$env"
-    "$env/bin/pip" install --quiet --disable-pip-version-check pyzmq protobuf numpy pillow
-fi
+python=$(scripts/venv.sh "$env" "import zmq, google.protobuf, numpy, PIL" pyzmq protobuf numpy pillow)
 mkdir -p "$env/gen"
 protoc -IShared/Protocol --python_out="$env/gen" Shared/Protocol/comcl.proto
-echo "$env/bin/python"
+echo "$python"

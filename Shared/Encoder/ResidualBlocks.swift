@@ -3,18 +3,46 @@
 /// fused into the batch norm layers.
 protocol ResidualBlock: AnyObject, StateHolder {
     var outChannels: Int { get }
-    var batchNorms: [BatchNorm2d] { get }
-    /// The main path's convolutions, in order.
+    /// The main path's convolutions, in order, and the batch norm after each (the last one adds
+    /// the shortcut before its ReLU).
     var mainPath: [Conv2d] { get }
+    var mainNorms: [BatchNorm2d] { get }
     var downsample: Downsample? { get }
-    func forward(_ x: Tensor4) -> Tensor4
-    /// Takes the gradient as its own, so it can be freed as soon as it is used (peak memory).
-    func backward(_ dy: consuming Tensor4) -> Tensor4
 }
 
 extension ResidualBlock {
     /// Main path, then the shortcut's convolution if any (init and state order).
     var convolutions: [Conv2d] { mainPath + (downsample.map { [$0.conv] } ?? []) }
+    var batchNorms: [BatchNorm2d] { mainNorms + (downsample.map { [$0.bn] } ?? []) }
+
+    /// torchvision's names: `conv1`, `bn1`, ... along the main path, then `downsample`.
+    func state(prefix: String) -> [(String, StateTensor)] {
+        zip(mainPath, mainNorms).enumerated().flatMap { i, layers in
+            layers.0.state(prefix: join(prefix, "conv\(i + 1)")) + layers.1.state(prefix: join(prefix, "bn\(i + 1)"))
+        } + (downsample?.state(prefix: join(prefix, "downsample")) ?? [])
+    }
+
+    func forward(_ x: Tensor4) -> Tensor4 {
+        let identity = downsample?.forward(x) ?? x
+        let (convs, norms, last) = (mainPath, mainNorms, mainPath.count - 1)
+        var h = x
+        for i in 0..<last { h = norms[i].forward(convs[i].forward(h)) }
+        return norms[last].forward(convs[last].forward(h), residual: identity)
+    }
+
+    /// Takes the gradient as its own and releases each gradient once used, so TransientBuffers can
+    /// reuse it (peak memory): the shortcut first, then the main path, one variable reassigned.
+    func backward(_ dy: consuming Tensor4) -> Tensor4 {
+        let (convs, norms, last) = (mainPath, mainNorms, mainPath.count - 1)
+        var (d, residual) = norms[last].backward(dy)
+        _ = consume dy
+        let shortcut = shortcutGradient(residual, downsample)
+        residual = nil
+        for i in stride(from: last, to: 0, by: -1) { d = norms[i - 1].backward(convs[i].backward(d)!).input }
+        d = convs[0].backward(d)!
+        addInPlace(d, shortcut)
+        return d
+    }
 }
 
 /// The projection shortcut: 1x1 convolution with stride, then batch norm (`downsample.0/1`).
@@ -61,33 +89,8 @@ final class BasicBlock: ResidualBlock {
         downsample = (stride != 1 || inChannels != planes) ? Downsample(inChannels, planes, stride: stride) : nil
     }
 
-    var batchNorms: [BatchNorm2d] { [bn1, bn2] + (downsample.map { [$0.bn] } ?? []) }
     var mainPath: [Conv2d] { [conv1, conv2] }
-
-    func state(prefix: String) -> [(String, StateTensor)] {
-        conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
-            + conv2.state(prefix: join(prefix, "conv2")) + bn2.state(prefix: join(prefix, "bn2"))
-            + (downsample?.state(prefix: join(prefix, "downsample")) ?? [])
-    }
-
-    func forward(_ x: Tensor4) -> Tensor4 {
-        let identity = downsample?.forward(x) ?? x
-        let h = bn1.forward(conv1.forward(x))
-        return bn2.forward(conv2.forward(h), residual: identity)
-    }
-
-    /// Written so each gradient is released once used (TransientBuffers reuses it): the shortcut
-    /// first, then the main path, one variable reassigned.
-    func backward(_ dy: consuming Tensor4) -> Tensor4 {
-        var (d, residual) = bn2.backward(dy)
-        _ = consume dy
-        let shortcut = shortcutGradient(residual, downsample)
-        residual = nil
-        d = bn1.backward(conv2.backward(d)!).input
-        d = conv1.backward(d)!
-        addInPlace(d, shortcut)
-        return d
-    }
+    var mainNorms: [BatchNorm2d] { [bn1, bn2] }
 }
 
 final class Bottleneck: ResidualBlock {
@@ -107,33 +110,6 @@ final class Bottleneck: ResidualBlock {
         downsample = (stride != 1 || inChannels != outChannels) ? Downsample(inChannels, outChannels, stride: stride) : nil
     }
 
-    var batchNorms: [BatchNorm2d] { [bn1, bn2, bn3] + (downsample.map { [$0.bn] } ?? []) }
     var mainPath: [Conv2d] { [conv1, conv2, conv3] }
-
-    func state(prefix: String) -> [(String, StateTensor)] {
-        conv1.state(prefix: join(prefix, "conv1")) + bn1.state(prefix: join(prefix, "bn1"))
-            + conv2.state(prefix: join(prefix, "conv2")) + bn2.state(prefix: join(prefix, "bn2"))
-            + conv3.state(prefix: join(prefix, "conv3")) + bn3.state(prefix: join(prefix, "bn3"))
-            + (downsample?.state(prefix: join(prefix, "downsample")) ?? [])
-    }
-
-    func forward(_ x: Tensor4) -> Tensor4 {
-        let identity = downsample?.forward(x) ?? x
-        let h1 = bn1.forward(conv1.forward(x))
-        let h2 = bn2.forward(conv2.forward(h1))
-        return bn3.forward(conv3.forward(h2), residual: identity)
-    }
-
-    /// As BasicBlock.backward: the shortcut first, each gradient released once used.
-    func backward(_ dy: consuming Tensor4) -> Tensor4 {
-        var (d, residual) = bn3.backward(dy)
-        _ = consume dy
-        let shortcut = shortcutGradient(residual, downsample)
-        residual = nil
-        d = bn2.backward(conv3.backward(d)!).input
-        d = bn1.backward(conv2.backward(d)!).input
-        d = conv1.backward(d)!
-        addInPlace(d, shortcut)
-        return d
-    }
+    var mainNorms: [BatchNorm2d] { [bn1, bn2, bn3] }
 }
