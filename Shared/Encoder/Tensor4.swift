@@ -9,8 +9,9 @@ public struct Shape4: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "[\(n), \(h), \(w), \(c)]" }
 }
 
-/// A batch of feature maps: a shape over a buffer. Layers return views of buffers they own and
-/// reuse, so a Tensor4 is valid until the layer that made it runs again.
+/// A batch of feature maps: a shape over a buffer. A forward pass returns views of buffers its
+/// layers own and reuse, valid until the layer that made them runs again; backward's gradients
+/// live in the model's TransientBuffers, held as long as a tensor refers to them.
 public struct Tensor4 {
     public var shape: Shape4
     public let buffer: FloatBuffer
