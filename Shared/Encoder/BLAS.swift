@@ -1,4 +1,3 @@
-import CDNNL
 import COpenBLAS
 
 /// Row-major single-precision GEMM, `C = alpha * op(A) * op(B) + beta * C`, on OpenBLAS.
@@ -21,11 +20,3 @@ public enum BLASInfo {
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
 
-/// The engine's libraries, for logs and benchmarks.
-public enum EngineInfo {
-    public static var summary: String {
-        let v = dnnl_version()!.pointee
-        let runtime = v.cpu_runtime == UInt32(DNNL_RUNTIME_OMP) ? "OpenMP" : "CPU runtime \(v.cpu_runtime)"
-        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(runtime)); \(BLASInfo.summary)"
-    }
-}

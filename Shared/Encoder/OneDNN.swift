@@ -177,3 +177,12 @@ enum DNNLStream {
         return holder.stream
     }
 }
+
+/// The engine's libraries, for logs and benchmarks.
+public enum EngineInfo {
+    public static var summary: String {
+        let v = dnnl_version()!.pointee
+        let runtime = v.cpu_runtime == UInt32(DNNL_RUNTIME_OMP) ? "OpenMP" : "CPU runtime \(v.cpu_runtime)"
+        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(runtime)); \(BLASInfo.summary)"
+    }
+}
