@@ -12,6 +12,11 @@ import CMalloc
 public enum HeapTuning {
     public static func keepLargeAllocations() {
         _ = mallopt(M_MMAP_MAX, 0)  // no mmap: large blocks come from the heap and are reused
+        // One arena: another thread's arena lives in 64 MB mmapped heaps, and glibc serves a larger
+        // block there by mmap whatever M_MMAP_MAX says. libzmq receives each large message on its
+        // I/O thread, so those were mapped, zeroed and unmapped again every step (`perf`: 7.5 % of
+        // the coordinator's samples zeroing pages on that thread; none with one arena).
+        _ = mallopt(M_ARENA_MAX, 1)
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)  // never hand the heap's top back to the kernel
         _ = mallopt(M_TOP_PAD, 64 << 20)  // grow the heap in 64 MB steps: fewer brk calls
     }
