@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Datasets", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"], path: "Tests/EvaluationTests"),
-        .testTarget(name: "EncoderTests", dependencies: ["Basics", "Encoder", "TestSupport"], path: "Tests/EncoderTests"),
+        .testTarget(name: "EncoderTests", dependencies: ["Basics", "CDNNL", "Encoder", "TestSupport"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",
             dependencies: [

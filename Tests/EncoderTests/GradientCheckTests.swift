@@ -1,4 +1,5 @@
 import Basics
+import CDNNL
 import Foundation
 @testable import Encoder
 import Testing
@@ -78,6 +79,23 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         #expect(conv.weight.gradValues == fresh.weight.gradValues)
         _ = run(conv, big, probe)
         #expect(Difference(conv.weight.gradValues, fresh.weight.gradValues.map { 2 * $0 }).rel < 1e-6, "the weight gradient accumulates")
+    }
+
+    /// OpenMP keeps its thread count per thread, and the services run the engine on threads of
+    /// their own: a convolution run on a thread whose OpenMP count differs must use ours.
+    @Test func convUsesOurThreadCountOnAnyThread() {
+        nonisolated(unsafe) var seen: Int32 = -1
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            omp_set_num_threads(Int32(EngineThreads.count + 3))  // this thread's own, different count
+            let conv = Conv2d(3, 4, kernel: 3, padding: 1)
+            _ = conv.forward(Tensor4(shape: Shape4(n: 1, h: 8, w: 8, c: 3)))
+            seen = omp_get_max_threads()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        #expect(Int(seen) == EngineThreads.count)
     }
 
     /// oneDNN falls back to reference kernels (`ref:any`, under 1 GFLOP/s) when a primitive is
