@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Loads a checkpoint written by CoMCL-Swift into the PyTorch model of the same shape with
 load_state_dict(strict=True), runs it in eval mode on an input batch, and writes its pooled features.
-Used by EncoderTests (when python3-torch is installed) to prove PyTorch users can load our weights.
+Used by EncoderTests (on PyTorch 2.13 from .cache/torch-venv) to prove PyTorch users can load our weights.
 Usage: check_torch_load.py WEIGHTS.safetensors ARCH WIDTH INPUT.npy OUTPUT.npy"""
 import os
 import sys

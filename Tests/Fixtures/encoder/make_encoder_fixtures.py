@@ -1,8 +1,8 @@
-#!/usr/bin/python3
+#!/usr/bin/env python3
 """Writes the PyTorch reference values the Swift encoder tests compare against.
 
-Run with Debian's python3 (python3-torch, python3-torchvision):
-    /usr/bin/python3 Tests/Fixtures/encoder/make_encoder_fixtures.py
+Run with PyTorch 2.13 (scripts/torch-venv.sh; the committed files were made with it):
+    .cache/torch-venv/bin/python Tests/Fixtures/encoder/make_encoder_fixtures.py
 Outputs (safetensors, metadata `format=comcl-encoder-fixture`, `version=1`):
   resnet18_w0.125.safetensors, resnet50_w0.0625.safetensors: a torchvision-structured ResNet with
     narrowed stages and a projection head fc = Linear-ReLU-Linear + L2 normalisation; a batch
