@@ -9,8 +9,9 @@ public final class Conv2d: StateHolder {
     private let output = FloatBuffer()
     /// Gradients and weight copies (shared by a model's layers).
     var buffers = TransientBuffers()
-    /// Plans by input shape. A model sees few shapes (a training batch, an evaluation batch, a
-    /// smaller last batch); beyond `maximumPlans` the oldest goes, so odd sizes cannot pile up.
+    /// Plans by input shape, most recently used last. A model sees few shapes (a training batch,
+    /// an evaluation batch, a smaller last batch); beyond `maximumPlans` the least recently used
+    /// goes, so odd sizes cannot pile up (each plan holds JIT-compiled kernels).
     private var plans: [(Shape4, ConvolutionPlan)] = []
     static let maximumPlans = 4
 
@@ -34,7 +35,11 @@ public final class Conv2d: StateHolder {
     }
 
     func plan(_ s: Shape4) -> ConvolutionPlan {
-        if let found = plans.first(where: { $0.0 == s }) { return found.1 }
+        if let at = plans.firstIndex(where: { $0.0 == s }) {
+            let found = plans.remove(at: at)
+            plans.append(found)
+            return found.1
+        }
         let made = ConvolutionPlan(input: s, output: outputShape(s), kernel: kernel, stride: stride, padding: padding)
         if plans.count == Self.maximumPlans { plans.removeFirst() }
         plans.append((s, made))
