@@ -10,7 +10,6 @@ import CDNNL
 /// buffers only while a primitive runs: a reorder costs far less than keeping three weight-sized
 /// copies per convolution. Backward-data copies the weights forward saw.
 final class ConvolutionPlan {
-    let input: Shape4, output: Shape4
     private let forward: DNNLPrimitive, backwardWeights: DNNLPrimitive
     private var backwardData: DNNLPrimitive?
     /// Reorders from our layout into a primitive's (nil where it takes ours as it is), and of the
@@ -25,7 +24,6 @@ final class ConvolutionPlan {
     private var forwardWeightsPointer: UnsafeMutablePointer<Float>?
 
     init(input: Shape4, output: Shape4, kernel: Int, stride: Int, padding: Int) {
-        (self.input, self.output) = (input, output)
         weightsShape = [output.c, input.c, kernel, kernel]
         strides = OneDNN.dims([stride, stride])
         leftPadding = OneDNN.dims([padding, padding])
@@ -62,12 +60,7 @@ final class ConvolutionPlan {
                  buffers: TransientBuffers) {
         weights.point(at: w)
         forwardWeightsPointer = w
-        let copy = toForward.map { reorder in
-            let copy = buffers.take(forwardWeights.floats)
-            forwardWeights.point(at: copy.pointer)
-            reorder.execute([(DNNL_ARG_FROM, weights), (DNNL_ARG_TO, forwardWeights)], buffers: buffers)
-            return copy
-        }
+        let copy = stageWeights(toForward, into: forwardWeights, buffers: buffers)
         source.point(at: x)
         destination.point(at: y)
         forward.execute([(DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, forwardWeights), (DNNL_ARG_DST, destination)], buffers: buffers)
@@ -92,16 +85,22 @@ final class ConvolutionPlan {
         guard let w = forwardWeightsPointer else { preconditionFailure("input gradient before a forward") }
         let primitive = backwardDataPrimitive()
         weights.point(at: w)
-        let copy = toBackwardData.map { reorder in
-            let copy = buffers.take(backwardDataWeights!.floats)
-            backwardDataWeights!.point(at: copy.pointer)
-            reorder.execute([(DNNL_ARG_FROM, weights), (DNNL_ARG_TO, backwardDataWeights!)], buffers: buffers)
-            return copy
-        }
+        let copy = stageWeights(toBackwardData, into: backwardDataWeights!, buffers: buffers)
         destination.point(at: dy)
         source.point(at: dx)
         primitive.execute([(DNNL_ARG_DIFF_DST, destination), (DNNL_ARG_WEIGHTS, backwardDataWeights!), (DNNL_ARG_DIFF_SRC, source)], buffers: buffers)
         withExtendedLifetime(copy) {}
+    }
+
+    /// Our weights (as `weights` points now) reordered into `memory`, on a transient buffer the
+    /// caller holds while the primitive runs; nil when the primitive takes our layout as it is.
+    private func stageWeights(_ reorder: DNNLPrimitive?, into memory: DNNLMemory, buffers: TransientBuffers) -> FloatBuffer? {
+        reorder.map { reorder in
+            let copy = buffers.take(memory.floats)
+            memory.point(at: copy.pointer)
+            reorder.execute([(DNNL_ARG_FROM, weights), (DNNL_ARG_TO, memory)], buffers: buffers)
+            return copy
+        }
     }
 
     /// Backward-data is created on first use (the stem never needs it).
