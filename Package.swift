@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "CroppingTests",
             dependencies: [
-                "Basics", "Cropping", "Datasets", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport",
+                "Basics", "Cropping", "Datasets", "Detection", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport",
                 "comcl-detector-cropper",
             ],
             path: "Tests/CroppingTests"),

@@ -4,7 +4,9 @@ model (torchvision ResNet, fc = Linear-ReLU-Linear projection, L2-normalised, lo
 on the same batch and threads, in NCHW or channels_last. Prints one JSON line.
 With a 7th argument `split`, also profiles one more step (torch.profiler) and reports the time in
 convolutions (forward and backward) against the rest, to compare with our own split.
-Usage: bench_torch.py ARCH BATCH SIZE THREADS STEPS [nchw|channels_last] [split]"""
+ARCH may carry a width multiplier, "resnet18:0.25": every stage's planes scaled as our ResNet scales
+them (planes * width rounded half up, at least 1), the projection head as wide as the pooled features.
+Usage: bench_torch.py ARCH[:WIDTH] BATCH SIZE THREADS STEPS [nchw|channels_last] [split]"""
 import json
 import resource
 import sys
@@ -20,11 +22,23 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-arch, batch, size, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+arch, _, width = sys.argv[1].partition(":")
+width = float(width or 1)
+batch, size, threads, steps = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 layout = sys.argv[6] if len(sys.argv) > 6 else "nchw"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 model = getattr(torchvision.models, arch)()
+if width != 1:
+    # Rebuild the stem and stages narrower with torchvision's own layer builder.
+    planes = [max(1, int(p * width + 0.5)) for p in (64, 128, 256, 512)]
+    block = type(model.layer1[0])
+    model.inplanes = planes[0]
+    model.conv1 = nn.Conv2d(3, planes[0], kernel_size=7, stride=2, padding=3, bias=False)
+    model.bn1 = nn.BatchNorm2d(planes[0])
+    for i, p in enumerate(planes):
+        setattr(model, f"layer{i + 1}", model._make_layer(block, p, len(getattr(model, f"layer{i + 1}")), stride=1 if i == 0 else 2))
+    model.fc = nn.Linear(planes[3] * block.expansion, 1)
 d = model.fc.in_features
 model.fc = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, 128))
 x = torch.randn(batch, 3, size, size)

@@ -14,6 +14,7 @@ struct BenchEncoderCommand: ParsableCommand {
     @Option(help: "Architectures for the training-step table.") var archs = "resnet18,resnet50"
     @Option(help: "Batch sizes for the training-step table.") var batches = "32,64"
     @Option(help: "Image side (CoMCL patches are 128x128).") var size = 128
+    @Option(help: "Width multiplier of the training-step table's encoders (the demo's: 0.25).") var width = 1.0
     @Option(help: "Threads for oneDNN, our loops, OpenBLAS and PyTorch.") var threads = 2
     @Option(help: "Timed training steps per measurement (after 2 warm-up steps).") var steps = 5
     @Option(help: "Rounds of each (ours, PyTorch NCHW, PyTorch channels_last) comparison, back to back, to show the noise.") var repeats = 2
@@ -42,7 +43,7 @@ struct BenchEncoderCommand: ParsableCommand {
         guard parts.count == 2, let arch = ResNetArch(rawValue: String(parts[0])), let batch = Int(parts[1]) else {
             throw ValidationError("--single wants ARCH:BATCH")
         }
-        let timer = TrainingStepTimer(config: .contrastive(arch: arch), batch: batch, size: size)
+        let timer = TrainingStepTimer(config: .contrastive(arch: arch, width: width), batch: batch, size: size)
         let (seconds, split) = timer.run(steps: steps)
         let line: [String: Any] = [
             "seconds_per_step": seconds, "images_per_second": Double(batch) / seconds,
@@ -93,7 +94,7 @@ struct BenchEncoderCommand: ParsableCommand {
 
     func stepTable(peak: Double) {
         let python = noTorch ? nil : torchPython()
-        print("\nTraining step (forward, backward, Adam), contrastive model, \(size)x\(size), \(threads) threads, mean of \(steps) steps;"
+        print("\nTraining step (forward, backward, Adam), contrastive model, width \(width), \(size)x\(size), \(threads) threads, mean of \(steps) steps;"
               + " each round runs ours, then PyTorch NCHW, then PyTorch channels_last, back to back")
         if let python { print("  PyTorch: \(python.version) (\(python.path))") } else if !noTorch {
             print("  PyTorch not found: scripts/torch-venv.sh makes .cache/torch-venv, or pass --python")
@@ -102,7 +103,7 @@ struct BenchEncoderCommand: ParsableCommand {
         let configs = archs.split(separator: ",").flatMap { a in batches.split(separator: ",").map { (String(a), String($0)) } }
         for (arch, batch) in configs {
             for round in 1...max(1, repeats) {
-                guard let ours = childJSON(CommandLine.arguments[0], ["bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)",
+                guard let ours = childJSON(CommandLine.arguments[0], ["bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)", "--width", "\(width)",
                                                                     "--threads", "\(threads)", "--steps", "\(steps)"]) else {
                     print("  \(arch):\(batch): our benchmark child failed"); continue
                 }
@@ -113,7 +114,7 @@ struct BenchEncoderCommand: ParsableCommand {
                 if let python {
                     var best = 0.0
                     for layout in ["nchw", "channels_last"] {
-                        let t = childJSON(python.path, [torchScript, arch, batch, "\(size)", "\(threads)", "\(steps)", layout])
+                        let t = childJSON(python.path, [torchScript, width == 1 ? arch : "\(arch):\(width)", batch, "\(size)", "\(threads)", "\(steps)", layout])
                         let torchRate = t?["images_per_second"] as? Double ?? 0
                         best = max(best, torchRate)
                         line += t == nil ? " | (PyTorch failed)          " : String(format: " | %16.1f %6.0f", torchRate, t?["peak_rss_mb"] as? Double ?? 0)

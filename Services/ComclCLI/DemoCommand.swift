@@ -41,6 +41,9 @@ struct DemoCommand: ParsableCommand {
         print("== pre-training CoMCL on \(manifest.entries.count) images (\(manifest.labelFile)), then the evaluator scores it against a from-scratch classifier")
         var local = scale.localTraining(try scale.trainingConfig(run: "demo", seed: seed), folder: runFolder, manifest: manifest)
         local.evaluation = jobFile
+        // Detection runs once per image; the cache outlives the cleared run folder, so a second
+        // demo in the same --out skips it.
+        local.detectionCache = root.appendingPathComponent("detections").path
         try local.run()
 
         let table = try String(contentsOf: runFolder.appendingPathComponent("evaluation.md"), encoding: .utf8)

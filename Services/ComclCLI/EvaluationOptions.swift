@@ -10,13 +10,19 @@ struct EvaluationOptions: ParsableArguments {
     var transfer = EvaluationConfig().transfer
     @Option(help: "Images are resized to this square side (prior work: 512).") var imageSize = EvaluationConfig().imageSize
     @Option(help: "Grades of a grading task (DR: 5, grades 0-4).") var classes = EvaluationConfig().classes
-    @Option(help: "Classifier training epochs (pytorch-classification: 50).") var epochs = EvaluationConfig().epochs
-    @Option(help: "Images per batch (pytorch-classification: 32).") var batch = EvaluationConfig().batch
-    @Option(help: "SGD learning rate, cosine-decayed per epoch (default: finetune 0.001, pytorch-classification's; linear 0.1, docs/evaluation.md).")
+    @Option(help: "Classifier training epochs (the reference protocol: 20).") var epochs = EvaluationConfig().epochs
+    @Option(help: "Images per batch (the reference protocol: 32).") var batch = EvaluationConfig().batch
+    @Option(help: "Fine-tune optimiser: adam (backbone and head at their own rates; the reference protocol) or sgd (Nesterov, one rate).")
+    var optimizer = EvaluationConfig().optimizer
+    @Option(help: "The head's learning rate (every weight's under sgd); warm-up then cosine per step (default: finetune 1e-3; linear 0.1, docs/evaluation.md).")
     var lr: Double?
+    @Option(help: "Fine-tune with adam: the backbone's learning rate (the reference protocol: 1e-4).") var backboneLr = EvaluationConfig().backboneLearningRate
     @Option(help: "SGD Nesterov momentum (pytorch-classification: 0.9; 0 = plain SGD).") var momentum = EvaluationConfig().momentum
-    @Option(help: "L2 weight decay (pytorch-classification: 5e-4).") var weightDecay = EvaluationConfig().weightDecay
+    @Option(help: "L2 weight decay (the reference protocol: 1e-4).") var weightDecay = EvaluationConfig().weightDecay
+    @Option(help: "Epochs of linear learning-rate warm-up (the reference protocol: 1).") var warmupEpochs = EvaluationConfig().warmupEpochs
     @Flag(help: "No random flips while fine-tuning.") var noFlips = false
+    @Option(help: "Fine-tune rotation: an angle uniform in [-N, N] degrees per image (fundus: 180; chest X-rays: 0).") var rotation = EvaluationConfig().rotation
+    @Option(help: "Input normalisation, six numbers mean_r,mean_g,mean_b,std_r,std_g,std_b (default: the training images' own).") var normalization: String?
     @Option(help: "Held-out share when --test-labels is not given (stratified by label and quality).") var testShare = EvaluationConfig().testShare
     @Option(help: "Low-quality shares to raise the data to, comma-separated (the paper: 0.7,1); empty: the data as it is only.")
     var sweep = "0.7,1"
@@ -28,7 +34,13 @@ struct EvaluationOptions: ParsableArguments {
     func resolved() throws -> EvaluationConfig {
         var c = EvaluationConfig()
         (c.transfer, c.imageSize, c.classes, c.epochs, c.batch) = (transfer, imageSize, classes, epochs, batch)
-        (c.learningRate, c.momentum, c.weightDecay, c.flips) = (lr ?? EvaluationConfig.learningRate(for: transfer), momentum, weightDecay, !noFlips)
+        (c.optimizer, c.learningRate, c.backboneLearningRate) = (optimizer, lr ?? EvaluationConfig.learningRate(for: transfer), backboneLr)
+        (c.momentum, c.weightDecay, c.warmupEpochs, c.flips, c.rotation) = (momentum, weightDecay, warmupEpochs, !noFlips, rotation)
+        if let normalization {
+            let values = normalization.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 6 else { throw ValidationError("--normalization wants six numbers: three means, then three stds") }
+            (c.mean, c.std) = (Array(values[0..<3]), Array(values[3..<6]))
+        }
         (c.testShare, c.sweepSplits, c.threshold, c.seed) = (testShare, sweepSplits, threshold, seed)
         c.sweep = try Self.shares(sweep)
         do { try c.validate() } catch { throw ValidationError("\(error)") }
@@ -48,6 +60,7 @@ extension EvaluationOptions {
 
 extension Transfer: ExpressibleByArgument {}
 extension SweepSplits: ExpressibleByArgument {}
+extension ClassifierOptimizer: ExpressibleByArgument {}
 
 extension EvaluationJob.Model {
     /// `NAME=PATH` (`--model`); the path is checked when the job starts.

@@ -36,9 +36,13 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Random crops of healthy images need at least this share of field-of-view pixels.")
     var minField = 0.8
 
+    @Option(help: "Decoded images (and their boxes) kept in memory between patches, in MB; 0: decode every time.")
+    var memoryMb = 512
+
     func validate() throws {
         guard (0...1).contains(conf) else { throw ValidationError("--conf must lie in [0, 1]") }
         guard (0...1).contains(minField) else { throw ValidationError("--min-field must lie in [0, 1]") }
+        guard (0...1 << 20).contains(memoryMb) else { throw ValidationError("--memory-mb must lie in 0...1048576") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dataRoot, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("--data-root \(dataRoot) is not a folder")
@@ -63,8 +67,8 @@ struct WorkerCommand: ParsableCommand {
         let cropper = Cropper(
             dataRoot: URL(fileURLWithPath: dataRoot), detector: lesionDetector,
             cache: DetectionCache(folder: URL(fileURLWithPath: cache), detectorIdentity: lesionDetector.identity), cutter: cutter,
-            imageSide: imageSide)
-        let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache)"]
+            imageSide: imageSide, memoryBytes: memoryMb << 20)
+        let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB"]
         let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, options: options, banner: banner) { request in
             guard case .patchRequest(let patchRequest) = request.body else {
                 throw CropperError(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")

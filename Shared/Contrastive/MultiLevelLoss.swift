@@ -13,6 +13,24 @@ public struct PairingOutcome: Sendable, Equatable {
     public var anchors: Int
     /// Batch positions of the anchors that took part.
     public var selected: [Int]
+    /// Mean cosine of each anchor's two views, and of each anchor against every one of its
+    /// available negatives (not only the kept ones), over all the pairing's anchors: a pairing
+    /// that learns pulls the first towards 1 and the second well below it.
+    public var positiveCosine = 0.0
+    public var negativeCosine = 0.0
+}
+
+/// How alike the batch's embeddings are: the "is it learning?" signal. At initialisation both
+/// cosines sit near 1 (every view maps to about the same direction) and the loss at
+/// ln(1 + K); a collapsed encoder keeps them together; a learning one keeps `positive` high and
+/// drives `other` down (the reference run left its plateau when `other` fell below about 0.2).
+public struct Similarity: Sendable, Equatable, Codable {
+    /// Mean cosine between the two views of one patch, over the batch.
+    public var positive: Double
+    /// Mean cosine between the first views of two different patches, over every pair.
+    public var other: Double
+
+    public init(positive: Double, other: Double) { (self.positive, self.other) = (positive, other) }
 }
 
 /// The loss of one batch and its gradient with respect to every embedding.
@@ -20,6 +38,7 @@ public struct LossOutcome: Sendable {
     public var pairings: [PairingOutcome]
     /// Weighted sum of the pairings' losses.
     public var total: Double
+    public var similarity: Similarity
     /// dL/dz for each row of the embeddings (2N x D, the layout of the input).
     public var gradient: [Float]
 }
@@ -66,10 +85,13 @@ public struct MultiLevelLoss: Sendable {
             let k = schedule?.hardNegatives(available: delta, step: step, totalSteps: totalSteps) ?? delta
             // Per anchor: its loss, the kept negatives and the softmax over [positive] + kept.
             var losses: [Double] = [], parts: [(anchor: Int, kept: [Int], p: [Double])] = []
+            var cosines = (positive: 0.0, negative: 0.0)
             for i in anchors {
                 let positive = dot(i, n + i) / tau
                 let others: [Int] = negatives.filter { $0 != i }
                 let scored: [(row: Int, logit: Double)] = others.map { (row: $0, logit: dot(i, $0) / tau) }
+                cosines.positive += positive * tau
+                cosines.negative += scored.reduce(0) { $0 + $1.logit } * tau / Double(scored.count)
                 let similar = scored
                     .sorted { $0.logit != $1.logit ? $0.logit > $1.logit : $0.row < $1.row }.prefix(k)
                 let logits = [positive] + similar.map(\.logit)
@@ -81,6 +103,7 @@ public struct MultiLevelLoss: Sendable {
             let chosen = schedule?.selected(losses: losses, k: k, delta: delta) ?? losses.map { _ in true }
             let count = chosen.filter { $0 }.count
             outcome.hardNegatives = k
+            (outcome.positiveCosine, outcome.negativeCosine) = (cosines.positive / Double(anchors.count), cosines.negative / Double(anchors.count))
             outcome.selected = zip(anchors, chosen).filter(\.1).map(\.0)
             outcome.loss = count == 0 ? 0 : zip(losses, chosen).filter(\.1).reduce(0) { $0 + $1.0 } / Double(count)
             for (part, taken) in zip(parts, chosen) where taken {
@@ -97,7 +120,18 @@ public struct MultiLevelLoss: Sendable {
             total += pairing.weight * outcome.loss
             outcomes.append(outcome)
         }
-        return LossOutcome(pairings: outcomes, total: total, gradient: gradient.map { Float($0) })
+        return LossOutcome(pairings: outcomes, total: total, similarity: Self.similarity(n: n, dot), gradient: gradient.map { Float($0) })
+    }
+
+    /// The batch's mean positive-pair and other-pair cosines (rows: first views, then second views).
+    static func similarity(n: Int, _ dot: (Int, Int) -> Double) -> Similarity {
+        guard n > 0 else { return Similarity(positive: 0, other: 0) }
+        var positive = 0.0, other = 0.0
+        for i in 0..<n {
+            positive += dot(i, n + i)
+            for j in (i + 1)..<n { other += dot(i, j) }
+        }
+        return Similarity(positive: positive / Double(n), other: n > 1 ? other / Double(n * (n - 1) / 2) : 0)
     }
 
     /// Rows scaled to unit length (what the encoder's head outputs); a zero row stays zero.

@@ -19,30 +19,38 @@ public final class Cropper: Sendable {
     /// (prior work resizes fundus photos to 512; Huang et al. 2021); 0 keeps the native size.
     public let imageSide: Int
 
-    public init(dataRoot: URL, detector: any LesionDetector, cache: DetectionCache?, cutter: PatchCutter = PatchCutter(), imageSide: Int = 512) {
+    /// Decoded images and their boxes kept between requests (ImageMemory).
+    public let memory: ImageMemory
+
+    /// `memoryBytes`: ImageMemory's budget (default 512 MB: about 1,100 images of 384 px or 650
+    /// of 512 px, a synthetic demo set whole; 0 keeps nothing).
+    public init(
+        dataRoot: URL, detector: any LesionDetector, cache: DetectionCache?, cutter: PatchCutter = PatchCutter(), imageSide: Int = 512,
+        memoryBytes: Int = 512 << 20
+    ) {
         (self.dataRoot, self.detector, self.cache, self.cutter, self.imageSide) = (dataRoot, detector, cache, cutter, imageSide)
+        memory = ImageMemory(budgetBytes: memoryBytes)
     }
 
     public func handle(_ request: PatchRequest) throws -> Patch {
         let url = dataRoot.appendingPathComponent(request.path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw CropperError(code: .notFound, "\(request.path): missing or unreadable under the data root \(dataRoot.path)")
-        }
-        let bytes = [UInt8](data)
-        var image: RGBImage
-        do { image = try ImageDecoder.decode(bytes) } catch { throw CropperError(code: .badInput, "\(request.path): \(error)") }
-        image = Resize.shorterSide(image, atMost: imageSide)
+        let key = ImageMemory.key(url)
+        var prepared = try key.flatMap(memory.entry) ?? load(url, request.path)
+        let image = prepared.image
         guard min(image.width, image.height) >= cutter.size else {
             throw CropperError(code: .badInput, "\(request.path): \(image.width)x\(image.height) is smaller than a \(cutter.size)-px patch")
         }
         var g = SeededGenerator(seed: request.seed, request.id.step, request.id.item)
         var cut: CutPatch?
         if request.level == .lesionHigh || request.level == .lesionLow {
-            cut = cutter.omega(image, boxes: try detections(image, content: bytes, imageID: request.path), using: &g)
+            let boxes = try prepared.boxes ?? detections(image, contentKey: prepared.contentKey, imageID: request.path)
+            prepared.boxes = boxes
+            cut = cutter.omega(image, boxes: boxes, using: &g)
         }
+        if let key { memory.store(prepared, key) }
         // A lesion image with no box above the threshold (common on low-quality images) gives a
         // random crop; its provenance says so (fromDetection false) and the coordinator counts it.
-        let patch = cut ?? cutter.random(image, field: FieldOfView(of: FloatImage(image)), using: &g)
+        let patch = cut ?? cutter.random(image, field: FieldOfView(of: image), using: &g)
         var provenance = Provenance(
             imageID: request.imageID,
             window: Box(x: Float(patch.window.x), y: Float(patch.window.y), w: Float(patch.window.side), h: Float(patch.window.side),
@@ -56,9 +64,19 @@ public final class Cropper: Sendable {
         return Patch(id: request.id, pixels: pixels, level: request.level, provenance: provenance)
     }
 
+    /// The image read, decoded and shrunk as the cropper works on it, with its bytes' cache key.
+    private func load(_ url: URL, _ path: String) throws -> ImageMemory.Entry {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw CropperError(code: .notFound, "\(path): missing or unreadable under the data root \(dataRoot.path)")
+        }
+        let bytes = [UInt8](data)
+        let image: RGBImage
+        do { image = try ImageDecoder.decode(bytes) } catch { throw CropperError(code: .badInput, "\(path): \(error)") }
+        return ImageMemory.Entry(image: Resize.shorterSide(image, atMost: imageSide), contentKey: ContentHash.hex(bytes) + "-\(imageSide)")
+    }
+
     /// Boxes for an image, from the cache when this detector has seen these bytes before.
-    public func detections(_ image: RGBImage, content: [UInt8], imageID: String) throws -> [LesionBox] {
-        let key = ContentHash.hex(content) + "-\(imageSide)"
+    public func detections(_ image: RGBImage, contentKey key: String, imageID: String) throws -> [LesionBox] {
         if let cached = cache?.boxes(forContent: key) { return cached }
         let boxes = try detector.detect(image, imageID: imageID)
         try cache?.store(boxes, forContent: key, detector: detector.identity)

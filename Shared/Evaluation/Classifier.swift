@@ -20,9 +20,12 @@ public final class Classifier {
     /// before the head (a random backbone's features run to the hundreds; MAE's linear probe
     /// normalises them likewise, with an affine-free batch norm).
     private var featureScale: (mean: [Float], std: [Float])?
+    /// The input normalisation: the config's, else measured on the training images by `train`.
+    public private(set) var normalization: Normalization
 
     public init(arch: ResNetArch, width: Double, task: DiagnosisTask, weights: URL?, config: EvaluationConfig) throws {
         (self.task, self.config) = (task, config)
+        normalization = config.normalization ?? .imageNet
         model = EncoderModel(ModelConfig(arch: arch, width: width, head: .classifier(classes: task.outputs)), seed: config.seed)
         if let weights {
             do { try ModelState.load(contentsOf: weights, into: model, scope: .backbone) } catch {
@@ -33,7 +36,8 @@ public final class Classifier {
 
     /// Trains on `data` for the configured epochs; `progress` hears each epoch as it ends.
     public func train(on data: LabelledImages, progress: (EpochRecord) -> Void = { _ in }) -> [EpochRecord] {
-        switch config.transfer {
+        normalization = config.normalization ?? data.channelStatistics()
+        return switch config.transfer {
         case .finetune: finetune(data, progress)
         case .linear: linearProbe(data, progress)
         }
@@ -49,7 +53,7 @@ public final class Classifier {
         }
         var rows: [[Double]] = []
         for indices in batches(Array(0..<data.count)) {
-            let logits = model.forward(data.batch(indices, normalization: config.normalization))
+            let logits = model.forward(data.batch(indices, normalization: normalization, threads: EngineThreads.count))
             rows += (0..<logits.rows).map { scores(logits, row: $0) }
         }
         return rows
@@ -63,7 +67,7 @@ public final class Classifier {
         let out = Matrix(rows: data.count, cols: d)
         var row = 0
         for indices in batches(Array(0..<data.count)) {
-            let f = model.backbone.forward(data.batch(indices, normalization: config.normalization))
+            let f = model.backbone.forward(data.batch(indices, normalization: normalization, threads: EngineThreads.count))
             (out.pointer + row * d).update(from: f.pointer, count: f.count)
             row += f.rows
         }
@@ -74,20 +78,24 @@ public final class Classifier {
 
     private func finetune(_ data: LabelledImages, _ progress: (EpochRecord) -> Void) -> [EpochRecord] {
         model.training = true
-        let optimizer = sgd(model.parameters.map(\.parameter))
-        return epochs(count: data.count, optimizer: optimizer, progress: progress) { order, rng in
-            var total = 0.0, seen = 0
-            for indices in batches(order) where indices.count >= 2 {  // batch norm needs two images
-                let flips = config.flips ? indices.map { _ in (rng.chance(0.5), rng.chance(0.5)) } : nil
-                model.zeroGrad()
-                let logits = model.forward(data.batch(indices, normalization: config.normalization, flips: flips))
-                let (loss, gradient) = self.loss(logits, indices, data)
-                model.backward(gradient)
-                optimizer.update()
-                total += loss * Double(indices.count)
-                seen += indices.count
-            }
-            return total / Double(max(seen, 1))
+        let head = model.classifier!
+        let headParameters = [head.weight, head.bias].map(ObjectIdentifier.init)
+        let backbone = model.parameters.map(\.parameter).filter { !headParameters.contains(ObjectIdentifier($0)) }
+        let optimizers: [ScheduledOptimizer] = switch config.optimizer {
+        case .sgd: [sgd(model.parameters.map(\.parameter), rate: config.learningRate)]
+        case .adam: [adam(backbone, rate: config.backboneLearningRate), adam([head.weight, head.bias], rate: config.learningRate)]
+        }
+        // Batch norm needs two images: a last batch of one is left out.
+        let batchesPerEpoch = data.count / config.batch + (data.count % config.batch >= 2 ? 1 : 0)
+        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: optimizers, progress: progress) { indices, rng, update in
+            guard indices.count >= 2 else { return nil }
+            let transforms = indices.map { _ in ImageTransform.random(flips: config.flips, rotation: config.rotation, using: &rng) }
+            model.zeroGrad()
+            let logits = model.forward(data.batch(indices, normalization: normalization, transforms: transforms, threads: EngineThreads.count))
+            let (loss, gradient) = self.loss(logits, indices, data)
+            model.backward(gradient)
+            update()
+            return loss
         }
     }
 
@@ -97,39 +105,56 @@ public final class Classifier {
         featureScale = scale
         let features = standardized(raw, scale)
         let head = model.classifier!
-        let optimizer = sgd([head.weight, head.bias])
+        let optimizer = sgd([head.weight, head.bias], rate: config.learningRate)
         let d = features.cols
-        return epochs(count: data.count, optimizer: optimizer, progress: progress) { order, _ in
-            var total = 0.0
-            for indices in batches(order) {
-                let x = Matrix(rows: indices.count, cols: d)
-                for (slot, index) in indices.enumerated() { (x.pointer + slot * d).update(from: features.pointer + index * d, count: d) }
-                head.weight.zeroGrad()
-                head.bias.zeroGrad()
-                let (loss, gradient) = self.loss(head.forward(x), indices, data)
-                _ = head.backward(gradient)
-                optimizer.update()
-                total += loss * Double(indices.count)
-            }
-            return total / Double(data.count)
+        let batchesPerEpoch = (data.count + config.batch - 1) / config.batch
+        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: [optimizer], progress: progress) { indices, _, update in
+            let x = Matrix(rows: indices.count, cols: d)
+            for (slot, index) in indices.enumerated() { (x.pointer + slot * d).update(from: features.pointer + index * d, count: d) }
+            head.weight.zeroGrad()
+            head.bias.zeroGrad()
+            let (loss, gradient) = self.loss(head.forward(x), indices, data)
+            _ = head.backward(gradient)
+            update()
+            return loss
         }
     }
 
-    /// The epoch loop both transfers share: a seeded shuffle per epoch, the learning rate set by
-    /// the cosine schedule per epoch (pytorch-classification steps its scheduler per epoch).
+    /// An optimiser and its base rate; the schedule scales every base rate by one factor.
+    private struct ScheduledOptimizer {
+        var base: Double
+        var setRate: (Float) -> Void
+        var update: () -> Void
+    }
+
+    /// The loop both transfers share: a seeded shuffle per epoch, batches in that order, the
+    /// learning rates set per step by a linear warm-up of `warmupEpochs` then cosine decay to 0
+    /// (the reference protocol's schedule). `body` trains on one batch, calls `update` to step the
+    /// optimisers, and returns the batch's mean loss (nil: batch skipped).
     private func epochs(
-        count: Int, optimizer: SGD, progress: (EpochRecord) -> Void, _ body: ([Int], inout SeededGenerator) -> Double
+        count: Int, batchesPerEpoch: Int, optimizers: [ScheduledOptimizer], progress: (EpochRecord) -> Void,
+        _ body: ([Int], inout SeededGenerator, () -> Void) -> Double?
     ) -> [EpochRecord] {
-        let schedule = CosineSchedule(base: config.learningRate, totalSteps: config.epochs)
+        let schedule = CosineSchedule(base: 1, totalSteps: config.epochs * batchesPerEpoch, warmupSteps: config.warmupEpochs * batchesPerEpoch)
         var records: [EpochRecord] = []
+        var step = 0
         for epoch in 0..<config.epochs {
             let start = Date()
             var rng = SeededGenerator(seed: config.seed, 0xE7A1, UInt64(epoch))
             var order = Array(0..<count)
             rng.shuffle(&order)
-            optimizer.learningRate = Float(schedule.rate(at: epoch))
-            let loss = body(order, &rng)
-            let record = EpochRecord(epoch: epoch + 1, loss: loss, seconds: Date().timeIntervalSince(start))
+            var total = 0.0, seen = 0
+            for indices in batches(order) {
+                let factor = schedule.rate(at: step)
+                let update = {
+                    for o in optimizers { o.setRate(Float(o.base * factor)); o.update() }
+                }
+                guard let loss = body(indices, &rng, update) else { continue }
+                step += 1
+                total += loss * Double(indices.count)
+                seen += indices.count
+            }
+            let record = EpochRecord(epoch: epoch + 1, loss: total / Double(max(seen, 1)), seconds: Date().timeIntervalSince(start))
             records.append(record)
             progress(record)
         }
@@ -155,8 +180,15 @@ public final class Classifier {
         return out
     }
 
-    private func sgd(_ parameters: [Parameter]) -> SGD {
-        SGD(parameters, learningRate: Float(config.learningRate), momentum: Float(config.momentum), weightDecay: Float(config.weightDecay), nesterov: config.momentum > 0)
+    private func sgd(_ parameters: [Parameter], rate: Double) -> ScheduledOptimizer {
+        let o = SGD(parameters, learningRate: Float(rate), momentum: Float(config.momentum), weightDecay: Float(config.weightDecay), nesterov: config.momentum > 0)
+        return ScheduledOptimizer(base: rate, setRate: { o.learningRate = $0 }, update: o.update)
+    }
+
+    /// Adam with coupled L2 weight decay (torch.optim.Adam's weight_decay, as the reference ran it).
+    private func adam(_ parameters: [Parameter], rate: Double) -> ScheduledOptimizer {
+        let o = Adam(parameters, learningRate: Float(rate), weightDecay: Float(config.weightDecay), decay: .l2)
+        return ScheduledOptimizer(base: rate, setRate: { o.learningRate = $0 }, update: o.update)
     }
 
     private func batches(_ order: [Int]) -> [[Int]] {

@@ -152,9 +152,11 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
         // A pre-training run's detection cache holds these images' boxes already.
         let cache = runs.first.map { $0.1.appendingPathComponent("detections") } ?? output.appendingPathComponent("detections")
         let sample: PatchSample
+        // Patches are normalised as pre-training normalised its views (the recipes: ImageNet
+        // statistics) unless the evaluation names a normalisation.
         do {
             sample = try PatchSample.cut(
-                from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache, normalization: config.normalization, threads: threads)
+                from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache, normalization: config.normalization ?? .imageNet, threads: threads)
         } catch {
             // The results are written by now; a picture that cannot be made must not lose them.
             log("patch embeddings left out of the report: \(error)")

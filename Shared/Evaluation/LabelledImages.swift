@@ -44,14 +44,29 @@ public struct LabelledImages: Sendable {
         return LabelledImages(names: entries.map(\.image), lowQualityShare: manifest.lowQualityShare, size: size, grades: grades, positives: positives, pixels: pixels)
     }
 
-    /// Images `indices` as a normalised NHWC batch; `flips[i]` mirrors image i horizontally
-    /// and/or vertically (training augmentation).
-    public func batch(_ indices: [Int], normalization: Normalization, flips: [(horizontal: Bool, vertical: Bool)]? = nil) -> Tensor4 {
+    /// Images `indices` as a normalised NHWC batch, each transformed by `transforms[i]` when given
+    /// (training augmentation); images are written in parallel.
+    public func batch(_ indices: [Int], normalization: Normalization, transforms: [ImageTransform]? = nil, threads: Int = 1) -> Tensor4 {
         let x = Tensor4(shape: Shape4(n: indices.count, h: size, w: size, c: 3))
-        for (slot, index) in indices.enumerated() {
-            let flip = flips?[slot] ?? (horizontal: false, vertical: false)
-            normalization.write(rgb: pixels[index], into: x, index: slot, flipHorizontal: flip.horizontal, flipVertical: flip.vertical)
+        nonisolated(unsafe) let target = x
+        _ = try? Parallel.map(indices.count, threads: threads) { slot in
+            (transforms?[slot] ?? .identity).write(pixels[indices[slot]], into: target, index: slot, normalization: normalization)
         }
         return x
+    }
+
+    /// The images' per-channel mean and standard deviation of pixel / 255: the normalisation a
+    /// classifier trained on them uses unless given one (the reference protocol's).
+    public func channelStatistics() -> Normalization {
+        var sum = [Double](repeating: 0, count: 3), square = sum
+        for image in pixels {
+            for i in stride(from: 0, to: image.count, by: 3) {
+                for k in 0..<3 { let v = Double(image[i + k]) / 255; sum[k] += v; square[k] += v * v }
+            }
+        }
+        let n = Double(max(pixels.reduce(0) { $0 + $1.count / 3 }, 1))
+        let mean = sum.map { $0 / n }
+        let std = zip(mean, square).map { m, sq in max(max(sq / n - m * m, 0).squareRoot(), 1e-3) }
+        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
     }
 }

@@ -1,3 +1,5 @@
+import Images
+
 /// The imaged field of a fundus photo: the bright disc inside the black surround. Degradations
 /// act only inside it (Shen et al. 2020 apply theirs under the same mask), and random crops of
 /// healthy images must lie mostly on it (METHOD.md section 2).
@@ -17,6 +19,18 @@ public struct FieldOfView: Sendable {
         for i in 0..<image.pixelCount {
             let p = 3 * i
             if max(image.pixels[p], image.pixels[p + 1], image.pixels[p + 2]) > threshold { mask[i] = 1 }
+        }
+        self.mask = mask
+    }
+
+    /// The same mask from 8-bit pixels, without a float copy of the image (a byte b is field when
+    /// b / 255 > threshold, as the float path decides it).
+    public init(of image: RGBImage, threshold: Float = defaultThreshold) {
+        (width, height) = (image.width, image.height)
+        var mask = [Float](repeating: 0, count: image.width * image.height)
+        let bright = (0...255).map { Float($0) / 255 > threshold }
+        image.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<mask.count where bright[Int(max(p[3 * i], p[3 * i + 1], p[3 * i + 2]))] { mask[i] = 1 }
         }
         self.mask = mask
     }

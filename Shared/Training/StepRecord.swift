@@ -11,6 +11,10 @@ public struct StepRecord: Codable, Sendable {
         public var negatives: Int
         public var anchors: Int
         public var selected: Int
+        /// The pairing's mean anchor-positive and anchor-negative cosines (`PairingOutcome`);
+        /// optional: metrics written before they existed still read.
+        public var positiveCosine: Double?
+        public var negativeCosine: Double?
     }
 
     /// Seconds per phase (docs/training.md).
@@ -44,6 +48,10 @@ public struct StepRecord: Codable, Sendable {
     public var batch: Int
     public var loss: Double
     public var pairings: [PairingRecord]
+    /// Mean cosine of positive pairs and of other pairs (`Similarity`); optional for older metrics.
+    public var similarity: Similarity?
+    /// Adam's rate this step (the schedule's); optional for older metrics.
+    public var learningRate: Double?
     public var patchesPerSecond: Double
     public var etaSeconds: Double
     public var times: Times
@@ -80,8 +88,11 @@ public struct StepRecord: Codable, Sendable {
     init(step: Int, steps: Int, batch: Int, outcome: LossOutcome) {
         (self.step, self.steps, self.batch, loss) = (step, steps, batch, outcome.total)
         pairings = outcome.pairings.map {
-            PairingRecord(pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors, selected: $0.selected.count)
+            PairingRecord(
+                pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors, selected: $0.selected.count,
+                positiveCosine: $0.positiveCosine, negativeCosine: $0.negativeCosine)
         }
+        similarity = outcome.similarity
         (patchesPerSecond, etaSeconds, times, workerBusy, coordinatorShare) = (0, 0, Times(), 0, 0)
         (workers, attempts, replaced, checksum) = (0, 1, 0, "")
     }
@@ -96,8 +107,9 @@ public struct StepRecord: Codable, Sendable {
     /// The live progress line.
     public var progressLine: String {
         let parts = pairings.map { "\($0.pairing) \(String(format: "%.3f", $0.loss)) K \($0.k) anchors \($0.selected)/\($0.anchors)" }
-        return String(format: "step %d/%d  loss %.4f  [", step + 1, steps, loss) + parts.joined(separator: "; ")
-            + String(format: "]  %.1f patches/s  busy %.0f%%  ETA %@", patchesPerSecond, workerBusy * 100, Self.duration(etaSeconds))
+        let cosines = similarity.map { String(format: "  cos pos %.2f other %.2f", $0.positive, $0.other) } ?? ""
+        return String(format: "step %d/%d  loss %.4f  [", step + 1, steps, loss) + parts.joined(separator: "; ") + "]" + cosines
+            + String(format: "  %.1f patches/s  busy %.0f%%  ETA %@", patchesPerSecond, workerBusy * 100, Self.duration(etaSeconds))
     }
 
     static func duration(_ seconds: Double) -> String {

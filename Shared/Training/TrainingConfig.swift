@@ -17,6 +17,15 @@ public enum TrainingMode: String, Codable, Sendable, CaseIterable {
     case noSPL = "no-spl"
 }
 
+/// How the pre-training learning rate moves over the run.
+public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+    /// The paper's Adam at a fixed rate.
+    case constant
+    /// Linear warm-up, then cosine decay to 0 without restarts (SimCLR, Chen et al. 2020, and the
+    /// method's reference run on our benchmark, docs/method.md).
+    case cosine
+}
+
 /// Everything that decides a run's result (saved with each checkpoint; a resume must match it).
 public struct TrainingConfig: Codable, Sendable, Equatable {
     public var run = "run"
@@ -44,6 +53,10 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Adam, learning rate 1e-3 (the paper); L2 weight decay 1e-4 (He et al. 2016's ResNet setting).
     public var learningRate = 1e-3
     public var weightDecay = 1e-4
+    /// Cosine after 100 warm-up steps: the reference run's schedule (docs/method.md), which left
+    /// the contrastive plateau where a fixed rate of 1e-3 on small batches stalled.
+    public var lrSchedule = LearningRateSchedule.cosine
+    public var warmupSteps = 100
     /// Augmentation recipe (a preset name or JSON; docs/augmentation.md); "" = prior-work.
     public var recipe = ""
     /// Future steps whose patches are in the pipeline while the encoder works.
@@ -51,6 +64,42 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var checkpointEvery = 50
 
     public init() {}
+
+    /// Config files written before the schedule existed ran at a constant rate: they read back
+    /// that way, so a resumed old run keeps its result.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ value: inout T, _ key: CodingKeys) throws { value = try c.decode(T.self, forKey: key) }
+        try read(&run, .run); try read(&seed, .seed); try read(&steps, .steps); try read(&batch, .batch); try read(&bnGroup, .bnGroup)
+        try read(&arch, .arch); try read(&width, .width); try read(&mode, .mode); try read(&pairings, .pairings); try read(&weights, .weights)
+        try read(&tau, .tau); try read(&kMin, .kMin); try read(&splThreshold, .splThreshold); try read(&rho0, .rho0)
+        try read(&learningRate, .learningRate); try read(&weightDecay, .weightDecay); try read(&recipe, .recipe)
+        try read(&prefetch, .prefetch); try read(&checkpointEvery, .checkpointEvery)
+        lrSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .lrSchedule) ?? .constant
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 0
+    }
+
+    /// Adam's rate for step `step` (0-based).
+    public func learningRate(at step: Int) -> Double {
+        switch lrSchedule {
+        case .constant: learningRate
+        case .cosine: CosineSchedule(base: learningRate, totalSteps: steps, warmupSteps: min(warmupSteps, steps)).rate(at: step)
+        }
+    }
+
+    /// Steps below which a self-paced run is unlikely to pay off. Evidence (docs/method.md, the
+    /// reference runs on our benchmark): 300 steps of 64 patches ended CoMCL collapsed (worse than
+    /// from scratch at 100 % low quality); 1,000 steps of 256 patches and 1,500 of 128 left the
+    /// contrastive plateau (one seed of 1,500 x 128 only at step ~1,350, and partly collapsed).
+    public static let shortScheduleSteps = 1000
+
+    /// A warning when SPL's curriculum (K_t falling from every negative to K_min over the run) is
+    /// squeezed into too few steps; nil otherwise.
+    public var shortScheduleWarning: String? {
+        guard mode != .basicCL, mode != .noSPL, steps < Self.shortScheduleSteps else { return nil }
+        return "\(steps) steps is short for the self-paced curriculum: runs under \(Self.shortScheduleSteps) steps sat on the contrastive plateau "
+            + "or collapsed on the reference benchmark (docs/method.md). Watch 'cos ... other' in the progress line: below about 0.2 it is learning."
+    }
 
     public var model: ModelConfig { .contrastive(arch: arch, width: width) }
 
@@ -119,8 +168,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         guard batch >= 4, batch % 4 == 0 else { throw .config("batch \(batch): must be a positive multiple of 4 (B/4 patches per level)") }
         guard bnGroup >= 1, batch % bnGroup == 0 else { throw .config("bn-group \(bnGroup) must divide the batch \(batch)") }
         guard tau > 0, kMin >= 0, (0...1).contains(rho0) else { throw .config("tau must be positive, k-min non-negative, rho0 in 0...1") }
-        guard learningRate > 0, weightDecay >= 0, prefetch >= 0, checkpointEvery >= 1 else {
-            throw .config("learning rate must be positive, weight decay and prefetch non-negative, checkpoint-every at least 1")
+        guard learningRate > 0, weightDecay >= 0, warmupSteps >= 0, prefetch >= 0, checkpointEvery >= 1 else {
+            throw .config("learning rate must be positive, weight decay, warm-up steps and prefetch non-negative, checkpoint-every at least 1")
         }
         _ = try loss()
     }

@@ -26,6 +26,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "rho_0, the starting quantile (METHOD.md: 0.5).") public var rho0 = TrainingConfig().rho0
     @Option(help: "Adam learning rate (the paper: 1e-3).") public var lr = TrainingConfig().learningRate
     @Option(help: "L2 weight decay (He et al. 2016: 1e-4).") public var weightDecay = TrainingConfig().weightDecay
+    @Option(help: "Learning-rate schedule: cosine (linear warm-up, then cosine decay to 0) or constant (the paper).")
+    public var lrSchedule = TrainingConfig().lrSchedule
+    @Option(help: "Warm-up steps of the cosine learning-rate schedule (the reference run: 100).") public var lrWarmupSteps = TrainingConfig().warmupSteps
     @Option(help: "Augmentation recipe: a preset name or a JSON file (docs/augmentation.md); default prior-work.") public var recipe = ""
     @Option(help: "Future steps whose patches are in flight while the encoder works.") public var prefetch = TrainingConfig().prefetch
     @Option(help: "Checkpoint every this many steps (and at the end).") public var checkpointEvery = TrainingConfig().checkpointEvery
@@ -49,7 +52,7 @@ public struct TrainingOptions: ParsableArguments {
         c.pairings = pairings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         do { c.weights = try TrainingConfig.weights(parsing: weights) } catch { throw ValidationError("\(error)") }
         (c.tau, c.kMin, c.splThreshold, c.rho0, c.learningRate, c.weightDecay) = (tau, kMin, splThreshold, rho0, lr, weightDecay)
-        (c.prefetch, c.checkpointEvery) = (prefetch, checkpointEvery)
+        (c.lrSchedule, c.warmupSteps, c.prefetch, c.checkpointEvery) = (lrSchedule, lrWarmupSteps, prefetch, checkpointEvery)
         c.recipe = try recipeJSON()
         do { try c.validate() } catch { throw ValidationError("\(error)") }
         return c
@@ -66,3 +69,4 @@ public struct TrainingOptions: ParsableArguments {
 extension ResNetArch: ExpressibleByArgument {}
 extension TrainingMode: ExpressibleByArgument {}
 extension SPLThreshold: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}

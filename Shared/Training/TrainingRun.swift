@@ -91,6 +91,7 @@ public final class TrainingRun: CoordinatorDriver {
             logger.warning("level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)")
         }
         logger.info("training \(config.model) mode \(config.mode.rawValue), pairings \(loss.pairings.map(\.description).joined(separator: ", ")), batch \(config.batch) (bn groups of \(config.bnGroup)), \(config.steps) steps, seed \(config.seed)")
+        if let warning = config.shortScheduleWarning { logger.warning("\(warning)") }
     }
 
     public func attach(_ distributors: [Role: WorkDistributor]) {
@@ -254,6 +255,7 @@ public final class TrainingRun: CoordinatorDriver {
         var work = current!
         work.times.backward = seconds(since: work.phaseStarted)
         do {
+            master.optimizer.learningRate = Float(config.learningRate(at: step))
             let split = try master.apply((0..<work.shards.count).map { work.gradients[$0]! })
             work.times.aggregate = split.aggregate
             work.times.optimizer = split.optimizer
@@ -287,6 +289,7 @@ public final class TrainingRun: CoordinatorDriver {
         record.attempts = work.attempt + 1
         record.replaced = work.views.replaced
         record.checksum = String(master.checksum, radix: 16)
+        record.learningRate = config.learningRate(at: step - 1)
         record.items = String(work.views.digest, radix: 16)
         faults.dropped += pipeline.takeDropped()
         record.faults = faults

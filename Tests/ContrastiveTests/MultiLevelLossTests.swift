@@ -5,14 +5,15 @@ import Testing
 import Wire
 
 /// The loss against the NumPy reference (Tests/Fixtures/contrastive/multilevel_loss_reference.py):
-/// per-pairing losses, K_t, the selected anchors, the total, and dL/dz for every embedding.
+/// per-pairing losses, K_t, the selected anchors, the total, dL/dz for every embedding, and the
+/// "is it learning?" cosines.
 // SafeTensors is immutable once read, so sharing the one copy between tests is safe.
 @Suite struct MultiLevelLossTests {
     nonisolated(unsafe) static let fixture: SafeTensors = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/contrastive/multilevel_loss.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-contrastive-fixture" && file.metadata["version"] == "1", "unexpected fixture \(file.metadata)")
+        precondition(file.metadata["format"] == "comcl-contrastive-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)")
         return file
     }()
     nonisolated(unsafe) static let cases = try! JSONSerialization.jsonObject(with: Data(fixture.metadata["cases"]!.utf8)) as! [String: [String: Any]]
@@ -46,6 +47,14 @@ import Wire
             let expected = (0..<levels.count).filter { selected[p * levels.count + $0] == 1 }
             #expect(result.selected == expected, "\(name) \(result.pairing): anchors \(result.selected) vs \(expected)")
         }
+        let cosines = try Self.fixture.floats("\(name).cosines")
+        for (p, result) in outcome.pairings.enumerated() {
+            #expect(abs(result.positiveCosine - Double(cosines[2 * p])) <= 1e-5 && abs(result.negativeCosine - Double(cosines[2 * p + 1])) <= 1e-5,
+                    "\(name) \(result.pairing): cosines \(result.positiveCosine), \(result.negativeCosine) vs \(cosines[2 * p]), \(cosines[2 * p + 1])")
+        }
+        let similarity = try Self.fixture.floats("\(name).similarity")
+        #expect(abs(outcome.similarity.positive - Double(similarity[0])) <= 1e-5 && abs(outcome.similarity.other - Double(similarity[1])) <= 1e-5,
+                "\(name): similarity \(outcome.similarity) vs \(similarity)")
         let total = Double(try Self.fixture.floats("\(name).total")[0])
         #expect(abs(outcome.total - total) <= 1e-5 * max(1, abs(total)))
         let reference = try Self.fixture.floats("\(name).grad")

@@ -161,7 +161,7 @@ import Wire
         // The report and its pictures, which decode as PNGs.
         var extras = ReportExtras()
         extras.pretraining = [("pretrained", [(1, 5.0), (2, 4.0), (3, 3.5)])]
-        let sample = try PatchSample.cut(from: test, perLevel: 3, seed: 0, detectionCache: nil, normalization: config.normalization, threads: 2)
+        let sample = try PatchSample.cut(from: test, perLevel: 3, seed: 0, detectionCache: nil, normalization: .imageNet, threads: 2)
         extras.embeddings = try specs.map { ($0.name, try sample.project($0, seed: 0)) }
         let report = try EvaluationReport.write(results, extras: extras, to: out)
         let text = try String(contentsOf: report, encoding: .utf8)

@@ -35,12 +35,14 @@ import TestSupport
         FileManager.default.temporaryDirectory.appendingPathComponent("comcl-train-\(name)-\(UUID().uuidString)")
     }
 
-    /// `comcl train` (or `comcl soak`, which takes the same options) on the 16 images.
+    /// `comcl train` (or `comcl soak`, which takes the same options) on the 16 images, at a
+    /// constant learning rate (a 100-step warm-up would leave these short runs nearly still;
+    /// `extra` may choose the cosine schedule, as the resume test does).
     static func train(_ run: URL, port: Int, steps: Int, workers: Int = 2, extra: [String] = [], command: String = "train") throws -> ChildProcess {
         try ChildProcess("comcl", [
             command, "--labels", data.appendingPathComponent("labels16.csv").path, "--images", data.appendingPathComponent("images").path, "--run-folder", run.path, "--base-port", "\(port)",
             "--steps", "\(steps)", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", recipe,
-            "--embedding-workers", "\(workers)", "--worker-threads", "1", "--checkpoint-every", "3", "--seed", "11",
+            "--embedding-workers", "\(workers)", "--worker-threads", "1", "--checkpoint-every", "3", "--seed", "11", "--lr-schedule", "constant",
         ] + extra)
     }
 
@@ -98,10 +100,13 @@ import TestSupport
     @Test func killedAndResumedEndsWithTheSameWeights() throws {
         let (whole, broken) = (Self.folder("whole"), Self.folder("broken"))
         defer { for run in [whole, broken] { try? FileManager.default.removeItem(at: run) } }
-        let reference = try Self.train(whole, port: 6330, steps: 7)
+        // The cosine schedule with a warm-up that spans the kill: the resumed run must pick the
+        // rate of each step up where it stopped.
+        let schedule = ["--lr-schedule", "cosine", "--lr-warmup-steps", "5"]
+        let reference = try Self.train(whole, port: 6330, steps: 7, extra: schedule)
         try #require(reference.wait(timeout: 300) == 0, "\(reference.output)")
 
-        let first = try Self.train(broken, port: 6340, steps: 7)
+        let first = try Self.train(broken, port: 6340, steps: 7, extra: schedule)
         // Kill the coordinator (SIGKILL: no goodbye, no final checkpoint) once step 4 is done; the
         // last checkpoint is step 3's.
         let deadline = Date().addingTimeInterval(240)
@@ -111,7 +116,7 @@ import TestSupport
         #expect(first.wait(timeout: 60) != 0, "comcl train reports the coordinator's death")
         #expect(first.output.contains("--resume"))
 
-        let resumed = try Self.train(broken, port: 6340, steps: 7, extra: ["--resume"])
+        let resumed = try Self.train(broken, port: 6340, steps: 7, extra: schedule + ["--resume"])
         try #require(resumed.wait(timeout: 300) == 0, "\(resumed.output)")
         let state = { (run: URL) in try String(contentsOf: run.appendingPathComponent("checkpoints/step-000007/trainer.json"), encoding: .utf8) }
         let checksum = { (text: String) in text.split(separator: "\n").first { $0.contains("\"checksum\"") } }

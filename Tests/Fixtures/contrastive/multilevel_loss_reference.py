@@ -37,7 +37,7 @@ def loss_and_grad(z, levels, t, total, tau=0.07, k_min=1, mode="quantile", rho0=
     n = len(levels)
     first, second = z[:n], z[n:]
     grad = np.zeros_like(z)
-    out = {"losses": [], "k": [], "selected": [], "total": 0.0}
+    out = {"losses": [], "k": [], "selected": [], "total": 0.0, "cosines": []}
     weights = weights or [1.0] * len(pairings)
     for (m, neg), w in zip(pairings, weights):
         anchors = np.flatnonzero(levels == LEVELS[m])
@@ -45,8 +45,11 @@ def loss_and_grad(z, levels, t, total, tau=0.07, k_min=1, mode="quantile", rho0=
         delta = len(negatives)
         selected = np.zeros(n, dtype=np.int64)
         if len(anchors) == 0 or delta == 0:
-            out["losses"].append(0.0); out["k"].append(0); out["selected"].append(selected)
+            out["losses"].append(0.0); out["k"].append(0); out["selected"].append(selected); out["cosines"].append([0.0, 0.0])
             continue
+        # "Is it learning?": each anchor's two views, and each anchor against all its negatives.
+        out["cosines"].append([float(np.mean([first[i] @ second[i] for i in anchors])),
+                               float(np.mean([np.mean(first[negatives[negatives != i]] @ first[i]) for i in anchors]))])
         k = k_t(delta, t, total, k_min) if spl else delta
         per_anchor, parts = [], []
         for i in anchors:
@@ -81,6 +84,8 @@ def loss_and_grad(z, levels, t, total, tau=0.07, k_min=1, mode="quantile", rho0=
         out["selected"].append(selected)
         out["total"] += w * value
     out["grad"] = grad
+    other = first @ first.T
+    out["similarity"] = [float(np.mean(np.sum(first * second, axis=1))), float(other[np.triu_indices(n, 1)].mean())]
     return out
 
 
@@ -135,10 +140,12 @@ for name, case in CASES.items():
     tensors[f"{name}.selected"] = np.stack(result["selected"])
     tensors[f"{name}.total"] = np.array([result["total"]])
     tensors[f"{name}.grad"] = result["grad"]
+    tensors[f"{name}.cosines"] = np.array(result["cosines"])
+    tensors[f"{name}.similarity"] = np.array(result["similarity"])
     meta[name] = case
 
 safetensors_io.save(os.path.join(HERE, "multilevel_loss.safetensors"), tensors, metadata={
-    "format": "comcl-contrastive-fixture", "version": "1", "cases": json.dumps(meta, sort_keys=True),
+    "format": "comcl-contrastive-fixture", "version": "2", "cases": json.dumps(meta, sort_keys=True),
     "numpy": np.__version__,
 })
 np.save(os.path.join(HERE, "embeddings.npy"), raw)
