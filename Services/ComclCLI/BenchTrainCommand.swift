@@ -44,7 +44,10 @@ struct BenchTrainCommand: ParsableCommand {
         let comcl = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: cache) }
-        try warm(cache)
+        // Detection runs once per image and is cached; a long run pays it in its first pass only,
+        // so the benchmark fills the cache first and measures the steady state.
+        let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path))
+        try DetectionWarmup.fill(cache, for: manifest)
         print("\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged")
         print("preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s")
         for preset in chosen {
@@ -79,22 +82,5 @@ struct BenchTrainCommand: ParsableCommand {
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
         print("slowest: the slowest worker's busy share; busy is lower by the workers' spread (uneven CPU on a shared machine)")
         print("busy: worker compute / (workers x step time), target >= 95 %; coord: the coordinator's CPU seconds / step time (checkpoint left out), target <= 3 %")
-    }
-
-    /// Detection runs once per image and is cached (DESIGN.md); a long run pays it in its first
-    /// pass only, so the benchmark fills the cache first and measures the steady state.
-    private func warm(_ cache: URL) throws {
-        let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path))
-        let detector = ClassicalDetector()
-        let cropper = Cropper(
-            dataRoot: URL(fileURLWithPath: manifest.imageRoot), detector: detector,
-            cache: DetectionCache(folder: cache, detectorIdentity: detector.identity))
-        let started = Date()
-        let entries = manifest.entries
-        _ = try Parallel.map(entries.count, threads: ProcessInfo.processInfo.activeProcessorCount) { i in
-            try cropper.handle(PatchRequest(
-                id: WorkID(run: "warm", step: 0, item: UInt64(i)), imageID: entries[i].image, path: entries[i].image, level: entries[i].level, seed: 0))
-        }
-        print(String(format: "detection cache filled: %d images in %.1f s", entries.count, Date().timeIntervalSince(started)))
     }
 }

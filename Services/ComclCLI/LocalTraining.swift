@@ -19,6 +19,8 @@ struct LocalTraining {
     var embeddingWorkers = 2
     var workerThreads: Int?
     var detectionCache: String?
+    /// The coordinator's --export-views folder (ViewExport).
+    var exportViews: String?
     var basePort = 5570
     var resume = false
     /// An EvaluationJob file: the coordinator has it run by an evaluator when training ends.
@@ -43,6 +45,7 @@ struct LocalTraining {
         ]
         if let quality { coordinatorArguments += ["--quality", quality] }
         if resume { coordinatorArguments.append("--resume") }
+        if let exportViews { coordinatorArguments += ["--export-views", exportViews] }
         if let evaluation { coordinatorArguments += ["--evaluation", evaluation.path] }
         let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
         try cluster.start(

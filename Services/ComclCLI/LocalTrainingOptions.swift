@@ -27,7 +27,7 @@ struct LocalTrainingOptions: ParsableArguments {
         var local = LocalTraining(
             config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(), quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
-        (local.detectionCache, local.basePort, local.resume) = (detectionCache, basePort, training.resume)
+        (local.detectionCache, local.basePort, local.resume, local.exportViews) = (detectionCache, basePort, training.resume, training.exportViews)
         return local
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Basics
 import Datasets
+import Evaluation
 import Foundation
 import Synthetic
 
@@ -27,5 +29,28 @@ enum SyntheticBenchmark {
             print(String(format: "  done in %.1f s", Date().timeIntervalSince(start)))
         }
         do { return try Manifest.load(ManifestOptions(format: .eyeq, labels: labels.path)) } catch { throw ValidationFailure("\(error)") }
+    }
+
+    /// The evaluation's training split for `seed` as its own label file beside `manifest`'s
+    /// (`labels-train-seed<N>.csv`, the same rows): what pre-training may see. A run that
+    /// pre-trained on every image would have seen the test images' levels, which come from their
+    /// grades, and its encoder would score above what it learned.
+    static func trainingSplit(_ manifest: Manifest, testShare: Double, seed: UInt64) throws -> Manifest {
+        let train = DataSplit.split(manifest, testShare: testShare, seed: seed).train
+        let source = URL(fileURLWithPath: manifest.labelFile)
+        let lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let kept = Set(train.entries.map(\.line))
+        // Line numbers are 1-based; line 1 is the header.
+        let rows = lines.enumerated().filter { $0.offset == 0 || kept.contains($0.offset + 1) }.map(\.element)
+        let file = source.deletingLastPathComponent().appendingPathComponent("labels-train-seed\(seed).csv")
+        do { try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: file) } catch {
+            throw ValidationFailure("cannot write the pre-training label file \(file.path): \(error)")
+        }
+        let written: Manifest
+        do { written = try Manifest.load(ManifestOptions(format: manifest.format, labels: file.path, images: manifest.imageRoot)) } catch {
+            throw ValidationFailure("\(error)")
+        }
+        precondition(written.entries.map(\.image) == train.entries.map(\.image), "the training split's label file lost rows")
+        return written
     }
 }

@@ -137,7 +137,8 @@ struct CoordinatorCommand: ParsableCommand {
         do {
             return try TrainingRun(
                 config: try training.resolved(), entries: manifest.entries.map { ($0.image, $0.level) },
-                folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers, logger: logger)
+                folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers,
+                exportViews: training.exportViews.map { URL(fileURLWithPath: $0) }, logger: logger)
         } catch let error as TrainingError {
             throw ValidationError("\(error)")
         }

@@ -183,6 +183,17 @@ public enum EngineInfo {
     public static var summary: String {
         let v = dnnl_version()!.pointee
         let runtime = v.cpu_runtime == UInt32(DNNL_RUNTIME_OMP) ? "OpenMP" : "CPU runtime \(v.cpu_runtime)"
-        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(runtime)); \(BLASInfo.summary)"
+        return "oneDNN \(v.major).\(v.minor).\(v.patch) (\(runtime), ISA \(isa)); \(BLASInfo.summary)"
+    }
+
+    /// The instruction set oneDNN dispatches to here: its kernels, hence the float rounding of
+    /// our convolutions, differ from one to another.
+    public static var isa: String {
+        let names: [UInt32: String] = [
+            0x1: "sse41", 0x3: "avx", 0x7: "avx2", 0x407: "avx2_vnni", 0x27: "avx512_core", 0x67: "avx512_core_vnni",
+            0xe7: "avx512_core_bf16", 0x3e7: "avx512_core_amx",
+        ]
+        let value = dnnl_get_effective_cpu_isa().rawValue
+        return names[value] ?? String(format: "0x%x", value)
     }
 }

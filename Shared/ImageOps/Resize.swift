@@ -19,33 +19,56 @@ public enum Resize {
         return out
     }
 
-    /// Separable resampling of interleaved RGB values: rows, then columns.
+    /// Separable resampling of interleaved RGB values: rows, then columns. Each output value sums
+    /// its taps in index order (the order fixes the float result).
     private static func resample(_ source: [Float], from input: (width: Int, height: Int), to output: (width: Int, height: Int)) -> [Float] {
         precondition(output.width > 0 && output.height > 0, "resize to \(output.width)x\(output.height)")
         let (width, height) = output
-        let horizontal = weights(from: input.width, to: width)
-        let vertical = weights(from: input.height, to: height)
+        let horizontal = FlatTaps(weights(from: input.width, to: width))
+        let vertical = FlatTaps(weights(from: input.height, to: height))
         var rows = [Float](repeating: 0, count: width * input.height * 3)
-        for y in 0..<input.height {
-            for (x, taps) in horizontal.enumerated() {
-                for c in 0..<3 {
-                    var sum: Float = 0
-                    for (i, w) in taps { sum += w * source[(y * input.width + i) * 3 + c] }
-                    rows[(y * width + x) * 3 + c] = sum
+        source.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<input.height {
+                    let line = y * input.width * 3
+                    for x in 0..<width {
+                        var (r, g, b): (Float, Float, Float) = (0, 0, 0)
+                        for t in horizontal.range(x) {
+                            let (p, w) = (line + horizontal.index[t] * 3, horizontal.weight[t])
+                            r += w * src[p]; g += w * src[p + 1]; b += w * src[p + 2]
+                        }
+                        let o = (y * width + x) * 3
+                        (dst[o], dst[o + 1], dst[o + 2]) = (r, g, b)
+                    }
                 }
             }
         }
         var out = [Float](repeating: 0, count: width * height * 3)
-        for (y, taps) in vertical.enumerated() {
-            for x in 0..<width {
-                for c in 0..<3 {
-                    var sum: Float = 0
-                    for (i, w) in taps { sum += w * rows[(i * width + x) * 3 + c] }
-                    out[(y * width + x) * 3 + c] = sum
+        rows.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let taps = vertical.range(y)
+                    for x in 0..<width * 3 {
+                        var sum: Float = 0
+                        for t in taps { sum += vertical.weight[t] * src[vertical.index[t] * width * 3 + x] }
+                        dst[y * width * 3 + x] = sum
+                    }
                 }
             }
         }
         return out
+    }
+
+    /// The taps of every output index in flat arrays (no per-index array to retain in the loops).
+    private struct FlatTaps {
+        var index: [Int] = [], weight: [Float] = [], start: [Int] = [0]
+        init(_ taps: [[(Int, Float)]]) {
+            for list in taps {
+                for (i, w) in list { index.append(i); weight.append(w) }
+                start.append(index.count)
+            }
+        }
+        @inline(__always) func range(_ o: Int) -> Range<Int> { start[o]..<start[o + 1] }
     }
 
     /// For each output index, the input indices and normalised triangle weights it reads.

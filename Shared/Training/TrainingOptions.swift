@@ -35,6 +35,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit.")
     public var minWorkers = 1
     @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") public var resume = false
+    @Option(help: "Developer tool: write each step's views and the initial weights to this folder, for training another implementation on the same inputs (docs/training.md).")
+    public var exportViews: String?
 
     public init() {}
 

@@ -43,6 +43,7 @@ public final class TrainingRun: CoordinatorDriver {
     static let maxStepAttempts = 10
     /// Embedding workers a step waits for (the shard count, hence the float summation order).
     public let minWorkers: Int
+    private let export: ViewExport?
 
     /// The step in progress on the embedding workers.
     private struct StepWork {
@@ -62,9 +63,14 @@ public final class TrainingRun: CoordinatorDriver {
 
     /// `entries`: the training images (paths under the croppers' data root) and their levels.
     /// `resume`: continue from the run folder's latest checkpoint (an error if there is none).
-    public init(config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1, logger: Logger) throws {
+    /// `exportViews`: a folder for each step's views and the initial weights (ViewExport).
+    public init(
+        config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1, exportViews: URL? = nil,
+        logger: Logger
+    ) throws {
         try config.validate()
         (self.config, self.folder, self.logger, self.minWorkers) = (config, folder, logger, max(1, minWorkers))
+        export = exportViews.map(ViewExport.init)
         loss = try config.loss()
         planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
         master = MasterModel(config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
@@ -84,6 +90,7 @@ public final class TrainingRun: CoordinatorDriver {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
         }
         firstStep = step
+        if step == 0 { try export?.initial(master.model) }
         metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
         writer = CheckpointWriter(run: folder)
         try config.save(to: folder.appendingPathComponent("config.json"))
@@ -159,6 +166,10 @@ public final class TrainingRun: CoordinatorDriver {
     /// connected (rebuilt at the start if that changes).
     private func prepare(_ step: Int) -> StepWork? {
         guard let views = pipeline.take(step: step) else { return nil }
+        do { try export?.write(views, bnGroup: config.bnGroup) } catch {
+            fail("step \(step + 1): cannot export its views: \(error)")
+            return nil
+        }
         var work = StepWork(views: views, viewsAt: clock.now())
         work.inputs = inputs(views, shards: max(workerIDs.count, minWorkers))
         return work

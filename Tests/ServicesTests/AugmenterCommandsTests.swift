@@ -27,7 +27,7 @@ import TestSupport
         (code, log) = try ChildProcess.run("comcl", ["show-views", "--patch", root.appendingPathComponent("gone.png").path, "--out", out])
         #expect(code != 0 && log.contains("gone.png"), "\(log)")
         (code, log) = try ChildProcess.run("comcl", ["show-views", "--recipe", "sharp", "--out", out])
-        #expect(code != 0 && log.contains("--recipe: sharp: neither a recipe file nor a preset (prior-work, prior-work-degraded, small-scale)"), "\(log)")
+        #expect(code != 0 && log.contains("--recipe: sharp: neither a recipe file nor a preset (prior-work, prior-work-degraded, small-scale, small-views)"), "\(log)")
     }
 
     @Test func recipePrintsAFileToStartFromAndChecksIt() throws {

@@ -93,61 +93,66 @@ def normalise(x):
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-rng = np.random.default_rng(7)
-counts = {"L": 7, "L~": 5, "H": 6, "H~": 6}
-levels = np.array(sum([[LEVELS[k]] * c for k, c in counts.items()], []), dtype=np.int64)
-rng.shuffle(levels)
-n, d = len(levels), 16
-# Views of one patch are close; levels differ by a shared offset, so the sims are not uniform.
-centres = rng.normal(size=(4, d))
-base = 0.5 * centres[levels] + rng.normal(size=(n, d))
-raw = np.concatenate([base + rng.normal(scale=1.1, size=(n, d)), base + rng.normal(scale=1.1, size=(n, d))]).astype(np.float32)
-z = normalise(raw.astype(np.float64))
+def main():
+    rng = np.random.default_rng(7)
+    counts = {"L": 7, "L~": 5, "H": 6, "H~": 6}
+    levels = np.array(sum([[LEVELS[k]] * c for k, c in counts.items()], []), dtype=np.int64)
+    rng.shuffle(levels)
+    n, d = len(levels), 16
+    # Views of one patch are close; levels differ by a shared offset, so the sims are not uniform.
+    centres = rng.normal(size=(4, d))
+    base = 0.5 * centres[levels] + rng.normal(size=(n, d))
+    raw = np.concatenate([base + rng.normal(scale=1.1, size=(n, d)), base + rng.normal(scale=1.1, size=(n, d))]).astype(np.float32)
+    z = normalise(raw.astype(np.float64))
 
-CASES = {
-    "start_quantile": dict(t=0, total=30, mode="quantile"),
-    "middle_quantile": dict(t=10, total=30, mode="quantile"),
-    "end_quantile": dict(t=30, total=30, mode="quantile"),
-    "middle_paper": dict(t=20, total=30, mode="paper"),
-    "no_spl": dict(t=10, total=30, spl=False),
-    "tau_kmin_weights": dict(t=25, total=30, tau=0.2, k_min=3, weights=[1.0, 0.5, 2.0]),
-    "no_multilevel": dict(t=5, total=30, pairings=None),
-}
+    CASES = {
+        "start_quantile": dict(t=0, total=30, mode="quantile"),
+        "middle_quantile": dict(t=10, total=30, mode="quantile"),
+        "end_quantile": dict(t=30, total=30, mode="quantile"),
+        "middle_paper": dict(t=20, total=30, mode="paper"),
+        "no_spl": dict(t=10, total=30, spl=False),
+        "tau_kmin_weights": dict(t=25, total=30, tau=0.2, k_min=3, weights=[1.0, 0.5, 2.0]),
+        "no_multilevel": dict(t=5, total=30, pairings=None),
+    }
 
-def evaluate(q, settings):
-    if "pairings" in settings:
-        # Lesion vs healthy only: levels merged (L, L~ -> lesion; H, H~ -> healthy).
-        rest = {k: v for k, v in settings.items() if k != "pairings"}
-        return loss_and_grad(q, np.where(levels <= 1, 0, 2), pairings=[("L", "H")], **rest)
-    return loss_and_grad(q, levels, **settings)
+    def evaluate(q, settings):
+        if "pairings" in settings:
+            # Lesion vs healthy only: levels merged (L, L~ -> lesion; H, H~ -> healthy).
+            rest = {k: v for k, v in settings.items() if k != "pairings"}
+            return loss_and_grad(q, np.where(levels <= 1, 0, 2), pairings=[("L", "H")], **rest)
+        return loss_and_grad(q, levels, **settings)
 
 
-tensors = {"embeddings": raw, "levels": levels}
-meta = {}
-for name, case in CASES.items():
-    result = evaluate(z, case)
-    # Central finite differences of the total on a few coordinates (the selection does not
-    # change under so small a step): the hand-written gradient must agree.
-    eps = 1e-6
-    for r, c in [(0, 0), (3, 5), (n + 2, 7), (n + 11, 15), (17, 2)]:
-        zp, zm = z.copy(), z.copy()
-        zp[r, c] += eps
-        zm[r, c] -= eps
-        numeric = (evaluate(zp, case)["total"] - evaluate(zm, case)["total"]) / (2 * eps)
-        assert abs(numeric - result["grad"][r, c]) < 1e-6, (name, r, c, numeric, result["grad"][r, c])
-    tensors[f"{name}.losses"] = np.array(result["losses"])
-    tensors[f"{name}.k"] = np.array(result["k"], dtype=np.int64)
-    tensors[f"{name}.selected"] = np.stack(result["selected"])
-    tensors[f"{name}.total"] = np.array([result["total"]])
-    tensors[f"{name}.grad"] = result["grad"]
-    tensors[f"{name}.cosines"] = np.array(result["cosines"])
-    tensors[f"{name}.similarity"] = np.array(result["similarity"])
-    meta[name] = case
+    tensors = {"embeddings": raw, "levels": levels}
+    meta = {}
+    for name, case in CASES.items():
+        result = evaluate(z, case)
+        # Central finite differences of the total on a few coordinates (the selection does not
+        # change under so small a step): the hand-written gradient must agree.
+        eps = 1e-6
+        for r, c in [(0, 0), (3, 5), (n + 2, 7), (n + 11, 15), (17, 2)]:
+            zp, zm = z.copy(), z.copy()
+            zp[r, c] += eps
+            zm[r, c] -= eps
+            numeric = (evaluate(zp, case)["total"] - evaluate(zm, case)["total"]) / (2 * eps)
+            assert abs(numeric - result["grad"][r, c]) < 1e-6, (name, r, c, numeric, result["grad"][r, c])
+        tensors[f"{name}.losses"] = np.array(result["losses"])
+        tensors[f"{name}.k"] = np.array(result["k"], dtype=np.int64)
+        tensors[f"{name}.selected"] = np.stack(result["selected"])
+        tensors[f"{name}.total"] = np.array([result["total"]])
+        tensors[f"{name}.grad"] = result["grad"]
+        tensors[f"{name}.cosines"] = np.array(result["cosines"])
+        tensors[f"{name}.similarity"] = np.array(result["similarity"])
+        meta[name] = case
 
-safetensors_io.save(os.path.join(HERE, "multilevel_loss.safetensors"), tensors, metadata={
-    "format": "comcl-contrastive-fixture", "version": "2", "cases": json.dumps(meta, sort_keys=True),
-    "numpy": np.__version__,
-})
-np.save(os.path.join(HERE, "embeddings.npy"), raw)
-np.save(os.path.join(HERE, "levels.npy"), levels)
-print("wrote", len(CASES), "cases; finite differences agree")
+    safetensors_io.save(os.path.join(HERE, "multilevel_loss.safetensors"), tensors, metadata={
+        "format": "comcl-contrastive-fixture", "version": "2", "cases": json.dumps(meta, sort_keys=True),
+        "numpy": np.__version__,
+    })
+    np.save(os.path.join(HERE, "embeddings.npy"), raw)
+    np.save(os.path.join(HERE, "levels.npy"), levels)
+    print("wrote", len(CASES), "cases; finite differences agree")
+
+
+if __name__ == "__main__":
+    main()
