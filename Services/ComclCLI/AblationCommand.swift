@@ -61,7 +61,7 @@ struct AblationCommand: ParsableCommand {
         let manifest = try SyntheticBenchmark.ensure(data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data"), images: scale.images, size: scale.size, seed: 0)
         // Every run pre-trains on the same images: one detection cache serves them all.
         let detections = root.appendingPathComponent("detections")
-        try DetectionWarmup.fill(detections, for: manifest)
+        try scale.warmDetections(detections, for: manifest)
         // Per row (Baseline first), per seed: (kappa, accuracy).
         var scores: [String: [(Double, Double)]] = [:]
         for (index, seed) in seedList.enumerated() {
@@ -80,7 +80,7 @@ struct AblationCommand: ParsableCommand {
                 print("== seed \(seed) (\(index + 1)/\(seedList.count)): pre-training \(variant.label) (\(Self.elapsed(since: started)) so far)")
                 // Pre-training sees this seed's evaluation training split only.
                 let pretraining = try SyntheticBenchmark.trainingSplit(manifest, testShare: EvaluationConfig().testShare, seed: seed)
-                var local = scale.localTraining(config, folder: runFolder, manifest: pretraining)
+                var local = try scale.localTraining(config, folder: runFolder, manifest: pretraining)
                 local.detectionCache = detections.path
                 local.progressEvery = 50
                 try local.run()

@@ -44,8 +44,8 @@ struct DemoCommand: ParsableCommand {
         // Detection runs once per image; the cache outlives the cleared run folder, so a second
         // demo in the same --out skips it.
         let detections = root.appendingPathComponent("detections")
-        try DetectionWarmup.fill(detections, for: pretraining)
-        var local = scale.localTraining(try scale.trainingConfig(run: "demo", seed: seed), folder: runFolder, manifest: pretraining)
+        try scale.warmDetections(detections, for: pretraining)
+        var local = try scale.localTraining(try scale.trainingConfig(run: "demo", seed: seed), folder: runFolder, manifest: pretraining)
         local.evaluation = jobFile
         local.detectionCache = detections.path
         try local.run()

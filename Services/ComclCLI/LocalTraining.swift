@@ -19,6 +19,8 @@ struct LocalTraining {
     var embeddingWorkers = 2
     var workerThreads: Int?
     var detectionCache: String?
+    /// The detector/cropper's --detector: builtin, boxes:FILE or remote:ENDPOINT.
+    var detector = "builtin"
     /// The coordinator's --export-views folder (ViewExport).
     var exportViews: String?
     var basePort = 5570
@@ -50,7 +52,10 @@ struct LocalTraining {
         let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
         try cluster.start(
             "detector-cropper", executable: "comcl-detector-cropper",
-            arguments: ["--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot, "--cache", detectionCache ?? folder.appendingPathComponent("detections").path])
+            arguments: [
+                "--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot,
+                "--cache", detectionCache ?? folder.appendingPathComponent("detections").path, "--detector", detector,
+            ])
         for i in 1...augmenters {
             try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
         }

@@ -12,6 +12,8 @@ struct LocalTrainingOptions: ParsableArguments {
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes (data-parallel replicas).") var embeddingWorkers = 2
     @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
+    @Option(help: "Lesion detector of the detector/cropper: builtin, boxes:FILE (an outside tool's boxes; a synthetic set's lesions.csv gives the true ones) or remote:ENDPOINT.")
+    var detector = "builtin"
     @Option(help: "Detection cache folder (default: <run folder>/detections); runs on the same images can share one.")
     var detectionCache: String?
     @Option(help: "First of five loopback TCP ports (control, detector-cropper, augmenter, embedding-worker, evaluator).")
@@ -28,6 +30,7 @@ struct LocalTrainingOptions: ParsableArguments {
             config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(), quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
         (local.detectionCache, local.basePort, local.resume, local.exportViews) = (detectionCache, basePort, training.resume, training.exportViews)
+        local.detector = detector
         return local
     }
 }
