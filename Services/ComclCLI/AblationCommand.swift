@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Encoder
 import Evaluation
 import Foundation
@@ -20,6 +21,12 @@ struct AblationCommand: ParsableCommand {
     var modes = "basic-cl,no-multilevel,no-spl,comcl"
     @Option(help: "Table 3's level combinations: CoMCL with only these pairings; combinations separated by ';', pairings by ','.")
     var combinations = "L-H;L-H,L-L~"
+    @Option(help: "Low-quality shares to score besides the data's own, comma-separated (the paper's ablation: none; its Figure 4: 0.7,1).")
+    var sweep = ""
+    @Option(help: "reference: the method's reference comparison, Baseline, Basic CL and CoMCL over seeds 0,1,2 at the data's share, 70 % and 100 % (sets --modes, --combinations, --sweep and --seeds).")
+    var preset: Preset?
+
+    enum Preset: String, ExpressibleByArgument, CaseIterable { case reference }
     @OptionGroup(title: "Scale") var scale: ScaleOptions
 
     /// One pre-trained row.
@@ -30,15 +37,23 @@ struct AblationCommand: ParsableCommand {
         let pairings: [String]
     }
 
+    /// The options a preset sets, else the flags.
+    var plan: (modes: String, combinations: String, sweep: String, seeds: String) {
+        switch preset {
+        case .reference: ("basic-cl,comcl", "", "0.7,1", "0,1,2")
+        case nil: (modes, combinations, sweep, seeds)
+        }
+    }
+
     var variants: [Variant] {
         get throws {
-            var list: [Variant] = try modes.split(separator: ",").map { text in
+            var list: [Variant] = try plan.modes.split(separator: ",").map { text in
                 guard let mode = TrainingMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--modes: \"\(text)\" is not one of \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return Variant(name: mode.rawValue, label: Self.labels[mode]!, mode: mode, pairings: [])
             }
-            for combination in combinations.split(separator: ";") {
+            for combination in plan.combinations.split(separator: ";") {
                 let pairings = combination.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 let name = "levels-" + pairings.map { $0.replacingOccurrences(of: "~", with: "t").replacingOccurrences(of: "-", with: "") }.joined(separator: "-")
                 list.append(Variant(name: name, label: "CoMCL, " + pairings.joined(separator: " + ") + " only", mode: .comcl, pairings: pairings))
@@ -51,7 +66,7 @@ struct AblationCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let seedList = try seeds.split(separator: ",").map { text in
+        let seedList = try plan.seeds.split(separator: ",").map { text in
             guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: \"\(text)\" is not a seed") }
             return seed
         }
@@ -62,8 +77,9 @@ struct AblationCommand: ParsableCommand {
         // Every run pre-trains on the same images: one detection cache serves them all.
         let detections = root.appendingPathComponent("detections")
         try scale.warmDetections(detections, for: manifest)
-        // Per row (Baseline first), per seed: (kappa, accuracy).
-        var scores: [String: [(Double, Double)]] = [:]
+        let shares = try EvaluationOptions.shares(plan.sweep)
+        // Per row (Baseline first), per share ("data", "070", "100"), per seed: (kappa, accuracy).
+        var scores: [String: [String: [(Double, Double)]]] = [:]
         for (index, seed) in seedList.enumerated() {
             let folder = root.appendingPathComponent("seed-\(seed)")
             for variant in variants {
@@ -86,46 +102,62 @@ struct AblationCommand: ParsableCommand {
                 try local.run()
             }
             let evaluationFolder = folder.appendingPathComponent("evaluation")
-            try ScaleOptions.clear([evaluationFolder])
             var job = EvaluationJob(
                 labels: manifest.labelFile,
                 models: [EvaluationJob.Model(name: "baseline")] + variants.map { EvaluationJob.Model(name: $0.name, path: folder.appendingPathComponent($0.name).path) },
                 output: evaluationFolder.path)
             (job.arch, job.width, job.config, job.embeddingPatches) = (scale.arch, scale.width, try scale.evaluationConfig(seed: seed), 0)
-            job.config.sweep = []  // the paper's ablation is at the data's own low-quality share
-            print("== seed \(seed): evaluating \(job.models.count) encoders")
-            let outcome = try job.run(threads: ProcessInfo.processInfo.activeProcessorCount) { line in
-                if !line.hasPrefix("  ") { print("  \(line)"); fflush(nil) }
-            }
-            for model in job.models {
-                guard let grading = outcome.results.runs.first(where: { $0.model == model.name && $0.point.target == nil })?.grading else {
-                    throw ValidationFailure("the ablation scores DR grading; \(manifest.labelFile) is not a grading set")
+            job.config.sweep = shares  // the paper's ablation: none, the data's own share only
+            let seedScores: SeedScores
+            // An evaluation an earlier (interrupted) ablation finished for this very job is kept.
+            if let kept = SeedScores.load(evaluationFolder, job: job) {
+                print("== seed \(seed): \(job.models.count) encoders already evaluated in \(evaluationFolder.path)")
+                seedScores = kept
+            } else {
+                try ScaleOptions.clear([evaluationFolder])
+                print("== seed \(seed): evaluating \(job.models.count) encoders")
+                let outcome = try job.run(threads: ProcessInfo.processInfo.activeProcessorCount) { line in
+                    if !line.hasPrefix("  ") { print("  \(line)"); fflush(nil) }
                 }
-                // Kappa is undefined only when truth and predictions are one grade; the split holds all five.
-                scores[model.name, default: []].append((grading.quadraticKappa ?? 0, grading.accuracy))
+                seedScores = try SeedScores(outcome.results, job: job)
+                try seedScores.save(evaluationFolder)
+            }
+            for (model, byShare) in seedScores.scores {
+                for (share, score) in byShare { scores[model, default: [:]][share, default: []].append((score[0], score[1])) }
             }
         }
         let rows = [("baseline", "Baseline (from scratch)")] + variants.map { ($0.name, $0.label) }
-        let table = Self.table(rows: rows, scores: scores, seeds: seedList.count)
-        let text = table + "\n\n\(seedList.count) seeds (\(seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
-            + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe); \(scale.transfer.rawValue) transfer, \(scale.epochs) epochs; "
-            + "\(Self.elapsed(since: started)).\n"
+        // SweepPoint's keys: "data", then "070", "100".
+        let keys = ["data"] + shares.sorted().map { String(format: "%03d", Int(($0 * 100).rounded())) }
+        let table = Self.table(rows: rows, scores: scores, points: keys)
+        let p = plan
+        let text = table + "\n\n\(seedList.count) seeds (\(p.seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
+            + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe), detector \(scale.detector); \(scale.transfer.rawValue) transfer, "
+            + "\(scale.epochs) epochs at \(scale.imageSize) px; \(Self.elapsed(since: started)).\n"
         try text.write(to: root.appendingPathComponent("ablation.md"), atomically: true, encoding: .utf8)
         print("\n== ablation (\(Self.elapsed(since: started)))\n\(text)")
     }
 
-    /// Mean +- sample standard deviation over seeds, kappa and accuracy.
-    static func table(rows: [(name: String, label: String)], scores: [String: [(Double, Double)]], seeds: Int) -> String {
+    /// Mean +- sample standard deviation over seeds: kappa at each share, the drop from the data's
+    /// share to the last (per seed), and accuracy at the data's share.
+    static func table(rows: [(name: String, label: String)], scores: [String: [String: [(Double, Double)]]], points: [String]) -> String {
         func summary(_ values: [Double]) -> String {
+            guard !values.isEmpty else { return "n/a" }
             let mean = values.reduce(0, +) / Double(values.count)
             guard values.count > 1 else { return String(format: "%.3f", mean) }
             let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
             return String(format: "%.3f ± %.3f", mean, sd)
         }
-        var lines = ["| method | kappa (mean ± sd) | accuracy (mean ± sd) |", "|---|---|---|"]
-        for (name, label) in rows {
-            let s = scores[name] ?? []
-            lines.append("| \(label) | \(summary(s.map(\.0))) | \(summary(s.map(\.1))) |")
+        func name(_ key: String) -> String { key == "data" ? "data's share" : "\(Int(key)!) %" }
+        let last = points.count > 1 ? points.last : nil
+        var header = "| method | " + points.map { "kappa, \(name($0))" }.joined(separator: " | ")
+        header += (last.map { " | drop to \(name($0))" } ?? "") + " | accuracy, data's share |"
+        var lines = [header, "|" + String(repeating: "---|", count: points.count + (last == nil ? 2 : 3))]
+        for (row, label) in rows {
+            let s = scores[row] ?? [:]
+            var line = "| \(label) | " + points.map { summary((s[$0] ?? []).map(\.0)) }.joined(separator: " | ")
+            if let last { line += " | " + summary(zip(s["data"] ?? [], s[last] ?? []).map { $1.0 - $0.0 }) }
+            lines.append(line + " | \(summary((s["data"] ?? []).map(\.1))) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -140,4 +172,37 @@ struct AblationCommand: ParsableCommand {
     }
 
     static func elapsed(since start: Date) -> String { DemoCommand.duration(Date().timeIntervalSince(start)) }
+}
+
+/// One seed's evaluation as the ablation needs it, kept beside the evaluation's files so an
+/// interrupted campaign does not evaluate a finished seed again: per model and share key,
+/// [kappa, accuracy], and the job they answer.
+struct SeedScores: Codable {
+    var job: EvaluationJob
+    var scores: [String: [String: [Double]]]
+
+    static let file = "ablation-scores.json"
+
+    init(_ results: EvaluationResults, job: EvaluationJob) throws {
+        self.job = job
+        scores = [:]
+        for run in results.runs {
+            guard let grading = run.grading else {
+                throw ValidationFailure("the ablation scores DR grading; \(job.labels) is not a grading set")
+            }
+            // Kappa is undefined only when truth and predictions are one grade; the split holds all five.
+            scores[run.model, default: [:]][run.point.key] = [grading.quadraticKappa ?? 0, grading.accuracy]
+        }
+    }
+
+    static func load(_ folder: URL, job: EvaluationJob) -> SeedScores? {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
+              let kept = try? JSONDecoder().decode(SeedScores.self, from: data), kept.job == job
+        else { return nil }
+        return kept
+    }
+
+    func save(_ folder: URL) throws {
+        try AtomicFile.write(try EvaluationJob.encoder.encode(self), to: folder.appendingPathComponent(Self.file))
+    }
 }

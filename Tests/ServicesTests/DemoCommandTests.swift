@@ -13,7 +13,7 @@ import TestSupport
     /// 40 images of 128 px, a 1/8-width ResNet-18, batches of 8, a 2-epoch linear probe.
     static func demo(_ out: URL, port: Int, steps: Int) throws -> ChildProcess {
         try ChildProcess("comcl", [
-            "demo", "--out", out.path, "--images", "40", "--size", "128", "--steps", "\(steps)", "--batch", "8", "--bn-group", "4",
+            "demo", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "\(steps)", "--batch", "8", "--bn-group", "4",
             "--width", "0.125", "--epochs", "2", "--sweep", "1", "--embedding-patches", "3", "--augmenters", "1", "--embedding-workers", "1",
             "--base-port", "\(port)",
         ])
@@ -71,19 +71,29 @@ import TestSupport
     @Test func ablationTabulatesEveryRowOverSeeds() throws {
         let out = Self.folder("ablation")
         defer { try? FileManager.default.removeItem(at: out) }
-        let child = try ChildProcess("comcl", [
-            "ablation", "--out", out.path, "--images", "40", "--size", "128", "--steps", "2", "--batch", "8", "--bn-group", "4", "--width", "0.125",
-            "--epochs", "2", "--seeds", "3,4", "--modes", "no-spl,comcl", "--combinations", "L-H", "--augmenters", "1", "--embedding-workers", "1",
-            "--base-port", "6440",
-        ])
+        let arguments = [
+            "ablation", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "2", "--batch", "8", "--bn-group", "4",
+            "--width", "0.125", "--epochs", "2", "--seeds", "3,4", "--modes", "no-spl,comcl", "--combinations", "L-H", "--sweep", "1",
+            "--augmenters", "1", "--embedding-workers", "1", "--base-port", "6440",
+        ]
+        let child = try ChildProcess("comcl", arguments)
         try #require(child.wait(timeout: 600) == 0, "\(child.output)")
         let table = try String(contentsOf: out.appendingPathComponent("ablation.md"), encoding: .utf8)
         for row in ["| Baseline (from scratch) | ", "| w/o SPL | ", "| CoMCL | ", "| CoMCL, L-H only | "] {
             #expect(table.contains(row), "\(row) missing: \(table)")
         }
+        #expect(table.contains("| method | kappa, data's share | kappa, 100 % | drop to 100 % | accuracy, data's share |"), "\(table)")
         let rows = table.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| method") }
-        #expect(rows.count == 4 && rows.allSatisfy { $0.components(separatedBy: " ± ").count == 3 }, "mean ± sd of kappa and accuracy per row: \(table)")
+        // Mean ± sd of kappa at both shares, of the drop, and of accuracy.
+        #expect(rows.count == 4 && rows.allSatisfy { $0.components(separatedBy: " ± ").count == 5 }, "mean ± sd per cell: \(table)")
         #expect(table.contains("2 seeds (3,4)"))
+
+        // Run again: every pre-training and evaluation is found done and kept, the table is the same.
+        let again = try ChildProcess("comcl", arguments)
+        try #require(again.wait(timeout: 600) == 0, "\(again.output)")
+        #expect(again.output.contains("already pre-trained") && again.output.contains("already evaluated"), "\(again.output)")
+        let tableAgain = try String(contentsOf: out.appendingPathComponent("ablation.md"), encoding: .utf8)
+        #expect(tableAgain.split(separator: "\n").prefix(6) == table.split(separator: "\n").prefix(6))
         for seed in [3, 4] {
             for file in ["levels-LH/metrics.jsonl", "comcl/metrics.jsonl", "evaluation/results.json"] {
                 #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("seed-\(seed)/\(file)").path), "seed \(seed): \(file) missing")
