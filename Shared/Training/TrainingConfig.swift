@@ -53,8 +53,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Adam, learning rate 1e-3 (the paper); L2 weight decay 1e-4 (He et al. 2016's ResNet setting).
     public var learningRate = 1e-3
     public var weightDecay = 1e-4
-    /// Cosine after 100 warm-up steps: the reference run's schedule (docs/method.md), which left
-    /// the contrastive plateau where a fixed rate of 1e-3 on small batches stalled.
+    /// Cosine after 100 warm-up steps: the schedule of the method's reference runs on our
+    /// benchmark (docs/method.md).
     public var lrSchedule = LearningRateSchedule.cosine
     public var warmupSteps = 100
     /// Augmentation recipe (a preset name or JSON; docs/augmentation.md); "" = prior-work.
@@ -98,7 +98,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var shortScheduleWarning: String? {
         guard mode != .basicCL, mode != .noSPL, steps < Self.shortScheduleSteps else { return nil }
         return "\(steps) steps is short for the self-paced curriculum: runs under \(Self.shortScheduleSteps) steps sat on the contrastive plateau "
-            + "or collapsed on the reference benchmark (docs/method.md). Watch 'cos ... other' in the progress line: below about 0.2 it is learning."
+            + "or collapsed on the reference benchmark (docs/method.md). Watch 'cos pos P other O' in the progress line: a run that learns keeps pos high and drives other well below it."
     }
 
     public var model: ModelConfig { .contrastive(arch: arch, width: width) }
