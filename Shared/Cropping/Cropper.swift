@@ -35,7 +35,8 @@ public final class Cropper: Sendable {
     public func handle(_ request: PatchRequest) throws -> Patch {
         let url = dataRoot.appendingPathComponent(request.path)
         let key = ImageMemory.key(url)
-        var prepared = try key.flatMap(memory.entry) ?? load(url, request.path)
+        let remembered = key.flatMap(memory.entry)
+        var prepared = try remembered ?? load(url, request.path)
         let image = prepared.image
         guard min(image.width, image.height) >= cutter.size else {
             throw CropperError(code: .badInput, "\(request.path): \(image.width)x\(image.height) is smaller than a \(cutter.size)-px patch")
@@ -47,7 +48,8 @@ public final class Cropper: Sendable {
             prepared.boxes = boxes
             cut = cutter.omega(image, boxes: boxes, using: &g)
         }
-        if let key { memory.store(prepared, key) }
+        // Kept when new, or when it has just learned its boxes (a hit already counts as a use).
+        if let key, remembered == nil || (remembered?.boxes == nil && prepared.boxes != nil) { memory.store(prepared, key) }
         // A lesion image with no box above the threshold (common on low-quality images) gives a
         // random crop; its provenance says so (fromDetection false) and the coordinator counts it.
         let patch = cut ?? cutter.random(image, field: FieldOfView(of: image), using: &g)
