@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Detection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.
         .target(
-            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire"],
+            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Cropping"),
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),

@@ -24,6 +24,13 @@ struct BenchEncoderCommand: ParsableCommand {
     @Option(help: "The Python interpreter with torch and torchvision.") var python: String?
     @Option(help: .hidden) var single: String?
 
+    func validate() throws {
+        if let problem = ModelConfig.widthProblem(width) { throw ValidationError("--\(problem)") }
+        guard size >= 32, threads >= 1, steps >= 1, repeats >= 1, convBatch >= 1 else {
+            throw ValidationError("--size must be at least 32; --threads, --steps, --repeats and --conv-batch at least 1")
+        }
+    }
+
     func run() throws {
         let choice = BLASCore.select()
         EngineThreads.set(threads)

@@ -23,7 +23,7 @@ struct EmbedCommand: ParsableCommand {
         guard ResNetArch(rawValue: arch) != nil else {
             throw ValidationError("unknown --arch '\(arch)'; known: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard width > 0 else { throw ValidationError("--width must be positive") }
+        if let problem = ModelConfig.widthProblem(width) { throw ValidationError("--\(problem)") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         _ = try triple(mean, "--mean")
         let s = try triple(std, "--std")

@@ -9,10 +9,15 @@ final class LocalCluster {
         let name: String
         let process: Process
         let log: URL
+        let executable: String
+        let arguments: [String]
     }
 
     let binDirectory: URL
     let logDirectory: URL
+    /// Every process of this launch carries it (RunToken): a worker of another launch that reaches
+    /// our coordinator, or ours that reaches another's, is refused instead of serving it.
+    let runToken = RunToken.fresh()
     private(set) var members: [Member] = []
 
     init(logDirectory: URL) throws {
@@ -24,24 +29,37 @@ final class LocalCluster {
 
     @discardableResult
     func start(_ name: String, executable: String, arguments: [String]) throws -> Member {
+        let log = logDirectory.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let member = try launch(name, executable: executable, arguments: arguments, log: log)
+        members.append(member)
+        return member
+    }
+
+    /// Starts an exited member again with the same arguments; its log goes on in the same file.
+    @discardableResult
+    func restart(_ member: Member) throws -> Member {
+        let fresh = try launch(member.name, executable: member.executable, arguments: member.arguments, log: member.log)
+        members = members.map { $0.name == member.name ? fresh : $0 }
+        return fresh
+    }
+
+    private func launch(_ name: String, executable: String, arguments: [String], log: URL) throws -> Member {
         let path = binDirectory.appendingPathComponent(executable)
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
             throw ValidationFailure("\(path.path) is missing: build all products first (swift build -c release)")
         }
-        let log = logDirectory.appendingPathComponent("\(name).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
         let process = Process()
         process.executableURL = path
         process.arguments = arguments
         // It stops if this command dies without stopping it (SIGKILL): LauncherWatch.
-        process.environment = ProcessInfo.processInfo.environment.merging([LauncherWatch.variable: "\(getpid())"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging([LauncherWatch.variable: "\(getpid())", RunToken.environment: runToken]) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        let member = Member(name: name, process: process, log: log)
-        members.append(member)
-        return member
+        return Member(name: name, process: process, log: log, executable: executable, arguments: arguments)
     }
 
     /// SIGTERM, then wait up to `timeout` seconds; SIGKILL if it is still there.

@@ -21,6 +21,8 @@ struct LocalTraining {
     var detectionCache: String?
     /// The detector/cropper's --detector: builtin, boxes:FILE or remote:ENDPOINT.
     var detector = "builtin"
+    /// The detector/cropper's --conf (nil: its default).
+    var detectorConfidence: Double?
     /// The coordinator's --export-views folder (ViewExport).
     var exportViews: String?
     var basePort = 5570
@@ -34,6 +36,10 @@ struct LocalTraining {
     var observe: ((_ stepsDone: Int, _ members: [LocalCluster.Member]) -> Void)?
 
     func run() throws {
+        // Every refusal the services would give comes first, so a refused command writes nothing.
+        do { try Checkpoint.checkStart(folder, config: config, resume: resume) } catch { throw ValidationFailure("\(error)") }
+        try PortCheck.requireFree(basePort: basePort)
+        try RunFolder.requireWritable(folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("config.json")
         try config.save(to: configFile)
@@ -43,9 +49,10 @@ struct LocalTraining {
         let threads = workerThreads ?? max(1, cores / embeddingWorkers)
         var coordinatorArguments = [
             "--control", links.control, "--run-folder", folder.path, "--config", configFile.path, "--labels", manifest.labelFile,
-            "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers)",
+            "--images", manifest.imageRoot, "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers)",
         ]
         if let quality { coordinatorArguments += ["--quality", quality] }
+        if !manifest.skipped.isEmpty { coordinatorArguments.append("--skip-bad") }
         if resume { coordinatorArguments.append("--resume") }
         if let exportViews { coordinatorArguments += ["--export-views", exportViews] }
         if let evaluation { coordinatorArguments += ["--evaluation", evaluation.path] }
@@ -55,7 +62,7 @@ struct LocalTraining {
             arguments: [
                 "--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot,
                 "--cache", detectionCache ?? folder.appendingPathComponent("detections").path, "--detector", detector,
-            ])
+            ] + (detectorConfidence.map { ["--conf", "\($0)"] } ?? []))
         for i in 1...augmenters {
             try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
         }
@@ -73,6 +80,8 @@ struct LocalTraining {
         print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
 
         let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
+        let watch = RunWatch(coordinatorLog: coordinator.log)
+        var restarts: [String: Int] = [:]
         let evaluatorLog = evaluator.map { LineFollower($0.log) }
         let stop = StopSignal()
         var stepsShown = 0
@@ -80,7 +89,9 @@ struct LocalTraining {
             for record in metrics.newRecords() {
                 stepsShown = record.step + 1
                 if stepsShown % progressEvery == 0 || stepsShown == config.steps { print(record.progressLine) }
+                for line in watch.recorded(record) { print(line) }
             }
+            for line in watch.idle() { print(line) }
             for line in evaluatorLog?.newLines() ?? [] { if let shown = Self.evaluatorProgress(line) { print(shown) } }
             fflush(nil)  // progress appears as it happens, also in a pipe or a log file
         }
@@ -94,15 +105,23 @@ struct LocalTraining {
             }
             show()
             observe?(stepsShown, cluster.members)
-            // A worker that exits cleanly was told to by the coordinator (it is stopping); one that
-            // fails would leave the run stalled here, so stop everything and show why.
+            // A worker that exits cleanly was told to by the coordinator (it is stopping). One that
+            // fails is started again, as an orchestrator would: the coordinator re-issues its items
+            // and the run goes on bit for bit. A worker that keeps failing stops the run.
             if let (member, tail) = cluster.crashed(where: { $0.name != "coordinator" && $0.process.terminationStatus != 0 }) {
-                cluster.killAll()
-                throw ValidationFailure("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
+                let how = member.process.terminationReason == .uncaughtSignal ? "was killed by signal" : "exited with status"
+                restarts[member.name, default: 0] += 1
+                guard restarts[member.name]! <= Self.maxRestarts else {
+                    cluster.killAll()
+                    throw ValidationFailure("\(member.name) \(how) \(member.process.terminationStatus) after \(Self.maxRestarts) restarts; the run stops:\n\(tail)")
+                }
+                print("\(member.name) \(how) \(member.process.terminationStatus); restarting it (\(restarts[member.name]!) of \(Self.maxRestarts))")
+                try cluster.restart(member)
             }
             Thread.sleep(forTimeInterval: 0.3)
         }
         show()
+        print(watch.summary + (restarts.isEmpty ? "" : "; restarted: " + restarts.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
         let status = coordinator.process.terminationStatus
         for member in cluster.members where member.name != "coordinator" { _ = cluster.stop(member, timeout: 10) }
         guard status == 0 else {
@@ -110,6 +129,10 @@ struct LocalTraining {
             throw ValidationFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
         }
     }
+
+    /// Restarts of one worker before the run gives up: enough for a machine's hiccups (an OOM
+    /// kill, an operator's mistake), few enough that a worker failing at start-up stops the run fast.
+    static let maxRestarts = 3
 
     /// The message of an evaluator log line about the evaluation (not its transport's chatter).
     static func evaluatorProgress(_ line: String) -> String? {

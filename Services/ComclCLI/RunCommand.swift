@@ -38,6 +38,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PortCheck.requireFree(basePort: basePort)
         let directory = URL(fileURLWithPath: runDirectory ?? "runs/\(Self.timestamp())")
         let cluster = try LocalCluster(logDirectory: directory.appendingPathComponent("logs"))
         do {

@@ -34,6 +34,7 @@ struct ScaleOptions: ParsableArguments {
     func validate() throws {
         guard images >= 40, size >= 128 else { throw ValidationError("--images must be at least 40 and --size at least 128 (a patch is 128 px)") }
         guard imageSize >= 32 else { throw ValidationError("--image-size must be at least 32 (a ResNet's input)") }
+        if let problem = ModelConfig.widthProblem(width) { throw ValidationError("--\(problem)") }
         guard steps >= 1, batch >= 4, batch % 4 == 0, bnGroup >= 2, batch % bnGroup == 0 else {
             throw ValidationError("--steps must be at least 1; --batch a multiple of 4 and of --bn-group (at least 2)")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ServiceKit
 
 /// `comcl`: the command users type.
@@ -13,4 +14,19 @@ struct Comcl: ParsableCommand {
         ])
 }
 
-Comcl.main()
+// Parse errors show the usage (it helps); an error raised while running (a file that does not
+// parse, a refused path) is one sentence: the banner would bury it.
+var command: ParsableCommand
+do {
+    command = try Comcl.parseAsRoot(CommandLineValues.attachingNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
+} catch {
+    Comcl.exit(withError: error)
+}
+do {
+    try command.run()
+} catch let error as ValidationError {
+    FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+    exit(ExitCode.validationFailure.rawValue)
+} catch {
+    Comcl.exit(withError: error)
+}

@@ -31,6 +31,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
     var heartbeat = 1.0
 
+    @Option(help: "The run this coordinator serves: workers must say the same token in Ready or are refused (both sides log it). Default: $\(RunToken.environment), else any worker is accepted.")
+    var runToken: String?
+
     @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE): a peer sending more is disconnected before it is read. It must hold a step's embeddings and gradients.")
     var maxMessageBytes = WireLimits.defaultMaxMessageBytes
 
@@ -52,6 +55,10 @@ struct CoordinatorCommand: ParsableCommand {
     var format: ManifestFormat = .eyeq
     @Option(help: "ChestX-ray14: the quality CSV.")
     var quality: String?
+    @Option(help: "Folder the label file's image paths are relative to, as the launcher resolved it (only used to rewrite ../ and absolute paths as the croppers' data root sees them; default as comcl manifest).")
+    var images: String?
+    @Flag(help: "Leave out bad rows of the label file (as the launcher did), instead of stopping.")
+    var skipBad = false
 
     @Option(help: "Evaluation job (JSON, docs/evaluation.md): when training ends (or at once, without --run-folder), an evaluator scores the encoders it names.")
     var evaluation: String?
@@ -95,7 +102,7 @@ struct CoordinatorCommand: ParsableCommand {
         let driver = stages.isEmpty ? nil : DriverSequence(stages)
         let service = try CoordinatorService(
             name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
-            config: DistributorConfig(heartbeatInterval: heartbeat), options: options, logger: logger, driver: driver, allowedClients: allowed)
+            config: DistributorConfig(heartbeatInterval: heartbeat, runToken: RunToken.resolved(runToken)), options: options, logger: logger, driver: driver, allowedClients: allowed)
         try service.run(shouldStop: { stop.isSet })
         if let failure = driver?.failure {
             logger.critical("\(failure)")
@@ -130,7 +137,7 @@ struct CoordinatorCommand: ParsableCommand {
             return nil
         }
         guard let labels else { throw ValidationError("--run-folder needs --labels (the training images)") }
-        var options = ManifestOptions(format: format, labels: labels, quality: quality)
+        var options = ManifestOptions(format: format, labels: labels, images: images, quality: quality, skipBad: skipBad)
         options.checkFiles = false  // the croppers read the images; a missing one is re-planned
         let manifest: Manifest
         do { manifest = try Manifest.load(options) } catch { throw ValidationError("\(error)") }

@@ -1414,7 +1414,7 @@ const ProtobufCMessageDescriptor comcl__v1__box__descriptor =
   (ProtobufCMessageInit) comcl__v1__box__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[4] =
+static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[5] =
 {
   {
     "role",
@@ -1464,17 +1464,30 @@ static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "run_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Ready, run_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__ready__field_indices_by_name[] = {
   2,   /* field[2] = capacity */
   0,   /* field[0] = role */
+  4,   /* field[4] = run_token */
   3,   /* field[3] = software */
   1,   /* field[1] = worker_id */
 };
 static const ProtobufCIntRange comcl__v1__ready__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
 {
@@ -1484,7 +1497,7 @@ const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
   "Comcl__V1__Ready",
   "comcl.v1",
   sizeof(Comcl__V1__Ready),
-  4,
+  5,
   comcl__v1__ready__field_descriptors,
   comcl__v1__ready__field_indices_by_name,
   1,  comcl__v1__ready__number_ranges,
@@ -3613,7 +3626,7 @@ const ProtobufCEnumDescriptor comcl__v1__service_state__descriptor =
   comcl__v1__service_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[10] =
+static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[11] =
 {
   { "ERROR_CODE_UNSPECIFIED", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_PROTOCOL_VERSION", "COMCL__V1__ERROR_CODE__ERROR_CODE_PROTOCOL_VERSION", 1 },
@@ -3625,11 +3638,12 @@ static const ProtobufCEnumValue comcl__v1__error_code__enum_values_by_number[10]
   { "ERROR_CODE_INTERNAL", "COMCL__V1__ERROR_CODE__ERROR_CODE_INTERNAL", 7 },
   { "ERROR_CODE_UNSUPPORTED", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED", 8 },
   { "ERROR_CODE_UNAVAILABLE", "COMCL__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE", 9 },
+  { "ERROR_CODE_WRONG_RUN", "COMCL__V1__ERROR_CODE__ERROR_CODE_WRONG_RUN", 10 },
 };
 static const ProtobufCIntRange comcl__v1__error_code__value_ranges[] = {
-{0, 0},{0, 10}
+{0, 0},{0, 11}
 };
-static const ProtobufCEnumValueIndex comcl__v1__error_code__enum_values_by_name[10] =
+static const ProtobufCEnumValueIndex comcl__v1__error_code__enum_values_by_name[11] =
 {
   { "ERROR_CODE_BAD_INPUT", 5 },
   { "ERROR_CODE_INTERNAL", 7 },
@@ -3641,6 +3655,7 @@ static const ProtobufCEnumValueIndex comcl__v1__error_code__enum_values_by_name[
   { "ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_UNSUPPORTED", 8 },
   { "ERROR_CODE_WRONG_ROLE", 4 },
+  { "ERROR_CODE_WRONG_RUN", 10 },
 };
 const ProtobufCEnumDescriptor comcl__v1__error_code__descriptor =
 {
@@ -3649,9 +3664,9 @@ const ProtobufCEnumDescriptor comcl__v1__error_code__descriptor =
   "ErrorCode",
   "Comcl__V1__ErrorCode",
   "comcl.v1",
-  10,
+  11,
   comcl__v1__error_code__enum_values_by_number,
-  10,
+  11,
   comcl__v1__error_code__enum_values_by_name,
   1,
   comcl__v1__error_code__value_ranges,

@@ -4,6 +4,8 @@ import Detection
 import Foundation
 import ImageOps
 import Images
+import Logging
+import Synchronization
 import Transport
 import Wire
 
@@ -21,6 +23,10 @@ public final class Cropper: Sendable {
 
     /// Decoded images and their boxes kept between requests (ImageMemory).
     public let memory: ImageMemory
+    /// Detections the cache could not keep (a read-only or full disk): the run goes on without
+    /// caching them, and says so once.
+    public let cacheWriteFailures = Atomic<Int>(0)
+    private let logger = Logger(label: "comcl.cropper")
 
     /// `memoryBytes`: ImageMemory's budget (default 512 MB: about 1,100 images of 384 px or 650
     /// of 512 px, a synthetic demo set whole; 0 keeps nothing).
@@ -81,7 +87,11 @@ public final class Cropper: Sendable {
     public func detections(_ image: RGBImage, contentKey key: String, imageID: String) throws -> [LesionBox] {
         if let cached = cache?.boxes(forContent: key) { return cached }
         let boxes = try detector.detect(image, imageID: imageID)
-        try cache?.store(boxes, forContent: key, detector: detector.identity)
+        do { try cache?.store(boxes, forContent: key, detector: detector.identity) } catch {
+            if cacheWriteFailures.add(1, ordering: .relaxed).newValue == 1 {
+                logger.warning("cannot write the detection cache (\(error)); going on without caching: each image's detections are computed again by every cropper that needs them")
+            }
+        }
         return boxes
     }
 }

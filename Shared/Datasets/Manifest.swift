@@ -106,7 +106,10 @@ extension Manifest {
         }
         var seen: [String: Int] = [:]
         rows = rows.map { row in
-            guard case .success(let entry) = row else { return row }
+            guard case .success(var entry) = row else { return row }
+            do { entry.image = try ImagePath.relative(entry.image, root: root) } catch {
+                return .failure(DatasetError(file: table.path, line: entry.line, "\(error)"))
+            }
             if let first = seen[entry.image] {
                 return .failure(DatasetError(file: table.path, line: entry.line, "\(entry.image) is listed twice (first on line \(first))"))
             }
@@ -114,7 +117,7 @@ extension Manifest {
             if options.checkFiles, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: root).appendingPathComponent(entry.image).path) {
                 return .failure(DatasetError(file: table.path, line: entry.line, "image \(entry.image) not found under \(root)"))
             }
-            return row
+            return .success(entry)
         }
         var entries: [ManifestEntry] = [], skipped: [DatasetError] = []
         for row in rows {

@@ -19,6 +19,16 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(arch.rawValue) width \(width) head \(head)" }
+
+    /// Width multipliers a run may ask for: from 1/16 (a 4-channel stem; narrower ones have
+    /// too few channels for a batch-norm group to mean anything) to 4 (16 times ResNet's cost, the
+    /// most a 24 GiB machine holds at the paper's batch).
+    public static let widths: ClosedRange<Double> = 0.0625...4
+
+    /// Why `width` cannot be built, or nil (NaN, infinities, zero and negatives included).
+    public static func widthProblem(_ width: Double) -> String? {
+        widths.contains(width) ? nil : "width \(width): must be a number from \(widths.lowerBound) to \(widths.upperBound) (1 is torchvision's ResNet)"
+    }
 }
 
 /// A ResNet backbone with its head: the embedding workers' and the evaluator's network.

@@ -19,6 +19,7 @@ public enum WorkerService {
             config.capacity = options.capacity
             config.heartbeatInterval = options.heartbeat
             config.software = "\(service) \(ComclVersion.string)"
+            config.runToken = RunToken.resolved(options.runToken)
             let context = ZMQContext()
             let session = try WorkerSession(
                 context: context, endpoint: options.coordinator, config: config, options: try options.socketOptions(),

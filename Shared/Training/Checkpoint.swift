@@ -64,18 +64,26 @@ public enum Checkpoint {
         try AtomicFile.write(Data((snapshot.name + "\n").utf8), to: root.appendingPathComponent("latest"))
     }
 
-    /// The newest checkpoint of a run folder, if any.
-    public static func latest(_ run: URL) throws -> URL? {
-        let pointer = folder(run).appendingPathComponent("latest")
-        guard let text = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
-        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name.hasPrefix("step-"), !name.contains("/") else { throw TrainingError.config("\(pointer.path) names \"\(name)\", not a checkpoint") }
-        return folder(run).appendingPathComponent(name)
+    /// Refuses, before anything is written, a start that would damage or misread the run folder:
+    /// a fresh run over an earlier run's checkpoints, `--resume` with no checkpoint, `--resume`
+    /// with other options. A launcher calls it up front; `TrainingRun` checks the same again.
+    public static func checkStart(_ run: URL, config: TrainingConfig, resume: Bool) throws {
+        let checkpoint = try latest(run)
+        switch (resume, checkpoint) {
+        case (true, nil):
+            throw TrainingError.config("--resume: \(folder(run).path) has no checkpoint to continue; start the run without --resume")
+        case (true, let checkpoint?):
+            _ = try compatibleState(checkpoint, config: config)
+        case (false, let checkpoint?):
+            throw TrainingError.config("\(run.path) holds an earlier run's checkpoints (\(checkpoint.lastPathComponent)): continue it with --resume, or give another run folder")
+        case (false, nil):
+            return
+        }
     }
 
-    /// Loads a checkpoint into `master`; its config must equal `config` except the step count
-    /// (a run may be extended). Returns the state.
-    public static func load(_ checkpoint: URL, into master: MasterModel, config: TrainingConfig) throws -> CheckpointState {
+    /// A checkpoint's recorded state, if its config equals `config` except the step count (a run
+    /// may be extended) and the knobs that do not change the result.
+    static func compatibleState(_ checkpoint: URL, config: TrainingConfig) throws -> CheckpointState {
         let state: CheckpointState
         do {
             state = try JSONDecoder().decode(CheckpointState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("trainer.json")))
@@ -88,6 +96,22 @@ public enum Checkpoint {
         guard saved == wanted else {
             throw TrainingError.config("\(checkpoint.path) was written by another configuration; resume with the same options (saved: \(state.config))")
         }
+        return state
+    }
+
+    /// The newest checkpoint of a run folder, if any.
+    public static func latest(_ run: URL) throws -> URL? {
+        let pointer = folder(run).appendingPathComponent("latest")
+        guard let text = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard name.hasPrefix("step-"), !name.contains("/") else { throw TrainingError.config("\(pointer.path) names \"\(name)\", not a checkpoint") }
+        return folder(run).appendingPathComponent(name)
+    }
+
+    /// Loads a checkpoint into `master`; its config must equal `config` except the step count
+    /// (a run may be extended). Returns the state.
+    public static func load(_ checkpoint: URL, into master: MasterModel, config: TrainingConfig) throws -> CheckpointState {
+        let state = try compatibleState(checkpoint, config: config)
         try ModelState.load(contentsOf: checkpoint.appendingPathComponent("model.safetensors"), into: master.model)
         let optimizer = try SafeTensors(contentsOf: checkpoint.appendingPathComponent("optimizer.safetensors"))
         try master.optimizer.restoreState(optimizer, names: master.model.parameters.map(\.name))

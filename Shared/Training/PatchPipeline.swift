@@ -9,6 +9,8 @@ public struct StepViews: Sendable {
     public var second: [Tensor]
     /// Items re-planned because their patch or views failed.
     public var replaced: Int
+    /// Where the step's patches came from, and what was skipped.
+    public var sources = PatchSources()
     /// FNV-1a 64 over each slot's (item, image, attempt, views) in batch order: a function of
     /// (seed, config, step) alone, so equal across runs however workers came and went.
     public var digest: UInt64
@@ -44,6 +46,9 @@ public final class PatchPipeline {
         var attempts: [Int]
         var missing: Int
         var replaced = 0
+        /// Per item: whether its (latest) patch was cut around a detected box.
+        var fromDetection: [Bool?]
+        var skipped: [String: Int] = [:]
     }
 
     public init(
@@ -64,7 +69,7 @@ public final class PatchPipeline {
             let plan = planner.plan(step: step)
             slots[step] = Slots(
                 levels: plan.map(\.level), images: plan.map(\.image), first: Array(repeating: nil, count: plan.count), second: Array(repeating: nil, count: plan.count),
-                attempts: Array(repeating: 0, count: plan.count), missing: plan.count)
+                attempts: Array(repeating: 0, count: plan.count), missing: plan.count, fromDetection: Array(repeating: nil, count: plan.count))
             for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
             planned += 1
         }
@@ -93,7 +98,8 @@ public final class PatchPipeline {
 
     /// A patch from the cropper: on to the augmenter.
     public func received(_ patch: Patch) {
-        guard locate(patch.id) != nil else { return }
+        guard let (step, item, _) = locate(patch.id) else { return }
+        slots[step]!.fromDetection[item] = patch.provenance.fromDetection
         requestViews(AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe))
     }
 
@@ -124,6 +130,7 @@ public final class PatchPipeline {
         logger.warning("step \(step) item \(item): \(report.message); re-planned from \(patch.image)")
         slots[step]!.attempts[item] = attempt + 1
         slots[step]!.replaced += 1
+        slots[step]!.skipped[PatchSources.reason(report.code), default: 0] += 1
         request(step: step, item: item, attempt: attempt + 1, patch)
     }
 
@@ -139,6 +146,11 @@ public final class PatchPipeline {
             first[item].data.withUnsafeBytes { digest.add($0) }
             second[item].data.withUnsafeBytes { digest.add($0) }
         }
-        return StepViews(step: step, levels: s.levels, first: first, second: second, replaced: s.replaced, digest: digest.value)
+        var views = StepViews(step: step, levels: s.levels, first: first, second: second, replaced: s.replaced, digest: digest.value)
+        for (level, detected) in zip(s.levels, s.fromDetection) where level == .lesionHigh || level == .lesionLow {
+            if detected == true { views.sources.lesionFromDetection += 1 } else { views.sources.lesionFallback += 1 }
+        }
+        views.sources.skipped = s.skipped
+        return views
     }
 }

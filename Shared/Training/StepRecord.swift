@@ -63,6 +63,9 @@ public struct StepRecord: Codable, Sendable {
     public var workers: Int
     public var attempts: Int
     public var replaced: Int
+    /// Lesion patches from detections against random crops, items skipped by reason
+    /// (`PatchSources`); optional for older metrics.
+    public var sources: PatchSources?
     public var checksum: String
     /// The batch's digest (`StepViews.digest`, hex): one seed and config give the same digest
     /// per step whatever the workers did, which is how a run shows no item lost or used twice.
@@ -108,7 +111,8 @@ public struct StepRecord: Codable, Sendable {
     public var progressLine: String {
         let parts = pairings.map { "\($0.pairing) \(String(format: "%.3f", $0.loss)) K \($0.k) anchors \($0.selected)/\($0.anchors)" }
         let cosines = similarity.map { String(format: "  cos pos %.2f other %.2f", $0.positive, $0.other) } ?? ""
-        return String(format: "step %d/%d  loss %.4f  [", step + 1, steps, loss) + parts.joined(separator: "; ") + "]" + cosines
+        let detected = sources.map { $0.lesionPatches > 0 ? "  boxes \($0.lesionFromDetection)/\($0.lesionPatches)" : "" } ?? ""
+        return String(format: "step %d/%d  loss %.4f  [", step + 1, steps, loss) + parts.joined(separator: "; ") + "]" + cosines + detected
             + String(format: "  %.1f patches/s  busy %.0f%%  ETA %@", patchesPerSecond, workerBusy * 100, Self.duration(etaSeconds))
     }
 

@@ -164,11 +164,12 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     }
 
     public func validate() throws(TrainingError) {
-        guard steps >= 1 else { throw .config("steps must be at least 1") }
+        guard steps >= 1 else { throw .config("steps \(steps): must be at least 1") }
+        if let problem = ModelConfig.widthProblem(width) { throw .config(problem) }
         guard batch >= 4, batch % 4 == 0 else { throw .config("batch \(batch): must be a positive multiple of 4 (B/4 patches per level)") }
         guard bnGroup >= 1, batch % bnGroup == 0 else { throw .config("bn-group \(bnGroup) must divide the batch \(batch)") }
-        guard tau > 0, kMin >= 0, (0...1).contains(rho0) else { throw .config("tau must be positive, k-min non-negative, rho0 in 0...1") }
-        guard learningRate > 0, weightDecay >= 0, warmupSteps >= 0, prefetch >= 0, checkpointEvery >= 1 else {
+        guard tau > 0, tau.isFinite, kMin >= 0, (0...1).contains(rho0) else { throw .config("tau must be positive, k-min non-negative, rho0 in 0...1") }
+        guard learningRate > 0, learningRate.isFinite, weightDecay >= 0, weightDecay.isFinite, warmupSteps >= 0, prefetch >= 0, checkpointEvery >= 1 else {
             throw .config("learning rate must be positive, weight decay, warm-up steps and prefetch non-negative, checkpoint-every at least 1")
         }
         _ = try loss()

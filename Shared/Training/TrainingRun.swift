@@ -74,18 +74,13 @@ public final class TrainingRun: CoordinatorDriver {
         loss = try config.loss()
         planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
         master = MasterModel(config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
+        try Checkpoint.checkStart(folder, config: config, resume: resume)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        if resume {
-            guard let checkpoint = try Checkpoint.latest(folder) else {
-                throw TrainingError.config("--resume: \(Checkpoint.folder(folder).path) has no checkpoint")
-            }
+        if resume, let checkpoint = try Checkpoint.latest(folder) {
             let state = try Checkpoint.load(checkpoint, into: master, config: config)
             step = state.step
             logger.info("resumed from \(checkpoint.lastPathComponent): step \(step) of \(config.steps), weights \(String(master.checksum, radix: 16))")
         } else {
-            if let earlier = try? Checkpoint.latest(folder) {
-                throw TrainingError.config("\(folder.path) holds an earlier run's checkpoints (\(earlier.lastPathComponent)): continue it with --resume, or give another run folder")
-            }
             step = 0
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
         }
@@ -299,6 +294,7 @@ public final class TrainingRun: CoordinatorDriver {
         record.coordinatorShare = cpu / max(times.total - times.checkpoint, 1e-9)
         record.attempts = work.attempt + 1
         record.replaced = work.views.replaced
+        record.sources = work.views.sources
         record.checksum = String(master.checksum, radix: 16)
         record.learningRate = config.learningRate(at: step - 1)
         record.items = String(work.views.digest, radix: 16)

@@ -236,6 +236,12 @@ public final class WorkDistributor {
         guard ready.role == role else {
             return reject(peer, ready.workerID, .wrongRole, "this endpoint serves \(role) workers; you announced \(ready.role)")
         }
+        guard config.runToken.isEmpty || ready.runToken == config.runToken else {
+            let started = ready.runToken.isEmpty ? "without a run token" : "for run \(ready.runToken.prefix(8))"
+            return reject(
+                peer, ready.workerID, .wrongRun,
+                "this coordinator serves run \(config.runToken.prefix(8)); \(ready.workerID) was started \(started) (two runs on the same ports? give each its own --base-port)")
+        }
         if var known = peers[peer] {
             known.ready = ready  // a re-announce (the worker lost contact): keep its items
             peers[peer] = known

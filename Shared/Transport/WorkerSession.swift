@@ -27,11 +27,20 @@ public struct WorkerConfig: Sendable {
     /// runtimes wait 10 s before SIGKILL, so 5 s leaves room for the goodbye.
     public var drainTimeout = 5.0
     public var software = "comcl 0.1.0"
+    /// The run this worker was started for, sent in Ready ("" for none: any coordinator that
+    /// asks for no token takes it).
+    public var runToken = ""
 
     public init(role: Role, workerID: String) {
         self.role = role
         self.workerID = workerID
     }
+}
+
+/// The router refused this worker for good (it serves another run): the worker must stop.
+public struct SessionRefused: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "the coordinator refused this worker: \(reason)" }
 }
 
 public struct WorkerSummary: Sendable, Equatable {
@@ -89,7 +98,7 @@ public final class WorkerSession {
     }
 
     private func announce() throws {
-        try send(.ready(Ready(role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software)))
+        try send(.ready(Ready(role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software, runToken: config.runToken)))
     }
 
     /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
@@ -147,6 +156,10 @@ public final class WorkerSession {
                     switch incoming(frames) {
                     case .work(let request) where stopDeadline == nil: waiting.append(request)
                     case .shutdown(let reason): summary.stopReason = summary.stopReason.isEmpty ? reason : summary.stopReason
+                    case .refused(let reason):
+                        // Not a member of this run: nothing to hand back, no goodbye to say.
+                        dealer.socket.close()
+                        throw SessionRefused(reason: reason)
                     default: break
                     }
                 }
@@ -185,7 +198,7 @@ public final class WorkerSession {
     }
 
     private enum Incoming {
-        case work(Envelope), shutdown(String), other
+        case work(Envelope), shutdown(String), refused(String), other
     }
 
     private func incoming(_ frames: [[UInt8]]) -> Incoming {
@@ -204,6 +217,8 @@ public final class WorkerSession {
             logger.info("router does not know us (restarted?); announcing again")
             try? announce()
             return .other
+        case .error(let report) where report.code == .wrongRun:
+            return .refused(report.message)
         case .error(let report):
             logger.error("router reports: \(report.message)")
             return .other

@@ -49,7 +49,11 @@ public final class ZMQSocket: @unchecked Sendable {
     }
 
     public func bind(_ endpoint: String) throws {
-        try check(zmq_bind(raw, endpoint), "bind \(endpoint)")
+        guard zmq_bind(try raw, endpoint) == -1 else { return }
+        let code = zmq_errno()
+        // The usual cause is a second run on the same ports: say which knob moves it.
+        let hint = code == EADDRINUSE ? " (another run or program on this machine holds the port: start this one on other ports, e.g. --base-port)" : ""
+        throw ZMQError("bind \(endpoint)\(hint)", code: code)
     }
 
     public func connect(_ endpoint: String) throws {

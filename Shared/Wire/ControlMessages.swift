@@ -6,9 +6,11 @@ public struct Ready: Equatable, Sendable {
     public var workerID: String
     public var capacity: Int
     public var software: String
+    /// The run the worker was started for ("" from a worker started without one).
+    public var runToken: String
 
-    public init(role: Role, workerID: String, capacity: Int = 1, software: String = "") {
-        (self.role, self.workerID, self.capacity, self.software) = (role, workerID, capacity, software)
+    public init(role: Role, workerID: String, capacity: Int = 1, software: String = "", runToken: String = "") {
+        (self.role, self.workerID, self.capacity, self.software, self.runToken) = (role, workerID, capacity, software, runToken)
     }
 }
 
@@ -19,6 +21,7 @@ extension Ready: CConvertible {
         c.pointee.worker_id = arena.string(workerID)
         c.pointee.capacity = UInt32(clamping: capacity)
         c.pointee.software = arena.string(software)
+        c.pointee.run_token = arena.string(runToken)
         return c
     }
 
@@ -31,6 +34,7 @@ extension Ready: CConvertible {
             throw WireError.invalidValue(field: "\(field).capacity", reason: "\(capacity) is outside 1...4096")
         }
         software = liftString(c.pointee.software)
+        runToken = liftString(c.pointee.run_token)
     }
 }
 

@@ -74,5 +74,5 @@ public enum ServiceState: Int32, WireEnum {
 }
 
 public enum ErrorCode: Int32, WireEnum {
-    case protocolVersion = 1, malformed, unknownPeer, wrongRole, badInput, notFound, internalError, unsupported, unavailable
+    case protocolVersion = 1, malformed, unknownPeer, wrongRole, badInput, notFound, internalError, unsupported, unavailable, wrongRun
 }

@@ -116,4 +116,29 @@ import Wire
         #expect(missing.code == .notFound && missing.message.contains("gone.png"))
         #expect(corrupt.code == .badInput && corrupt.message.contains("corrupt.png"))
     }
+
+    /// A detection cache that cannot be written (here a path under a regular file; read-only
+    /// mounts fail the same way) costs speed, not the run: every patch still comes, and the
+    /// cropper says once that it goes on without caching.
+    @Test func unwritableDetectionCacheIsWorkedAround() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blocker = root.appendingPathComponent("not-a-folder")
+        try Data("x".utf8).write(to: blocker)
+        let requests = requests("c").filter { $0.level == .lesionHigh || $0.level == .lesionLow }
+        let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
+        let distributor = WorkDistributor(
+            role: .detectorCropper, name: "test", endpoint: router,
+            config: DistributorConfig(heartbeatInterval: 0.2, liveness: 10, itemTimeout: 60, maxAttempts: 2))
+        let worker = try croppers(1, endpoint: try router.socket.lastEndpoint, extra: ["--cache", blocker.appendingPathComponent("cache").path])[0]
+        for r in requests { distributor.submit(.patchRequest(r)) }
+        var patches = 0
+        let deadline = Date().addingTimeInterval(120)
+        while patches < requests.count, Date() < deadline {
+            for case .result(_, .patch, _) in try distributor.poll(timeout: 0.05) { patches += 1 }
+        }
+        worker.signal(SIGTERM)
+        _ = worker.wait(timeout: 10)
+        #expect(patches == requests.count, "\(worker.output)")
+        #expect(worker.output.components(separatedBy: "cannot write the detection cache").count == 2, "said once: \(worker.output)")
+    }
 }

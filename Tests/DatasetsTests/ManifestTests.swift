@@ -40,6 +40,28 @@ import Wire
         #expect(summary.text.contains("low-quality share: 60.0 %"))
     }
 
+    /// The services read only under the images folder and refuse `..` on the wire (the probe: a
+    /// label file of `../images/x` paths passed `manifest` and then hung `train`): such paths are
+    /// rewritten to the plain relative path of the same file, or refused in one sentence.
+    @Test func climbingAndAbsolutePathsBecomeRelativeOrAreRefused() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try touch(["a.jpeg", "b.jpeg", "c.jpeg"])
+        let images = directory.appendingPathComponent("images").path
+        let labels = try write("eyeq.csv", ",image,quality,DR_grade\n0,../images/a.jpeg,0,0\n1,\(images)/b.jpeg,1,2\n2,./c.jpeg,0,1\n")
+        let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: labels))
+        #expect(manifest.entries.map(\.image) == ["a.jpeg", "b.jpeg", "c.jpeg"])
+
+        let outside = try write("outside.csv", ",image,quality,DR_grade\n0,a.jpeg,0,0\n1,../eyeq.csv,0,0\n")
+        #expect {
+            try Manifest.load(ManifestOptions(format: .eyeq, labels: outside))
+        } throws: { error in
+            "\(error)".hasSuffix("outside.csv:3: image ../eyeq.csv lies outside the images folder \(images), and the services read only under it: give --images a folder that holds every image")
+        }
+        // The same file twice under two spellings is caught as a duplicate.
+        let twice = try write("twice.csv", ",image,quality,DR_grade\n0,a.jpeg,0,0\n1,../images/a.jpeg,0,0\n")
+        #expect { try Manifest.load(ManifestOptions(format: .eyeq, labels: twice)) } throws: { "\($0)".contains("a.jpeg is listed twice (first on line 2)") }
+    }
+
     @Test func eyeqErrorsNameFileAndLine() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         try touch(["a.png", "b.png", "c.png"])

@@ -168,6 +168,28 @@ import Wire
         #expect(distributor.workerCount == 0)
     }
 
+    @Test func workerOfAnotherRunIsRefusedAndOfThisRunAccepted() throws {
+        let guarded = WorkDistributor(
+            role: .augmenter, name: "coord", endpoint: net, config: DistributorConfig(runToken: "run-a"), time: clock)
+        for (name, token) in [("other", "run-b"), ("none", ""), ("ours", "run-a")] {
+            net.connect(Array(name.utf8))
+            net.deliver(from: Array(name.utf8), frames: [Envelope(sender: name, body: .ready(Ready(role: .augmenter, workerID: name, runToken: token))).encoded()])
+        }
+        let events = try guarded.poll(timeout: 0)
+        #expect(events.filter { if case .rejected = $0 { true } else { false } }.count == 2)
+        #expect(guarded.workers.map(\.workerID) == ["ours"])
+        let refusal = errors("other")
+        #expect(refusal.map(\.code) == [.wrongRun])
+        #expect(refusal.first?.message.contains("--base-port") == true)
+        #expect(errors("none").map(\.code) == [.wrongRun])
+    }
+
+    @Test func routerWithoutTokenAcceptsAnyRun() throws {
+        net.connect(Array("w".utf8))
+        #expect(say("w", .ready(Ready(role: .augmenter, workerID: "w", runToken: "some-run"))).count == 1)
+        #expect(distributor.workerCount == 1)
+    }
+
     @Test func strangerIsAskedToSayReady() throws {
         net.connect(Array("x".utf8))
         #expect(say("x", .heartbeat(Heartbeat(sequence: 1))).isEmpty)

@@ -149,7 +149,11 @@ typedef enum _Comcl__V1__ErrorCode {
   /*
    * the worker holding the item's state left: redo the work
    */
-  COMCL__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE = 9
+  COMCL__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE = 9,
+  /*
+   * Ready for another run (its run_token): the worker must stop
+   */
+  COMCL__V1__ERROR_CODE__ERROR_CODE_WRONG_RUN = 10
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ERROR_CODE)
 } Comcl__V1__ErrorCode;
 
@@ -241,10 +245,15 @@ struct  Comcl__V1__Ready
    * e.g. "comcl-augmenter 0.1.0"
    */
   char *software;
+  /*
+   * The run this worker was started for; a coordinator that has a token refuses any other
+   * (ERROR_CODE_WRONG_RUN), so two runs sharing ports never serve each other.
+   */
+  char *run_token;
 };
 #define COMCL__V1__READY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__ready__descriptor) \
-    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Comcl__V1__Heartbeat
