@@ -7,6 +7,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case badEntry(name: String, reason: String)
     case missing(String)
     case wrongType(name: String, expected: String, found: String)
+    /// A file of another kind (a PyTorch checkpoint, most often).
+    case otherFormat(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case let .badEntry(name, reason): "malformed safetensors entry '\(name)': \(reason)"
         case let .missing(name): "no tensor named '\(name)'"
         case let .wrongType(name, expected, found): "tensor '\(name)' is \(found), expected \(expected)"
+        case let .otherFormat(what): "\(what), not a safetensors file"
         }
     }
 }
@@ -57,6 +60,11 @@ public struct SafeTensors {
 
     public init(data: Data) throws {
         guard data.count >= 8 else { throw SafeTensorsError.truncated("\(data.count) bytes, less than the 8-byte header length") }
+        // torch.save writes a zip archive (since PyTorch 1.6) or, before, a pickle stream.
+        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) || data.starts(with: [0x80, 0x02]) {
+            throw SafeTensorsError.otherFormat(
+                "a PyTorch checkpoint (torch.save's zip or pickle): convert its state_dict first, e.g. python -c \"import torch, safetensors.torch as s; s.save_file(torch.load('in.pth'), 'out.safetensors')\"")
+        }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(Self.maxHeaderBytes) else { throw SafeTensorsError.badHeader("header length \(n) exceeds \(Self.maxHeaderBytes)") }
         guard UInt64(data.count - 8) >= n else { throw SafeTensorsError.truncated("header says \(n) bytes, file has \(data.count - 8) after the length") }

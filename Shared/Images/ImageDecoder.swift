@@ -23,7 +23,10 @@ public enum ImageDecoder {
 
     public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(bytes, maxPixels: maxPixels) }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(bytes, maxPixels: maxPixels) }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            return ExifOrientation.apply(ExifOrientation.of(jpeg: bytes), to: try decodeJPEG(bytes, maxPixels: maxPixels))
+        }
+        if let known = FileSignature.recognise(bytes) { throw ImageError.unsupportedFormat(name: known.name, advice: known.advice) }
         throw ImageError.unknownFormat
     }
 
@@ -57,14 +60,32 @@ public enum ImageDecoder {
         }
         // Default flags = accurate integer IDCT and fancy upsampling, as Pillow decodes.
         let flags = TJFLAG_STOPONWARNING
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
+        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let (format, channels) = cmyk ? (TJPF_CMYK, 4) : (TJPF_RGB, 3)
+        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
         let status = bytes.withUnsafeBufferPointer { source in
             pixels.withUnsafeMutableBufferPointer { target in
-                tjDecompress2(handle, source.baseAddress, size, target.baseAddress, width, 0, height, Int32(TJPF_RGB.rawValue), flags)
+                tjDecompress2(handle, source.baseAddress, size, target.baseAddress, width, 0, height, Int32(format.rawValue), flags)
             }
         }
         guard status == 0 else { throw failure() }
-        return try RGBImage(width: Int(width), height: Int(height), pixels: pixels)
+        return try RGBImage(width: Int(width), height: Int(height), pixels: cmyk ? rgb(fromAdobeCMYK: pixels) : pixels)
+    }
+
+    /// RGB of CMYK JPEG samples as Adobe software stores them (inverted: 255 is no ink), the
+    /// way Pillow converts them (Convert.c cmyk2rgb): R = (255 - K) - C (255 - K) / 255 in ink
+    /// terms, with its rounding; no colour management, as Pillow without ImageCms.
+    static func rgb(fromAdobeCMYK samples: [UInt8]) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: samples.count / 4 * 3)
+        for pixel in 0..<(samples.count / 4) {
+            let noInk = Int(samples[pixel * 4 + 3])  // 255 - K
+            for channel in 0..<3 {
+                let ink = 255 - Int(samples[pixel * 4 + channel])
+                let product = ink * noInk + 128
+                rgb[pixel * 3 + channel] = UInt8(clamping: noInk - (((product >> 8) + product) >> 8))
+            }
+        }
+        return rgb
     }
 }
 

@@ -22,6 +22,7 @@ public struct RGBImage: Equatable, Sendable {
 public enum ImageError: Error, Equatable, CustomStringConvertible, Sendable {
     case unreadable(path: String, reason: String)
     case unknownFormat
+    case unsupportedFormat(name: String, advice: String)
     case corruptPNG(String)
     case corruptJPEG(String)
     case tooLarge(width: Int, height: Int, limit: Int)
@@ -31,6 +32,7 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         case .unknownFormat: "not a PNG or JPEG file (unrecognised signature)"
+        case let .unsupportedFormat(name, advice): "a \(name) file: this version reads PNG and JPEG images only; \(advice)"
         case let .corruptPNG(reason): "corrupt or unsupported PNG: \(reason)"
         case let .corruptJPEG(reason): "corrupt or unsupported JPEG: \(reason)"
         case let .tooLarge(width, height, limit): "image of \(width)x\(height) exceeds the limit of \(limit) pixels"

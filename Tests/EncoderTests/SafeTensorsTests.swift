@@ -58,6 +58,12 @@ import Testing
         var huge = Data()
         withUnsafeBytes(of: UInt64(1) << 40) { huge.append(contentsOf: $0) }
         #expect(throws: SafeTensorsError.badHeader("header length 1099511627776 exceeds 67108864")) { try SafeTensors(data: huge) }
+        // A torch.save file (zip since PyTorch 1.6; pickle protocol 2 before) is named as such.
+        for start: [UInt8] in [[0x50, 0x4B, 0x03, 0x04], [0x80, 0x02, 0x8A, 0x0A]] {
+            #expect { try SafeTensors(data: Data(start + [UInt8](repeating: 0, count: 60))) } throws: {
+                "\($0)".hasPrefix("a PyTorch checkpoint (torch.save's zip or pickle): convert its state_dict first")
+            }
+        }
     }
 }
 

@@ -3,13 +3,15 @@
 
 Run with Debian's python3 (python3-pil): /usr/bin/python3 Tests/Fixtures/make_jpeg_fixtures.py
 Output: Tests/Fixtures/jpeg/<name>.jpg, <name>.rgb (raw RGB8, row-major) and manifest.json.
+The expected pixels are what a Pillow user sees: a CMYK JPEG converted to RGB, and the EXIF
+orientation applied (ImageOps.exif_transpose), as torchvision pipelines commonly do.
 """
 import json
 import math
 import os
 
 import PIL
-from PIL import Image
+from PIL import Image, ImageOps
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "jpeg")
 W, H = 61, 47  # odd sizes exercise partial MCUs
@@ -42,15 +44,21 @@ def main():
         ("progressive_444", img, dict(quality=90, subsampling=0, progressive=True)),
         ("grayscale", img.convert("L"), dict(quality=85)),
     ]
+    cases.append(("cmyk", img.convert("CMYK"), dict(quality=90)))
+    for orientation in range(2, 9):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        cases.append((f"exif_orientation_{orientation}", img, dict(quality=90, subsampling=0, exif=exif.tobytes())))
     files = []
     for name, source, options in cases:
         path = os.path.join(OUT, name + ".jpg")
         source.save(path, "JPEG", **options)
-        decoded = Image.open(path).convert("RGB")
+        decoded = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+        options = {k: v for k, v in options.items() if k != "exif"}
         with open(os.path.join(OUT, name + ".rgb"), "wb") as f:
             f.write(decoded.tobytes())
         files.append({"name": name, "width": decoded.width, "height": decoded.height, "options": options})
-    manifest = {"format": "comcl-jpeg-fixtures", "version": 1, "pillow": PIL.__version__, "files": files}
+    manifest = {"format": "comcl-jpeg-fixtures", "version": 2, "pillow": PIL.__version__, "files": files}
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

@@ -22,12 +22,14 @@ import Testing
     static func bytes(_ file: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: directory.appendingPathComponent(file))) }
 
     @Test func manifestIsOurs() {
-        #expect(Self.manifest.format == "comcl-jpeg-fixtures" && Self.manifest.version == 1)
-        #expect(Self.manifest.files.count == 5)
+        #expect(Self.manifest.format == "comcl-jpeg-fixtures" && Self.manifest.version == 2)
+        // 5 colour and grey encodings, a CMYK JPEG, and the 7 EXIF orientations that turn pixels.
+        #expect(Self.manifest.files.count == 13)
     }
 
     /// Tolerance 0: TurboJPEG's defaults (accurate integer IDCT, fancy upsampling) are what
-    /// Pillow uses with the same libjpeg-turbo, so the pixels must agree exactly.
+    /// Pillow uses with the same libjpeg-turbo, so the pixels must agree exactly; that includes
+    /// the CMYK conversion and the EXIF orientation a Pillow user applies (exif_transpose).
     @Test(arguments: manifest.files.map(\.name))
     func matchesPillow(_ name: String) throws {
         let file = Self.manifest.files.first { $0.name == name }!
@@ -52,6 +54,18 @@ import Testing
     @Test func garbageAfterTheMarkerIsAnError() {
         #expect { _ = try ImageDecoder.decode([0xFF, 0xD8, 0xFF] + [UInt8](repeating: 0x42, count: 200)) } throws: { error in
             if case .corruptJPEG = error as? ImageError { true } else { false }
+        }
+    }
+
+    /// Medical formats we do not decode are named, with what to do, instead of "unrecognised".
+    @Test func otherFormatsAreNamed() {
+        let dicom = [UInt8](repeating: 0, count: 128) + Array("DICM".utf8) + [UInt8](repeating: 0, count: 64)
+        let tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0] + [UInt8](repeating: 0, count: 64)
+        for (bytes, name) in [(dicom, "DICOM"), (tiff, "TIFF")] {
+            #expect(throws: ImageError.self) { _ = try ImageDecoder.decode(bytes) }
+            do { _ = try ImageDecoder.decode(bytes) } catch {
+                #expect("\(error)".hasPrefix("a \(name) file: this version reads PNG and JPEG images only; convert it to PNG first"), "\(error)")
+            }
         }
     }
 }
