@@ -94,7 +94,7 @@ public struct Evaluation {
             var g = SeededGenerator(seed: config.seed, 0xDE6, salt)
             let degrader = DatasetDegrader(target: target, seed: g.next())
             let (degraded, report) = try degrader.degrade(m, to: folder.appendingPathComponent(name), threads: threads)
-            log(String(format: "degraded %@ split to %.0f %%: %d images degraded (%d -> %d low quality)", name, 100 * target, report.degraded.count, report.lowBefore, report.lowAfter))
+            log(String(format: "degraded %@ split to %.0f %% with the %@ model: %d images degraded (%d -> %d low quality)", name, 100 * target, report.modality.rawValue, report.degraded.count, report.lowBefore, report.lowAfter))
             return degraded
         }
         let degradedTrain = config.sweepSplits == .all ? try degrade(train, "train", 0) : train

@@ -5,17 +5,19 @@ import ImageOps
 import Images
 
 /// `comcl degrade`: raises a dataset's low-quality share to a target by degrading high-quality
-/// images with the fundus degradation model and relabelling them, as the paper's 70 % and 100 %
-/// experiments do (METHOD.md section 6). The input is never changed: a new dataset is written
+/// images with the degradation model of their modality (fundus or X-ray) and relabelling them, as
+/// the paper's 70 % and 100 % experiments do. The input is never changed: a new dataset is written
 /// beside it, unchanged images hard-linked (or copied across file systems).
 public struct DatasetDegrader {
     public var target: Double
     public var seed: UInt64
     /// Share of degraded images made "Reject" (strong) rather than "Usable" (mild): EyeQ's ratio.
     public var rejectShare = 0.553
+    /// The degradation model; nil: the data's own (`Modality.of`).
+    public var modality: Modality?
 
-    public init(target: Double, seed: UInt64) {
-        (self.target, self.seed) = (target, seed)
+    public init(target: Double, seed: UInt64, modality: Modality? = nil) {
+        (self.target, self.seed, self.modality) = (target, seed, modality)
     }
 
     public struct Report: Codable, Sendable {
@@ -24,8 +26,9 @@ public struct DatasetDegrader {
         public var lowAfter: Int
         public var target: Double
         public var seed: UInt64
+        public var modality: Modality
         /// Each degraded image and what was done to it.
-        public var degraded: [String: FundusDegradation]
+        public var degraded: [String: QualityDegradation]
     }
 
     public func run(_ manifest: Manifest, to output: URL, threads: Int = 2) throws -> Report {
@@ -47,8 +50,8 @@ public struct DatasetDegrader {
         let images = output.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         var entries = manifest.entries
-        let (seed, rejectShare) = (self.seed, self.rejectShare)
-        let outcomes = try Parallel.map(n, threads: threads) { index -> (FundusDegradation, FundusDegradation.Severity)? in
+        let (seed, rejectShare, modality) = (self.seed, self.rejectShare, self.modality ?? Modality.of(manifest))
+        let outcomes = try Parallel.map(n, threads: threads) { index -> (QualityDegradation, FundusDegradation.Severity)? in
             let entry = manifest.entries[index]
             let source = manifest.url(of: entry), destination = images.appendingPathComponent(entry.image)
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -59,17 +62,17 @@ public struct DatasetDegrader {
             }
             var dg = SeededGenerator(seed: seed, UInt64(index))
             let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
-            let degradation = FundusDegradation.random(severity: severity, using: &dg)
+            let degradation = QualityDegradation.random(modality, severity: severity, using: &dg)
             let decoded: RGBImage
             do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw SyntheticError("\(entry.image): \(error)") }
             var image = FloatImage(decoded)
-            degradation.apply(to: &image, field: FieldOfView(of: image))
+            degradation.apply(to: &image)
             let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
             let bytes = jpeg ? try JPEGEncoder.encode(image.rgbImage()) : try PNGEncoder.encode(image.rgbImage())
             try Data(bytes).write(to: destination)
             return (degradation, severity)
         }
-        var degraded: [String: FundusDegradation] = [:]
+        var degraded: [String: QualityDegradation] = [:]
         for index in 0..<n {
             guard let (degradation, severity) = outcomes[index] else { continue }
             entries[index].quality = .low
@@ -77,7 +80,7 @@ public struct DatasetDegrader {
             degraded[entries[index].image] = degradation
         }
         let report = Report(
-            images: n, lowBefore: lowBefore, lowAfter: lowBefore + degraded.count, target: target, seed: seed, degraded: degraded)
+            images: n, lowBefore: lowBefore, lowAfter: lowBefore + degraded.count, target: target, seed: seed, modality: modality, degraded: degraded)
         let labels = manifest.format == .eyeq ? ManifestWriter.eyeq(entries) : ManifestWriter.generic(entries)
         let labelName = manifest.format == .eyeq ? "labels.csv" : "manifest.csv"
         // Degradation is photometric: lesion boxes stay where they were.

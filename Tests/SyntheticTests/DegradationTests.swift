@@ -95,4 +95,85 @@ import Testing
         let all = try DatasetDegrader(target: 1, seed: 1).run(manifest, to: root.appendingPathComponent("all"), threads: 2)
         #expect(all.lowAfter == 10)
     }
+
+    /// Chest X-rays are degraded as X-rays (the probe: the fundus model put a cream halo ring and
+    /// colour on a grey radiograph): they stay grey, and each kind does what it says.
+    @Test func xrayModelKeepsImagesGreyAndDegradesThem() {
+        // A grey "radiograph": a bright body with two darker lungs and a sharp rib edge.
+        var clean = FloatImage(width: 96, height: 80)
+        for y in 0..<80 {
+            for x in 0..<96 {
+                let lung = (abs(x - 30) < 12 || abs(x - 66) < 12) && (15..<65).contains(y)
+                let v: Float = (10..<86).contains(x) ? (lung ? 0.25 : 0.7) + (y % 16 < 2 ? 0.15 : 0) : 0.05
+                (clean.pixels[3 * (y * 96 + x)], clean.pixels[3 * (y * 96 + x) + 1], clean.pixels[3 * (y * 96 + x) + 2]) = (v, v, v)
+            }
+        }
+        func std(_ image: FloatImage) -> Float {
+            let values = (0..<image.pixelCount).map { image.pixels[3 * $0] }
+            let mean = values.reduce(0, +) / Float(values.count)
+            return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)).squareRoot()
+        }
+        func isGrey(_ image: FloatImage) -> Bool {
+            (0..<image.pixelCount).allSatisfy { (i: Int) -> Bool in
+                let (r, g, b) = (image.pixels[3 * i], image.pixels[3 * i + 1], image.pixels[3 * i + 2])
+                return r == g && g == b
+            }
+        }
+        // Gradient energy: blur spreads an edge (lower), noise adds steps everywhere (higher).
+        func roughness(_ image: FloatImage) -> Float {
+            (1..<image.pixelCount).map { (i: Int) -> Float in
+                let d = image.pixels[3 * i] - image.pixels[3 * (i - 1)]
+                return d * d
+            }.reduce(0, +)
+        }
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<20 {
+            for severity in [FundusDegradation.Severity.mild, .strong] {
+                let d = XRayDegradation.random(severity: severity, using: &g)
+                #expect(severity == .mild ? d.kinds.count == 1 : (2...3).contains(d.kinds.count))
+                var image = clean
+                d.apply(to: &image)
+                #expect(image != clean)
+                #expect(isGrey(image))
+            }
+        }
+        var noisy = clean, blurred = clean, flat = clean
+        var noise = XRayDegradation(), blur = XRayDegradation(), contrast = XRayDegradation()
+        (noise.noise, blur.blur, contrast.contrast) = (0.05, 3.0 / 80, 0.5)
+        noise.apply(to: &noisy)
+        blur.apply(to: &blurred)
+        contrast.apply(to: &flat)
+        // Away from the clipped dark border, the added noise has the asked standard deviation.
+        let residuals = (0..<clean.pixelCount).filter { clean.pixels[3 * $0] > 0.2 }.map { noisy.pixels[3 * $0] - clean.pixels[3 * $0] }
+        let noiseStd = (residuals.map { $0 * $0 }.reduce(0, +) / Float(residuals.count)).squareRoot()
+        #expect(abs(noiseStd - 0.05) < 0.005, "noise std \(noiseStd)")
+        #expect(roughness(blurred) < 0.8 * roughness(clean))
+        #expect(abs(std(flat) - 0.5 * std(clean)) < 0.01)
+    }
+
+    @Test func theModelIsChosenFromTheData() throws {
+        let root = temporaryFolder("modality")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = root.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        // Four grey PNGs listed in a generic label file: X-rays, degraded as X-rays.
+        var entries: [ManifestEntry] = []
+        for i in 0..<4 {
+            let grey = (0..<(64 * 64)).flatMap { p -> [UInt8] in let v = UInt8((p * 7 + i * 31) % 200 + 20); return [v, v, v] }
+            try Data(try PNGEncoder.encode(try RGBImage(width: 64, height: 64, pixels: grey))).write(to: images.appendingPathComponent("x\(i).png"))
+            entries.append(ManifestEntry(image: "x\(i).png", labels: i < 2 ? ["Effusion"] : [], grade: nil, quality: .high, qualityGrade: nil, lesion: i < 2, line: i + 2))
+        }
+        try ManifestWriter.generic(entries).write(to: root.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
+        let manifest = try Manifest.load(ManifestOptions(format: .generic, labels: root.appendingPathComponent("manifest.csv").path, images: images.path))
+        #expect(Modality.of(manifest) == .xray)
+        let (written, report) = try DatasetDegrader(target: 1, seed: 2).degrade(manifest, to: root.appendingPathComponent("all"), threads: 2)
+        #expect(report.modality == .xray && report.degraded.count == 4 && report.degraded.values.allSatisfy { $0.xray != nil })
+        for entry in written.entries {
+            #expect(Modality.isGrey(try ImageDecoder.decode(contentsOf: written.url(of: entry).path)), "\(entry.image) got colour")
+        }
+        // EyeQ labels are fundus photos whatever the pixels.
+        var eyeq = manifest
+        eyeq.format = .eyeq
+        #expect(Modality.of(eyeq) == .fundus)
+    }
 }
