@@ -1,4 +1,5 @@
 import Datasets
+import Foundation
 @testable import Detection
 import ImageOps
 import Images
@@ -60,5 +61,30 @@ import Testing
         #expect(try detector.detect(try RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3)), imageID: "grey").isEmpty)
         #expect(try detector.detect(try RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 200, count: 12)), imageID: "tiny").isEmpty)
         #expect(try detector.detect(try RGBImage(width: 1, height: 5, pixels: [UInt8](repeating: 200, count: 15)), imageID: "line").isEmpty)
+    }
+}
+
+/// The built-in detector on the real photos we can ship (Tests/Fixtures/detection/real), at the
+/// size training detects at (the detector/cropper shrinks to a 512-px shorter side).
+@Suite struct RealPhotoDetectionTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/detection/real")
+
+    static func detect(_ name: String) throws -> [LesionBox] {
+        let image = try ImageDecoder.decode(contentsOf: folder.appendingPathComponent(name).path)
+        return try ClassicalDetector().detect(Resize.shorterSide(image, atMost: 512), imageID: name).filter { $0.score > 0.5 }
+    }
+
+    @Test func aHealthyEyeGivesNoLesionAtTheDefaultConfidence() throws {
+        #expect(try Self.detect("retina.jpg").isEmpty)
+    }
+
+    @Test func bothMicroaneurysmsAndNothingElse() throws {
+        let found = try Self.detect("microaneurysms.png")
+        let lesions = [(16.0, 23.0), (49.0, 71.0)]
+        #expect(found.count == 2, "\(found)")
+        for (x, y) in lesions {
+            #expect(found.contains { $0.x <= x && x <= $0.x + $0.width && $0.y <= y && y <= $0.y + $0.height && $0.lesionClass == "dark" }, "no box on (\(x), \(y)): \(found)")
+        }
     }
 }
