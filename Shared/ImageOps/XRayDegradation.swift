@@ -8,7 +8,7 @@ import Basics
 /// The ranges are our choice, in grey levels of [0, 1] and fractions of the image height: a
 /// strong draw roughly halves a lung field's contrast-to-noise ratio, a mild one keeps to the
 /// gentler half of each range (as FundusDegradation does with Shen et al.'s ranges). No public
-/// X-ray quality grading fits them better; docs/evaluation.md says so.
+/// X-ray quality grading fits them better; docs/datasets.md says so.
 public struct XRayDegradation: Equatable, Sendable, Codable {
     public enum Kind: String, CaseIterable, Sendable, Codable { case noise, blur, contrast }
 
