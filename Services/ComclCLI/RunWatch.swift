@@ -20,6 +20,10 @@ final class RunWatch {
     private var lastStallNotice = Date.distantPast
     private let coordinatorLog: LineFollower
     private var complaints: [String] = []
+    /// Items re-planned because their image failed, shown on the console up to this many (the
+    /// rest are counted in the summary; every one is in logs/coordinator.log).
+    static let skipsShown = 5
+    private var skipsSeen = 0
 
     init(coordinatorLog: URL) { self.coordinatorLog = LineFollower(coordinatorLog) }
 
@@ -37,17 +41,24 @@ final class RunWatch {
         ]
     }
 
-    /// Called between records; returns lines to print when no step has finished for a while.
+    /// Called between records; returns lines to print: the first images skipped, and a notice
+    /// when no step has finished for a while.
     func idle() -> [String] {
+        var lines: [String] = []
         for line in coordinatorLog.newLineData().compactMap({ String(data: $0, encoding: .utf8) }) where Self.isComplaint(line) {
             complaints = Array((complaints + [line]).suffix(3))
+            guard let at = line.range(of: "; re-planned from ") else { continue }
+            skipsSeen += 1
+            if skipsSeen <= Self.skipsShown, let start = line.range(of: "step ") {
+                lines.append("skipped: " + line[start.lowerBound..<at.lowerBound] + (skipsSeen == Self.skipsShown ? " (further ones: logs/coordinator.log)" : ""))
+            }
         }
         let now = Date()
-        guard now.timeIntervalSince(lastProgress) > Self.stallSeconds, now.timeIntervalSince(lastStallNotice) > Self.stallSeconds else { return [] }
+        guard now.timeIntervalSince(lastProgress) > Self.stallSeconds, now.timeIntervalSince(lastStallNotice) > Self.stallSeconds else { return lines }
         lastStallNotice = now
         let waited = Int(now.timeIntervalSince(lastProgress))
         let latest = complaints.isEmpty ? ["(the coordinator logged no warning)"] : complaints.map { "  " + $0 }
-        return ["no step has finished for \(waited) s; the coordinator's latest warnings:"] + latest
+        return lines + ["no step has finished for \(waited) s; the coordinator's latest warnings:"] + latest
     }
 
     /// The run's totals, for the closing lines.

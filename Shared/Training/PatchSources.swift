@@ -31,11 +31,11 @@ public struct PatchSources: Codable, Sendable, Equatable {
         }
     }
 
-    /// "lesion patches 60/64 detected" (and what was skipped), for a progress line or a summary.
+    /// "lesion patches 60/64 from detections" (and what was re-planned, by reason), for a summary.
     public var summary: String {
         var text = "lesion patches \(lesionFromDetection)/\(lesionPatches) from detections"
         if !skipped.isEmpty {
-            text += "; images skipped: " + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            text += "; patches re-planned from another image: " + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         }
         return text
     }

@@ -110,6 +110,38 @@ import TestSupport
         #expect(try Data(contentsOf: run.appendingPathComponent("metrics.jsonl")) == metrics)
     }
 
+    /// A corrupt training image is skipped (its item re-planned from another image), shown on the
+    /// console and counted at the end, not only written to the coordinator's log.
+    @Test func unreadableImagesAreShownAndCounted() throws {
+        let (run, data) = (TrainingIntegrationTests.folder("reliability-corrupt"), TrainingIntegrationTests.folder("reliability-corrupt-data"))
+        defer { for folder in [run, data] { try? FileManager.default.removeItem(at: folder) } }
+        let source = TrainingIntegrationTests.data
+        try FileManager.default.copyItem(at: source.appendingPathComponent("images"), to: data.appendingPathComponent("images"))
+        try Data("not a png".utf8).write(to: data.appendingPathComponent("images/corrupt.png"))
+        // One more lesion image (grade 2, good quality: L) that cannot be read.
+        let labels = try String(contentsOf: source.appendingPathComponent("labels16.csv"), encoding: .utf8) + "99,corrupt.png,0,2\n"
+        try labels.write(to: data.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+        let child = try ChildProcess("comcl", [
+            "train", "--labels", data.appendingPathComponent("labels.csv").path, "--run-folder", run.path, "--base-port", "6650",
+            "--steps", "3", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", TrainingIntegrationTests.recipe,
+            "--embedding-workers", "1", "--worker-threads", "1", "--seed", "11",
+        ])
+        try #require(child.wait(timeout: 300) == 0, "\(child.output)")
+        #expect(child.output.contains("skipped: step") && child.output.contains("corrupt.png"), "\(child.output)")
+        // Drawn in two of the three steps, skipped each time.
+        #expect(child.output.contains("patches re-planned from another image: 2 unreadable or too small"), "\(child.output)")
+    }
+
+    /// A run folder under a regular file cannot be made: one sentence, before anything starts.
+    @Test func unwritableRunFolderIsOneSentence() throws {
+        let file = TrainingIntegrationTests.folder("reliability-file")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("x".utf8).write(to: file)
+        let child = try TrainingIntegrationTests.train(file.appendingPathComponent("run"), port: 6660, steps: 3)
+        #expect(child.wait(timeout: 60) == 1)
+        #expect(child.output.contains("is a file, not a folder"), "\(child.output)")
+    }
+
     @Test(arguments: [
         (["--width", "0"], "width 0.0: must be a number from 0.0625 to 4.0"),
         (["--width", "nan"], "width nan: must be"),

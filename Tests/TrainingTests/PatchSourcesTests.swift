@@ -32,6 +32,6 @@ import Wire
         let step = try #require(pipeline.take(step: 0))
         #expect(step.sources.lesionFromDetection == 2 && step.sources.lesionFallback == 2)
         #expect(step.sources.skipped == ["missing": 1])
-        #expect(step.sources.summary == "lesion patches 2/4 from detections; images skipped: 1 missing")
+        #expect(step.sources.summary == "lesion patches 2/4 from detections; patches re-planned from another image: 1 missing")
     }
 }
