@@ -12,7 +12,7 @@ import TestSupport
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/training/twin.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-twin-fixture" && file.metadata["version"] == "1", "unexpected fixture \(file.metadata)")
+        precondition(file.metadata["format"] == "comcl-twin-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)")
         return file
     }()
     nonisolated(unsafe) static let settings = try! JSONSerialization.jsonObject(with: Data(fixture.metadata["run"]!.utf8)) as! [String: Any]
@@ -27,7 +27,7 @@ import TestSupport
             "--run-folder", folder.path, "--base-port", "6760", "--steps", "\(steps)", "--batch", "\(settings["batch"]!)",
             "--bn-group", "\(settings["bn_group"]!)", "--width", "\(settings["width"]!)", "--recipe", "\(settings["recipe"]!)",
             "--seed", "\(settings["seed"]!)", "--lr-warmup-steps", "\(settings["warmup"]!)", "--embedding-workers", "2", "--worker-threads", "1",
-            "--checkpoint-every", "\(steps)",
+            "--checkpoint-every", "\(steps)", "--detector", "boxes:" + data.appendingPathComponent("lesions.csv").path,
         ])
         precondition(child.wait(timeout: 900) == 0, child.output)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -50,7 +50,9 @@ import safetensors_io  # noqa: E402
 from multilevel_loss_reference import loss_and_grad  # noqa: E402
 
 # The run; PyTorchTwinTests.swift runs `comcl train` with these very settings.
-RUN = {"steps": 50, "batch": 16, "bn_group": 4, "width": 0.125, "recipe": "small-views", "seed": 11,
+# Lesion patches are cut around the synthetic set's true boxes (lesions.csv), so the views do not
+# change when the built-in detector does.
+RUN = {"steps": 50, "batch": 16, "bn_group": 4, "width": 0.125, "recipe": "small-views", "seed": 11, "detector": "truth",
        "lr": 1e-3, "weight_decay": 1e-4, "warmup": 10, "tau": 0.07, "k_min": 1, "rho0": 0.5,
        "synth": {"count": 40, "size": 256, "seed": 3}}
 
@@ -77,6 +79,7 @@ def comcl_train(comcl, work):
                     "--bn-group", str(RUN["bn_group"]), "--width", str(RUN["width"]), "--recipe", RUN["recipe"],
                     "--seed", str(RUN["seed"]), "--lr-warmup-steps", str(RUN["warmup"]), "--embedding-workers", "2",
                     "--worker-threads", "1", "--checkpoint-every", "1", "--base-port", "6750",
+                    "--detector", "boxes:" + os.path.join(data, "lesions.csv"),
                     "--export-views", views], capture_output=True, text=True)
     if run.returncode != 0:
         sys.exit("comcl train failed (%d):\n%s\n%s" % (run.returncode, run.stdout[-3000:], run.stderr[-3000:]))
@@ -225,7 +228,7 @@ def main():
         tensors = {"free_losses": np.array(free), "synced_losses": np.array(synced)}
         tensors.update({f"final.{k}": v for k, v in final.items()})
         safetensors_io.save(os.path.join(HERE, "twin.safetensors"), tensors, metadata={
-            "format": "comcl-twin-fixture", "version": "1", "run": json.dumps(RUN, sort_keys=True),
+            "format": "comcl-twin-fixture", "version": "2", "run": json.dumps(RUN, sort_keys=True),
             "digests": json.dumps([b[3] for b in batches]), "torch": torch.__version__, "isa": isa,
         })
         print("twin (ISA %s): %d steps, free loss %.4f -> %.4f, synced %.4f -> %.4f; final weights vs ours: %.2e of a tensor's scale"
