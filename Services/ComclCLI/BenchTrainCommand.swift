@@ -17,7 +17,7 @@ struct BenchTrainCommand: ParsableCommand {
     enum Preset: String, ExpressibleByArgument, CaseIterable {
         /// The demo's scale: a quarter-width ResNet-18 on 128-px views, 32 patches a step.
         case demo
-        /// The paper's batch on a full ResNet-18 (issue 6's benchmark).
+        /// The paper's batch on a full ResNet-18 (the distributed step's first benchmark).
         case resnet18_400 = "resnet18-400"
 
         var flags: [String] {

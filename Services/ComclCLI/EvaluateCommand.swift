@@ -6,7 +6,7 @@ import Foundation
 import ServiceKit
 
 /// `comcl evaluate`: turns encoders into diagnosis classifiers and scores them at the data's
-/// own low-quality share and at each sweep share (METHOD.md sections 5-6).
+/// own low-quality share and at each sweep share (docs/method.md sections 5-6).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",

@@ -6,7 +6,7 @@ import Training
 import Wire
 
 /// `comcl loss`: the multi-level loss of one batch of embeddings from any model, as JSON, so a
-/// user can check our loss against theirs (METHOD.md sections 3-4).
+/// user can check our loss against theirs (docs/method.md sections 3-4).
 struct LossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loss",
@@ -16,10 +16,10 @@ struct LossCommand: ParsableCommand {
     @Option(help: "N int32/int64 .npy of levels: 0 L, 1 L~, 2 H, 3 H~.") var levels: String
     @Option(help: "Training step t.") var step: Int
     @Option(help: "Total steps T (the K_t schedule reaches K_min at t = T).") var total: Int
-    @Option(help: "SPL anchor selection: quantile (METHOD.md's default) or paper (L_i < 1/K_t).") var splThreshold = "quantile"
-    @Option(help: "Temperature (METHOD.md, prior work: 0.07).") var tau = 0.07
-    @Option(help: "Floor of K_t (METHOD.md: 1).") var kMin = 1
-    @Option(help: "rho_0 of the quantile mode (METHOD.md: 0.5).") var rho0 = 0.5
+    @Option(help: "SPL anchor selection: quantile (docs/method.md's default) or paper (L_i < 1/K_t).") var splThreshold = "quantile"
+    @Option(help: "Temperature (docs/method.md, prior work: 0.07).") var tau = 0.07
+    @Option(help: "Floor of K_t (docs/method.md: 1).") var kMin = 1
+    @Option(help: "rho_0 of the quantile mode (docs/method.md: 0.5).") var rho0 = 0.5
     @Option(help: "Pairings, comma-separated, each ANCHORS-NEGATIVES (default CoMCL's: L-L~,L-H,L~-H~; e.g. L+L~-H+H~ for lesion vs healthy).")
     var pairings = "L-L~,L-H,L~-H~"
     @Option(help: "Weights of the pairings, comma-separated (default 1 each).") var weights: String?

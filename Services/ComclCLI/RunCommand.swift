@@ -4,15 +4,14 @@ import Foundation
 import Transport
 import Wire
 
-/// The main job. Until the training pipeline lands (issues 3-7) it proves the wiring:
-/// it starts all five services as local processes on loopback, waits until every worker
-/// has said Ready and heartbeated over ZeroMQ, then stops them all with SIGTERM and
-/// checks that each one said goodbye and exited cleanly.
+/// A check of the wiring (the main job is `comcl demo`): it starts all five services as local
+/// processes on loopback, waits until every worker has said Ready and heartbeated over ZeroMQ,
+/// then stops them all with SIGTERM and checks that each one said goodbye and exited cleanly.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start all five services locally, check Ready/heartbeat over ZeroMQ, stop them cleanly.",
-        discussion: "The CoMCL training pipeline is not built yet; this run checks the services and their links.")
+        discussion: "A check of the services and their links, not training: comcl demo runs the whole method, comcl train pre-trains.")
 
     @Option(help: "First of five loopback TCP ports (control, detector-cropper, augmenter, embedding-worker, evaluator).")
     var basePort = 5570

@@ -8,7 +8,7 @@ import Wire
 
 /// comcl-detector-cropper: a worker service connected to the coordinator's detectorCropper link.
 struct WorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "comcl-detector-cropper", abstract: "The detector/cropper: finds lesion boxes and cuts 128x128 patches (METHOD.md section 2).")
+    static let configuration = CommandConfiguration(commandName: "comcl-detector-cropper", abstract: "The detector/cropper: finds lesion boxes and cuts 128x128 patches (docs/method.md section 2).")
 
     @OptionGroup var options: ServiceOptions
 

@@ -129,7 +129,7 @@ public struct Recipe: Sendable, CustomStringConvertible {
     public var description: String { json() }
 
     /// One view of `patch` before normalisation. Its generator comes from (seed, step, item,
-    /// view) and nothing else, so any replica computes the same view (DESIGN.md section 6).
+    /// view) and nothing else, so any replica computes the same view (docs/architecture.md section 6).
     public func view(of patch: FloatImage, seed: UInt64, step: UInt64, item: UInt64, view: Int) -> FloatImage {
         var g = SeededGenerator(seed: seed, step, item, UInt64(view))
         var image = patch

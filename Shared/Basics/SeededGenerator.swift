@@ -8,7 +8,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A generator for one unit of work, derived from the run seed and the unit's coordinates
     /// (e.g. image index, or step / item / view): the stream depends on nothing else, so results
-    /// do not depend on how many workers ran or in what order (DESIGN.md section 6). Each
+    /// do not depend on how many workers ran or in what order (docs/architecture.md section 6). Each
     /// coordinate passes through the SplitMix64 finaliser, so neighbouring ids give unrelated streams.
     public init(seed: UInt64, _ coordinates: UInt64...) {
         var generator = SeededGenerator(seed: seed)

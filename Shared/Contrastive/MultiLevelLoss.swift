@@ -4,7 +4,7 @@ import Wire
 /// What one pairing did in one step.
 public struct PairingOutcome: Sendable, Equatable {
     public var pairing: Pairing
-    /// The mean InfoNCE loss over the selected anchors (METHOD.md: the mean, not the paper's sum); 0 when none.
+    /// The mean InfoNCE loss over the selected anchors (docs/method.md: the mean, not the paper's sum); 0 when none.
     public var loss: Double
     /// K_t: negatives kept per anchor (0 when the pairing had no anchors or no negatives).
     public var hardNegatives: Int
@@ -43,13 +43,13 @@ public struct LossOutcome: Sendable {
     public var gradient: [Float]
 }
 
-/// The multi-level contrastive loss (METHOD.md sections 3-4) on L2-normalised embeddings: rows
+/// The multi-level contrastive loss (docs/method.md sections 3-4) on L2-normalised embeddings: rows
 /// 0..N-1 are the first views, N..2N-1 the second views of the same N patches. For each pairing,
 /// each anchor's positive is its own second view and its negatives are the first views of the
 /// pairing's negative levels, the K_t most similar kept (ties to the lower batch position).
 public struct MultiLevelLoss: Sendable {
     public var pairings: [Pairing]
-    /// Temperature (METHOD.md and prior work: 0.07).
+    /// Temperature (docs/method.md and prior work: 0.07).
     public var tau: Double
     /// nil: no SPL ("w/o SPL": every negative, every anchor).
     public var schedule: SelfPacedSchedule?

@@ -1,11 +1,11 @@
 import Wire
 
-/// One contrastive loss of METHOD.md section 3: anchors of some levels against negatives of
+/// One contrastive loss of docs/method.md section 3: anchors of some levels against negatives of
 /// others, each anchor's positive being its own second view.
 public struct Pairing: Sendable, Equatable, CustomStringConvertible {
     public var anchors: Set<Level>
     public var negatives: Set<Level>
-    /// Its weight in the total (METHOD.md: default 1).
+    /// Its weight in the total (docs/method.md: default 1).
     public var weight: Double
 
     public init(anchors: Set<Level>, negatives: Set<Level>, weight: Double = 1) {
@@ -19,14 +19,14 @@ public struct Pairing: Sendable, Equatable, CustomStringConvertible {
         Level.allCases.filter(levels.contains).map(\.description).joined(separator: "+")
     }
 
-    /// CoMCL's three pairings (METHOD.md section 3): L vs L~, L vs H, L~ vs H~.
+    /// CoMCL's three pairings (docs/method.md section 3): L vs L~, L vs H, L~ vs H~.
     public static let comcl = [
         Pairing(anchors: [.lesionHigh], negatives: [.lesionLow]),
         Pairing(anchors: [.lesionHigh], negatives: [.healthyHigh]),
         Pairing(anchors: [.lesionLow], negatives: [.healthyLow]),
     ]
 
-    /// "CoMCL w/o multi-level" (METHOD.md section 5): lesion against healthy, quality ignored.
+    /// "CoMCL w/o multi-level" (docs/method.md section 5): lesion against healthy, quality ignored.
     public static let lesionVsHealthy = Pairing(anchors: [.lesionHigh, .lesionLow], negatives: [.healthyHigh, .healthyLow])
 
     /// Parses `L-L~`, `L-H`, `L~-H~`, `L+L~-H+H~` (a pairing option).

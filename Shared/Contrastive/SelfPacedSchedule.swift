@@ -1,6 +1,6 @@
 import Foundation
 
-/// How SPL picks anchors (METHOD.md section 4).
+/// How SPL picks anchors (docs/method.md section 4).
 public enum SPLThreshold: String, Sendable, CaseIterable, Codable {
     /// Keep anchors with loss at or below the rho_t-quantile of the batch's anchor losses (our default).
     case quantile
@@ -8,13 +8,13 @@ public enum SPLThreshold: String, Sendable, CaseIterable, Codable {
     case paper
 }
 
-/// The self-paced curriculum of METHOD.md section 4: K_t hardest negatives per anchor, shrinking
+/// The self-paced curriculum of docs/method.md section 4: K_t hardest negatives per anchor, shrinking
 /// from all of them to K_min over training, and which anchors take part.
 public struct SelfPacedSchedule: Sendable, Equatable {
-    /// Floor of K_t (METHOD.md: default 1).
+    /// Floor of K_t (docs/method.md: default 1).
     public var kMin = 1
     public var threshold = SPLThreshold.quantile
-    /// rho_0, the quantile at the start of training in `quantile` mode (METHOD.md: 0.5).
+    /// rho_0, the quantile at the start of training in `quantile` mode (docs/method.md: 0.5).
     public var rho0 = 0.5
 
     public init(kMin: Int = 1, threshold: SPLThreshold = .quantile, rho0: Double = 0.5) {

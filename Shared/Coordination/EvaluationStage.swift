@@ -2,7 +2,7 @@ import Logging
 import Transport
 import Wire
 
-/// The coordinator's last stage (DESIGN.md: checkpoint -> evaluator): hands one
+/// The coordinator's last stage (docs/architecture.md section 2: checkpoint -> evaluator): hands one
 /// EvaluationRequest to an evaluator and waits for its result. The request is pinned to one
 /// evaluator, so it has no deadline (an evaluation takes minutes; the worker's heartbeats say it
 /// is alive); if that evaluator leaves, the request goes to the next one that joins.

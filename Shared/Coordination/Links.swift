@@ -13,7 +13,7 @@ public struct Links: Sendable, Equatable {
         return Links(workers: workers, control: "\(host):\(basePort)")
     }
 
-    /// Loopback by default (DESIGN.md section 4: bind to loopback unless configured).
+    /// Loopback by default (docs/architecture.md section 4: bind to loopback unless configured).
     public static func loopback(basePort: Int) -> Links {
         derived(host: "tcp://127.0.0.1", basePort: basePort)
     }

@@ -10,7 +10,7 @@ import Transport
 import Wire
 
 /// The detector/cropper's work: one PatchRequest in, one Patch out. Lesion levels get Omega around
-/// a detected box, healthy levels RandC (METHOD.md section 2). Everything random comes from
+/// a detected box, healthy levels RandC (docs/method.md section 2). Everything random comes from
 /// (run seed, step, item), so a re-issued item gives the same patch on any replica.
 public final class Cropper: Sendable {
     public let dataRoot: URL

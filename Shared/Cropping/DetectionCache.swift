@@ -3,7 +3,7 @@ import Datasets
 import Foundation
 
 /// Detections kept on disk, one JSON file per (detector, image content): detection is costly and
-/// deterministic, so it runs once per dataset (DESIGN.md section 2). Keys are hashes, so renaming
+/// deterministic, so it runs once per dataset (docs/architecture.md section 2). Keys are hashes, so renaming
 /// or moving an image keeps its detections and editing it does not. Several cropper processes
 /// may share a cache folder: writes are atomic, and two processes racing on one image both
 /// compute the same boxes.

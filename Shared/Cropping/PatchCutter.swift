@@ -17,9 +17,9 @@ public struct CutPatch: Sendable, Equatable {
     }
 }
 
-/// The two patch operations of METHOD.md section 2.
+/// The two patch operations of docs/method.md section 2.
 public struct PatchCutter: Sendable {
-    /// Patch side: 128 (METHOD.md section 2, the paper and prior work).
+    /// Patch side: 128 (docs/method.md section 2, the paper and prior work).
     public var size = 128
     /// Boxes with confidence above this are lesions: 0.5, as the prior work (Huang et al. 2021).
     public var confidence = 0.5

@@ -23,7 +23,7 @@ public struct ManifestEntry: Equatable, Sendable {
         (self.qualityGrade, self.lesion, self.line) = (qualityGrade, lesion, line)
     }
 
-    /// METHOD.md section 1: lesion or healthy, crossed with high or low quality.
+    /// docs/method.md section 1: lesion or healthy, crossed with high or low quality.
     public var level: Level {
         switch (lesion, quality) {
         case (true, .high): .lesionHigh

@@ -4,7 +4,7 @@ enum ManifestReaders {
     typealias Row = Result<ManifestEntry, DatasetError>
 
     /// EyeQ (Fu et al. 2019): `,image,quality,DR_grade`; quality 0 Good, 1 Usable, 2 Reject, and
-    /// low = Usable + Reject (METHOD.md section 1); DR grade 0 healthy, 1-4 lesion.
+    /// low = Usable + Reject (docs/method.md section 1); DR grade 0 healthy, 1-4 lesion.
     static func eyeq(_ table: CSVTable) throws -> [Row] {
         let (image, quality, grade) = (try table.column("image"), try table.column("quality"), try table.column("DR_grade"))
         return table.records.map { record in

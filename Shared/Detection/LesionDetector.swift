@@ -1,7 +1,7 @@
 import Datasets
 import Images
 
-/// A lesion detector f_det (METHOD.md section 2): boxes with confidences for one image. The
+/// A lesion detector f_det (docs/method.md section 2): boxes with confidences for one image. The
 /// identity (name and version) is part of the detection cache key, so changing the detector or
 /// its settings never reuses stale boxes.
 public protocol LesionDetector: Sendable {

@@ -1,5 +1,5 @@
 /// The shape of a batch of feature maps, channels-last (NHWC): a 1x1 convolution is then one GEMM
-/// over the rows `n*h*w` with no copy at all (DESIGN.md section 5).
+/// over the rows `n*h*w` with no copy at all (docs/architecture.md section 5).
 public struct Shape4: Equatable, Sendable, CustomStringConvertible {
     public var n: Int, h: Int, w: Int, c: Int
     public init(n: Int, h: Int, w: Int, c: Int) { (self.n, self.h, self.w, self.c) = (n, h, w, c) }

@@ -4,7 +4,7 @@ import Foundation
 import Metrics
 import Synthetic
 
-/// The evaluation protocol of METHOD.md sections 5-6: each model becomes a classifier trained on
+/// The evaluation protocol of docs/method.md sections 5-6: each model becomes a classifier trained on
 /// the training split and scored on the test split, at the data's own low-quality share and at
 /// each sweep share (the degrade step raises it). Writes predictions, the test truth and
 /// results.json into the output folder.

@@ -1,7 +1,7 @@
 import Encoder
 import Foundation
 
-/// How an encoder is turned into a classifier (METHOD.md section 5).
+/// How an encoder is turned into a classifier (docs/method.md section 5).
 public enum Transfer: String, Codable, Sendable, CaseIterable {
     /// Frozen backbone (eval mode); a linear layer trained on its pooled features.
     case linear

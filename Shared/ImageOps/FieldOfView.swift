@@ -2,7 +2,7 @@ import Images
 
 /// The imaged field of a fundus photo: the bright disc inside the black surround. Degradations
 /// act only inside it (Shen et al. 2020 apply theirs under the same mask), and random crops of
-/// healthy images must lie mostly on it (METHOD.md section 2).
+/// healthy images must lie mostly on it (docs/method.md section 2).
 public struct FieldOfView: Sendable {
     /// 1 inside the field, 0 outside, one value per pixel.
     public let mask: [Float]

@@ -2,7 +2,7 @@ import Basics
 import Foundation
 
 /// The fundus degradation model of Shen et al. 2020 ("Modeling and enhancing low-quality retinal
-/// fundus images"), as DESIGN.md section 8 summarises it: uneven illumination (brightness,
+/// fundus images"), as docs/architecture.md section 8 summarises it: uneven illumination (brightness,
 /// contrast, saturation, a light-leak halo at the rim, a dark hole), lens spots, and blur, all
 /// inside the field of view. Parameters are drawn once and stored, so a degradation can be
 /// logged, replayed and tested; geometry is in fractions of the image, so one draw fits any size.
@@ -43,7 +43,7 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
 
     public var illumination: Illumination?
     public var spots: [Spot] = []
-    /// Gaussian sigma as a fraction of the image height (DESIGN.md: 5-15 px at 512 px).
+    /// Gaussian sigma as a fraction of the image height (docs/architecture.md section 8: 5-15 px at 512 px).
     public var blur: Float?
 
     public init(illumination: Illumination? = nil, spots: [Spot] = [], blur: Float? = nil) {
@@ -60,7 +60,7 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
         }
     }
 
-    /// Draws a degradation. Ranges are DESIGN.md section 8's (Shen et al.); `mild` keeps to their
+    /// Draws a degradation. Ranges are docs/architecture.md section 8's (Shen et al.); `mild` keeps to their
     /// gentler half and one kind, `strong` uses the whole range and two or three kinds.
     public static func random(severity: Severity, using g: inout SeededGenerator) -> FundusDegradation {
         var kinds = Kind.allCases

@@ -7,7 +7,7 @@ public enum CohenKappa {
         /// Any disagreement counts 1 (per-label kappa of multi-label tasks).
         case none
         case linear
-        /// (i - j)^2: DR grading's convention (METHOD.md section 6; Kaggle DR, EyeQ papers).
+        /// (i - j)^2: DR grading's convention (docs/method.md section 6; Kaggle DR, EyeQ papers).
         case quadratic
     }
 

@@ -1,4 +1,4 @@
-/// DR grading's figures (METHOD.md section 6): accuracy, quadratic-weighted kappa, the confusion
+/// DR grading's figures (docs/method.md section 6): accuracy, quadratic-weighted kappa, the confusion
 /// matrix and each grade's recall. Undefined values are nil (JSON null), with a note saying why.
 public struct GradingScore: Sendable, Encodable {
     public let images: Int

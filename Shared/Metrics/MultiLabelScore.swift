@@ -1,4 +1,4 @@
-/// Multi-label figures (ChestX-ray14 style, METHOD.md section 6): per label, accuracy and
+/// Multi-label figures (ChestX-ray14 style, docs/method.md section 6): per label, accuracy and
 /// Cohen's kappa of the thresholded scores and ROC AUC of the scores; their means over the
 /// labels where they are defined, with a note naming the labels left out.
 public struct MultiLabelScore: Sendable, Encodable {

@@ -14,7 +14,7 @@ public struct SyntheticDataset: Sendable {
         /// Share of images of each DR grade 0-4. Default: more sick eyes than EyeQ has (73 % grade
         /// 0), so that small synthetic sets still hold every grade and every level.
         public var gradeShares = [0.4, 0.15, 0.2, 0.125, 0.125]
-        /// Share of low-quality images: EyeQ's training split, 33.4 % (METHOD.md section 1).
+        /// Share of low-quality images: EyeQ's training split, 33.4 % (docs/method.md section 1).
         public var lowQualityShare = 0.334
         /// Share of the low-quality images that are "Reject" (strong) rather than "Usable" (mild):
         /// EyeQ's 2,320 Reject of 4,196 low-quality training images.

@@ -2,7 +2,7 @@ import Wire
 
 /// What the patch pipeline worked around, so a run shows it instead of hiding it: lesion patches
 /// cut around a detected box against random crops of lesion images where the detector found
-/// nothing above its confidence (METHOD.md's Omega falls back to RandC), and items re-planned
+/// nothing above its confidence (docs/method.md's Omega falls back to RandC), and items re-planned
 /// from another image, by reason.
 public struct PatchSources: Codable, Sendable, Equatable {
     public var lesionFromDetection = 0

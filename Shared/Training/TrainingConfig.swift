@@ -4,7 +4,7 @@ import Encoder
 import Foundation
 import Wire
 
-/// The ablation modes of METHOD.md section 5 (the paper's Table 2).
+/// The ablation modes of docs/method.md section 5 (the paper's Table 2).
 public enum TrainingMode: String, Codable, Sendable, CaseIterable {
     /// The three pairings with SPL.
     case comcl
@@ -43,9 +43,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var mode = TrainingMode.comcl
     /// Pairings for `comcl` / `no-spl` (Table 3's level combinations); empty = the three of CoMCL.
     public var pairings: [String] = []
-    /// Weights of the pairings, in order (METHOD.md: default 1 each); empty = 1 each.
+    /// Weights of the pairings, in order (docs/method.md: default 1 each); empty = 1 each.
     public var weights: [Double] = []
-    /// METHOD.md: tau 0.07, K_min 1, quantile threshold with rho_0 0.5.
+    /// docs/method.md: tau 0.07, K_min 1, quantile threshold with rho_0 0.5.
     public var tau = 0.07
     public var kMin = 1
     public var splThreshold = SPLThreshold.quantile

@@ -19,11 +19,11 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Width multiplier of the encoder.") public var width = TrainingConfig().width
     @Option(help: "Mode: \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).") public var mode = TrainingConfig().mode
     @Option(help: "Pairings for comcl / no-spl, comma-separated, e.g. L-L~,L-H (Table 3); default the three of CoMCL.") public var pairings = ""
-    @Option(help: "Weights of the pairings, comma-separated (METHOD.md: 1 each).") public var weights = ""
-    @Option(help: "InfoNCE temperature (METHOD.md: 0.07).") public var tau = TrainingConfig().tau
-    @Option(help: "K_min, the floor of K_t (METHOD.md: 1).") public var kMin = TrainingConfig().kMin
-    @Option(help: "SPL threshold: quantile (default) or paper (METHOD.md section 4).") public var splThreshold = TrainingConfig().splThreshold
-    @Option(help: "rho_0, the starting quantile (METHOD.md: 0.5).") public var rho0 = TrainingConfig().rho0
+    @Option(help: "Weights of the pairings, comma-separated (docs/method.md: 1 each).") public var weights = ""
+    @Option(help: "InfoNCE temperature (docs/method.md: 0.07).") public var tau = TrainingConfig().tau
+    @Option(help: "K_min, the floor of K_t (docs/method.md: 1).") public var kMin = TrainingConfig().kMin
+    @Option(help: "SPL threshold: quantile (default) or paper (docs/method.md section 4).") public var splThreshold = TrainingConfig().splThreshold
+    @Option(help: "rho_0, the starting quantile (docs/method.md: 0.5).") public var rho0 = TrainingConfig().rho0
     @Option(help: "Adam learning rate (the paper: 1e-3).") public var lr = TrainingConfig().learningRate
     @Option(help: "L2 weight decay (He et al. 2016: 1e-4).") public var weightDecay = TrainingConfig().weightDecay
     @Option(help: "Learning-rate schedule: cosine (linear warm-up, then cosine decay to 0) or constant (the paper).")

@@ -2,7 +2,7 @@ import Wire
 
 /// Every submitted item until its result arrives: queued, or assigned to a peer with a
 /// deadline. Completed ids are remembered so a second answer is recognised (idempotent
-/// results, DESIGN.md section 4): those of the latest `rememberedSteps` steps of their run, and
+/// results, docs/architecture.md section 4): those of the latest `rememberedSteps` steps of their run, and
 /// never more than `rememberedCompletions`, so a long run's memory stays flat. A duplicate older
 /// than that counts as unknown, which is dropped too.
 struct InFlightTable {

@@ -1,6 +1,6 @@
 import CZeroMQ
 
-/// The socket options the services set deliberately (DESIGN.md section 4).
+/// The socket options the services set deliberately (docs/architecture.md section 4).
 public struct SocketOptions: Sendable {
     /// Queue limits in messages. ROUTER drops at its HWM and DEALER blocks, so keep them
     /// well above the credit a worker announces. 1000 is libzmq's default.
@@ -9,7 +9,7 @@ public struct SocketOptions: Sendable {
     /// How long close() may keep unsent messages: a short bound so a stopping service
     /// still delivers its goodbye but never hangs on a dead peer.
     public var lingerMilliseconds: Int32 = 1000
-    /// Larger incoming messages make libzmq drop the connection (DESIGN.md section 4).
+    /// Larger incoming messages make libzmq drop the connection (docs/architecture.md section 4).
     public var maxMessageBytes: Int64 = Int64(256 << 20)
     /// ROUTER only: an unroutable send fails loudly instead of being dropped silently.
     public var routerMandatory = true

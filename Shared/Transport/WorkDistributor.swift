@@ -18,7 +18,7 @@ public enum DistributorEvent: Equatable, Sendable {
     case peerError(workerID: String, ErrorReport)
 }
 
-/// The ROUTER side of the reliable work-distribution block (DESIGN.md section 4):
+/// The ROUTER side of the reliable work-distribution block (docs/architecture.md section 4):
 /// workers announce Ready with a capacity (credit) and heartbeat; items are handed out
 /// within each worker's credit and tracked with deadlines; items of a worker that goes
 /// silent, says goodbye or misses a deadline are re-issued; a result is kept once.

@@ -15,7 +15,7 @@ func requireRelativePath(_ path: String, field: String) throws {
     }
 }
 
-/// What a replaceable detector receives (DESIGN.md section 3).
+/// What a replaceable detector receives (docs/architecture.md section 3).
 public struct DetectRequest: Equatable, Sendable {
     public var id: WorkID
     public var imageID: String

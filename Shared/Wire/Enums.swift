@@ -40,7 +40,7 @@ public enum Role: Int32, WireEnum, CustomStringConvertible {
     }
 }
 
-/// The quality x disease levels of METHOD.md section 1.
+/// The quality x disease levels of docs/method.md section 1.
 public enum Level: Int32, WireEnum, CustomStringConvertible {
     case lesionHigh = 1  // L
     case lesionLow       // L~

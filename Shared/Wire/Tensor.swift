@@ -6,7 +6,7 @@ public enum TensorLimits {
     public static let maxDimension = 1 << 31
 }
 
-/// A dense little-endian C-order array carried as bytes (DESIGN.md section 3).
+/// A dense little-endian C-order array carried as bytes (docs/architecture.md section 3).
 /// The initialisers check that the byte count matches shape and dtype.
 public struct Tensor: Equatable, Sendable {
     public let dtype: DType

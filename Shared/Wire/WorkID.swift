@@ -1,7 +1,7 @@
 import CProtocol
 
 /// Identifies one unit of work for its whole life; a re-issued item keeps its id, so a
-/// result that arrives twice is recognised and kept once (DESIGN.md section 4).
+/// result that arrives twice is recognised and kept once (docs/architecture.md section 4).
 public struct WorkID: Hashable, Sendable, CustomStringConvertible {
     public var run: String
     public var step: UInt64

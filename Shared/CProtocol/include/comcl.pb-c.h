@@ -74,7 +74,7 @@ typedef enum _Comcl__V1__Role {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ROLE)
 } Comcl__V1__Role;
 /*
- * The four quality x disease levels of METHOD.md section 1.
+ * The four quality x disease levels of docs/method.md section 1.
  */
 typedef enum _Comcl__V1__Level {
   COMCL__V1__LEVEL__LEVEL_UNSPECIFIED = 0,
@@ -348,7 +348,7 @@ typedef enum {
 } Comcl__V1__DetectRequest__ImageCase;
 
 /*
- * A replaceable detector needs only this request and DetectReply (DESIGN.md section 3).
+ * A replaceable detector needs only this request and DetectReply (docs/architecture.md section 3).
  */
 struct  Comcl__V1__DetectRequest
 {

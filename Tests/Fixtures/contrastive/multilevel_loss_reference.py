@@ -1,5 +1,5 @@
 """NumPy reference for the multi-level contrastive loss with self-paced hard negatives
-(METHOD.md sections 3-4), and the fixtures the Swift tests compare against.
+(docs/method.md sections 3-4), and the fixtures the Swift tests compare against.
 
 Run with any python3 that has numpy:
     python3 Tests/Fixtures/contrastive/multilevel_loss_reference.py

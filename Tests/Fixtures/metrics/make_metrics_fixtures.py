@@ -15,7 +15,7 @@ import numpy as np
 import sklearn
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, recall_score, roc_auc_score
 
-GRADES = [0, 1, 2, 3, 4]  # DR grading's five classes, fixed (METHOD.md section 6)
+GRADES = [0, 1, 2, 3, 4]  # DR grading's five classes, fixed (docs/method.md section 6)
 
 
 def number(x):
