@@ -59,7 +59,9 @@ let package = Package(
         .target(name: "CImageCodec", dependencies: ["CPNG"], path: "Shared/CImageCodec"),
 
         // Swift libraries.
-        .target(name: "Wire", dependencies: ["CProtocol", "CProtobufC"], path: "Shared/Wire"),
+        // The domain's words (the four levels, image quality) that no infrastructure owns.
+        .target(name: "Domain", path: "Shared/Domain"),
+        .target(name: "Wire", dependencies: ["CProtocol", "CProtobufC", "Domain"], path: "Shared/Wire"),
         .target(
             name: "Transport",
             dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],
@@ -70,7 +72,7 @@ let package = Package(
         // Float images, blur and the fundus degradation model (synthetic data and the augmenter).
         .target(name: "ImageOps", dependencies: ["Basics", "Images"], path: "Shared/ImageOps"),
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
-        .target(name: "Datasets", dependencies: ["Basics", "Wire"], path: "Shared/Datasets"),
+        .target(name: "Datasets", dependencies: ["Basics", "Domain"], path: "Shared/Datasets"),
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
         .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Detection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.
@@ -79,15 +81,15 @@ let package = Package(
             path: "Shared/Cropping"),
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),
-        // The multi-level contrastive loss with self-paced hard negatives (METHOD.md sections 3-4).
-        .target(name: "Contrastive", dependencies: ["Wire"], path: "Shared/Contrastive"),
+        // The multi-level contrastive loss with self-paced hard negatives (docs/method.md sections 3-4).
+        .target(name: "Contrastive", dependencies: ["Domain"], path: "Shared/Contrastive"),
         // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
         .target(name: "Metrics", dependencies: ["Datasets"], path: "Shared/Metrics"),
         // Charts as PNG through Cairo: line charts, confusion matrices, scatter plots.
         .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
         // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
         .target(
-            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Training", "Wire"],
+            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Domain", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Training", "Wire"],
             path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
@@ -99,7 +101,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "Augmentation", "Basics", "Contrastive", "Coordination", "Encoder", "Transport", "Wire",
+                "Augmentation", "Basics", "Contrastive", "Coordination", "Domain", "Encoder", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/Training"),
@@ -122,7 +124,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -153,18 +155,18 @@ let package = Package(
         .testTarget(
             name: "AugmentationTests",
             dependencies: [
-                "Augmentation", "Basics", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport", "comcl-augmenter",
+                "Augmentation", "Basics", "Domain", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport", "comcl-augmenter",
             ],
             path: "Tests/AugmentationTests"),
-        .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
+        .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Domain", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Basics", "Contrastive", "Datasets", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
+            dependencies: ["Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
         .testTarget(
-            name: "EvaluationTests", dependencies: ["Datasets", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"], path: "Tests/EvaluationTests"),
+            name: "EvaluationTests", dependencies: ["Datasets", "Domain", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"], path: "Tests/EvaluationTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "CDNNL", "Encoder", "TestSupport"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",

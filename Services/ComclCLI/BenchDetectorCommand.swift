@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Datasets
 import Detection
+import Domain
 import Foundation
 import Images
 

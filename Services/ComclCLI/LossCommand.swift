@@ -1,5 +1,6 @@
 import ArgumentParser
 import Contrastive
+import Domain
 import Encoder
 import Foundation
 import Training

@@ -1,5 +1,6 @@
 import Basics
 import Cropping
+import Domain
 import ImageOps
 import Images
 import Synthetic

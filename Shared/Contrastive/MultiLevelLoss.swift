@@ -1,5 +1,5 @@
 import Foundation
-import Wire
+import Domain
 
 /// What one pairing did in one step.
 public struct PairingOutcome: Sendable, Equatable {

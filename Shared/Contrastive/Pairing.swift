@@ -1,4 +1,4 @@
-import Wire
+import Domain
 
 /// One contrastive loss of docs/method.md section 3: anchors of some levels against negatives of
 /// others, each anchor's positive being its own second view.

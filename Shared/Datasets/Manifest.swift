@@ -1,7 +1,5 @@
 import Foundation
-import Wire
-
-public enum ImageQuality: String, Sendable, Codable { case high, low }
+import Domain
 
 /// One labelled image of a dataset.
 public struct ManifestEntry: Equatable, Sendable {

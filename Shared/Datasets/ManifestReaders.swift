@@ -1,3 +1,5 @@
+import Domain
+
 /// Row readers for the three label-file formats. A file-level problem (a missing column) throws;
 /// a row-level one becomes a failure naming its line, so `--skip-bad` can count and go on.
 enum ManifestReaders {

@@ -1,6 +1,6 @@
 import Basics
 import Foundation
-import Wire
+import Domain
 
 /// What `comcl manifest` prints: counts per level and per label, and the low-quality share.
 public struct ManifestSummary: Codable, Sendable, Equatable {

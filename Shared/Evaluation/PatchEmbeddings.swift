@@ -2,6 +2,7 @@ import Basics
 import Cropping
 import Datasets
 import Detection
+import Domain
 import Encoder
 import Foundation
 import Plots

@@ -1,4 +1,5 @@
 import Basics
+import Domain
 import Wire
 
 /// One patch of a step's plan.

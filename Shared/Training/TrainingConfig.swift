@@ -1,5 +1,6 @@
 import Basics
 import Contrastive
+import Domain
 import Encoder
 import Foundation
 import Wire

@@ -1,5 +1,6 @@
 import Contrastive
 import Coordination
+import Domain
 import Foundation
 import Logging
 import Transport

@@ -1,4 +1,5 @@
 import Basics
+import Domain
 import Encoder
 import Foundation
 import Wire

@@ -1,3 +1,5 @@
+import Domain
+
 // Swift mirrors of the enums in comcl.proto. The proto's *_UNSPECIFIED (0) has no case:
 // a decoded 0 becomes nil, and a field that must be set reports it missing.
 
@@ -40,22 +42,8 @@ public enum Role: Int32, WireEnum, CustomStringConvertible {
     }
 }
 
-/// The quality x disease levels of docs/method.md section 1.
-public enum Level: Int32, WireEnum, CustomStringConvertible {
-    case lesionHigh = 1  // L
-    case lesionLow       // L~
-    case healthyHigh     // H
-    case healthyLow      // H~
-
-    public var description: String {
-        switch self {
-        case .lesionHigh: "L"
-        case .lesionLow: "L~"
-        case .healthyHigh: "H"
-        case .healthyLow: "H~"
-        }
-    }
-}
+// Levels are domain vocabulary (Domain); on the wire they are the proto's Level numbers.
+extension Level: WireEnum {}
 
 public enum DType: Int32, WireEnum {
     case uint8 = 1, float32, int32, int64

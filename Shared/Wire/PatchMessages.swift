@@ -1,4 +1,5 @@
 import CProtocol
+import Domain
 
 /// Where a patch came from, so any patch can be traced back and re-cut.
 public struct Provenance: Equatable, Sendable {

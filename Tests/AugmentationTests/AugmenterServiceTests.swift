@@ -1,4 +1,5 @@
 import Augmentation
+import Domain
 import Foundation
 import ImageOps
 import Synthetic

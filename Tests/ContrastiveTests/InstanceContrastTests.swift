@@ -1,4 +1,5 @@
 import Contrastive
+import Domain
 import Foundation
 import Testing
 import Wire

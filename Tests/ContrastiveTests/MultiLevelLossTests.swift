@@ -1,4 +1,5 @@
 import Contrastive
+import Domain
 import Encoder
 import Foundation
 import Testing

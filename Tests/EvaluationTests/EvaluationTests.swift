@@ -1,4 +1,5 @@
 import Datasets
+import Domain
 import Encoder
 import Evaluation
 import Foundation
