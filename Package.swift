@@ -74,13 +74,15 @@ let package = Package(
         // Label files (EyeQ, ChestX-ray14, generic), the four levels, lesion-box files.
         .target(name: "Datasets", dependencies: ["Basics", "Domain"], path: "Shared/Datasets"),
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
-        .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Detection"),
+        .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
+        // A detector in another process, over ZeroMQ (the detector/cropper's --detector remote:).
+        .target(name: "RemoteDetection", dependencies: ["Datasets", "Detection", "Images", "Transport", "Wire"], path: "Shared/RemoteDetection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.
         .target(
-            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Transport", "Wire", .product(name: "Logging", package: "swift-log")],
+            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Wire", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Cropping"),
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
-        .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Transport", "Wire"], path: "Shared/Augmentation"),
+        .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Wire"], path: "Shared/Augmentation"),
         // The multi-level contrastive loss with self-paced hard negatives (docs/method.md sections 3-4).
         .target(name: "Contrastive", dependencies: ["Domain"], path: "Shared/Contrastive"),
         // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
@@ -119,7 +121,7 @@ let package = Package(
             path: "Shared/ServiceKit"),
 
         // Services (one executable each) and the front end.
-        service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection"]),
+        service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection", "RemoteDetection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
@@ -148,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "CroppingTests",
             dependencies: [
-                "Basics", "Cropping", "Datasets", "Detection", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport",
+                "Basics", "Cropping", "Datasets", "Detection", "ImageOps", "Images", "RemoteDetection", "Synthetic", "Transport", "Wire", "TestSupport",
                 "comcl-detector-cropper",
             ],
             path: "Tests/CroppingTests"),

@@ -11,8 +11,11 @@ import sys
 
 # Modules that hold the product's concepts (images, datasets, the method, the encoder, scores):
 # they must not know of messages or sockets.
-DOMAIN = ["Domain", "Basics", "Images", "ImageOps", "Datasets", "Contrastive", "Encoder", "Metrics", "Synthetic", "Plots"]
+DOMAIN = ["Domain", "Basics", "Images", "ImageOps", "Datasets", "Contrastive", "Encoder", "Metrics", "Synthetic", "Plots", "Detection"]
 PLUMBING = {"Wire", "Transport", "CProtocol", "CProtobufC", "CZeroMQ"}
+# Modules that do a service's work on messages: they may speak the wire, never sockets.
+WORK = ["Augmentation", "Cropping"]
+SOCKETS = {"Transport", "CZeroMQ"}
 
 
 def main():
@@ -44,6 +47,10 @@ def main():
         through = sorted(closure(name) & PLUMBING)
         if through:
             problems.append(f"domain module {name} depends on {', '.join(through)}")
+    for name in WORK:
+        through = sorted(closure(name) & SOCKETS)
+        if through:
+            problems.append(f"work module {name} depends on {', '.join(through)}")
     for name, deps in graph.items():
         if kinds[name] == "regular" and "ArgumentParser" in deps:
             problems.append(f"library {name} imports ArgumentParser")

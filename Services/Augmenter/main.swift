@@ -17,7 +17,7 @@ struct WorkerCommand: ParsableCommand {
         let banner = ["recipes arrive with each request (default: prior-work); patch sides \(Augmenter.minPatchSide)...\(Augmenter.maxPatchSide)"]
         let code = WorkerService.run(service: "comcl-augmenter", role: .augmenter, options: options, banner: banner) { request in
             guard case .augmentRequest(let augmentRequest) = request.body else {
-                throw AugmenterError(code: .unsupported, "the augmenter answers AugmentRequest, not \(request.body.kind)")
+                throw WorkFailure(code: .unsupported, "the augmenter answers AugmentRequest, not \(request.body.kind)")
             }
             return .viewPair(try augmenter.handle(augmentRequest))
         }

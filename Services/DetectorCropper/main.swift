@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cropping
 import Detection
+import RemoteDetection
 import Foundation
 import ServiceKit
 import Transport
@@ -71,7 +72,7 @@ struct WorkerCommand: ParsableCommand {
         let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB"]
         let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, options: options, banner: banner) { request in
             guard case .patchRequest(let patchRequest) = request.body else {
-                throw CropperError(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
+                throw WorkFailure(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
             }
             return .patch(try cropper.handle(patchRequest))
         }

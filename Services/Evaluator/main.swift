@@ -31,7 +31,7 @@ struct WorkerCommand: ParsableCommand {
         let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         let code = WorkerService.run(service: "comcl-evaluator", role: .evaluator, options: service, banner: banner) { request in
             guard case .evaluationRequest(let evaluation) = request.body else {
-                throw EvaluatorError(code: .unsupported, "the evaluator answers EvaluationRequest, not \(request.body.kind)")
+                throw WorkFailure(code: .unsupported, "the evaluator answers EvaluationRequest, not \(request.body.kind)")
             }
             let logger = Logger(label: "comcl.comcl-evaluator")
             let job = try EvaluationJob(evaluation)
@@ -43,12 +43,6 @@ struct WorkerCommand: ParsableCommand {
         }
         if code != 0 { throw ExitCode(code) }
     }
-}
-
-struct EvaluatorError: WorkError, CustomStringConvertible {
-    let code: ErrorCode
-    let description: String
-    init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
 }
 
 /// A request naming missing files, unusable data or a bad config fails at once (no retry helps).

@@ -1,7 +1,6 @@
 import Images
 import ImageOps
 import Synchronization
-import Transport
 import Wire
 
 /// The augmenter's work: one AugmentRequest in, one ViewPair out (two views of the patch, drawn
@@ -22,12 +21,12 @@ public final class Augmenter: Sendable {
         let patch = request.patch
         // The wire checks this on decode; a Patch built in-process has not been through it.
         guard patch.pixels.dtype == .uint8, patch.pixels.shape.count == 3, patch.pixels.shape[2] == 3 else {
-            throw AugmenterError(code: .badInput, "patch pixels must be uint8 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")
+            throw WorkFailure(code: .badInput, "patch pixels must be uint8 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")
         }
         let (height, width) = (patch.pixels.shape[0], patch.pixels.shape[1])
         let sides = Self.minPatchSide...Self.maxPatchSide
         guard sides.contains(height), sides.contains(width) else {
-            throw AugmenterError(code: .badInput, "patch of \(width)x\(height): each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
+            throw WorkFailure(code: .badInput, "patch of \(width)x\(height): each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
         }
         let image = FloatImage(try RGBImage(width: width, height: height, pixels: patch.pixels.data))
         let views = try (0..<2).map { view in
@@ -40,7 +39,7 @@ public final class Augmenter: Sendable {
     func recipe(for text: String) throws -> Recipe {
         if let cached = lastRecipe.withLock({ $0 }), cached.text == text { return cached.recipe }
         let recipe: Recipe
-        do { recipe = try Recipe(json: text) } catch { throw AugmenterError(code: .badInput, "recipe: \(error)") }
+        do { recipe = try Recipe(json: text) } catch { throw WorkFailure(code: .badInput, "recipe: \(error)") }
         lastRecipe.withLock { $0 = (text, recipe) }
         return recipe
     }
@@ -51,11 +50,4 @@ public final class Augmenter: Sendable {
         if let normalize { return try Tensor(float32: normalize.planes(view), shape: [3, view.height, view.width]) }
         return try Tensor(uint8: view.rgbImage().pixels, shape: [view.height, view.width, 3])
     }
-}
-
-/// A failed augment request, with the protocol's error code.
-public struct AugmenterError: WorkError, CustomStringConvertible {
-    public let code: ErrorCode
-    public let description: String
-    public init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
 }

@@ -6,7 +6,6 @@ import ImageOps
 import Images
 import Logging
 import Synchronization
-import Transport
 import Wire
 
 /// The detector/cropper's work: one PatchRequest in, one Patch out. Lesion levels get Omega around
@@ -45,7 +44,7 @@ public final class Cropper: Sendable {
         var prepared = try remembered ?? load(url, request.path)
         let image = prepared.image
         guard min(image.width, image.height) >= cutter.size else {
-            throw CropperError(code: .badInput, "\(request.path): \(image.width)x\(image.height) is smaller than a \(cutter.size)-px patch")
+            throw WorkFailure(code: .badInput, "\(request.path): \(image.width)x\(image.height) is smaller than a \(cutter.size)-px patch")
         }
         var g = SeededGenerator(seed: request.seed, request.id.step, request.id.item)
         var cut: CutPatch?
@@ -75,11 +74,11 @@ public final class Cropper: Sendable {
     /// The image read, decoded and shrunk as the cropper works on it, with its bytes' cache key.
     private func load(_ url: URL, _ path: String) throws -> ImageMemory.Entry {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw CropperError(code: .notFound, "\(path): missing or unreadable under the data root \(dataRoot.path)")
+            throw WorkFailure(code: .notFound, "\(path): missing or unreadable under the data root \(dataRoot.path)")
         }
         let bytes = [UInt8](data)
         let image: RGBImage
-        do { image = try ImageDecoder.decode(bytes) } catch { throw CropperError(code: .badInput, "\(path): \(error)") }
+        do { image = try ImageDecoder.decode(bytes) } catch { throw WorkFailure(code: .badInput, "\(path): \(error)") }
         return ImageMemory.Entry(image: Resize.shorterSide(image, atMost: imageSide), contentKey: ContentHash.hex(bytes) + "-\(imageSide)")
     }
 
@@ -94,12 +93,4 @@ public final class Cropper: Sendable {
         }
         return boxes
     }
-}
-
-/// A failed patch request, with the protocol's error code so the router can tell a missing file
-/// from a corrupt one.
-public struct CropperError: WorkError, CustomStringConvertible {
-    public let code: ErrorCode
-    public let description: String
-    public init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
 }

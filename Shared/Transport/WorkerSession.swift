@@ -5,12 +5,6 @@ import Logging
 import Synchronization
 import Wire
 
-/// An error a work handler throws to choose the code the router sees: `badInput` and
-/// `notFound` fail the item at once, other codes let the router retry elsewhere.
-public protocol WorkError: Error {
-    var code: ErrorCode { get }
-}
-
 /// Turns one request (a work item) into its result. Runs on the session's compute thread.
 public typealias WorkHandler = @Sendable (Envelope) throws -> Body
 

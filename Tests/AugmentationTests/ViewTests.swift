@@ -116,14 +116,14 @@ import Wire
 
         #expect {
             try augmenter.handle(AugmentRequest(patch: patch, seed: 1, recipe: #"{"ops": [{"op": "sharpen"}]}"#))
-        } throws: { ($0 as? AugmenterError)?.code == .badInput && "\($0)".contains("recipe: op 1: unknown op \"sharpen\"") }
+        } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("recipe: op 1: unknown op \"sharpen\"") }
         let tiny = Patch(id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 4 * 4 * 3), shape: [4, 4, 3]), level: .lesionHigh, provenance: provenance)
         #expect {
             try augmenter.handle(AugmentRequest(patch: tiny, seed: 1))
-        } throws: { ($0 as? AugmenterError)?.code == .badInput && "\($0)".contains("patch of 4x4") }
+        } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("patch of 4x4") }
         let grey = Patch(id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 64 * 64), shape: [64, 64]), level: .lesionHigh, provenance: provenance)
         #expect {
             try augmenter.handle(AugmentRequest(patch: grey, seed: 1))
-        } throws: { ($0 as? AugmenterError)?.code == .badInput && "\($0)".contains("must be uint8 [H, W, 3], got uint8 [64, 64]") }
+        } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("must be uint8 [H, W, 3], got uint8 [64, 64]") }
     }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import Detection
 import Foundation
 import Images
 import Transport
@@ -48,7 +49,7 @@ public final class RemoteDetector: LesionDetector, @unchecked Sendable {
             }
             return try boxes(from: frames, id: id)
         }
-        throw RemoteDetectorError("the detector at \(endpoint) did not answer within \(timeout) s, \(tries) tries")
+        throw WorkFailure(code: .internalError, "the detector at \(endpoint) did not answer within \(timeout) s, \(tries) tries")
     }
 
     private func connected() throws -> ZMQSocket {
@@ -64,7 +65,7 @@ public final class RemoteDetector: LesionDetector, @unchecked Sendable {
     private func boxes(from frames: [[UInt8]], id: WorkID) throws -> [LesionBox] {
         let envelope: Envelope
         do { envelope = try Envelope.decode(frames.flatMap { $0 }) } catch {
-            throw RemoteDetectorError("the detector at \(endpoint) sent a malformed reply: \(error)")
+            throw WorkFailure(code: .internalError, "the detector at \(endpoint) sent a malformed reply: \(error)")
         }
         switch envelope.body {
         case .detectReply(let reply) where reply.id == id:
@@ -74,17 +75,11 @@ public final class RemoteDetector: LesionDetector, @unchecked Sendable {
                 return LesionBox(x: Double(b.x), y: Double(b.y), width: Double(b.w), height: Double(b.h), score: Double(b.score), lesionClass: name)
             }
         case .detectReply(let reply):
-            throw RemoteDetectorError("the detector at \(endpoint) answered item \(reply.id.item), not \(id.item)")
+            throw WorkFailure(code: .internalError, "the detector at \(endpoint) answered item \(reply.id.item), not \(id.item)")
         case .error(let report):
-            throw RemoteDetectorError("the detector at \(endpoint) refused: \(report.message)")
+            throw WorkFailure(code: .internalError, "the detector at \(endpoint) refused: \(report.message)")
         default:
-            throw RemoteDetectorError("the detector at \(endpoint) answered \(envelope.body.kind), not DetectReply")
+            throw WorkFailure(code: .internalError, "the detector at \(endpoint) answered \(envelope.body.kind), not DetectReply")
         }
     }
-}
-
-public struct RemoteDetectorError: WorkError, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-    public var code: ErrorCode { .internalError }
 }

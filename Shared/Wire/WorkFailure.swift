@@ -1,0 +1,14 @@
+/// An error a work handler throws to choose the code the router sees: `badInput` and `notFound`
+/// fail the item at once, other codes let the router retry elsewhere. Any error type may conform;
+/// one that does not counts as `internalError`.
+public protocol WorkError: Error {
+    var code: ErrorCode { get }
+}
+
+/// The one failure every service's work throws: a protocol error code and one sentence.
+public struct WorkFailure: WorkError, CustomStringConvertible, Equatable {
+    public let code: ErrorCode
+    public let description: String
+
+    public init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
+}
