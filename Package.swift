@@ -91,10 +91,13 @@ let package = Package(
         .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
         // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
         .target(
-            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Detection", "Domain", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Synthetic", "Training", "Wire"],
+            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Degradation", "Detection", "Domain", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Wire"],
             path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
+        // A dataset's low-quality share raised by degrading its images, by modality (`comcl degrade`,
+        // the evaluator's sweep).
+        .target(name: "Degradation", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Degradation"),
         // The ResNet encoder: layers, models, optimizers, checkpoints; convolutions on oneDNN, heads on OpenBLAS.
         .target(name: "Encoder", dependencies: ["Basics", "CDNNL", "CEngineKernels", "COpenBLAS"], path: "Shared/Encoder"),
         // Seeded mutation fuzzing of every network and file decoder (README, Reliability).
@@ -126,7 +129,7 @@ let package = Package(
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
         service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
         service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
+        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Degradation", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
@@ -162,7 +165,7 @@ let package = Package(
             path: "Tests/AugmentationTests"),
         .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Domain", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
-            name: "SyntheticTests", dependencies: ["Basics", "Datasets", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
+            name: "SyntheticTests", dependencies: ["Basics", "Datasets", "Degradation", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),

@@ -16,6 +16,9 @@ PLUMBING = {"Wire", "Transport", "CProtocol", "CProtobufC", "CZeroMQ"}
 # Modules that do a service's work on messages: they may speak the wire, never sockets.
 WORK = ["Augmentation", "Cropping"]
 SOCKETS = {"Transport", "CZeroMQ"}
+# Scoring a trained encoder needs its weights and the data, not the training code or the synthetic
+# benchmark's generator.
+APART = {"Evaluation": {"Training", "Synthetic"}}
 
 
 def main():
@@ -51,6 +54,10 @@ def main():
         through = sorted(closure(name) & SOCKETS)
         if through:
             problems.append(f"work module {name} depends on {', '.join(through)}")
+    for name, others in APART.items():
+        through = sorted(closure(name) & others)
+        if through:
+            problems.append(f"{name} depends on {', '.join(through)}")
     for name, deps in graph.items():
         if kinds[name] == "regular" and "ArgumentParser" in deps:
             problems.append(f"library {name} imports ArgumentParser")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import ImageOps
+import Degradation
 import ServiceKit
-import Synthetic
 
 /// `comcl degrade`: a copy of a dataset with more low-quality images.
 struct DegradeCommand: ParsableCommand {

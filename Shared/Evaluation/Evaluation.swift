@@ -2,7 +2,7 @@ import Basics
 import Datasets
 import Foundation
 import Metrics
-import Synthetic
+import Degradation
 
 /// The evaluation protocol of docs/method.md sections 5-6: each model becomes a classifier trained on
 /// the training split and scored on the test split, at the data's own low-quality share and at

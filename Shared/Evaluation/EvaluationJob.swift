@@ -1,7 +1,7 @@
+import Basics
 import Datasets
 import Encoder
 import Foundation
-import Training
 import Wire
 
 /// One whole evaluation, as `comcl evaluate` runs it in-process and the evaluator service runs it
@@ -144,8 +144,8 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
         var extras = ReportExtras()
         let runs = specs.compactMap { spec in spec.runFolder.map { (spec.name, $0) } }
         for (name, run) in runs {
-            let records = MetricsFollower(run.appendingPathComponent("metrics.jsonl")).newRecords()
-            if !records.isEmpty { extras.pretraining.append((name, records.map { (Double($0.step + 1), $0.loss) })) }
+            let curve = Self.lossCurve(run.appendingPathComponent("metrics.jsonl"))
+            if !curve.isEmpty { extras.pretraining.append((name, curve)) }
         }
         guard embeddingPatches > 0 else { return extras }
         log("embedding \(embeddingPatches) patches per level with each encoder (t-SNE)")
@@ -191,7 +191,7 @@ extension ModelSpec {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .model("\(name): \(path) does not exist") }
         if isFolder.boolValue {
             let checkpoint: URL?
-            do { checkpoint = try Checkpoint.latest(file) } catch { throw .model("\(name): \(path): \(error)") }
+            do { checkpoint = try CheckpointLayout.latest(file) } catch { throw .model("\(name): \(path): \(error)") }
             guard let checkpoint else { throw .model("\(name): \(path) holds no checkpoint (checkpoints/latest)") }
             file = checkpoint.appendingPathComponent("model.safetensors")
         }
@@ -200,5 +200,18 @@ extension ModelSpec {
         let a = metadata["arch"].flatMap(ResNetArch.init(rawValue:)) ?? arch
         let w = metadata["width"].flatMap(Double.init) ?? width
         return ModelSpec(name: name, weights: file.path, arch: a, width: w)
+    }
+}
+
+extension EvaluationJob {
+    /// (step, loss) of each record of a pre-training run's metrics.jsonl, read as plain JSON (its
+    /// `step` and `loss` fields), so the evaluation does not link the training code for a chart.
+    static func lossCurve(_ metrics: URL) -> [(Double, Double)] {
+        LineFollower(metrics).newLineData().compactMap { line in
+            guard let record = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                let step = record["step"] as? Int, let loss = record["loss"] as? Double
+            else { return nil }
+            return (Double(step + 1), loss)
+        }
     }
 }

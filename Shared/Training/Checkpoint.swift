@@ -27,7 +27,7 @@ public struct CheckpointState: Codable, Sendable, Equatable {
 /// temporary folder, each file fsynced, then renamed into place, and only then does `latest`
 /// move (atomically): a kill at any moment leaves the previous checkpoint usable.
 public enum Checkpoint {
-    public static func folder(_ run: URL) -> URL { run.appendingPathComponent("checkpoints") }
+    public static func folder(_ run: URL) -> URL { CheckpointLayout.folder(run) }
 
     /// A checkpoint's files, encoded in memory: taking one is quick (a copy of the state), so the
     /// training loop can hand the slow part (writing, fsync) to a `CheckpointWriter`.
@@ -99,13 +99,9 @@ public enum Checkpoint {
         return state
     }
 
-    /// The newest checkpoint of a run folder, if any.
+    /// The newest checkpoint of a run folder, if any (CheckpointLayout; a bad pointer is a config error).
     public static func latest(_ run: URL) throws -> URL? {
-        let pointer = folder(run).appendingPathComponent("latest")
-        guard let text = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
-        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name.hasPrefix("step-"), !name.contains("/") else { throw TrainingError.config("\(pointer.path) names \"\(name)\", not a checkpoint") }
-        return folder(run).appendingPathComponent(name)
+        do { return try CheckpointLayout.latest(run) } catch { throw TrainingError.config("\(error)") }
     }
 
     /// Loads a checkpoint into `master`; its config must equal `config` except the step count

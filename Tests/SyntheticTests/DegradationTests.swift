@@ -1,5 +1,6 @@
 import Basics
 import Datasets
+@testable import Degradation
 import Foundation
 import ImageOps
 import Images
