@@ -14,7 +14,7 @@ func service(_ name: String, folder: String, deps: [Target.Dependency]) -> Targe
         path: "Services/\(folder)")
 }
 
-let serviceDeps: [Target.Dependency] = ["ServiceKit", "Transport", "Wire"]
+let serviceDeps: [Target.Dependency] = ["ServiceCommandLine", "ServiceKit", "Transport", "Wire"]
 
 let package = Package(
     name: "comcl-swift",
@@ -107,7 +107,7 @@ let package = Package(
             name: "Training",
             dependencies: [
                 "Augmentation", "Basics", "Contrastive", "Coordination", "Domain", "Encoder", "Transport", "Wire",
-                .product(name: "Logging", package: "swift-log"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Training"),
         .target(
@@ -119,9 +119,18 @@ let package = Package(
             dependencies: [
                 "CMalloc", "CProcess", "Datasets", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Shared/ServiceKit"),
+        // The command line's option groups, shared by the executables (the CLI layer; no library
+        // below it knows of flags).
+        .target(
+            name: "ServiceCommandLine",
+            dependencies: [
+                "Augmentation", "Datasets", "Encoder", "ServiceKit", "Training", "Transport", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/CommandLine"),
 
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection", "RemoteDetection"]),
@@ -134,7 +143,7 @@ let package = Package(
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
             name: "comcl-transport-probe",
-            dependencies: ["ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ServiceCommandLine", "ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/Support/TransportProbe"),
 
         // Helpers shared by the test targets: locate built products, run child processes.

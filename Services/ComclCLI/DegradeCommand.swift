@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageOps
 import Degradation
+import ServiceCommandLine
 import ServiceKit
 
 /// `comcl degrade`: a copy of a dataset with more low-quality images.

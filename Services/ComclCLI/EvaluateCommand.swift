@@ -3,6 +3,7 @@ import Datasets
 import Encoder
 import Evaluation
 import Foundation
+import ServiceCommandLine
 import ServiceKit
 
 /// `comcl evaluate`: turns encoders into diagnosis classifiers and scores them at the data's

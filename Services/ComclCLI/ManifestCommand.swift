@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import ServiceCommandLine
 import ServiceKit
 
 /// `comcl manifest`: read a dataset's labels, assign the four levels, print a summary.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceCommandLine
 import ServiceKit
 import Transport
 

@@ -5,6 +5,7 @@ import Datasets
 import Evaluation
 import Foundation
 import Logging
+import ServiceCommandLine
 import ServiceKit
 import Training
 import Transport

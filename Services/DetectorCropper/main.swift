@@ -3,6 +3,7 @@ import Cropping
 import Detection
 import RemoteDetection
 import Foundation
+import ServiceCommandLine
 import ServiceKit
 import Transport
 import Wire
@@ -70,7 +71,7 @@ struct WorkerCommand: ParsableCommand {
             cache: DetectionCache(folder: URL(fileURLWithPath: cache), detectorIdentity: lesionDetector.identity), cutter: cutter,
             imageSide: imageSide, memoryBytes: memoryMb << 20)
         let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB"]
-        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, options: options, banner: banner) { request in
+        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, settings: try options.settings(service: "comcl-detector-cropper"), banner: banner) { request in
             guard case .patchRequest(let patchRequest) = request.body else {
                 throw WorkFailure(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
             }

@@ -3,6 +3,7 @@ import Encoder
 import Evaluation
 import Foundation
 import Logging
+import ServiceCommandLine
 import ServiceKit
 import Transport
 import Wire
@@ -29,7 +30,7 @@ struct WorkerCommand: ParsableCommand {
         var service = options
         service.capacity = 1
         let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
-        let code = WorkerService.run(service: "comcl-evaluator", role: .evaluator, options: service, banner: banner) { request in
+        let code = WorkerService.run(service: "comcl-evaluator", role: .evaluator, settings: try service.settings(service: "comcl-evaluator"), banner: banner) { request in
             guard case .evaluationRequest(let evaluation) = request.body else {
                 throw WorkFailure(code: .unsupported, "the evaluator answers EvaluationRequest, not \(request.body.kind)")
             }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Logging
 
@@ -12,5 +11,3 @@ public enum LogSetup {
         }
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -7,24 +7,23 @@ import Wire
 /// stop cleanly on SIGTERM/SIGINT or Shutdown. Returns the process exit code.
 public enum WorkerService {
     public static func run(
-        service: String, role: Role, options: ServiceOptions, banner: [String] = [], handler: @escaping WorkHandler
+        service: String, role: Role, settings: WorkerSettings, banner: [String] = [], handler: @escaping WorkHandler
     ) -> Int32 {
-        LogSetup.bootstrap(level: options.logLevel)
-        let workerID = options.resolvedWorkerID(service: service)
+        LogSetup.bootstrap(level: settings.logLevel)
         let logger = Logger(label: "comcl.\(service)")
         let stop = StopSignal()
         for line in banner { logger.info("\(line)") }
         do {
-            var config = WorkerConfig(role: role, workerID: workerID)
-            config.capacity = options.capacity
-            config.heartbeatInterval = options.heartbeat
+            var config = WorkerConfig(role: role, workerID: settings.workerID)
+            config.capacity = settings.capacity
+            config.heartbeatInterval = settings.heartbeat
             config.software = "\(service) \(ComclVersion.string)"
-            config.runToken = RunToken.resolved(options.runToken)
+            config.runToken = settings.runToken
             let context = ZMQContext()
             let session = try WorkerSession(
-                context: context, endpoint: options.coordinator, config: config, options: try options.socketOptions(),
+                context: context, endpoint: settings.coordinator, config: config, options: settings.socketOptions,
                 logger: logger, handler: handler)
-            logger.info("connecting to \(options.coordinator)")
+            logger.info("connecting to \(settings.coordinator)")
             let summary = try session.run { stop.isSet }
             logger.info("exiting cleanly: \(summary.itemsDone) items done, \(summary.itemsFailed) failed")
             return 0
@@ -32,6 +31,26 @@ public enum WorkerService {
             logger.critical("\(error)")
             return 1
         }
+    }
+}
+
+/// What a worker service runs with: where its coordinator is, who it is, and its link settings
+/// (the command line's ServiceOptions fill it).
+public struct WorkerSettings: Sendable {
+    public var coordinator: String
+    public var workerID: String
+    public var capacity: Int
+    public var heartbeat: Double
+    public var logLevel: Logger.Level
+    public var socketOptions: SocketOptions
+    public var runToken: String
+
+    public init(
+        coordinator: String, workerID: String, capacity: Int = 2, heartbeat: Double = 1, logLevel: Logger.Level = .info,
+        socketOptions: SocketOptions = SocketOptions(), runToken: String = ""
+    ) {
+        (self.coordinator, self.workerID, self.capacity, self.heartbeat) = (coordinator, workerID, capacity, heartbeat)
+        (self.logLevel, self.socketOptions, self.runToken) = (logLevel, socketOptions, runToken)
     }
 }
 

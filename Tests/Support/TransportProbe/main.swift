@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceCommandLine
 import ServiceKit
 import Synchronization
 import Transport
@@ -37,7 +38,7 @@ struct Probe: ParsableCommand {
         }
         let received = Mutex(0)
         let (delay, dieAfter) = (self.delay, self.dieAfter)
-        let code = WorkerService.run(service: "probe", role: .augmenter, options: options) { request in
+        let code = WorkerService.run(service: "probe", role: .augmenter, settings: try options.settings(service: "probe")) { request in
             let count = received.withLock { $0 += 1; return $0 }
             if count == dieAfter { _exit(9) }
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }

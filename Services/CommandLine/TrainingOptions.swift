@@ -3,6 +3,7 @@ import Augmentation
 import Contrastive
 import Encoder
 import Foundation
+import Training
 
 /// The coordinator's training flags; each default is TrainingConfig's (which cites its source).
 public struct TrainingOptions: ParsableArguments {
