@@ -76,10 +76,14 @@ let package = Package(
         // Lesion detectors (built-in classical, boxes file, remote) and detection metrics.
         .target(name: "Detection", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Detection"),
         // A detector in another process, over ZeroMQ (the detector/cropper's --detector remote:).
-        .target(name: "RemoteDetection", dependencies: ["Datasets", "Detection", "Images", "Transport", "Wire"], path: "Shared/RemoteDetection"),
+        .target(
+            name: "RemoteDetection", dependencies: ["Datasets", "Detection", "Images", "Transport", "Wire"], path: "Shared/RemoteDetection"),
         // The detector/cropper's work: Omega and RandC patches, the detection cache.
         .target(
-            name: "Cropping", dependencies: ["Basics", "Datasets", "Detection", "ImageOps", "Images", "Wire", .product(name: "Logging", package: "swift-log")],
+            name: "Cropping",
+            dependencies: [
+                "Basics", "Datasets", "Detection", "ImageOps", "Images", "Wire", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Shared/Cropping"),
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Wire"], path: "Shared/Augmentation"),
@@ -91,7 +95,11 @@ let package = Package(
         .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
         // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
         .target(
-            name: "Evaluation", dependencies: ["Basics", "Cropping", "Datasets", "Degradation", "Detection", "Domain", "Encoder", "ImageOps", "Images", "Metrics", "Plots", "Wire"],
+            name: "Evaluation",
+            dependencies: [
+                "Basics", "Cropping", "Datasets", "Degradation", "Detection", "Domain", "Encoder", "ImageOps", "Images", "Metrics", "Plots",
+                "Wire",
+            ],
             path: "Shared/Evaluation"),
         // The synthetic fundus benchmark (`comcl synth`).
         .target(name: "Synthetic", dependencies: ["Basics", "Datasets", "ImageOps", "Images"], path: "Shared/Synthetic"),
@@ -136,14 +144,25 @@ let package = Package(
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection", "RemoteDetection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
         service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
-        service("comcl-coordinator", folder: "Coordinator", deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
-        service("comcl-evaluator", folder: "Evaluator", deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
-        service("comcl", folder: "ComclCLI", deps: serviceDeps + ["Basics", "Degradation", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps", "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS"]),
+        service(
+            "comcl-coordinator", folder: "Coordinator",
+            deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
+        service(
+            "comcl-evaluator", folder: "Evaluator",
+            deps: serviceDeps + ["Encoder", "Evaluation", .product(name: "Logging", package: "swift-log")]),
+        service(
+            "comcl", folder: "ComclCLI",
+            deps: serviceDeps + [
+                "Basics", "Degradation", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps",
+                "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS",
+            ]),
 
         // A generic worker process for transport integration tests (answers, stalls or dies on cue).
         .executableTarget(
             name: "comcl-transport-probe",
-            dependencies: ["ServiceCommandLine", "ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ServiceCommandLine", "ServiceKit", "Transport", "Wire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Tests/Support/TransportProbe"),
 
         // Helpers shared by the test targets: locate built products, run child processes.
@@ -153,39 +172,51 @@ let package = Package(
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], path: "Tests/FuzzingTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests"),
         .testTarget(
-            name: "TransportTests", dependencies: ["Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log")],
+            name: "TransportTests",
+            dependencies: [
+                "Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TransportTests"),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),
         .testTarget(
-            name: "DetectionTests", dependencies: ["Datasets", "Detection", "ImageOps", "Images", "Synthetic"], path: "Tests/DetectionTests"),
+            name: "DetectionTests", dependencies: ["Datasets", "Detection", "ImageOps", "Images", "Synthetic"], path: "Tests/DetectionTests"
+        ),
         .testTarget(
             name: "CroppingTests",
             dependencies: [
-                "Basics", "Cropping", "Datasets", "Detection", "ImageOps", "Images", "RemoteDetection", "Synthetic", "Transport", "Wire", "TestSupport",
+                "Basics", "Cropping", "Datasets", "Detection", "ImageOps", "Images", "RemoteDetection", "Synthetic", "Transport", "Wire",
+                "TestSupport",
                 "comcl-detector-cropper",
             ],
             path: "Tests/CroppingTests"),
         .testTarget(
             name: "AugmentationTests",
             dependencies: [
-                "Augmentation", "Basics", "Domain", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport", "comcl-augmenter",
+                "Augmentation", "Basics", "Domain", "Encoder", "ImageOps", "Images", "Synthetic", "Transport", "Wire", "TestSupport",
+                "comcl-augmenter",
             ],
             path: "Tests/AugmentationTests"),
         .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Domain", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
-            name: "SyntheticTests", dependencies: ["Basics", "Datasets", "Degradation", "ImageOps", "Images", "Synthetic"], path: "Tests/SyntheticTests"),
+            name: "SyntheticTests", dependencies: ["Basics", "Datasets", "Degradation", "ImageOps", "Images", "Synthetic"],
+            path: "Tests/SyntheticTests"),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Wire", .product(name: "Logging", package: "swift-log")], path: "Tests/TrainingTests"),
+            dependencies: [
+                "Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Wire",
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
         .testTarget(
-            name: "EvaluationTests", dependencies: ["Datasets", "Domain", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"], path: "Tests/EvaluationTests"),
+            name: "EvaluationTests", dependencies: ["Datasets", "Domain", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"],
+            path: "Tests/EvaluationTests"),
         .testTarget(name: "EncoderTests", dependencies: ["Basics", "CDNNL", "Encoder", "TestSupport"], path: "Tests/EncoderTests"),
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "TestSupport", "Basics", "Encoder", "Images", "Transport", "Wire", "comcl", "comcl-detector-cropper", "comcl-augmenter", "comcl-embedding-worker",
+                "TestSupport", "Basics", "Encoder", "Images", "Transport", "Wire", "comcl", "comcl-detector-cropper", "comcl-augmenter",
+                "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],
             path: "Tests/ServicesTests"),

@@ -15,8 +15,12 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         let augmenter = Augmenter()
-        let banner = ["recipes arrive with each request (default: prior-work); patch sides \(Augmenter.minPatchSide)...\(Augmenter.maxPatchSide)"]
-        let code = WorkerService.run(service: "comcl-augmenter", role: .augmenter, settings: try options.settings(service: "comcl-augmenter"), banner: banner) { request in
+        let banner = [
+            "recipes arrive with each request (default: prior-work); patch sides \(Augmenter.minPatchSide)...\(Augmenter.maxPatchSide)"
+        ]
+        let code = WorkerService.run(
+            service: "comcl-augmenter", role: .augmenter, settings: try options.settings(service: "comcl-augmenter"), banner: banner
+        ) { request in
             guard case .augmentRequest(let augmentRequest) = request.body else {
                 throw WorkFailure(code: .unsupported, "the augmenter answers AugmentRequest, not \(request.body.kind)")
             }

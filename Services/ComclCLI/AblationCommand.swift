@@ -11,19 +11,29 @@ import Training
 struct AblationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablation",
-        abstract: "The paper's ablation (Table 2 rows and Table 3 level combinations) on the synthetic benchmark, over several seeds: mean +- sd of kappa and accuracy.",
-        discussion: "Outputs: <out>/seed-<s>/<variant> (each pre-training run), <out>/seed-<s>/evaluation (results.json, report.md), <out>/ablation.md (the table).")
+        abstract:
+            "The paper's ablation (Table 2 rows and Table 3 level combinations) on the synthetic benchmark, over several seeds: mean +- sd of kappa and accuracy.",
+        discussion:
+            "Outputs: <out>/seed-<s>/<variant> (each pre-training run), <out>/seed-<s>/evaluation (results.json, report.md), <out>/ablation.md (the table)."
+    )
 
     @Option(help: "Output folder.") var out = "runs/ablation"
-    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data: String?
+    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data:
+        String?
     @Option(help: "Seeds, comma-separated: each pre-trains every variant and evaluates them on its own split.") var seeds = "0,1,2"
-    @Option(help: "Table 2's pre-trained rows, comma-separated (the Baseline, from scratch, is always there): \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Table 2's pre-trained rows, comma-separated (the Baseline, from scratch, is always there): \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var modes = "basic-cl,no-multilevel,no-spl,comcl"
     @Option(help: "Table 3's level combinations: CoMCL with only these pairings; combinations separated by ';', pairings by ','.")
     var combinations = "L-H;L-H,L-L~"
     @Option(help: "Low-quality shares to score besides the data's own, comma-separated (the paper's ablation: none; its Figure 4: 0.7,1).")
     var sweep = ""
-    @Option(help: "reference: the method's reference comparison, Baseline, Basic CL and CoMCL over seeds 0,1,2 at the data's share, 70 % and 100 % (sets --modes, --combinations, --sweep and --seeds).")
+    @Option(
+        help:
+            "reference: the method's reference comparison, Baseline, Basic CL and CoMCL over seeds 0,1,2 at the data's share, 70 % and 100 % (sets --modes, --combinations, --sweep and --seeds)."
+    )
     var preset: Preset?
 
     enum Preset: String, ExpressibleByArgument, CaseIterable { case reference }
@@ -49,31 +59,41 @@ struct AblationCommand: ParsableCommand {
         get throws {
             var list: [Variant] = try plan.modes.split(separator: ",").map { text in
                 guard let mode = TrainingMode(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--modes: \"\(text)\" is not one of \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(
+                        "--modes: \"\(text)\" is not one of \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return Variant(name: mode.rawValue, label: Self.labels[mode]!, mode: mode, pairings: [])
             }
             for combination in plan.combinations.split(separator: ";") {
                 let pairings = combination.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let name = "levels-" + pairings.map { $0.replacingOccurrences(of: "~", with: "t").replacingOccurrences(of: "-", with: "") }.joined(separator: "-")
-                list.append(Variant(name: name, label: "CoMCL, " + pairings.joined(separator: " + ") + " only", mode: .comcl, pairings: pairings))
+                let name =
+                    "levels-"
+                    + pairings.map { $0.replacingOccurrences(of: "~", with: "t").replacingOccurrences(of: "-", with: "") }.joined(
+                        separator: "-")
+                list.append(
+                    Variant(name: name, label: "CoMCL, " + pairings.joined(separator: " + ") + " only", mode: .comcl, pairings: pairings))
             }
             return list
         }
     }
 
-    static let labels: [TrainingMode: String] = [.basicCL: "Basic CL", .noMultilevel: "w/o multi-level", .noSPL: "w/o SPL", .comcl: "CoMCL"]
+    static let labels: [TrainingMode: String] = [
+        .basicCL: "Basic CL", .noMultilevel: "w/o multi-level", .noSPL: "w/o SPL", .comcl: "CoMCL",
+    ]
 
     func run() throws {
         let started = Date()
         let seedList = try plan.seeds.split(separator: ",").map { text in
-            guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: \"\(text)\" is not a seed") }
+            guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--seeds: \"\(text)\" is not a seed")
+            }
             return seed
         }
         guard !seedList.isEmpty else { throw ValidationError("--seeds: give at least one") }
         let variants = try variants
         let root = URL(fileURLWithPath: out)
-        let manifest = try SyntheticBenchmark.ensure(data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data"), images: scale.images, size: scale.size, seed: 0)
+        let manifest = try SyntheticBenchmark.ensure(
+            data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("data"), images: scale.images, size: scale.size, seed: 0)
         // Every run pre-trains on the same images: one detection cache serves them all.
         let detections = root.appendingPathComponent("detections")
         try scale.warmDetections(detections, for: manifest)
@@ -93,7 +113,9 @@ struct AblationCommand: ParsableCommand {
                     continue
                 }
                 try ScaleOptions.clear([runFolder])
-                print("== seed \(seed) (\(index + 1)/\(seedList.count)): pre-training \(variant.label) (\(Self.elapsed(since: started)) so far)")
+                print(
+                    "== seed \(seed) (\(index + 1)/\(seedList.count)): pre-training \(variant.label) (\(Self.elapsed(since: started)) so far)"
+                )
                 // Pre-training sees this seed's evaluation training split only.
                 let pretraining = try SyntheticBenchmark.trainingSplit(manifest, testShare: EvaluationConfig().testShare, seed: seed)
                 var local = try scale.localTraining(config, folder: runFolder, manifest: pretraining)
@@ -104,7 +126,8 @@ struct AblationCommand: ParsableCommand {
             let evaluationFolder = folder.appendingPathComponent("evaluation")
             var job = EvaluationJob(
                 labels: manifest.labelFile,
-                models: [EvaluationJob.Model(name: "baseline")] + variants.map { EvaluationJob.Model(name: $0.name, path: folder.appendingPathComponent($0.name).path) },
+                models: [EvaluationJob.Model(name: "baseline")]
+                    + variants.map { EvaluationJob.Model(name: $0.name, path: folder.appendingPathComponent($0.name).path) },
                 output: evaluationFolder.path)
             (job.arch, job.width, job.config, job.embeddingPatches) = (scale.arch, scale.width, try scale.evaluationConfig(seed: seed), 0)
             job.config.sweep = shares  // the paper's ablation: none, the data's own share only
@@ -131,7 +154,9 @@ struct AblationCommand: ParsableCommand {
         let keys = ["data"] + shares.sorted().map { String(format: "%03d", Int(($0 * 100).rounded())) }
         let table = Self.table(rows: rows, scores: scores, points: keys)
         let p = plan
-        let text = table + "\n\n\(seedList.count) seeds (\(p.seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
+        let text =
+            table
+            + "\n\n\(seedList.count) seeds (\(p.seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
             + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe), detector \(scale.detector); \(scale.transfer.rawValue) transfer, "
             + "\(scale.epochs) epochs at \(scale.imageSize) px; \(Self.elapsed(since: started)).\n"
         try text.write(to: root.appendingPathComponent("ablation.md"), atomically: true, encoding: .utf8)
@@ -165,8 +190,8 @@ struct AblationCommand: ParsableCommand {
     /// Whether `folder` holds a run of `config` through its last step.
     static func finished(_ folder: URL, _ config: TrainingConfig) throws -> Bool {
         guard let saved = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
-              (try? JSONDecoder().decode(TrainingConfig.self, from: saved)) == config,
-              let checkpoint = try? Checkpoint.latest(folder)
+            (try? JSONDecoder().decode(TrainingConfig.self, from: saved)) == config,
+            let checkpoint = try? Checkpoint.latest(folder)
         else { return false }
         return checkpoint.lastPathComponent == String(format: "step-%06d", config.steps)
     }
@@ -197,7 +222,7 @@ struct SeedScores: Codable {
 
     static func load(_ folder: URL, job: EvaluationJob) -> SeedScores? {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent(file)),
-              let kept = try? JSONDecoder().decode(SeedScores.self, from: data), kept.job == job
+            let kept = try? JSONDecoder().decode(SeedScores.self, from: data), kept.job == job
         else { return nil }
         return kept
     }

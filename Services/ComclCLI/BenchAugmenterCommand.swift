@@ -28,7 +28,9 @@ struct BenchAugmenterCommand: ParsableCommand {
         let recipeText: String
         do { recipeText = try Recipe.load(recipe).json() } catch { throw ValidationError("--recipe: \(error)") }
         let requests = try SamplePatches.requests(count: patches, images: images, seed: seed, recipe: recipeText)
-        print("\(patches) patches (128 px, \(images) synthetic images, 4 levels), recipe \(recipe); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print(
+            "\(patches) patches (128 px, \(images) synthetic images, 4 levels), recipe \(recipe); \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
 
         let augmenter = Augmenter()
         let replies = try requests.prefix(64).map { try augmenter.handle($0) }
@@ -36,21 +38,26 @@ struct BenchAugmenterCommand: ParsableCommand {
         let messaging = try messagingTimePerItem(requests.prefix(200), replies: replies)
         let share = messaging / (messaging + compute)
         print(String(format: "compute in-process   %7.2f ms per item (two views)", compute * 1000))
-        print(String(format: "messaging            %7.2f ms per item (request %d kB, reply %d kB, both ways over loopback TCP)", messaging * 1000,
-                     Envelope(sender: "b", body: .augmentRequest(requests[0])).encoded().count / 1000,
-                     Envelope(sender: "b", body: .viewPair(replies[0])).encoded().count / 1000))
+        print(
+            String(
+                format: "messaging            %7.2f ms per item (request %d kB, reply %d kB, both ways over loopback TCP)",
+                messaging * 1000,
+                Envelope(sender: "b", body: .augmentRequest(requests[0])).encoded().count / 1000,
+                Envelope(sender: "b", body: .viewPair(replies[0])).encoded().count / 1000))
         print(String(format: "message overhead     %7.1f %% of the time per item", share * 100))
         print("replicas  patches/s  per replica  efficiency  time per patch")
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-augmenter-\(getpid())")
         defer { try? FileManager.default.removeItem(at: logs) }
-        let bench = ReplicaThroughput(role: .augmenter, executable: "comcl-augmenter", arguments: ["--capacity", String(capacity)], logDirectory: logs)
+        let bench = ReplicaThroughput(
+            role: .augmenter, executable: "comcl-augmenter", arguments: ["--capacity", String(capacity)], logDirectory: logs)
         var single: Double?
         for count in counts {
             let rate = try bench.measure(requests.map { .augmentRequest($0) }, replicas: count)
             single = single ?? (count == 1 ? rate : nil)
             let efficiency = single.map { String(format: "%9.0f %%", 100 * rate / (Double(count) * $0)) } ?? "        -"
-            print(String(count).padded(to: 10) + String(format: "%9.1f  %11.1f  ", rate, rate / Double(count)) + efficiency
-                + String(format: "  %9.2f ms", 1000 / rate))
+            print(
+                String(count).padded(to: 10) + String(format: "%9.1f  %11.1f  ", rate, rate / Double(count)) + efficiency
+                    + String(format: "  %9.2f ms", 1000 / rate))
         }
         print("efficiency: patches/s per replica relative to one replica; the machine's cores bound it")
     }

@@ -9,7 +9,9 @@ import Wire
 struct BenchCropperCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-cropper",
-        abstract: "Patches/s of 1..N detector/cropper processes over loopback ZeroMQ, with a cold detection cache (detecting) and a warm one (cutting only).")
+        abstract:
+            "Patches/s of 1..N detector/cropper processes over loopback ZeroMQ, with a cold detection cache (detecting) and a warm one (cutting only)."
+    )
 
     @Option(help: "Dataset folder with labels.csv and images/ (as `comcl synth` writes).") var data: String
     @Option(help: "Replica counts to measure, comma-separated.") var replicas = "1,2"
@@ -20,13 +22,16 @@ struct BenchCropperCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: data)
         let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: folder.appendingPathComponent("labels.csv").path))
         let counts = replicas.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
-        guard !counts.isEmpty, patches > 0 else { throw ValidationError("--replicas wants positive counts and --patches a positive number") }
+        guard !counts.isEmpty, patches > 0 else {
+            throw ValidationError("--replicas wants positive counts and --patches a positive number")
+        }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-cropper-\(getpid())")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let requests = (0..<patches).map { i -> PatchRequest in
             let entry = manifest.entries[i % manifest.entries.count]
-            return PatchRequest(id: WorkID(run: "bench", step: UInt64(i / manifest.entries.count), item: UInt64(i)), imageID: entry.image,
-                                path: entry.image, level: entry.level, seed: 1)
+            return PatchRequest(
+                id: WorkID(run: "bench", step: UInt64(i / manifest.entries.count), item: UInt64(i)), imageID: entry.image,
+                path: entry.image, level: entry.level, seed: 1)
         }
         let images = Set(requests.map(\.path)).count
         print("\(patches) patch requests over \(images) images of \(data); \(ProcessInfo.processInfo.activeProcessorCount) cores")
@@ -39,8 +44,9 @@ struct BenchCropperCommand: ParsableCommand {
                     arguments: ["--data-root", manifest.imageRoot, "--cache", cache.path, "--capacity", String(capacity)], itemTimeout: 120,
                     logDirectory: cache.appendingPathComponent("logs"))
                 let rate = try bench.measure(requests.map { .patchRequest($0) }, replicas: count)
-                print(String(count).padded(to: 10) + (warm ? "warm" : "cold").padded(to: 7)
-                    + String(format: "%9.1f  %11.1f  %11.1f ms", rate, rate / Double(count), 1000 / rate))
+                print(
+                    String(count).padded(to: 10) + (warm ? "warm" : "cold").padded(to: 7)
+                        + String(format: "%9.1f  %11.1f  %11.1f ms", rate, rate / Double(count), 1000 / rate))
             }
         }
         print("cold: every image detected once (the built-in detector) then cut; warm: detections read from the cache")

@@ -8,7 +8,8 @@ import ServiceKit
 struct BenchEncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-encoder",
-        abstract: "Benchmark the encoder: each convolution on oneDNN, and the training step against PyTorch (NCHW and channels_last), with peak memory.",
+        abstract:
+            "Benchmark the encoder: each convolution on oneDNN, and the training step against PyTorch (NCHW and channels_last), with peak memory.",
         discussion: "PyTorch comes from --python (default: .cache/torch-venv, made by scripts/torch-venv.sh, else python3).")
 
     @Option(help: "Architectures for the training-step table.") var archs = "resnet18,resnet50"
@@ -61,7 +62,9 @@ struct BenchEncoderCommand: ParsableCommand {
 
     func convTable(_ arch: ResNetArch, peak: Double) {
         let net = ResNet(arch: arch)
-        print("\n\(arch.rawValue) @\(size)x\(size), batch \(convBatch): each convolution, forward + backward (data and weights; the stem has no data gradient)")
+        print(
+            "\n\(arch.rawValue) @\(size)x\(size), batch \(convBatch): each convolution, forward + backward (data and weights; the stem has no data gradient)"
+        )
         print("  conv (in->out, k, stride, input)          GFLOP/s  % peak   oneDNN implementation (forward, weights, data)")
         func key(_ conv: Conv2d, _ input: Shape4) -> String {
             "\(conv.inChannels)->\(conv.outChannels) k\(conv.kernel) s\(conv.stride) \(input.h)x\(input.w)"
@@ -80,10 +83,14 @@ struct BenchEncoderCommand: ParsableCommand {
             let f = passes * 2 * conv.forwardMACs(input)
             time += seconds * Double(count); flops += f * Double(count)
             let rate = f / seconds / 1e9
-            print("  " + "\(key) x\(count)".padding(toLength: 42, withPad: " ", startingAt: 0)
-                  + String(format: " %7.1f %6.0f%%   ", rate, 100 * rate / peak) + fresh.implementations(input).joined(separator: ", "))
+            print(
+                "  " + "\(key) x\(count)".padding(toLength: 42, withPad: " ", startingAt: 0)
+                    + String(format: " %7.1f %6.0f%%   ", rate, 100 * rate / peak) + fresh.implementations(input).joined(separator: ", "))
         }
-        print(String(format: "  all convolutions of one step: %.0f ms, %.1f GFLOP/s, %.0f%% of peak", 1000 * time, flops / time / 1e9, 100 * flops / time / 1e9 / peak))
+        print(
+            String(
+                format: "  all convolutions of one step: %.0f ms, %.1f GFLOP/s, %.0f%% of peak", 1000 * time, flops / time / 1e9,
+                100 * flops / time / 1e9 / peak))
     }
 
     /// Best of 3 forward + backward passes of one convolution.
@@ -91,47 +98,71 @@ struct BenchEncoderCommand: ParsableCommand {
         let x = Tensor4(shape: input, values: (0..<input.count).map { Float($0 % 13) * 0.01 })
         let out = conv.outputShape(input)
         let dy = Tensor4(shape: out, values: Array(repeating: 0.01, count: out.count))
-        return best(of: 3) { _ = conv.forward(x); _ = conv.backward(dy, needInputGradient: inputGradient) }
+        return best(of: 3) {
+            _ = conv.forward(x); _ = conv.backward(dy, needInputGradient: inputGradient)
+        }
     }
 
     func best(of runs: Int, _ body: () -> Void) -> Double {
         body()  // warm-up (creates the primitives)
-        return (0..<runs).map { _ in let t = Date(); body(); return Date().timeIntervalSince(t) }.min()!
+        return (0..<runs).map { _ in
+            let t = Date(); body(); return Date().timeIntervalSince(t)
+        }.min()!
     }
 
     func stepTable(peak: Double) {
         let python = noTorch ? nil : torchPython()
-        print("\nTraining step (forward, backward, Adam), contrastive model, width \(width), \(size)x\(size), \(threads) threads, mean of \(steps) steps;"
-              + " each round runs ours, then PyTorch NCHW, then PyTorch channels_last, back to back")
-        if let python { print("  PyTorch: \(python.version) (\(python.path))") } else if !noTorch {
+        print(
+            "\nTraining step (forward, backward, Adam), contrastive model, width \(width), \(size)x\(size), \(threads) threads, mean of \(steps) steps;"
+                + " each round runs ours, then PyTorch NCHW, then PyTorch channels_last, back to back")
+        if let python {
+            print("  PyTorch: \(python.version) (\(python.path))")
+        } else if !noTorch {
             print("  PyTorch not found: scripts/torch-venv.sh makes .cache/torch-venv, or pass --python")
         }
-        print("  model      batch round | ours img/s GFLOP/s %peak  RSS MB | torch NCHW img/s RSS MB | torch CL img/s RSS MB | ours/best torch")
+        print(
+            "  model      batch round | ours img/s GFLOP/s %peak  RSS MB | torch NCHW img/s RSS MB | torch CL img/s RSS MB | ours/best torch"
+        )
         let configs = archs.split(separator: ",").flatMap { a in batches.split(separator: ",").map { (String(a), String($0)) } }
         for (arch, batch) in configs {
             for round in 1...max(1, repeats) {
-                guard let ours = childJSON(CommandLine.arguments[0], ["bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)", "--width", "\(width)",
-                                                                    "--threads", "\(threads)", "--steps", "\(steps)"]) else {
+                guard
+                    let ours = childJSON(
+                        CommandLine.arguments[0],
+                        [
+                            "bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)", "--width", "\(width)",
+                            "--threads", "\(threads)", "--steps", "\(steps)",
+                        ])
+                else {
                     print("  \(arch):\(batch): our benchmark child failed"); continue
                 }
                 let rate = ours["images_per_second"] as? Double ?? 0, gflops = ours["gflops"] as? Double ?? 0
-                var line = "  " + arch.padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + String(format: " %5d %5d | %10.1f %7.1f %4.0f%% %7.0f", Int(batch) ?? 0, round, rate, gflops, 100 * gflops / peak,
-                             ours["peak_rss_mb"] as? Double ?? 0)
+                var line =
+                    "  " + arch.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %5d %5d | %10.1f %7.1f %4.0f%% %7.0f", Int(batch) ?? 0, round, rate, gflops, 100 * gflops / peak,
+                        ours["peak_rss_mb"] as? Double ?? 0)
                 if let python {
                     var best = 0.0
                     for layout in ["nchw", "channels_last"] {
-                        let t = childJSON(python.path, [torchScript, width == 1 ? arch : "\(arch):\(width)", batch, "\(size)", "\(threads)", "\(steps)", layout])
+                        let t = childJSON(
+                            python.path,
+                            [torchScript, width == 1 ? arch : "\(arch):\(width)", batch, "\(size)", "\(threads)", "\(steps)", layout])
                         let torchRate = t?["images_per_second"] as? Double ?? 0
                         best = max(best, torchRate)
-                        line += t == nil ? " | (PyTorch failed)          " : String(format: " | %16.1f %6.0f", torchRate, t?["peak_rss_mb"] as? Double ?? 0)
+                        line +=
+                            t == nil
+                            ? " | (PyTorch failed)          "
+                            : String(format: " | %16.1f %6.0f", torchRate, t?["peak_rss_mb"] as? Double ?? 0)
                     }
                     line += best > 0 ? String(format: " | %6.2fx", rate / best) : ""
                 }
                 print(line)
                 if let split = ours["split"] as? [String: Double] {
-                    print(String(format: "                              ours: forward %.0f ms, backward %.0f ms, Adam %.0f ms",
-                                 1000 * (split["forward"] ?? 0), 1000 * (split["backward"] ?? 0), 1000 * (split["optimizer"] ?? 0)))
+                    print(
+                        String(
+                            format: "                              ours: forward %.0f ms, backward %.0f ms, Adam %.0f ms",
+                            1000 * (split["forward"] ?? 0), 1000 * (split["backward"] ?? 0), 1000 * (split["optimizer"] ?? 0)))
                 }
             }
         }

@@ -12,7 +12,9 @@ import Wire
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-train",
-        abstract: "Time split of training steps with real processes: waiting for views, forward, loss, backward, aggregation, optimizer; worker busy and coordinator shares.")
+        abstract:
+            "Time split of training steps with real processes: waiting for views, forward, loss, backward, aggregation, optimizer; worker busy and coordinator shares."
+    )
 
     enum Preset: String, ExpressibleByArgument, CaseIterable {
         /// The demo's scale: a quarter-width ResNet-18 on 128-px views, 32 patches a step.
@@ -37,7 +39,9 @@ struct BenchTrainCommand: ParsableCommand {
 
     func run() throws {
         let chosen = try presets.split(separator: ",").map { name in
-            guard let preset = Preset(rawValue: String(name)) else { throw ValidationError("unknown preset \(name); known: \(Preset.allCases.map(\.rawValue))") }
+            guard let preset = Preset(rawValue: String(name)) else {
+                throw ValidationError("unknown preset \(name); known: \(Preset.allCases.map(\.rawValue))")
+            }
             return preset
         }
         guard steps >= 2 else { throw ValidationError("--steps must be at least 2 (the first is warm-up)") }
@@ -46,25 +50,34 @@ struct BenchTrainCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: cache) }
         // Detection runs once per image and is cached; a long run pays it in its first pass only,
         // so the benchmark fills the cache first and measures the steady state.
-        let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path))
+        let manifest = try Manifest.load(
+            ManifestOptions(format: .eyeq, labels: URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path))
         try DetectionWarmup.fill(cache, for: manifest)
-        print("\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged")
-        print("preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s")
+        print(
+            "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged"
+        )
+        print(
+            "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s"
+        )
         for preset in chosen {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
             let process = Process()
             process.executableURL = comcl
-            process.arguments = [
-                "train", "--labels", URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path, "--run-folder", folder.path,
-                "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port", "\(basePort)",
-                "--checkpoint-every", "\(steps)", "--detection-cache", cache.path,
-            ] + preset.flags
+            process.arguments =
+                [
+                    "train", "--labels", URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path, "--run-folder", folder.path,
+                    "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port",
+                    "\(basePort)",
+                    "--checkpoint-every", "\(steps)", "--detection-cache", cache.path,
+                ] + preset.flags
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 let log = (try? String(contentsOf: folder.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)) ?? ""
-                throw ValidationFailure("\(preset.rawValue): comcl train exited with \(process.terminationStatus); logs in \(folder.path)/logs\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))")
+                throw ValidationFailure(
+                    "\(preset.rawValue): comcl train exited with \(process.terminationStatus); logs in \(folder.path)/logs\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))"
+                )
             }
             defer { try? FileManager.default.removeItem(at: folder) }
             let records = MetricsFollower(folder.appendingPathComponent("metrics.jsonl")).newRecords().dropFirst()
@@ -72,15 +85,19 @@ struct BenchTrainCommand: ParsableCommand {
             func mean(_ value: (StepRecord) -> Double) -> Double { records.reduce(0) { $0 + value($1) } / n }
             let t = { (k: KeyPath<StepRecord.Times, Double>) in mean { $0.times[keyPath: k] } }
             let steady = Double(records.reduce(0) { $0 + $1.batch }) / max(records.reduce(0) { $0 + $1.times.total }, 1e-9)
-            print(String(
-                format: "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f",
-                preset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0), t(\.total), t(\.waitViews), t(\.forward), t(\.forwardCompute), t(\.loss),
-                t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
-                mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
-                mean(\.coordinatorShare) * 100, steady))
+            print(
+                String(
+                    format: "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f",
+                    preset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0), t(\.total), t(\.waitViews), t(\.forward),
+                    t(\.forwardCompute), t(\.loss),
+                    t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
+                    mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
+                    mean(\.coordinatorShare) * 100, steady))
         }
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
         print("slowest: the slowest worker's busy share; busy is lower by the workers' spread (uneven CPU on a shared machine)")
-        print("busy: worker compute / (workers x step time), target >= 95 %; coord: the coordinator's CPU seconds / step time (checkpoint left out), target <= 3 %")
+        print(
+            "busy: worker compute / (workers x step time), target >= 95 %; coord: the coordinator's CPU seconds / step time (checkpoint left out), target <= 3 %"
+        )
     }
 }

@@ -35,7 +35,9 @@ extension Status {
         let rows = peers.map { peer in
             let role = "\(peer.role)".padding(toLength: 18, withPad: " ", startingAt: 0)
             let worker = peer.workerID.padding(toLength: 42, withPad: " ", startingAt: 0)
-            let counts = [(String(peer.inFlight), 9), (String(peer.itemsDone), 9), (String(peer.heartbeats), 10)].map { $0.0.leftPadded($0.1) }
+            let counts = [(String(peer.inFlight), 9), (String(peer.itemsDone), 9), (String(peer.heartbeats), 10)].map {
+                $0.0.leftPadded($0.1)
+            }
             return "  \(role) \(worker) \(counts.joined(separator: " "))  \(Int(peer.lastSeenMsAgo)) ms ago"
         }
         return ([header] + rows).joined(separator: "\n")

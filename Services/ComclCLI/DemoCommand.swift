@@ -9,11 +9,14 @@ import Foundation
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Pre-train CoMCL on the synthetic benchmark and score it against a from-scratch baseline as images get worse; every service a local process.",
-        discussion: "Ctrl-C stops every process it started. Outputs: <out>/pretrain (the run), <out>/evaluation (results.json, report.md, plots).")
+        abstract:
+            "Pre-train CoMCL on the synthetic benchmark and score it against a from-scratch baseline as images get worse; every service a local process.",
+        discussion:
+            "Ctrl-C stops every process it started. Outputs: <out>/pretrain (the run), <out>/evaluation (results.json, report.md, plots).")
 
     @Option(help: "Output folder.") var out = "runs/demo"
-    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data: String?
+    @Option(help: "Dataset folder; the synthetic benchmark is written there if it has no labels.csv (default: <out>/data).") var data:
+        String?
     @Option(help: "The run's one seed: data, plans, views, weights, split and classifiers.") var seed: UInt64 = 0
     @Option(help: "Low-quality shares of the sweep, comma-separated (each costs two fine-tunes; the paper adds 0.7).") var sweep = "1"
     @Option(help: "Patches per level in the report's t-SNE picture; 0: none.") var embeddingPatches = 40
@@ -31,7 +34,8 @@ struct DemoCommand: ParsableCommand {
         evaluation.sweep = try EvaluationOptions.shares(sweep)
         do { try evaluation.validate() } catch { throw ValidationError("\(error)") }
         var job = EvaluationJob(
-            labels: manifest.labelFile, models: [EvaluationJob.Model(name: "comcl", path: runFolder.path), EvaluationJob.Model(name: "scratch")],
+            labels: manifest.labelFile,
+            models: [EvaluationJob.Model(name: "comcl", path: runFolder.path), EvaluationJob.Model(name: "scratch")],
             output: evaluationFolder.path)
         (job.arch, job.width, job.config, job.embeddingPatches) = (scale.arch, scale.width, evaluation, embeddingPatches)
         try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
@@ -40,7 +44,9 @@ struct DemoCommand: ParsableCommand {
 
         // Pre-training sees the evaluation's training split only.
         let pretraining = try SyntheticBenchmark.trainingSplit(manifest, testShare: evaluation.testShare, seed: seed)
-        print("== pre-training CoMCL on the \(pretraining.entries.count) training images of \(manifest.entries.count) (\(pretraining.labelFile)), then the evaluator scores it against a from-scratch classifier")
+        print(
+            "== pre-training CoMCL on the \(pretraining.entries.count) training images of \(manifest.entries.count) (\(pretraining.labelFile)), then the evaluator scores it against a from-scratch classifier"
+        )
         // Detection runs once per image; the cache outlives the cleared run folder, so a second
         // demo in the same --out skips it.
         let detections = root.appendingPathComponent("detections")

@@ -18,9 +18,14 @@ enum DetectionWarmup {
         let entries = manifest.entries.filter { $0.level == .lesionHigh || $0.level == .lesionLow }
         let started = Date()
         _ = try Parallel.map(entries.count, threads: ProcessInfo.processInfo.activeProcessorCount) { i in
-            try cropper.handle(PatchRequest(
-                id: WorkID(run: "warm", step: 0, item: UInt64(i)), imageID: entries[i].image, path: entries[i].image, level: entries[i].level, seed: 0))
+            try cropper.handle(
+                PatchRequest(
+                    id: WorkID(run: "warm", step: 0, item: UInt64(i)), imageID: entries[i].image, path: entries[i].image,
+                    level: entries[i].level, seed: 0))
         }
-        print(String(format: "== lesions detected in %d images in %.1f s (cached in %@)", entries.count, Date().timeIntervalSince(started), cache.path))
+        print(
+            String(
+                format: "== lesions detected in %d images in %.1f s (cached in %@)", entries.count, Date().timeIntervalSince(started),
+                cache.path))
     }
 }

@@ -7,7 +7,9 @@ import Images
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Write the pooled backbone features (before any head) of every PNG/JPEG in a folder, in sorted file-name order, to an (N, D) float32 .npy.")
+        abstract:
+            "Write the pooled backbone features (before any head) of every PNG/JPEG in a folder, in sorted file-name order, to an (N, D) float32 .npy."
+    )
 
     @Option(help: "Weights (safetensors, torchvision names; any fc/projection head is ignored).") var weights: String
     @Option(help: "Architecture: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")).") var arch: String

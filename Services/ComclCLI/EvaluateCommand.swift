@@ -11,7 +11,8 @@ import ServiceKit
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Fine-tune (or linear-probe) classifiers on encoders and score diagnosis as images get worse: results.json, report.md, predictions, plots.",
+        abstract:
+            "Fine-tune (or linear-probe) classifiers on encoders and score diagnosis as images get worse: results.json, report.md, predictions, plots.",
         discussion: """
             Each --model NAME=PATH is a run folder (its latest checkpoint) or a safetensors file \
             (ours or torchvision-named); --scratch adds a classifier trained from scratch (the \

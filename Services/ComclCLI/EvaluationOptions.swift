@@ -14,22 +14,34 @@ struct EvaluationOptions: ParsableArguments {
     @Option(help: "Images per batch (the reference protocol: 32).") var batch = EvaluationConfig().batch
     @Option(help: "Fine-tune optimiser: adam (backbone and head at their own rates; the reference protocol) or sgd (Nesterov, one rate).")
     var optimizer = EvaluationConfig().optimizer
-    @Option(help: "The head's learning rate (every weight's under sgd); warm-up then cosine per step (default: finetune 1e-3; linear 0.1, docs/evaluation.md).")
+    @Option(
+        help:
+            "The head's learning rate (every weight's under sgd); warm-up then cosine per step (default: finetune 1e-3; linear 0.1, docs/evaluation.md)."
+    )
     var lr: Double?
-    @Option(help: "Fine-tune with adam: the backbone's learning rate (the reference protocol: 1e-4).") var backboneLr = EvaluationConfig().backboneLearningRate
+    @Option(help: "Fine-tune with adam: the backbone's learning rate (the reference protocol: 1e-4).") var backboneLr = EvaluationConfig()
+        .backboneLearningRate
     @Option(help: "SGD Nesterov momentum (pytorch-classification: 0.9; 0 = plain SGD).") var momentum = EvaluationConfig().momentum
     @Option(help: "L2 weight decay (the reference protocol: 1e-4).") var weightDecay = EvaluationConfig().weightDecay
     @Option(help: "Epochs of linear learning-rate warm-up (the reference protocol: 1).") var warmupEpochs = EvaluationConfig().warmupEpochs
     @Flag(help: "No random flips while fine-tuning.") var noFlips = false
-    @Option(help: "Fine-tune rotation: an angle uniform in [-N, N] degrees per image (fundus: 180; chest X-rays: 0).") var rotation = EvaluationConfig().rotation
-    @Option(help: "Input normalisation, six numbers mean_r,mean_g,mean_b,std_r,std_g,std_b (default: the training images' own).") var normalization: String?
-    @Option(help: "Held-out share when --test-labels is not given (stratified by label and quality).") var testShare = EvaluationConfig().testShare
+    @Option(help: "Fine-tune rotation: an angle uniform in [-N, N] degrees per image (fundus: 180; chest X-rays: 0).") var rotation =
+        EvaluationConfig().rotation
+    @Option(help: "Input normalisation, six numbers mean_r,mean_g,mean_b,std_r,std_g,std_b (default: the training images' own).")
+    var normalization: String?
+    @Option(help: "Held-out share when --test-labels is not given (stratified by label and quality).") var testShare = EvaluationConfig()
+        .testShare
     @Option(help: "Low-quality shares to raise the data to, comma-separated (the paper: 0.7,1); empty: the data as it is only.")
     var sweep = "0.7,1"
-    @Option(help: "Which splits the sweep degrades: all (the paper: the classifier is trained again) or test (one classifier meets worse images).")
+    @Option(
+        help:
+            "Which splits the sweep degrades: all (the paper: the classifier is trained again) or test (one classifier meets worse images)."
+    )
     var sweepSplits = EvaluationConfig().sweepSplits
-    @Option(help: "Multi-label: a score at or above this counts as positive (0.5: a sigmoid's cut).") var threshold = EvaluationConfig().threshold
-    @Option(help: "The evaluation's one seed: split, shuffles, flips, degradations, from-scratch weights.") var seed = EvaluationConfig().seed
+    @Option(help: "Multi-label: a score at or above this counts as positive (0.5: a sigmoid's cut).") var threshold = EvaluationConfig()
+        .threshold
+    @Option(help: "The evaluation's one seed: split, shuffles, flips, degradations, from-scratch weights.") var seed = EvaluationConfig()
+        .seed
 
     func resolved() throws -> EvaluationConfig {
         var c = EvaluationConfig()
@@ -52,7 +64,9 @@ extension EvaluationOptions {
     /// `--sweep`'s comma-separated shares.
     static func shares(_ text: String) throws -> [Double] {
         try text.split(separator: ",").map { part in
-            guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--sweep: \"\(part)\" is not a number") }
+            guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--sweep: \"\(part)\" is not a number")
+            }
             return v
         }
     }

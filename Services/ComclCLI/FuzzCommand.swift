@@ -9,7 +9,8 @@ struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
         abstract: "Feed mutated inputs to the message, image, label-file and tensor-file decoders; a crash or a hang names the input.",
-        discussion: "Input N of a target is a function of (seed, target, N), so --from N --inputs 1 --save DIR reproduces one input as a file.")
+        discussion:
+            "Input N of a target is a function of (seed, target, N), so --from N --inputs 1 --save DIR reproduces one input as a file.")
 
     @Option(help: "Targets, comma-separated (default: all): \(((try? FuzzTarget.all()) ?? []).map(\.name).joined(separator: ", ")).")
     var target: String?

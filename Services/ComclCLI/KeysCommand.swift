@@ -7,7 +7,8 @@ import Transport
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Write CurveZMQ keys for a deployment: coordinator.key, client-N.key per worker, and clients.txt (the public keys the coordinator admits).",
+        abstract:
+            "Write CurveZMQ keys for a deployment: coordinator.key, client-N.key per worker, and clients.txt (the public keys the coordinator admits).",
         discussion: """
             Coordinator: --curve-key-file coordinator.key --curve-clients clients.txt. Each worker (and \
             comcl status): --curve-key-file client-N.key --curve-server-key "$(head -1 coordinator.key)". \
@@ -16,7 +17,10 @@ struct KeysCommand: ParsableCommand {
 
     @Option(help: "Folder to write into (created).") var out: String
     @Option(help: "Client key pairs to make: one per worker process, plus one for comcl status.") var clients = 8
-    @Option(help: "Name the client pairs instead (comma-separated; <name>.key each), e.g. one per compose service whose replicas share it. Overrides --clients.")
+    @Option(
+        help:
+            "Name the client pairs instead (comma-separated; <name>.key each), e.g. one per compose service whose replicas share it. Overrides --clients."
+    )
     var names: String?
 
     /// The client pairs' names: the given ones, or client-1...client-N.
@@ -51,6 +55,8 @@ struct KeysCommand: ParsableCommand {
         }
         try (list.joined(separator: "\n") + "\n").write(to: folder.appendingPathComponent("clients.txt"), atomically: true, encoding: .utf8)
         print("coordinator public key \(coordinator.publicKey)")
-        print("wrote \(folder.path)/coordinator.key, \(clientNames.count) client pairs (\(clientNames.first!).key ... \(clientNames.last!).key), clients.txt")
+        print(
+            "wrote \(folder.path)/coordinator.key, \(clientNames.count) client pairs (\(clientNames.first!).key ... \(clientNames.last!).key), clients.txt"
+        )
     }
 }

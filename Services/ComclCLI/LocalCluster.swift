@@ -55,7 +55,9 @@ final class LocalCluster {
         process.executableURL = path
         process.arguments = arguments
         // It stops if this command dies without stopping it (SIGKILL): LauncherWatch.
-        process.environment = ProcessInfo.processInfo.environment.merging([LauncherWatch.variable: "\(getpid())", RunToken.environment: runToken]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            LauncherWatch.variable: "\(getpid())", RunToken.environment: runToken,
+        ]) { $1 }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

@@ -64,19 +64,26 @@ struct LocalTraining {
                 "--cache", detectionCache ?? folder.appendingPathComponent("detections").path, "--detector", detector,
             ] + (detectorConfidence.map { ["--conf", "\($0)"] } ?? []))
         for i in 1...augmenters {
-            try cluster.start("augmenter-\(i)", executable: "comcl-augmenter", arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
+            try cluster.start(
+                "augmenter-\(i)", executable: "comcl-augmenter",
+                arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
         }
         for i in 1...embeddingWorkers {
             try cluster.start(
                 "embedding-worker-\(i)", executable: "comcl-embedding-worker",
-                arguments: ["--coordinator", links.workers[.embeddingWorker]!, "--worker-id", "embedding-worker-\(i)", "--threads", "\(threads)"])
+                arguments: [
+                    "--coordinator", links.workers[.embeddingWorker]!, "--worker-id", "embedding-worker-\(i)", "--threads", "\(threads)",
+                ])
         }
         // It idles until training ends, then has the machine to itself.
         let evaluator = try evaluation.map { _ in
-            try cluster.start("evaluator", executable: "comcl-evaluator", arguments: ["--coordinator", links.workers[.evaluator]!, "--worker-id", "evaluator-1", "--threads", "\(cores)"])
+            try cluster.start(
+                "evaluator", executable: "comcl-evaluator",
+                arguments: ["--coordinator", links.workers[.evaluator]!, "--worker-id", "evaluator-1", "--threads", "\(cores)"])
         }
-        print("\(config.model), \(config.mode.rawValue), batch \(config.batch), \(config.steps) steps; \(augmenters) augmenters, \(embeddingWorkers) embedding workers x \(threads) threads"
-            + (evaluator == nil ? "" : "; an evaluator"))
+        print(
+            "\(config.model), \(config.mode.rawValue), batch \(config.batch), \(config.steps) steps; \(augmenters) augmenters, \(embeddingWorkers) embedding workers x \(threads) threads"
+                + (evaluator == nil ? "" : "; an evaluator"))
         print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
 
         let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
@@ -113,19 +120,27 @@ struct LocalTraining {
                 restarts[member.name, default: 0] += 1
                 guard restarts[member.name]! <= Self.maxRestarts else {
                     cluster.killAll()
-                    throw ValidationFailure("\(member.name) \(how) \(member.process.terminationStatus) after \(Self.maxRestarts) restarts; the run stops:\n\(tail)")
+                    throw ValidationFailure(
+                        "\(member.name) \(how) \(member.process.terminationStatus) after \(Self.maxRestarts) restarts; the run stops:\n\(tail)"
+                    )
                 }
-                print("\(member.name) \(how) \(member.process.terminationStatus); restarting it (\(restarts[member.name]!) of \(Self.maxRestarts))")
+                print(
+                    "\(member.name) \(how) \(member.process.terminationStatus); restarting it (\(restarts[member.name]!) of \(Self.maxRestarts))"
+                )
                 try cluster.restart(member)
             }
             Thread.sleep(forTimeInterval: 0.3)
         }
         show()
-        print(watch.summary + (restarts.isEmpty ? "" : "; restarted: " + restarts.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
+        print(
+            watch.summary
+                + (restarts.isEmpty
+                    ? "" : "; restarted: " + restarts.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")))
         let status = coordinator.process.terminationStatus
         for member in cluster.members where member.name != "coordinator" { _ = cluster.stop(member, timeout: 10) }
         guard status == 0 else {
-            let tail = (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+            let tail =
+                (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
             throw ValidationFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
         }
     }

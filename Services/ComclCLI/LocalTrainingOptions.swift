@@ -13,9 +13,14 @@ struct LocalTrainingOptions: ParsableArguments {
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes (data-parallel replicas).") var embeddingWorkers = 2
     @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
-    @Option(help: "Lesion detector of the detector/cropper: builtin, boxes:FILE (an outside tool's boxes; a synthetic set's lesions.csv gives the true ones) or remote:ENDPOINT.")
+    @Option(
+        help:
+            "Lesion detector of the detector/cropper: builtin, boxes:FILE (an outside tool's boxes; a synthetic set's lesions.csv gives the true ones) or remote:ENDPOINT."
+    )
     var detector = "builtin"
-    @Option(help: "The detector's confidence threshold: boxes scoring above it are lesions (default: the detector/cropper's, prior work's 0.5).")
+    @Option(
+        help: "The detector's confidence threshold: boxes scoring above it are lesions (default: the detector/cropper's, prior work's 0.5)."
+    )
     var detectorConf: Double?
     @Option(help: "Detection cache folder (default: <run folder>/detections); runs on the same images can share one.")
     var detectionCache: String?
@@ -23,17 +28,26 @@ struct LocalTrainingOptions: ParsableArguments {
     var basePort = 5570
 
     func validate() throws {
-        guard training.runFolder != nil else { throw ValidationError("--run-folder is required (config, metrics and checkpoints go there)") }
-        guard augmenters >= 1, embeddingWorkers >= 1 else { throw ValidationError("--augmenters and --embedding-workers must be at least 1") }
+        guard training.runFolder != nil else {
+            throw ValidationError("--run-folder is required (config, metrics and checkpoints go there)")
+        }
+        guard augmenters >= 1, embeddingWorkers >= 1 else {
+            throw ValidationError("--augmenters and --embedding-workers must be at least 1")
+        }
         guard (1024...65530).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65530") }
-        if let detectorConf, !(0...1).contains(detectorConf) { throw ValidationError("--detector-conf \(detectorConf): must lie in [0, 1]") }
+        if let detectorConf, !(0...1).contains(detectorConf) {
+            throw ValidationError("--detector-conf \(detectorConf): must lie in [0, 1]")
+        }
     }
 
     func localTraining() throws -> LocalTraining {
         var local = LocalTraining(
-            config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(), quality: dataset.quality)
+            config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(),
+            quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
-        (local.detectionCache, local.basePort, local.resume, local.exportViews) = (detectionCache, basePort, training.resume, training.exportViews)
+        (local.detectionCache, local.basePort, local.resume, local.exportViews) = (
+            detectionCache, basePort, training.resume, training.exportViews
+        )
         (local.detector, local.detectorConfidence) = (detector, detectorConf)
         return local
     }

@@ -21,15 +21,20 @@ struct LossCommand: ParsableCommand {
     @Option(help: "Temperature (docs/method.md, prior work: 0.07).") var tau = 0.07
     @Option(help: "Floor of K_t (docs/method.md: 1).") var kMin = 1
     @Option(help: "rho_0 of the quantile mode (docs/method.md: 0.5).") var rho0 = 0.5
-    @Option(help: "Pairings, comma-separated, each ANCHORS-NEGATIVES (default CoMCL's: L-L~,L-H,L~-H~; e.g. L+L~-H+H~ for lesion vs healthy).")
+    @Option(
+        help: "Pairings, comma-separated, each ANCHORS-NEGATIVES (default CoMCL's: L-L~,L-H,L~-H~; e.g. L+L~-H+H~ for lesion vs healthy).")
     var pairings = "L-L~,L-H,L~-H~"
     @Option(help: "Weights of the pairings, comma-separated (default 1 each).") var weights: String?
     @Flag(help: "No SPL: every negative, every anchor (the paper's 'w/o SPL').") var noSpl = false
 
     func run() throws {
         guard total > 0, step >= 0 else { throw ValidationError("--total must be positive and --step at least 0") }
-        guard tau > 0, kMin >= 1, (0...1).contains(rho0) else { throw ValidationError("--tau must be positive, --k-min at least 1, --rho0 in [0, 1]") }
-        guard let threshold = SPLThreshold(rawValue: splThreshold) else { throw ValidationError("--spl-threshold must be quantile or paper") }
+        guard tau > 0, kMin >= 1, (0...1).contains(rho0) else {
+            throw ValidationError("--tau must be positive, --k-min at least 1, --rho0 in [0, 1]")
+        }
+        guard let threshold = SPLThreshold(rawValue: splThreshold) else {
+            throw ValidationError("--spl-threshold must be quantile or paper")
+        }
         // The loss a training run with these options would use (one place builds it).
         var config = TrainingConfig()
         config.mode = noSpl ? .noSPL : .comcl
@@ -41,20 +46,26 @@ struct LossCommand: ParsableCommand {
             loss = try config.loss()
         } catch { throw ValidationError("\(error)") }
         let (z, d, levelList) = try readInputs()
-        let outcome = loss.compute(embeddings: MultiLevelLoss.normalized(z, dimension: d), dimension: d, levels: levelList, step: step, totalSteps: total)
+        let outcome = loss.compute(
+            embeddings: MultiLevelLoss.normalized(z, dimension: d), dimension: d, levels: levelList, step: step, totalSteps: total)
         let report: [String: Any] = [
             "step": step, "total_steps": total, "patches": levelList.count, "dimension": d,
             "spl_threshold": noSpl ? "off" : threshold.rawValue, "tau": tau,
             "loss": outcome.total,
             "pairings": outcome.pairings.map { p -> [String: Any] in
-                ["pairing": p.pairing.description, "weight": p.pairing.weight, "loss": p.loss, "k_t": p.hardNegatives,
-                 "negatives": p.negatives, "anchors": p.anchors, "selected": p.selected.count, "selected_rows": p.selected]
+                [
+                    "pairing": p.pairing.description, "weight": p.pairing.weight, "loss": p.loss, "k_t": p.hardNegatives,
+                    "negatives": p.negatives, "anchors": p.anchors, "selected": p.selected.count, "selected_rows": p.selected,
+                ]
             },
         ]
         let json = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: json, as: UTF8.self))
         for p in outcome.pairings where p.anchors == 0 || p.negatives == 0 {
-            FileHandle.standardError.write(Data("note: pairing \(p.pairing) has \(p.anchors) anchors and \(p.negatives) negatives in this batch; it contributes 0\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "note: pairing \(p.pairing) has \(p.anchors) anchors and \(p.negatives) negatives in this batch; it contributes 0\n"
+                        .utf8))
         }
     }
 
@@ -67,13 +78,18 @@ struct LossCommand: ParsableCommand {
         do { (codes, levelShape) = try NumPyFile.readIntegers(try Data(contentsOf: URL(fileURLWithPath: levels))) } catch {
             throw ValidationError("--levels \(levels): \(error)")
         }
-        guard levelShape.count == 1, !codes.isEmpty else { throw ValidationError("--levels \(levels): expected a 1-D array of N levels, got shape \(levelShape)") }
+        guard levelShape.count == 1, !codes.isEmpty else {
+            throw ValidationError("--levels \(levels): expected a 1-D array of N levels, got shape \(levelShape)")
+        }
         guard shape.count == 2, shape[0] == 2 * codes.count, shape[1] > 0 else {
-            throw ValidationError("--embeddings \(embeddings): expected shape (\(2 * codes.count), D) for \(codes.count) levels, got \(shape)")
+            throw ValidationError(
+                "--embeddings \(embeddings): expected shape (\(2 * codes.count), D) for \(codes.count) levels, got \(shape)")
         }
         guard values.allSatisfy(\.isFinite) else { throw ValidationError("--embeddings \(embeddings): holds NaN or infinite values") }
         let list = try codes.enumerated().map { index, code -> Level in
-            guard (0..<4).contains(code) else { throw ValidationError("--levels \(levels): entry \(index) is \(code); levels are 0 L, 1 L~, 2 H, 3 H~") }
+            guard (0..<4).contains(code) else {
+                throw ValidationError("--levels \(levels): entry \(index) is \(code); levels are 0 L, 1 L~, 2 H, 3 H~")
+            }
             return Level.allCases[code]
         }
         return (values, shape[1], list)

@@ -8,7 +8,8 @@ import ServiceKit
 struct ManifestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "manifest",
-        abstract: "Read a dataset's label file, assign the levels L, L~, H, H~ (docs/method.md section 1) and print counts per level and label.")
+        abstract:
+            "Read a dataset's label file, assign the levels L, L~, H, H~ (docs/method.md section 1) and print counts per level and label.")
 
     @OptionGroup var dataset: DatasetOptions
     @Flag(help: "Print JSON instead of a table.") var json = false

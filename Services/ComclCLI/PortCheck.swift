@@ -9,7 +9,8 @@ enum PortCheck {
     static func requireFree(basePort: Int, count: Int = 5, option: String = "--base-port") throws {
         for port in basePort..<(basePort + count) where !isFree(port) {
             throw ValidationFailure(
-                "port \(port) on 127.0.0.1 is in use (another comcl run on this machine, or another program): choose other ports with \(option), e.g. \(option) \(basePort + 10)")
+                "port \(port) on 127.0.0.1 is in use (another comcl run on this machine, or another program): choose other ports with \(option), e.g. \(option) \(basePort + 10)"
+            )
         }
     }
 

@@ -21,15 +21,19 @@ struct ReplicaThroughput {
         let endpoint = try router.socket.lastEndpoint
         let distributor = WorkDistributor(
             role: role, name: "bench", endpoint: router,
-            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: itemTimeout, maxAttempts: 2), logger: quietLogger("comcl.bench"))
+            config: DistributorConfig(heartbeatInterval: 0.5, liveness: 20, itemTimeout: itemTimeout, maxAttempts: 2),
+            logger: quietLogger("comcl.bench"))
         let cluster = try LocalCluster(logDirectory: logDirectory)
         defer { cluster.killAll() }
         for i in 0..<replicas {
-            try cluster.start("\(role)-\(i)", executable: executable, arguments: ["--coordinator", endpoint, "--log-level", "warning"] + arguments)
+            try cluster.start(
+                "\(role)-\(i)", executable: executable, arguments: ["--coordinator", endpoint, "--log-level", "warning"] + arguments)
         }
         let startup = Date().addingTimeInterval(30)
         while distributor.workerCount < replicas, Date() < startup { _ = try distributor.poll(timeout: 0.05) }
-        guard distributor.workerCount == replicas else { throw ValidationError("only \(distributor.workerCount) of \(replicas) \(executable) processes said Ready") }
+        guard distributor.workerCount == replicas else {
+            throw ValidationError("only \(distributor.workerCount) of \(replicas) \(executable) processes said Ready")
+        }
         let start = Date()
         for item in items { distributor.submit(item) }
         var done = 0, failed = 0

@@ -68,9 +68,10 @@ struct RunCommand: ParsableCommand {
         let extra: [Role: [String]] = [.detectorCropper: ["--data-root", runFolder, "--cache", "\(runFolder)/detection-cache"]]
         var started: [LocalCluster.Member] = []
         for (role, name, executable) in workers {
-            started.append(try cluster.start(
-                name, executable: executable,
-                arguments: ["--coordinator", links.workers[role]!, "--worker-id", name] + beat + (extra[role] ?? [])))
+            started.append(
+                try cluster.start(
+                    name, executable: executable,
+                    arguments: ["--coordinator", links.workers[role]!, "--worker-id", name] + beat + (extra[role] ?? [])))
         }
 
         print("[3/4] waiting for Ready and \(heartbeats) heartbeats from each worker")

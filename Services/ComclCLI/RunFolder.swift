@@ -18,7 +18,9 @@ enum RunFolder {
             throw ValidationFailure("\(option) \(folder.path): \(probe.path) is a file, not a folder")
         }
         guard access(probe.path, W_OK | X_OK) == 0 else {
-            throw ValidationFailure("\(option) \(folder.path): \(probe.path) is not writable (\(String(cString: strerror(errno)))); give a folder you can write")
+            throw ValidationFailure(
+                "\(option) \(folder.path): \(probe.path) is not writable (\(String(cString: strerror(errno)))); give a folder you can write"
+            )
         }
     }
 }

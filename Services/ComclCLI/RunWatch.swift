@@ -32,7 +32,8 @@ final class RunWatch {
         steps += 1
         lastProgress = Date()
         if let sources = record.sources { totals += sources }
-        guard !warnedDetections, steps >= Self.judgeAfterSteps, totals.lesionPatches > 0, totals.lesionFallback * 2 > totals.lesionPatches else { return [] }
+        guard !warnedDetections, steps >= Self.judgeAfterSteps, totals.lesionPatches > 0, totals.lesionFallback * 2 > totals.lesionPatches
+        else { return [] }
         warnedDetections = true
         let share = Int((Double(totals.lesionFallback) / Double(totals.lesionPatches) * 100).rounded())
         return [
@@ -50,11 +51,15 @@ final class RunWatch {
             guard let at = line.range(of: "; re-planned from ") else { continue }
             skipsSeen += 1
             if skipsSeen <= Self.skipsShown, let start = line.range(of: "step ") {
-                lines.append("skipped: " + line[start.lowerBound..<at.lowerBound] + (skipsSeen == Self.skipsShown ? " (further ones: logs/coordinator.log)" : ""))
+                lines.append(
+                    "skipped: " + line[start.lowerBound..<at.lowerBound]
+                        + (skipsSeen == Self.skipsShown ? " (further ones: logs/coordinator.log)" : ""))
             }
         }
         let now = Date()
-        guard now.timeIntervalSince(lastProgress) > Self.stallSeconds, now.timeIntervalSince(lastStallNotice) > Self.stallSeconds else { return lines }
+        guard now.timeIntervalSince(lastProgress) > Self.stallSeconds, now.timeIntervalSince(lastStallNotice) > Self.stallSeconds else {
+            return lines
+        }
         lastStallNotice = now
         let waited = Int(now.timeIntervalSince(lastProgress))
         let latest = complaints.isEmpty ? ["(the coordinator logged no warning)"] : complaints.map { "  " + $0 }

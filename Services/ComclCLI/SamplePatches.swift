@@ -23,7 +23,9 @@ enum SamplePatches {
         let image = fundus.image.rgbImage()
         var g = SeededGenerator(seed: seed, UInt64(index), 1)
         let cutter = PatchCutter()
-        let cut = (lesion ? cutter.omega(image, boxes: fundus.lesions, using: &g) : nil) ?? cutter.random(image, field: FieldOfView(of: fundus.image), using: &g)
+        let cut =
+            (lesion ? cutter.omega(image, boxes: fundus.lesions, using: &g) : nil)
+            ?? cutter.random(image, field: FieldOfView(of: fundus.image), using: &g)
         return cut.pixels
     }
 
@@ -33,8 +35,11 @@ enum SamplePatches {
         return try (0..<count).map { item in
             let pixels = cut[item % images]
             let tensor = try Tensor(uint8: pixels.pixels, shape: [pixels.height, pixels.width, 3])
-            let provenance = Provenance(imageID: "synthetic-\(item % images)", window: Box(x: 0, y: 0, w: 128, h: 128, score: 0), fromDetection: false)
-            let patch = Patch(id: WorkID(run: "bench", step: UInt64(item / 64), item: UInt64(item)), pixels: tensor, level: levels[item % images % 4], provenance: provenance)
+            let provenance = Provenance(
+                imageID: "synthetic-\(item % images)", window: Box(x: 0, y: 0, w: 128, h: 128, score: 0), fromDetection: false)
+            let patch = Patch(
+                id: WorkID(run: "bench", step: UInt64(item / 64), item: UInt64(item)), pixels: tensor, level: levels[item % images % 4],
+                provenance: provenance)
             return AugmentRequest(patch: patch, seed: seed, recipe: recipe)
         }
     }

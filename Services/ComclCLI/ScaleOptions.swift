@@ -14,7 +14,8 @@ struct ScaleOptions: ParsableArguments {
     @Option(help: "Synthetic images to write when the data is absent.") var images = 960
     @Option(help: "Their side in pixels (the paper works at 512; smaller keeps runs short).") var size = 384
     @Option(help: "The classifier's input side (the reference's CPU run: 192).") var imageSize = 192
-    @Option(help: "Pre-training steps (fewer than 1,000 sat on the contrastive plateau or collapsed in the reference runs).") var steps = 1500
+    @Option(help: "Pre-training steps (fewer than 1,000 sat on the contrastive plateau or collapsed in the reference runs).") var steps =
+        1500
     @Option(help: "Patches per step, a multiple of 4 and of --bn-group (the paper: 400).") var batch = 128
     @Option(help: "Patches per batch-norm group (32: Hoffer et al. 2017's ghost batch).") var bnGroup = 32
     @Option(help: "Encoder: resnet18, resnet34, resnet50.") var arch = ResNetArch.resnet18
@@ -25,14 +26,19 @@ struct ScaleOptions: ParsableArguments {
     var transfer = Transfer.finetune
     @Option(help: "Classifier training epochs (the reference protocol: 20; 16 keeps the demo under 10 minutes).") var epochs = 16
     @Option(help: "The classifier head's learning rate (default: finetune 1e-3, linear 0.1; docs/evaluation.md).") var lr: Double?
-    @Option(help: "Lesion detector: truth (the dataset's lesions.csv, the true boxes the synthetic benchmark writes), builtin, boxes:FILE or remote:ENDPOINT.")
+    @Option(
+        help:
+            "Lesion detector: truth (the dataset's lesions.csv, the true boxes the synthetic benchmark writes), builtin, boxes:FILE or remote:ENDPOINT."
+    )
     var detector = "truth"
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes.") var embeddingWorkers = 2
     @Option(help: "First of five loopback TCP ports.") var basePort = 5570
 
     func validate() throws {
-        guard images >= 40, size >= 128 else { throw ValidationError("--images must be at least 40 and --size at least 128 (a patch is 128 px)") }
+        guard images >= 40, size >= 128 else {
+            throw ValidationError("--images must be at least 40 and --size at least 128 (a patch is 128 px)")
+        }
         guard imageSize >= 32 else { throw ValidationError("--image-size must be at least 32 (a ResNet's input)") }
         if let problem = ModelConfig.widthProblem(width) { throw ValidationError("--\(problem)") }
         guard steps >= 1, batch >= 4, batch % 4 == 0, bnGroup >= 2, batch % bnGroup == 0 else {
@@ -62,7 +68,9 @@ struct ScaleOptions: ParsableArguments {
 
     func localTraining(_ config: TrainingConfig, folder: URL, manifest: Manifest) throws -> LocalTraining {
         var local = LocalTraining(config: config, folder: folder, manifest: manifest)
-        (local.augmenters, local.embeddingWorkers, local.basePort, local.detector) = (augmenters, embeddingWorkers, basePort, try detectorArgument(manifest))
+        (local.augmenters, local.embeddingWorkers, local.basePort, local.detector) = (
+            augmenters, embeddingWorkers, basePort, try detectorArgument(manifest)
+        )
         return local
     }
 
@@ -75,7 +83,8 @@ struct ScaleOptions: ParsableArguments {
         guard detector == "truth" else { return detector }
         let boxes = URL(fileURLWithPath: manifest.labelFile).deletingLastPathComponent().appendingPathComponent("lesions.csv")
         guard FileManager.default.fileExists(atPath: boxes.path) else {
-            throw ValidationError("--detector truth: \(boxes.path) does not exist (the synthetic benchmark writes it); give --detector builtin or boxes:FILE")
+            throw ValidationError(
+                "--detector truth: \(boxes.path) does not exist (the synthetic benchmark writes it); give --detector builtin or boxes:FILE")
         }
         return "boxes:\(boxes.path)"
     }
@@ -89,7 +98,9 @@ struct ScaleOptions: ParsableArguments {
     /// Removes an earlier demo's or ablation's outputs; refuses folders that are not that.
     static func clear(_ folders: [URL]) throws {
         for folder in folders where FileManager.default.fileExists(atPath: folder.path) {
-            let ours = ["config.json", "results.json", "report.md", "logs"].contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+            let ours = ["config.json", "results.json", "report.md", "logs"].contains {
+                FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+            }
             guard ours else { throw ValidationFailure("\(folder.path) exists and is not an earlier run's output: give another --out") }
             try FileManager.default.removeItem(at: folder)
         }

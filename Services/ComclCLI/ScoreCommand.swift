@@ -8,7 +8,8 @@ import Metrics
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
-        abstract: "Accuracy, quadratic kappa, confusion and recall (DR grading) or per-label accuracy, kappa and ROC AUC (multi-label) of predictions, as JSON.",
+        abstract:
+            "Accuracy, quadratic kappa, confusion and recall (DR grading) or per-label accuracy, kappa and ROC AUC (multi-label) of predictions, as JSON.",
         discussion: """
             Truth: an image column (image or Image Index) and grade or DR_grade (grading: EyeQ's \
             label file works as is), or Finding Labels or one 0/1 column per label (multi-label). \
@@ -18,7 +19,8 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Predictions CSV.") var pred: String
     @Option(help: "Truth CSV.") var truth: String
     @Option(help: "Grades of a grading task (DR: 5, grades 0-4).") var classes = 5
-    @Option(help: "Multi-label: a score at or above this counts as positive for accuracy and kappa (0.5: a sigmoid's cut).") var threshold = 0.5
+    @Option(help: "Multi-label: a score at or above this counts as positive for accuracy and kappa (0.5: a sigmoid's cut).") var threshold =
+        0.5
     @Option(help: "Also write the JSON to this file.") var out: String?
 
     func run() throws {

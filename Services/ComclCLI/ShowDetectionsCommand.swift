@@ -13,10 +13,14 @@ struct ShowDetectionsCommand: ParsableCommand {
 
     @Argument(help: "A PNG or JPEG image.") var image: String
     @Option(help: "Output PNG.") var out: String
-    @Option(help: "Ground-truth boxes (image,x,y,w,h,score,class CSV, e.g. a synthetic set's lesions.csv); rows for this file name are drawn.")
+    @Option(
+        help: "Ground-truth boxes (image,x,y,w,h,score,class CSV, e.g. a synthetic set's lesions.csv); rows for this file name are drawn.")
     var truth: String?
     @Option(help: "Draw detections with confidence above this (prior work: 0.5).") var conf = 0.5
-    @Option(help: "Detect on the image shrunk so its shorter side is at most this, as the detector/cropper does in training (its --image-side; prior work: 512; 0 = native); boxes are drawn at full size.")
+    @Option(
+        help:
+            "Detect on the image shrunk so its shorter side is at most this, as the detector/cropper does in training (its --image-side; prior work: 512; 0 = native); boxes are drawn at full size."
+    )
     var imageSide = 512
     @Flag(help: "Also print each box drawn: x, y, width, height (full-size pixels), score, class.") var list = false
 
@@ -28,14 +32,18 @@ struct ShowDetectionsCommand: ParsableCommand {
         let working = Resize.shorterSide(picture, atMost: imageSide)
         let back = Double(picture.width) / Double(working.width)
         let found = try detector.detect(working, imageID: image).filter { $0.score > conf }.map { box in
-            LesionBox(x: box.x * back, y: box.y * back, width: box.width * back, height: box.height * back, score: box.score, lesionClass: box.lesionClass)
+            LesionBox(
+                x: box.x * back, y: box.y * back, width: box.width * back, height: box.height * back, score: box.score,
+                lesionClass: box.lesionClass)
         }
         let name = URL(fileURLWithPath: image).lastPathComponent
         let truthBoxes = try truth.map { try LesionBoxFile.read($0)[name] ?? [] } ?? []
         // Thicker lines on large images, so they survive being shown scaled down.
         let thickness = max(1, min(picture.width, picture.height) / 400)
         for box in truthBoxes {
-            BoxDrawing.outline(&picture, x: box.x - 2, y: box.y - 2, width: box.width + 4, height: box.height + 4, colour: (40, 230, 40), thickness: thickness)
+            BoxDrawing.outline(
+                &picture, x: box.x - 2, y: box.y - 2, width: box.width + 4, height: box.height + 4, colour: (40, 230, 40),
+                thickness: thickness)
         }
         for box in found {
             let colour: (UInt8, UInt8, UInt8) = LesionFamily(className: box.lesionClass) == .bright ? (40, 90, 255) : (0, 230, 230)
@@ -43,10 +51,13 @@ struct ShowDetectionsCommand: ParsableCommand {
         }
         try Data(try PNGEncoder.encode(picture)).write(to: URL(fileURLWithPath: out))
         if list {
-            for box in found { print(String(format: "%.0f,%.0f,%.0f,%.0f,%.3f,%@", box.x, box.y, box.width, box.height, box.score, box.lesionClass)) }
+            for box in found {
+                print(String(format: "%.0f,%.0f,%.0f,%.0f,%.3f,%@", box.x, box.y, box.width, box.height, box.score, box.lesionClass))
+            }
         }
         let dark = found.filter { LesionFamily(className: $0.lesionClass) == .dark }.count
-        print("\(found.count) detections above \(conf) (\(dark) dark, \(found.count - dark) bright), detected at \(working.width)x\(working.height)"
-            + (truth == nil ? "" : ", \(truthBoxes.count) ground-truth lesions") + " -> \(out)")
+        print(
+            "\(found.count) detections above \(conf) (\(dark) dark, \(found.count - dark) bright), detected at \(working.width)x\(working.height)"
+                + (truth == nil ? "" : ", \(truthBoxes.count) ground-truth lesions") + " -> \(out)")
     }
 }

@@ -12,7 +12,9 @@ struct ShowViewsCommand: ParsableCommand {
         commandName: "show-views",
         abstract: "Write a PNG grid of patches (first column) and several of their augmented views.")
 
-    @Option(name: .customLong("patch"), help: "A patch image (PNG or JPEG, sides 8...1024); repeat for more rows. Default: one synthetic patch per level (L, L~, H, H~).")
+    @Option(
+        name: .customLong("patch"),
+        help: "A patch image (PNG or JPEG, sides 8...1024); repeat for more rows. Default: one synthetic patch per level (L, L~, H, H~).")
     var patches: [String] = []
     @Option(help: "Recipe: a preset (\(Recipe.presetNames)) or a JSON file.") var recipe = "prior-work"
     @Option(help: "Views per patch.") var views = 6
@@ -35,7 +37,8 @@ struct ShowViewsCommand: ParsableCommand {
                 do { image = try ImageDecoder.decode(contentsOf: path) } catch { throw ValidationError("\(path): \(error)") }
                 let sides = Augmenter.minPatchSide...Augmenter.maxPatchSide
                 guard sides.contains(image.width), sides.contains(image.height) else {
-                    throw ValidationError("\(path): \(image.width)x\(image.height); each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
+                    throw ValidationError(
+                        "\(path): \(image.width)x\(image.height); each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
                 }
                 rows.append(image)
             }
@@ -43,9 +46,10 @@ struct ShowViewsCommand: ParsableCommand {
         // View k of a row is view 0 of item k: the views users will see in training.
         let grid = rows.enumerated().map { row, patch in
             let source = FloatImage(patch)
-            return [patch] + (0..<views).map { item in
-                chosen.view(of: source, seed: seed, step: UInt64(row), item: UInt64(item), view: 0).rgbImage()
-            }
+            return [patch]
+                + (0..<views).map { item in
+                    chosen.view(of: source, seed: seed, step: UInt64(row), item: UInt64(item), view: 0).rgbImage()
+                }
         }
         try Data(try PNGEncoder.encode(ImageGrid.compose(grid))).write(to: URL(fileURLWithPath: out))
         let labels = patches.isEmpty ? "rows L, L~, H, H~ (synthetic)" : "\(rows.count) rows"

@@ -8,8 +8,10 @@ import ServiceKit
 struct SoakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
-        abstract: "Train like `comcl train` while sampling every process's resident memory, open descriptors and threads; fail if any grows after the warm-up.",
-        discussion: "The samples go to <run folder>/soak.csv as they are taken. Exit status 1 names each process that grew and by how much.")
+        abstract:
+            "Train like `comcl train` while sampling every process's resident memory, open descriptors and threads; fail if any grows after the warm-up.",
+        discussion: "The samples go to <run folder>/soak.csv as they are taken. Exit status 1 names each process that grew and by how much."
+    )
 
     @OptionGroup var options: LocalTrainingOptions
     @Option(help: "Steps left out of the judgement while pools, caches and the first checkpoint fill (default: a tenth of --steps).")
@@ -31,7 +33,9 @@ struct SoakCommand: ParsableCommand {
         var local = try options.localTraining()
         let warmup = warmupSteps ?? local.config.steps / 10
         guard local.config.steps - warmup >= 20 else {
-            throw ValidationError("--steps \(local.config.steps) leaves \(local.config.steps - warmup) steps after a warm-up of \(warmup): too few to see a trend (at least 20)")
+            throw ValidationError(
+                "--steps \(local.config.steps) leaves \(local.config.steps - warmup) steps after a warm-up of \(warmup): too few to see a trend (at least 20)"
+            )
         }
         let csv = local.folder.appendingPathComponent("soak.csv")
         let recorder = try SoakRecorder(csv: csv)
@@ -53,12 +57,19 @@ struct SoakCommand: ParsableCommand {
 
     static func table(_ summaries: [(name: String, summary: ResourceTrend.Summary?)]) -> String {
         let mib = { (kib: Int) in String(format: "%.1f", Double(kib) / 1024) }
-        var rows = [["process", "samples", "RSS start MiB", "end", "peak", "growth", "slope MiB/1000 steps", "fds start/end/peak", "threads start/end/peak", "verdict"]]
+        var rows = [
+            [
+                "process", "samples", "RSS start MiB", "end", "peak", "growth", "slope MiB/1000 steps", "fds start/end/peak",
+                "threads start/end/peak", "verdict",
+            ]
+        ]
         for (name, summary) in summaries {
             guard let s = summary else { rows.append([name, "<10", "", "", "", "", "", "", "", "too few samples"]); continue }
             rows.append([
-                name, "\(s.samples)", mib(s.residentStart), mib(s.residentEnd), mib(s.residentPeak), (s.residentGrowth >= 0 ? "+" : "") + mib(s.residentGrowth),
-                String(format: "%+.2f", s.residentSlope / 1024), "\(s.filesStart)/\(s.filesEnd)/\(s.filesPeak)", "\(s.threadsStart)/\(s.threadsEnd)/\(s.threadsPeak)",
+                name, "\(s.samples)", mib(s.residentStart), mib(s.residentEnd), mib(s.residentPeak),
+                (s.residentGrowth >= 0 ? "+" : "") + mib(s.residentGrowth),
+                String(format: "%+.2f", s.residentSlope / 1024), "\(s.filesStart)/\(s.filesEnd)/\(s.filesPeak)",
+                "\(s.threadsStart)/\(s.threadsEnd)/\(s.threadsPeak)",
                 s.problems.isEmpty ? "flat" : "GREW",
             ])
         }

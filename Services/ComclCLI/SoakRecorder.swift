@@ -26,7 +26,9 @@ final class SoakRecorder {
             // A process exiting between the check and the read is not a sample, nor an error.
             guard let resources = try? ProcessResources.sample(pid: pid) else { continue }
             trends[name, default: ResourceTrend(name: name)].samples.append(.init(step: stepsDone, resources: resources))
-            lines += String(format: "%.2f", Date().timeIntervalSince(started)) + ",\(stepsDone),\(name),\(pid),\(resources.residentKiB),\(resources.openFiles),\(resources.threads)\n"
+            lines +=
+                String(format: "%.2f", Date().timeIntervalSince(started))
+                + ",\(stepsDone),\(name),\(pid),\(resources.residentKiB),\(resources.openFiles),\(resources.threads)\n"
         }
         // A write that fails (a full disk) loses these rows of the file, not the run or its verdict.
         try? csv.write(contentsOf: Data(lines.utf8))

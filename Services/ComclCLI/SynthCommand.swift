@@ -6,7 +6,8 @@ import Synthetic
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
-        abstract: "Write a synthetic DR-grading fundus set: images/, labels.csv (EyeQ format), lesions.csv (ground-truth boxes), synth.json.")
+        abstract:
+            "Write a synthetic DR-grading fundus set: images/, labels.csv (EyeQ format), lesions.csv (ground-truth boxes), synth.json.")
 
     @Option(help: "Number of images.") var count: Int
     @Option(help: "Image side in pixels (prior work resizes fundus photos to 512).") var size = 512

@@ -15,7 +15,9 @@ enum SyntheticBenchmark {
         if !FileManager.default.fileExists(atPath: labels.path) {
             let present = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             guard present.isEmpty else {
-                throw ValidationFailure("\(folder.path) has no labels.csv (EyeQ format, images/ beside it) and is not empty: the synthetic benchmark is only written into a new or empty folder")
+                throw ValidationFailure(
+                    "\(folder.path) has no labels.csv (EyeQ format, images/ beside it) and is not empty: the synthetic benchmark is only written into a new or empty folder"
+                )
             }
             var config = SyntheticDataset.Config(count: images)
             (config.size, config.seed) = (size, seed)

@@ -8,7 +8,9 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Pre-train an encoder with CoMCL: every service as a local process, progress per step, checkpoints in the run folder.",
-        discussion: "Kill it (or the coordinator) at any point and run the same command with --resume: the run ends with the weights of an uninterrupted one.")
+        discussion:
+            "Kill it (or the coordinator) at any point and run the same command with --resume: the run ends with the weights of an uninterrupted one."
+    )
 
     @OptionGroup var options: LocalTrainingOptions
 

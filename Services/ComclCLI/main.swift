@@ -8,9 +8,12 @@ struct Comcl: ParsableCommand {
         commandName: "comcl",
         abstract: "CoMCL-Swift: multi-level contrastive pre-training for low-quality medical images, as ZeroMQ services.",
         version: ComclVersion.string,
-        subcommands: [DemoCommand.self, RunCommand.self, TrainCommand.self, StatusCommand.self, KeysCommand.self, KeygenCommand.self, ImageInfoCommand.self, EmbedCommand.self, BenchEncoderCommand.self,
+        subcommands: [
+            DemoCommand.self, RunCommand.self, TrainCommand.self, StatusCommand.self, KeysCommand.self, KeygenCommand.self,
+            ImageInfoCommand.self, EmbedCommand.self, BenchEncoderCommand.self,
             ManifestCommand.self, SynthCommand.self, DegradeCommand.self, BenchDetectorCommand.self, ShowDetectionsCommand.self,
-            BenchCropperCommand.self, BenchAugmenterCommand.self, BenchTrainCommand.self, ShowViewsCommand.self, RecipeCommand.self, LossCommand.self, ScoreCommand.self, EvaluateCommand.self, AblationCommand.self, FuzzCommand.self, SoakCommand.self,
+            BenchCropperCommand.self, BenchAugmenterCommand.self, BenchTrainCommand.self, ShowViewsCommand.self, RecipeCommand.self,
+            LossCommand.self, ScoreCommand.self, EvaluateCommand.self, AblationCommand.self, FuzzCommand.self, SoakCommand.self,
         ])
 }
 

@@ -7,10 +7,17 @@ import Transport
 /// environment variable stands in, so a compose overlay turns encryption on by setting the
 /// environment without repeating each service's command (compose.curve.yaml; README, Deploying).
 public struct CurveClientOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "CurveZMQ: the coordinator's public key (Z85; it may begin with a dash, so quote it); turns encryption on. Default: $\(CurveEnvironment.serverKey).")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "CurveZMQ: the coordinator's public key (Z85; it may begin with a dash, so quote it); turns encryption on. Default: $\(CurveEnvironment.serverKey)."
+    )
     public var curveServerKey: String?
 
-    @Option(help: "CurveZMQ: this client's key pair file (comcl keys): public then secret, Z85, one per line; a fresh pair if none. Default: $\(CurveEnvironment.keyFile).")
+    @Option(
+        help:
+            "CurveZMQ: this client's key pair file (comcl keys): public then secret, Z85, one per line; a fresh pair if none. Default: $\(CurveEnvironment.keyFile)."
+    )
     public var curveKeyFile: String?
 
     public init() {}

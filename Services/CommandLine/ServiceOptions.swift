@@ -13,7 +13,10 @@ public struct ServiceOptions: ParsableArguments {
     @Option(help: "Name in logs and status (default: <service>@<host>:<pid>).")
     public var workerID: String?
 
-    @Option(help: "The run this worker serves (sent in Ready): a coordinator started with another --run-token refuses it, so two runs sharing ports never mix. Default: $\(RunToken.environment), else none.")
+    @Option(
+        help:
+            "The run this worker serves (sent in Ready): a coordinator started with another --run-token refuses it, so two runs sharing ports never mix. Default: $\(RunToken.environment), else none."
+    )
     public var runToken: String?
 
     @Option(help: "Items held at once (credit announced in Ready).")

@@ -15,28 +15,38 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") public var seed = TrainingConfig().seed
     @Option(help: "Optimisation steps.") public var steps = TrainingConfig().steps
     @Option(help: "Patches per step, a multiple of 4 (the paper: 400).") public var batch = TrainingConfig().batch
-    @Option(help: "Patches per batch-norm group, dividing --batch (20: near Hoffer et al. 2017's ghost batch of 32, dividing the paper's 400).") public var bnGroup = TrainingConfig().bnGroup
+    @Option(
+        help: "Patches per batch-norm group, dividing --batch (20: near Hoffer et al. 2017's ghost batch of 32, dividing the paper's 400).")
+    public var bnGroup = TrainingConfig().bnGroup
     @Option(help: "Encoder: \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")).") public var arch = TrainingConfig().arch
     @Option(help: "Width multiplier of the encoder.") public var width = TrainingConfig().width
     @Option(help: "Mode: \(TrainingMode.allCases.map(\.rawValue).joined(separator: ", ")).") public var mode = TrainingConfig().mode
-    @Option(help: "Pairings for comcl / no-spl, comma-separated, e.g. L-L~,L-H (Table 3); default the three of CoMCL.") public var pairings = ""
+    @Option(help: "Pairings for comcl / no-spl, comma-separated, e.g. L-L~,L-H (Table 3); default the three of CoMCL.") public
+        var pairings = ""
     @Option(help: "Weights of the pairings, comma-separated (docs/method.md: 1 each).") public var weights = ""
     @Option(help: "InfoNCE temperature (docs/method.md: 0.07).") public var tau = TrainingConfig().tau
     @Option(help: "K_min, the floor of K_t (docs/method.md: 1).") public var kMin = TrainingConfig().kMin
-    @Option(help: "SPL threshold: quantile (default) or paper (docs/method.md section 4).") public var splThreshold = TrainingConfig().splThreshold
+    @Option(help: "SPL threshold: quantile (default) or paper (docs/method.md section 4).") public var splThreshold = TrainingConfig()
+        .splThreshold
     @Option(help: "rho_0, the starting quantile (docs/method.md: 0.5).") public var rho0 = TrainingConfig().rho0
     @Option(help: "Adam learning rate (the paper: 1e-3).") public var lr = TrainingConfig().learningRate
     @Option(help: "L2 weight decay (He et al. 2016: 1e-4).") public var weightDecay = TrainingConfig().weightDecay
     @Option(help: "Learning-rate schedule: cosine (linear warm-up, then cosine decay to 0) or constant (the paper).")
     public var lrSchedule = TrainingConfig().lrSchedule
-    @Option(help: "Warm-up steps of the cosine learning-rate schedule (the reference run: 100).") public var lrWarmupSteps = TrainingConfig().warmupSteps
+    @Option(help: "Warm-up steps of the cosine learning-rate schedule (the reference run: 100).") public var lrWarmupSteps =
+        TrainingConfig().warmupSteps
     @Option(help: "Augmentation recipe: a preset name or a JSON file (docs/augmentation.md); default prior-work.") public var recipe = ""
     @Option(help: "Future steps whose patches are in flight while the encoder works.") public var prefetch = TrainingConfig().prefetch
     @Option(help: "Checkpoint every this many steps (and at the end).") public var checkpointEvery = TrainingConfig().checkpointEvery
-    @Option(help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit.")
+    @Option(
+        help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit."
+    )
     public var minWorkers = 1
     @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") public var resume = false
-    @Option(help: "Developer tool: write each step's views and the initial weights to this folder, for training another implementation on the same inputs (docs/training.md).")
+    @Option(
+        help:
+            "Developer tool: write each step's views and the initial weights to this folder, for training another implementation on the same inputs (docs/training.md)."
+    )
     public var exportViews: String?
 
     public init() {}

@@ -32,16 +32,28 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
     var heartbeat = 1.0
 
-    @Option(help: "The run this coordinator serves: workers must say the same token in Ready or are refused (both sides log it). Default: $\(RunToken.environment), else any worker is accepted.")
+    @Option(
+        help:
+            "The run this coordinator serves: workers must say the same token in Ready or are refused (both sides log it). Default: $\(RunToken.environment), else any worker is accepted."
+    )
     var runToken: String?
 
-    @Option(help: "Largest incoming message in bytes (ZMQ_MAXMSGSIZE): a peer sending more is disconnected before it is read. It must hold a step's embeddings and gradients.")
+    @Option(
+        help:
+            "Largest incoming message in bytes (ZMQ_MAXMSGSIZE): a peer sending more is disconnected before it is read. It must hold a step's embeddings and gradients."
+    )
     var maxMessageBytes = WireLimits.defaultMaxMessageBytes
 
-    @Option(help: "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent. Default: $\(CurveEnvironment.coordinatorKeyFile).")
+    @Option(
+        help:
+            "CurveZMQ: file with the coordinator's key pair (public, secret; Z85). Turns encryption on; created if absent. Default: $\(CurveEnvironment.coordinatorKeyFile)."
+    )
     var curveKeyFile: String?
 
-    @Option(help: "CurveZMQ: file of the client public keys allowed to connect, one Z85 key per line (# comments); any other is refused and logged. Needs --curve-key-file. Default: $\(CurveEnvironment.clients).")
+    @Option(
+        help:
+            "CurveZMQ: file of the client public keys allowed to connect, one Z85 key per line (# comments); any other is refused and logged. Needs --curve-key-file. Default: $\(CurveEnvironment.clients)."
+    )
     var curveClients: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -56,20 +68,29 @@ struct CoordinatorCommand: ParsableCommand {
     var format: ManifestFormat = .eyeq
     @Option(help: "ChestX-ray14: the quality CSV.")
     var quality: String?
-    @Option(help: "Folder the label file's image paths are relative to, as the launcher resolved it (only used to rewrite ../ and absolute paths as the croppers' data root sees them; default as comcl manifest).")
+    @Option(
+        help:
+            "Folder the label file's image paths are relative to, as the launcher resolved it (only used to rewrite ../ and absolute paths as the croppers' data root sees them; default as comcl manifest)."
+    )
     var images: String?
     @Flag(help: "Leave out bad rows of the label file (as the launcher did), instead of stopping.")
     var skipBad = false
 
-    @Option(help: "Evaluation job (JSON, docs/evaluation.md): when training ends (or at once, without --run-folder), an evaluator scores the encoders it names.")
+    @Option(
+        help:
+            "Evaluation job (JSON, docs/evaluation.md): when training ends (or at once, without --run-folder), an evaluator scores the encoders it names."
+    )
     var evaluation: String?
 
     func links() throws -> Links {
         guard let portText = control.split(separator: ":").last, let port = Int(portText) else {
-            throw ValidationError("--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
+            throw ValidationError(
+                "--control \(control): expected tcp://host:port to derive the worker links; give each link explicitly otherwise")
         }
         var links = Links.derived(host: String(control.dropLast(portText.count + 1)), basePort: port)
-        let explicit: [(Role, String?)] = [(.detectorCropper, detectorCropper), (.augmenter, augmenter), (.embeddingWorker, embeddingWorker), (.evaluator, evaluator)]
+        let explicit: [(Role, String?)] = [
+            (.detectorCropper, detectorCropper), (.augmenter, augmenter), (.embeddingWorker, embeddingWorker), (.evaluator, evaluator),
+        ]
         for case let (role, endpoint?) in explicit { links.workers[role] = endpoint }
         return links
     }
@@ -103,7 +124,8 @@ struct CoordinatorCommand: ParsableCommand {
         let driver = stages.isEmpty ? nil : DriverSequence(stages)
         let service = try CoordinatorService(
             name: "coordinator@\(ProcessInfo.processInfo.hostName):\(getpid())", links: try links(),
-            config: DistributorConfig(heartbeatInterval: heartbeat, runToken: RunToken.resolved(runToken)), options: options, logger: logger, driver: driver, allowedClients: allowed)
+            config: DistributorConfig(heartbeatInterval: heartbeat, runToken: RunToken.resolved(runToken)), options: options,
+            logger: logger, driver: driver, allowedClients: allowed)
         try service.run(shouldStop: { stop.isSet })
         if let failure = driver?.failure {
             logger.critical("\(failure)")

@@ -10,14 +10,19 @@ import Wire
 
 /// comcl-detector-cropper: a worker service connected to the coordinator's detectorCropper link.
 struct WorkerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "comcl-detector-cropper", abstract: "The detector/cropper: finds lesion boxes and cuts 128x128 patches (docs/method.md section 2).")
+    static let configuration = CommandConfiguration(
+        commandName: "comcl-detector-cropper",
+        abstract: "The detector/cropper: finds lesion boxes and cuts 128x128 patches (docs/method.md section 2).")
 
     @OptionGroup var options: ServiceOptions
 
     @Option(help: "Folder that the image paths of patch requests are relative to.")
     var dataRoot: String
 
-    @Option(help: "Lesion detector: builtin (the classical one), boxes:FILE (an outside tool's boxes, image,x,y,w,h,score,class as CSV or a JSON array), or remote:ENDPOINT (a process answering DetectRequest over ZeroMQ REQ/REP).")
+    @Option(
+        help:
+            "Lesion detector: builtin (the classical one), boxes:FILE (an outside tool's boxes, image,x,y,w,h,score,class as CSV or a JSON array), or remote:ENDPOINT (a process answering DetectRequest over ZeroMQ REQ/REP)."
+    )
     var detector = "builtin"
 
     @Option(help: "remote detector: seconds to wait for each answer before retrying.")
@@ -54,7 +59,9 @@ struct WorkerCommand: ParsableCommand {
     func makeDetector() throws -> any LesionDetector {
         if detector == "builtin" { return ClassicalDetector() }
         if detector.hasPrefix("boxes:") {
-            do { return try BoxesFileDetector(path: String(detector.dropFirst(6))) } catch { throw ValidationError("--detector \(detector): \(error)") }
+            do { return try BoxesFileDetector(path: String(detector.dropFirst(6))) } catch {
+                throw ValidationError("--detector \(detector): \(error)")
+            }
         }
         if detector.hasPrefix("remote:") {
             return RemoteDetector(endpoint: String(detector.dropFirst(7)), timeout: detectorTimeout, tries: detectorTries)
@@ -70,8 +77,13 @@ struct WorkerCommand: ParsableCommand {
             dataRoot: URL(fileURLWithPath: dataRoot), detector: lesionDetector,
             cache: DetectionCache(folder: URL(fileURLWithPath: cache), detectorIdentity: lesionDetector.identity), cutter: cutter,
             imageSide: imageSide, memoryBytes: memoryMb << 20)
-        let banner = ["detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB"]
-        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, settings: try options.settings(service: "comcl-detector-cropper"), banner: banner) { request in
+        let banner = [
+            "detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB",
+        ]
+        let code = WorkerService.run(
+            service: "comcl-detector-cropper", role: .detectorCropper, settings: try options.settings(service: "comcl-detector-cropper"),
+            banner: banner
+        ) { request in
             guard case .patchRequest(let patchRequest) = request.body else {
                 throw WorkFailure(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
             }

@@ -29,7 +29,10 @@ struct WorkerCommand: ParsableCommand {
         // One shard at a time: the activations of a forward wait for its backward.
         var service = options
         service.capacity = 1
-        let code = WorkerService.run(service: "comcl-embedding-worker", role: .embeddingWorker, settings: try service.settings(service: "comcl-embedding-worker"), banner: banner) { request in
+        let code = WorkerService.run(
+            service: "comcl-embedding-worker", role: .embeddingWorker, settings: try service.settings(service: "comcl-embedding-worker"),
+            banner: banner
+        ) { request in
             try replica.handle(request.body)
         }
         if code != 0 { throw ExitCode(code) }

@@ -30,7 +30,9 @@ struct WorkerCommand: ParsableCommand {
         var service = options
         service.capacity = 1
         let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
-        let code = WorkerService.run(service: "comcl-evaluator", role: .evaluator, settings: try service.settings(service: "comcl-evaluator"), banner: banner) { request in
+        let code = WorkerService.run(
+            service: "comcl-evaluator", role: .evaluator, settings: try service.settings(service: "comcl-evaluator"), banner: banner
+        ) { request in
             guard case .evaluationRequest(let evaluation) = request.body else {
                 throw WorkFailure(code: .unsupported, "the evaluator answers EvaluationRequest, not \(request.body.kind)")
             }
@@ -40,7 +42,8 @@ struct WorkerCommand: ParsableCommand {
             let outcome = try job.run(threads: threads) { logger.info("\($0)") }
             let results = try String(contentsOf: URL(fileURLWithPath: job.output).appendingPathComponent("results.json"), encoding: .utf8)
             logger.info("evaluation \(evaluation.id) done: report \(outcome.report.path)\n\(outcome.table)")
-            return .evaluationResult(EvaluationResult(id: evaluation.id, results: results, table: outcome.table, report: outcome.report.path))
+            return .evaluationResult(
+                EvaluationResult(id: evaluation.id, results: results, table: outcome.table, report: outcome.report.path))
         }
         if code != 0 { throw ExitCode(code) }
     }

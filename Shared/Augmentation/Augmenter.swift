@@ -26,11 +26,14 @@ public final class Augmenter: Sendable {
         let (height, width) = (patch.pixels.shape[0], patch.pixels.shape[1])
         let sides = Self.minPatchSide...Self.maxPatchSide
         guard sides.contains(height), sides.contains(width) else {
-            throw WorkFailure(code: .badInput, "patch of \(width)x\(height): each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
+            throw WorkFailure(
+                code: .badInput, "patch of \(width)x\(height): each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
         }
         let image = FloatImage(try RGBImage(width: width, height: height, pixels: patch.pixels.data))
         let views = try (0..<2).map { view in
-            try Self.tensor(recipe.view(of: image, seed: request.seed, step: patch.id.step, item: patch.id.item, view: view), normalize: recipe.normalize)
+            try Self.tensor(
+                recipe.view(of: image, seed: request.seed, step: patch.id.step, item: patch.id.item, view: view),
+                normalize: recipe.normalize)
         }
         return ViewPair(id: patch.id, first: views[0], second: views[1], level: patch.level, provenance: patch.provenance)
     }

@@ -24,7 +24,8 @@ public struct FundusQualityDegradation: AugmentationOp {
 
     public init(_ parameters: inout OpParameters) throws {
         p = try parameters.number("p", default: p, in: 0...1)
-        severity = Severity(rawValue: try parameters.choice("severity", default: severity.rawValue, from: Severity.allCases.map(\.rawValue)))!
+        severity = Severity(
+            rawValue: try parameters.choice("severity", default: severity.rawValue, from: Severity.allCases.map(\.rawValue)))!
         referenceHeight = try parameters.integer("reference-height", default: referenceHeight, in: 8...8192)
     }
 

@@ -104,7 +104,8 @@ public struct RandomAffine: AugmentationOp {
     public init(_ parameters: inout OpParameters) throws {
         degrees = try parameters.number("degrees", default: degrees, in: 0...180)
         translate = try parameters.number("translate", default: translate, in: 0...1)
-        let name = try parameters.choice("interpolation", default: interpolation.rawValue, from: AffineWarp.Interpolation.allCases.map(\.rawValue))
+        let name = try parameters.choice(
+            "interpolation", default: interpolation.rawValue, from: AffineWarp.Interpolation.allCases.map(\.rawValue))
         interpolation = AffineWarp.Interpolation(rawValue: name)!
     }
 

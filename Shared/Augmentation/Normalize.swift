@@ -13,8 +13,11 @@ public struct Normalize: RecipeEntry, Equatable {
     public init(mean: [Float], std: [Float]) { (self.mean, self.std) = (mean, std) }
 
     public init(_ parameters: inout OpParameters) throws {
-        mean = try parameters.numbers("mean", default: mean.map(Double.init), count: 3, check: \.isFinite, rule: "three finite numbers").map(Float.init)
-        std = try parameters.numbers("std", default: std.map(Double.init), count: 3, check: { $0 > 0 && $0.isFinite }, rule: "three positive numbers").map(Float.init)
+        mean = try parameters.numbers("mean", default: mean.map(Double.init), count: 3, check: \.isFinite, rule: "three finite numbers")
+            .map(Float.init)
+        std = try parameters.numbers(
+            "std", default: std.map(Double.init), count: 3, check: { $0 > 0 && $0.isFinite }, rule: "three positive numbers"
+        ).map(Float.init)
     }
 
     public var parameters: [String: JSONValue] { ["mean": .numbers(mean.map(Double.init)), "std": .numbers(std.map(Double.init))] }

@@ -33,7 +33,9 @@ public struct OpParameters {
     }
 
     /// A [low, high] pair inside `range` with low <= high.
-    public mutating func interval(_ key: String, default value: ClosedRange<Double>, in range: ClosedRange<Double>) throws -> ClosedRange<Double> {
+    public mutating func interval(
+        _ key: String, default value: ClosedRange<Double>, in range: ClosedRange<Double>
+    ) throws -> ClosedRange<Double> {
         guard let raw = values.removeValue(forKey: key) else { return value }
         let pair = try numbers(key, raw, count: 2)
         guard pair[0] <= pair[1], range.contains(pair[0]), range.contains(pair[1]) else {
@@ -43,7 +45,9 @@ public struct OpParameters {
     }
 
     /// Exactly `count` numbers, each accepted by `check`.
-    public mutating func numbers(_ key: String, default value: [Double], count: Int, check: (Double) -> Bool, rule: String) throws -> [Double] {
+    public mutating func numbers(
+        _ key: String, default value: [Double], count: Int, check: (Double) -> Bool, rule: String
+    ) throws -> [Double] {
         guard let raw = values.removeValue(forKey: key) else { return value }
         let list = try numbers(key, raw, count: count)
         guard list.allSatisfy(check) else { throw error(key, "must hold \(rule), got \(raw.summary)") }
@@ -51,7 +55,9 @@ public struct OpParameters {
     }
 
     private func numbers(_ key: String, _ raw: JSONValue, count: Int) throws -> [Double] {
-        guard case .array(let items) = raw, items.count == count else { throw error(key, "must be a list of \(count) numbers, got \(raw.summary)") }
+        guard case .array(let items) = raw, items.count == count else {
+            throw error(key, "must be a list of \(count) numbers, got \(raw.summary)")
+        }
         return try items.map {
             guard case .number(let number) = $0 else { throw error(key, "must be a list of \(count) numbers, got \(raw.summary)") }
             return number

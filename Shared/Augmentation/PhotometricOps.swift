@@ -20,7 +20,10 @@ public struct ColorJitter: AugmentationOp {
     }
 
     public var parameters: [String: JSONValue] {
-        ["brightness": .number(brightness), "contrast": .number(contrast), "saturation": .number(saturation), "hue": .number(hue), "p": .number(p)]
+        [
+            "brightness": .number(brightness), "contrast": .number(contrast), "saturation": .number(saturation), "hue": .number(hue),
+            "p": .number(p),
+        ]
     }
 
     public func apply(to image: inout FloatImage, using g: inout SeededGenerator) {

@@ -74,7 +74,9 @@ public struct Recipe: Sendable, CustomStringConvertible {
             throw RecipeError("a recipe is an object with an \"ops\" list: {\"ops\": [{\"op\": \"horizontal-flip\", \"p\": 0.5}, ...]}")
         }
         top.removeValue(forKey: "name")  // a label for people; not used
-        if let stray = top.keys.sorted().first { throw RecipeError("unknown key \"\(stray)\" (a recipe has \"ops\" and an optional \"name\")") }
+        if let stray = top.keys.sorted().first {
+            throw RecipeError("unknown key \"\(stray)\" (a recipe has \"ops\" and an optional \"name\")")
+        }
         var ops: [any AugmentationOp] = []
         var normalize: Normalize?
         for (position, entry) in entries.enumerated() {

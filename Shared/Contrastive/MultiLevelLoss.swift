@@ -77,7 +77,8 @@ public struct MultiLevelLoss: Sendable {
             let negatives = (0..<n).filter { pairing.negatives.contains(levels[$0]) }
             // When anchor and negative levels overlap (instance contrast), an anchor is never its own negative.
             let delta = negatives.count - (pairing.anchors.isDisjoint(with: pairing.negatives) ? 0 : 1)
-            var outcome = PairingOutcome(pairing: pairing, loss: 0, hardNegatives: 0, negatives: max(delta, 0), anchors: anchors.count, selected: [])
+            var outcome = PairingOutcome(
+                pairing: pairing, loss: 0, hardNegatives: 0, negatives: max(delta, 0), anchors: anchors.count, selected: [])
             guard !anchors.isEmpty, delta > 0 else {
                 outcomes.append(outcome)
                 continue
@@ -92,7 +93,8 @@ public struct MultiLevelLoss: Sendable {
                 let scored: [(row: Int, logit: Double)] = others.map { (row: $0, logit: dot(i, $0) / tau) }
                 cosines.positive += positive * tau
                 cosines.negative += scored.reduce(0) { $0 + $1.logit } * tau / Double(scored.count)
-                let similar = scored
+                let similar =
+                    scored
                     .sorted { $0.logit != $1.logit ? $0.logit > $1.logit : $0.row < $1.row }.prefix(k)
                 let logits = [positive] + similar.map(\.logit)
                 let top = logits.max()!
@@ -103,7 +105,9 @@ public struct MultiLevelLoss: Sendable {
             let chosen = schedule?.selected(losses: losses, k: k, delta: delta) ?? losses.map { _ in true }
             let count = chosen.filter { $0 }.count
             outcome.hardNegatives = k
-            (outcome.positiveCosine, outcome.negativeCosine) = (cosines.positive / Double(anchors.count), cosines.negative / Double(anchors.count))
+            (outcome.positiveCosine, outcome.negativeCosine) = (
+                cosines.positive / Double(anchors.count), cosines.negative / Double(anchors.count)
+            )
             outcome.selected = zip(anchors, chosen).filter(\.1).map(\.0)
             outcome.loss = count == 0 ? 0 : zip(losses, chosen).filter(\.1).reduce(0) { $0 + $1.0 } / Double(count)
             for (part, taken) in zip(parts, chosen) where taken {

@@ -34,15 +34,18 @@ public struct Pairing: Sendable, Equatable, CustomStringConvertible {
         let sides = text.split(separator: "-", omittingEmptySubsequences: false)
         guard sides.count == 2 else { throw PairingError("pairing \"\(text)\": write ANCHORS-NEGATIVES, e.g. L-L~ or L+L~-H+H~") }
         func levels(_ side: Substring) throws -> Set<Level> {
-            Set(try side.split(separator: "+").map { name in
-                guard let level = Level.allCases.first(where: { $0.description == name }) else {
-                    throw PairingError("pairing \"\(text)\": unknown level \"\(name)\" (levels: L, L~, H, H~)")
-                }
-                return level
-            })
+            Set(
+                try side.split(separator: "+").map { name in
+                    guard let level = Level.allCases.first(where: { $0.description == name }) else {
+                        throw PairingError("pairing \"\(text)\": unknown level \"\(name)\" (levels: L, L~, H, H~)")
+                    }
+                    return level
+                })
         }
         let (a, n) = (try levels(sides[0]), try levels(sides[1]))
-        guard !a.isEmpty, !n.isEmpty, a.isDisjoint(with: n) else { throw PairingError("pairing \"\(text)\": anchors and negatives must be different levels") }
+        guard !a.isEmpty, !n.isEmpty, a.isDisjoint(with: n) else {
+            throw PairingError("pairing \"\(text)\": anchors and negatives must be different levels")
+        }
         self.init(anchors: a, negatives: n, weight: weight)
     }
 }

@@ -59,7 +59,9 @@ public final class EvaluationStage: CoordinatorDriver {
         var attemptRequest = request
         attemptRequest.id = currentID
         evaluator = worker
-        logger.info("evaluation: asking \(worker) (attempt \(attempt + 1)): \(request.models.map(\.name).joined(separator: ", ")) -> \(request.output)")
+        logger.info(
+            "evaluation: asking \(worker) (attempt \(attempt + 1)): \(request.models.map(\.name).joined(separator: ", ")) -> \(request.output)"
+        )
         let (_, events) = link.submit(.evaluationRequest(attemptRequest), to: worker)
         handle(events, on: .evaluator)
     }
@@ -75,7 +77,9 @@ public final class EvaluationStage: CoordinatorDriver {
 
     private func failed(_ report: ErrorReport) {
         guard report.code == .unavailable else { return fail("the evaluator refused the evaluation: \(report.message)") }
-        guard attempt + 1 < Self.maxAttempts else { return fail("\(Self.maxAttempts) evaluators left mid-evaluation; last: \(report.message)") }
+        guard attempt + 1 < Self.maxAttempts else {
+            return fail("\(Self.maxAttempts) evaluators left mid-evaluation; last: \(report.message)")
+        }
         logger.warning("evaluation: \(report.message); asking the next evaluator")
         attempt += 1
         evaluator = nil

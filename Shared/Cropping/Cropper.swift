@@ -60,8 +60,9 @@ public final class Cropper: Sendable {
         let patch = cut ?? cutter.random(image, field: FieldOfView(of: image), using: &g)
         var provenance = Provenance(
             imageID: request.imageID,
-            window: Box(x: Float(patch.window.x), y: Float(patch.window.y), w: Float(patch.window.side), h: Float(patch.window.side),
-                        score: Float(patch.score)),
+            window: Box(
+                x: Float(patch.window.x), y: Float(patch.window.y), w: Float(patch.window.side), h: Float(patch.window.side),
+                score: Float(patch.score)),
             fromDetection: patch.boxIndex != nil)
         provenance.imagePath = request.path
         (provenance.imageWidth, provenance.imageHeight) = (image.width, image.height)
@@ -88,7 +89,9 @@ public final class Cropper: Sendable {
         let boxes = try detector.detect(image, imageID: imageID)
         do { try cache?.store(boxes, forContent: key, detector: detector.identity) } catch {
             if cacheWriteFailures.add(1, ordering: .relaxed).newValue == 1 {
-                logger.warning("cannot write the detection cache (\(error)); going on without caching: each image's detections are computed again by every cropper that needs them")
+                logger.warning(
+                    "cannot write the detection cache (\(error)); going on without caching: each image's detections are computed again by every cropper that needs them"
+                )
             }
         }
         return boxes

@@ -27,6 +27,7 @@ public struct DetectionCache: Sendable {
 
     public func store(_ boxes: [LesionBox], forContent key: String, detector: String) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try AtomicFile.write(try JSONEncoder().encode(Entry(detector: detector, boxes: boxes)), to: folder.appendingPathComponent("\(key).json"))
+        try AtomicFile.write(
+            try JSONEncoder().encode(Entry(detector: detector, boxes: boxes)), to: folder.appendingPathComponent("\(key).json"))
     }
 }

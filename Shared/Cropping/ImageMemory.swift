@@ -33,7 +33,8 @@ public final class ImageMemory: @unchecked Sendable {
     /// The key of the file at `url` as it is now; nil when it cannot be read (the caller reports it).
     public static func key(_ url: URL) -> String? {
         guard let a = try? FileManager.default.attributesOfItem(atPath: url.path), let size = a[.size] as? Int,
-              let modified = a[.modificationDate] as? Date else { return nil }
+            let modified = a[.modificationDate] as? Date
+        else { return nil }
         return "\(url.path)|\(size)|\(modified.timeIntervalSince1970)"
     }
 

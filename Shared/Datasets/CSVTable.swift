@@ -14,7 +14,8 @@ public struct CSVTable: Sendable {
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw DatasetError(
+                file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
         try self.init(data: data, path: path)
     }
@@ -39,7 +40,8 @@ public struct CSVTable: Sendable {
     /// The index of a column, or an error naming the columns the file has.
     public func column(_ name: String) throws -> Int {
         guard let index = header.firstIndex(of: name) else {
-            throw DatasetError(file: path, line: 1, "no column \"\(name)\" (the header has: \(header.map { "\"\($0)\"" }.joined(separator: ", ")))")
+            throw DatasetError(
+                file: path, line: 1, "no column \"\(name)\" (the header has: \(header.map { "\"\($0)\"" }.joined(separator: ", ")))")
         }
         return index
     }

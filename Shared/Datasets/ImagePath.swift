@@ -20,7 +20,9 @@ public enum ImagePath {
         let prefix = rootPath.hasSuffix("/") ? rootPath : rootPath + "/"
         guard resolved.hasPrefix(prefix), resolved.count > prefix.count else {
             throw Outside(
-                description: "image \(path) lies outside the images folder \(rootPath), and the services read only under it: give --images a folder that holds every image")
+                description:
+                    "image \(path) lies outside the images folder \(rootPath), and the services read only under it: give --images a folder that holds every image"
+            )
         }
         return String(resolved.dropFirst(prefix.count))
     }

@@ -37,7 +37,8 @@ public enum LesionBoxFile {
 
     public static func read(_ path: String) throws -> [String: [LesionBox]] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DatasetError(file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+            throw DatasetError(
+                file: path, line: nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
         }
         return try parse(data, path: path)
     }
@@ -52,7 +53,8 @@ public enum LesionBoxFile {
             let fields = try columns.map { try table.field(record, $0) }
             let numbers = fields[1...5].map { Double($0) }
             guard numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-                throw DatasetError(file: path, line: record.line, "x, y, w, h and score must be numbers: \(fields[1...5].joined(separator: ","))")
+                throw DatasetError(
+                    file: path, line: record.line, "x, y, w, h and score must be numbers: \(fields[1...5].joined(separator: ","))")
             }
             let (x, y, w, h, score) = (numbers[0]!, numbers[1]!, numbers[2]!, numbers[3]!, numbers[4]!)
             guard w > 0, h > 0, (0...1).contains(score) else {
@@ -80,7 +82,8 @@ public enum LesionBoxFile {
             guard [b.x, b.y, b.w, b.h, b.score].allSatisfy(\.isFinite), b.w > 0, b.h > 0, (0...1).contains(b.score) else {
                 throw DatasetError(file: path, line: nil, "box \(index) (\(b.image)): needs finite numbers, w, h > 0 and a score in [0, 1]")
             }
-            boxes[b.image, default: []].append(LesionBox(x: b.x, y: b.y, width: b.w, height: b.h, score: b.score, lesionClass: b.lesionClass ?? "lesion"))
+            boxes[b.image, default: []].append(
+                LesionBox(x: b.x, y: b.y, width: b.w, height: b.h, score: b.score, lesionClass: b.lesionClass ?? "lesion"))
         }
         return boxes
     }
@@ -88,7 +91,8 @@ public enum LesionBoxFile {
     public static func text(_ boxes: [(image: String, box: LesionBox)]) -> String {
         var lines = [CSVTable.line(header)]
         for (image, b) in boxes {
-            lines.append(CSVTable.line([image, format(b.x), format(b.y), format(b.width), format(b.height), format(b.score), b.lesionClass]))
+            lines.append(
+                CSVTable.line([image, format(b.x), format(b.y), format(b.width), format(b.height), format(b.score), b.lesionClass]))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -98,7 +98,9 @@ extension Manifest {
         case .generic: rows = try ManifestReaders.generic(table)
         case .chestxray:
             guard let quality else {
-                throw DatasetError(file: options.labels, line: nil, "ChestX-ray14 has no quality labels: give them with --quality FILE (columns \"Image Index\", \"quality\")")
+                throw DatasetError(
+                    file: options.labels, line: nil,
+                    "ChestX-ray14 has no quality labels: give them with --quality FILE (columns \"Image Index\", \"quality\")")
             }
             rows = try ManifestReaders.chestXray(table, quality: quality)
         }
@@ -112,7 +114,9 @@ extension Manifest {
                 return .failure(DatasetError(file: table.path, line: entry.line, "\(entry.image) is listed twice (first on line \(first))"))
             }
             seen[entry.image] = entry.line
-            if options.checkFiles, !FileManager.default.fileExists(atPath: URL(fileURLWithPath: root).appendingPathComponent(entry.image).path) {
+            if options.checkFiles,
+                !FileManager.default.fileExists(atPath: URL(fileURLWithPath: root).appendingPathComponent(entry.image).path)
+            {
                 return .failure(DatasetError(file: table.path, line: entry.line, "image \(entry.image) not found under \(root)"))
             }
             return .success(entry)

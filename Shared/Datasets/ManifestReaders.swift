@@ -45,7 +45,9 @@ enum ManifestReaders {
                 }
                 let healthy = labels.contains(ChestXray.healthy)
                 if healthy, labels.count > 1 {
-                    throw DatasetError(file: table.path, line: record.line, "\"\(ChestXray.healthy)\" together with findings: \(labels.joined(separator: "|"))")
+                    throw DatasetError(
+                        file: table.path, line: record.line,
+                        "\"\(ChestXray.healthy)\" together with findings: \(labels.joined(separator: "|"))")
                 }
                 guard let (q, grade) = qualities[name] else {
                     throw DatasetError(file: table.path, line: record.line, "\(name) has no row in the quality file \(quality.path)")

@@ -17,9 +17,10 @@ public struct ManifestSummary: Codable, Sendable, Equatable {
         format = manifest.format.rawValue
         images = manifest.entries.count
         skipped = manifest.skipped.count
-        levels = Dictionary(uniqueKeysWithValues: Level.allCases.map { level in
-            (level.description, manifest.entries.filter { $0.level == level }.count)
-        })
+        levels = Dictionary(
+            uniqueKeysWithValues: Level.allCases.map { level in
+                (level.description, manifest.entries.filter { $0.level == level }.count)
+            })
         var labels: [String: Int] = [:]
         for entry in manifest.entries {
             for label in entry.labels.isEmpty ? ["healthy"] : entry.labels { labels[label, default: 0] += 1 }

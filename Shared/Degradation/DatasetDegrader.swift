@@ -80,7 +80,8 @@ public struct DatasetDegrader {
             degraded[entries[index].image] = degradation
         }
         let report = Report(
-            images: n, lowBefore: lowBefore, lowAfter: lowBefore + degraded.count, target: target, seed: seed, modality: modality, degraded: degraded)
+            images: n, lowBefore: lowBefore, lowAfter: lowBefore + degraded.count, target: target, seed: seed, modality: modality,
+            degraded: degraded)
         let labels = manifest.format == .eyeq ? ManifestWriter.eyeq(entries) : ManifestWriter.generic(entries)
         let labelName = manifest.format == .eyeq ? "labels.csv" : "manifest.csv"
         // Degradation is photometric: lesion boxes stay where they were.

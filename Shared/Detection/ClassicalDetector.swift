@@ -106,7 +106,10 @@ public struct ClassicalDetector: LesionDetector {
                 // of a bright one make it the retina between vessels. Neither is a lesion.
                 if VesselCrossing.among(contrast, width: w, height: h, x: c.x, y: c.y, sigma: c.sigma, family: family) { continue }
                 let r = 1.6 * c.sigma + 1
-                boxes.append(LesionBox(x: Double(c.x) + 0.5 - r, y: Double(c.y) + 0.5 - r, width: 2 * r, height: 2 * r, score: Double(score), lesionClass: family.rawValue))
+                boxes.append(
+                    LesionBox(
+                        x: Double(c.x) + 0.5 - r, y: Double(c.y) + 0.5 - r, width: 2 * r, height: 2 * r, score: Double(score),
+                        lesionClass: family.rawValue))
             }
         }
         boxes = NonMaximumSuppression.apply(boxes.sorted { $0.score > $1.score }, overlap: 0.3)
@@ -200,7 +203,8 @@ struct FundusAnatomyMask {
 
     /// The brightest (or darkest) point of the blurred green inside the mask (and near a point).
     static func extreme(
-        _ green: [Float], mask: [Float], width w: Int, height h: Int, sigma: Double, brightest: Bool, near: (x: Double, y: Double, within: Double)?
+        _ green: [Float], mask: [Float], width w: Int, height h: Int, sigma: Double, brightest: Bool,
+        near: (x: Double, y: Double, within: Double)?
     ) -> (x: Double, y: Double)? {
         var smooth = zip(green, mask).map { $0 * $1 }, weight = mask
         GaussianBlur.apply(&smooth, width: w, height: h, channels: 1, sigma: max(1, sigma))
@@ -217,7 +221,8 @@ struct FundusAnatomyMask {
     static func clear(_ mask: inout [Float], width w: Int, height h: Int, around point: (x: Double, y: Double)?, radius: Double) {
         guard let point else { return }
         for y in max(0, Int(point.y - radius))...min(h - 1, Int(point.y + radius)) {
-            for x in max(0, Int(point.x - radius))...min(w - 1, Int(point.x + radius)) where hypot(Double(x) - point.x, Double(y) - point.y) < radius {
+            for x in max(0, Int(point.x - radius))...min(w - 1, Int(point.x + radius))
+            where hypot(Double(x) - point.x, Double(y) - point.y) < radius {
                 mask[y * w + x] = 0
             }
         }
@@ -228,7 +233,9 @@ struct FundusAnatomyMask {
 enum BlobResponse {
     /// Dark-blob and bright-blob responses at one scale.
     /// `isotropy`: the smaller eigenvalue's least share of the larger (0 keeps every blob).
-    static func compute(_ values: [Float], width w: Int, height h: Int, sigma: Double, isotropy: Float = 0) -> (dark: [Float], bright: [Float]) {
+    static func compute(
+        _ values: [Float], width w: Int, height h: Int, sigma: Double, isotropy: Float = 0
+    ) -> (dark: [Float], bright: [Float]) {
         var smooth = values
         GaussianBlur.apply(&smooth, width: w, height: h, channels: 1, sigma: sigma)
         var dark = [Float](repeating: 0, count: w * h), bright = dark

@@ -3,9 +3,9 @@
 /// planner speak of levels without linking the wire code.
 public enum Level: Int32, CaseIterable, Sendable, CustomStringConvertible {
     case lesionHigh = 1  // L
-    case lesionLow       // L~
-    case healthyHigh     // H
-    case healthyLow      // H~
+    case lesionLow  // L~
+    case healthyHigh  // H
+    case healthyLow  // H~
 
     public var description: String {
         switch self {

@@ -19,4 +19,3 @@ public enum BLASInfo {
     }
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
-

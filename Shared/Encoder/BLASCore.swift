@@ -33,8 +33,9 @@ public enum BLASCore {
 
     static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return [] }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            let colon = line.firstIndex(of: ":")
+        else { return [] }
         return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
     }
 
@@ -47,7 +48,8 @@ public enum BLASCore {
         let choice: Choice
         switch request.lowercased() {
         case "system":
-            choice = Choice(requested: request, core: env["OPENBLAS_CORETYPE"], reason: "\(variable)=system keeps the environment's setting")
+            choice = Choice(
+                requested: request, core: env["OPENBLAS_CORETYPE"], reason: "\(variable)=system keeps the environment's setting")
         case "auto":
             let (core, reason) = core(forFlags: cpuFlags())
             choice = Choice(requested: request, core: core, reason: "detected: \(reason)")

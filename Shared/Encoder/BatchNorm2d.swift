@@ -85,15 +85,18 @@ public final class BatchNorm2d: StateHolder {
         }
         let y = Tensor4(shape: x.shape, buffer: output)
         let xp = x.pointer, yp = y.pointer, rp = residual?.pointer, relu: Int32 = relu ? 1 : 0, groupRows = rows / groups
-        scale.withUnsafeBufferPointer { scales in shift.withUnsafeBufferPointer { shifts in
-            parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
-                forEachGroup(part, groupRows: groupRows) { rows, group in
-                    let o = rows.lowerBound * c
-                    comcl_scale_shift(xp + o, rp.map { $0 + o }, yp + o, rows.count, c,
-                                      scales.baseAddress! + group * c, shifts.baseAddress! + group * c, relu)
+        scale.withUnsafeBufferPointer { scales in
+            shift.withUnsafeBufferPointer { shifts in
+                parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
+                    forEachGroup(part, groupRows: groupRows) { rows, group in
+                        let o = rows.lowerBound * c
+                        comcl_scale_shift(
+                            xp + o, rp.map { $0 + o }, yp + o, rows.count, c,
+                            scales.baseAddress! + group * c, shifts.baseAddress! + group * c, relu)
+                    }
                 }
             }
-        } }
+        }
         return y
     }
 
@@ -119,7 +122,8 @@ public final class BatchNorm2d: StateHolder {
     /// own training forward does: replaying every worker's groups in order gives what one worker
     /// would have.
     public func replayGroupStatistics(mean: [Float], variance: [Float]) {
-        precondition(mean.count == variance.count && mean.count % channels == 0, "statistics of \(mean.count) values for \(channels) channels")
+        precondition(
+            mean.count == variance.count && mean.count % channels == 0, "statistics of \(mean.count) values for \(channels) channels")
         for g in 0..<(mean.count / channels) {
             let range = g * channels..<(g + 1) * channels
             updateRunningStatistics(mean: mean[range], unbiasedVariance: variance[range])
@@ -187,14 +191,19 @@ public final class BatchNorm2d: StateHolder {
         }
         let dx = Tensor4(shape: x.shape, buffer: buffers.take(x.shape.count))
         let dxp = dx.pointer
-        scale.withUnsafeBufferPointer { scales in a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
-            parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
-                forEachGroup(part, groupRows: groupRows) { rows, group in
-                    let o = rows.lowerBound * c, at = group * c
-                    comcl_bn_input_gradient(gp + o, xp + o, dxp + o, rows.count, c, scales.baseAddress! + at, a.baseAddress! + at, b.baseAddress! + at)
+        scale.withUnsafeBufferPointer { scales in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    parallelParts(rows, minPerPart: max(1, 8192 / c)) { _, part in
+                        forEachGroup(part, groupRows: groupRows) { rows, group in
+                            let o = rows.lowerBound * c, at = group * c
+                            comcl_bn_input_gradient(
+                                gp + o, xp + o, dxp + o, rows.count, c, scales.baseAddress! + at, a.baseAddress! + at, b.baseAddress! + at)
+                        }
+                    }
                 }
             }
-        } } }
+        }
         return (dx, hadResidual ? g : nil)
     }
 }

@@ -11,7 +11,9 @@ public enum CheckpointLayout {
         let pointer = folder(run).appendingPathComponent("latest")
         guard let text = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard name.hasPrefix("step-"), !name.contains("/") else { throw PointerError(description: "\(pointer.path) names \"\(name)\", not a checkpoint") }
+        guard name.hasPrefix("step-"), !name.contains("/") else {
+            throw PointerError(description: "\(pointer.path) names \"\(name)\", not a checkpoint")
+        }
         return folder(run).appendingPathComponent(name)
     }
 

@@ -28,8 +28,10 @@ final class ConvolutionPlan {
         strides = OneDNN.dims([stride, stride])
         leftPadding = OneDNN.dims([padding, padding])
         // PyTorch pads both sides alike; oneDNN wants the right padding that gives the output size.
-        rightPadding = OneDNN.dims([(output.h - 1) * stride + kernel - input.h - padding,
-                                    (output.w - 1) * stride + kernel - input.w - padding])
+        rightPadding = OneDNN.dims([
+            (output.h - 1) * stride + kernel - input.h - padding,
+            (output.w - 1) * stride + kernel - input.w - padding,
+        ])
         let ours = OneDNN.descriptor(weightsShape, dnnl_ohwi)
         source = DNNLMemory(OneDNN.descriptor([input.n, input.c, input.h, input.w], dnnl_nhwc))
         destination = DNNLMemory(OneDNN.descriptor([output.n, output.c, output.h, output.w], dnnl_nhwc))
@@ -39,16 +41,20 @@ final class ConvolutionPlan {
         var (s, w, d) = (source.descriptor, OneDNN.descriptor(weightsShape, dnnl_format_tag_any), destination.descriptor)
         let (st, l, r) = (strides, leftPadding, rightPadding)
         var forwardOp = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_forward_desc_init(&forwardOp, dnnl_forward_training, dnnl_convolution_direct,
-                                                        &s, &w, nil, &d, st, l, r), "describe a convolution")
+        OneDNN.check(
+            dnnl_convolution_forward_desc_init(
+                &forwardOp, dnnl_forward_training, dnnl_convolution_direct,
+                &s, &w, nil, &d, st, l, r), "describe a convolution")
         forward = DNNLPrimitive(operation: &forwardOp, "convolution forward")
         var weightsOp = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_weights_desc_init(&weightsOp, dnnl_convolution_direct, &s, &w, nil, &d, st, l, r),
-                     "describe a weight gradient")
+        OneDNN.check(
+            dnnl_convolution_backward_weights_desc_init(&weightsOp, dnnl_convolution_direct, &s, &w, nil, &d, st, l, r),
+            "describe a weight gradient")
         backwardWeights = DNNLPrimitive(operation: &weightsOp, hint: forward, "convolution backward-weights")
 
         let forwardFormat = forward.chosen(dnnl_query_weights_md)
-        (forwardWeights, toForward) = OneDNN.equal(forwardFormat, ours)
+        (forwardWeights, toForward) =
+            OneDNN.equal(forwardFormat, ours)
             ? (weights, nil) : (DNNLMemory(forwardFormat), DNNLPrimitive.reorder(from: ours, to: forwardFormat))
         let gradientFormat = backwardWeights.chosen(dnnl_query_diff_weights_md)
         diffWeights = DNNLMemory(gradientFormat)
@@ -56,8 +62,10 @@ final class ConvolutionPlan {
     }
 
     /// y = conv(x, w).
-    func forward(x: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                 buffers: TransientBuffers) {
+    func forward(
+        x: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+        buffers: TransientBuffers
+    ) {
         weights.point(at: w)
         forwardWeightsPointer = w
         let copy = stageWeights(toForward, into: forwardWeights, buffers: buffers)
@@ -68,13 +76,16 @@ final class ConvolutionPlan {
     }
 
     /// grad += dL/dw, for the input x of the last forward.
-    func accumulateWeightGradient(x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>,
-                                  buffers: TransientBuffers) {
+    func accumulateWeightGradient(
+        x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>,
+        buffers: TransientBuffers
+    ) {
         let diff = buffers.take(diffWeights.floats)
         diffWeights.point(at: diff.pointer)
         source.point(at: x)
         destination.point(at: dy)
-        backwardWeights.execute([(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, destination), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)], buffers: buffers)
+        backwardWeights.execute(
+            [(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, destination), (DNNL_ARG_DIFF_WEIGHTS, diffWeights)], buffers: buffers)
         gradient.point(at: grad)
         gradientToOurs.execute([(DNNL_ARG_FROM, diffWeights), (DNNL_ARG_TO, gradient)], buffers: buffers)
         withExtendedLifetime(diff) {}
@@ -88,7 +99,8 @@ final class ConvolutionPlan {
         let copy = stageWeights(toBackwardData, into: backwardDataWeights!, buffers: buffers)
         destination.point(at: dy)
         source.point(at: dx)
-        primitive.execute([(DNNL_ARG_DIFF_DST, destination), (DNNL_ARG_WEIGHTS, backwardDataWeights!), (DNNL_ARG_DIFF_SRC, source)], buffers: buffers)
+        primitive.execute(
+            [(DNNL_ARG_DIFF_DST, destination), (DNNL_ARG_WEIGHTS, backwardDataWeights!), (DNNL_ARG_DIFF_SRC, source)], buffers: buffers)
         withExtendedLifetime(copy) {}
     }
 
@@ -108,8 +120,9 @@ final class ConvolutionPlan {
         if let backwardData { return backwardData }
         var (s, w, d) = (source.descriptor, OneDNN.descriptor(weightsShape, dnnl_format_tag_any), destination.descriptor)
         var op = dnnl_convolution_desc_t()
-        OneDNN.check(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &s, &w, &d, strides, leftPadding, rightPadding),
-                     "describe an input gradient")
+        OneDNN.check(
+            dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &s, &w, &d, strides, leftPadding, rightPadding),
+            "describe an input gradient")
         let primitive = DNNLPrimitive(operation: &op, hint: forward, "convolution backward-data")
         let format = primitive.chosen(dnnl_query_weights_md)
         if OneDNN.equal(format, weights.descriptor) {

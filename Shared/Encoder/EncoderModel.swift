@@ -27,7 +27,8 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
 
     /// Why `width` cannot be built, or nil (NaN, infinities, zero and negatives included).
     public static func widthProblem(_ width: Double) -> String? {
-        widths.contains(width) ? nil : "width \(width): must be a number from \(widths.lowerBound) to \(widths.upperBound) (1 is torchvision's ResNet)"
+        widths.contains(width)
+            ? nil : "width \(width): must be a number from \(widths.lowerBound) to \(widths.upperBound) (1 is torchvision's ResNet)"
     }
 }
 

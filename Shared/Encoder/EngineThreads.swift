@@ -49,10 +49,11 @@ func parallelFixed(_ parts: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
         var job = ParallelJob(body: body)
         withUnsafeMutablePointer(to: &job) { pointer in
-            GOMP_parallel({ raw in
-                let job = raw!.assumingMemoryBound(to: ParallelJob.self)
-                job.pointee.body(Int(omp_get_thread_num()))
-            }, pointer, UInt32(parts), 0)
+            GOMP_parallel(
+                { raw in
+                    let job = raw!.assumingMemoryBound(to: ParallelJob.self)
+                    job.pointee.body(Int(omp_get_thread_num()))
+                }, pointer, UInt32(parts), 0)
         }
     }
 }

@@ -21,20 +21,23 @@ public final class Linear: StateHolder {
         input = x
         let y = Matrix(rows: x.rows, cols: outFeatures, buffer: output)
         for r in 0..<x.rows { (y.pointer + r * outFeatures).update(from: bias.value.pointer, count: outFeatures) }
-        sgemm(transB: true, m: x.rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
-              b: weight.value.pointer, ldb: inFeatures, beta: 1, c: y.pointer, ldc: outFeatures)
+        sgemm(
+            transB: true, m: x.rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+            b: weight.value.pointer, ldb: inFeatures, beta: 1, c: y.pointer, ldc: outFeatures)
         return y
     }
 
     public func backward(_ dy: Matrix) -> Matrix {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
-        sgemm(transA: true, m: outFeatures, n: inFeatures, k: x.rows, a: dy.pointer, lda: outFeatures,
-              b: x.pointer, ldb: inFeatures, beta: 1, c: weight.grad!.pointer, ldc: inFeatures)
+        sgemm(
+            transA: true, m: outFeatures, n: inFeatures, k: x.rows, a: dy.pointer, lda: outFeatures,
+            b: x.pointer, ldb: inFeatures, beta: 1, c: weight.grad!.pointer, ldc: inFeatures)
         let db = bias.grad!.pointer
         for r in 0..<x.rows { for k in 0..<outFeatures { db[k] += dy.pointer[r * outFeatures + k] } }
         let dx = Matrix(rows: x.rows, cols: inFeatures, buffer: gradInput)
-        sgemm(m: x.rows, n: inFeatures, k: outFeatures, a: dy.pointer, lda: outFeatures,
-              b: weight.value.pointer, ldb: inFeatures, beta: 0, c: dx.pointer, ldc: inFeatures)
+        sgemm(
+            m: x.rows, n: inFeatures, k: outFeatures, a: dy.pointer, lda: outFeatures,
+            b: weight.value.pointer, ldb: inFeatures, beta: 0, c: dx.pointer, ldc: inFeatures)
         return dx
     }
 }

@@ -13,7 +13,8 @@ public enum ModelStateError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .missing(names): "checkpoint lacks \(names.count) tensor(s) the model needs: \(Self.list(names))"
         case let .unexpected(names): "checkpoint has \(names.count) tensor(s) the model does not: \(Self.list(names))"
-        case let .shape(name, model, file): "tensor '\(name)' has shape \(file) in the checkpoint, the model needs \(model) (another arch or width?)"
+        case let .shape(name, model, file):
+            "tensor '\(name)' has shape \(file) in the checkpoint, the model needs \(model) (another arch or width?)"
         case let .file(why): why
         }
     }
@@ -89,5 +90,3 @@ public enum ModelState {
         try load(file, into: model, scope: scope)
     }
 }
-
-

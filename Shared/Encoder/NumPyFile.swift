@@ -51,7 +51,8 @@ public enum NumPyFile {
         let count = try elementCount(shape, itemSize: size, available: data.count - offset)
         let values = data.withUnsafeBytes { raw in
             (0..<count).map { i -> Int in
-                size == 4 ? Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + i * 4, as: Int32.self)))
+                size == 4
+                    ? Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + i * 4, as: Int32.self)))
                     : Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + i * 8, as: Int64.self)))
             }
         }
@@ -63,7 +64,9 @@ public enum NumPyFile {
         var count = 1
         for dimension in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= available else { throw FormatError(reason: "shape \(shape) needs more than the \(available) data bytes") }
+            guard !overflow, product <= available else {
+                throw FormatError(reason: "shape \(shape) needs more than the \(available) data bytes")
+            }
             count = product
         }
         guard count * itemSize == available else { throw FormatError(reason: "\(available) data bytes for shape \(shape)") }
@@ -72,7 +75,9 @@ public enum NumPyFile {
 
     static func parseHeader(_ data: Data) throws -> (descr: String, shape: [Int], dataOffset: Int) {
         let bytes = [UInt8](data.prefix(12))
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else { throw FormatError(reason: "no NUMPY magic") }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw FormatError(reason: "no NUMPY magic")
+        }
         let (lengthSize, start) = bytes[6] == 1 ? (2, 10) : (4, 12)
         guard bytes.count >= start else { throw FormatError(reason: "truncated header") }
         let length = (0..<lengthSize).reduce(0) { $0 | Int(bytes[6 + 2 + $1]) << (8 * $1) }

@@ -85,7 +85,8 @@ final class DNNLPrimitive {
         let attributes = Self.attributes(accumulate: false)
         defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
-        OneDNN.check(dnnl_primitive_desc_create(&pd, operation, attributes, OneDNN.engine, hint?.descriptor), "describe the \(what) primitive")
+        OneDNN.check(
+            dnnl_primitive_desc_create(&pd, operation, attributes, OneDNN.engine, hint?.descriptor), "describe the \(what) primitive")
         self.init(pd!, what)
     }
 
@@ -94,9 +95,11 @@ final class DNNLPrimitive {
         let attributes = Self.attributes(accumulate: accumulate)
         defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
-        withUnsafePointer(to: source) { s in withUnsafePointer(to: destination) { d in
-            OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, s, OneDNN.engine, d, OneDNN.engine, attributes), "describe a reorder")
-        } }
+        withUnsafePointer(to: source) { s in
+            withUnsafePointer(to: destination) { d in
+                OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, s, OneDNN.engine, d, OneDNN.engine, attributes), "describe a reorder")
+            }
+        }
         return DNNLPrimitive(pd!, "reorder")
     }
 

@@ -32,8 +32,12 @@ extension Adam {
         }
         for (i, name) in names.enumerated() {
             // Moments are stored as they are used: no layout conversion (they never leave our code).
-            try file.floats("exp_avg.\(name)").withUnsafeBufferPointer { firstMoments[i].pointer.update(from: $0.baseAddress!, count: $0.count) }
-            try file.floats("exp_avg_sq.\(name)").withUnsafeBufferPointer { secondMoments[i].pointer.update(from: $0.baseAddress!, count: $0.count) }
+            try file.floats("exp_avg.\(name)").withUnsafeBufferPointer {
+                firstMoments[i].pointer.update(from: $0.baseAddress!, count: $0.count)
+            }
+            try file.floats("exp_avg_sq.\(name)").withUnsafeBufferPointer {
+                secondMoments[i].pointer.update(from: $0.baseAddress!, count: $0.count)
+            }
         }
         step = saved
     }

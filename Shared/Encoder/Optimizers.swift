@@ -16,14 +16,20 @@ public final class Adam {
     let firstMoments: [FloatBuffer], secondMoments: [FloatBuffer]
 
     /// Defaults: beta 0.9 / 0.999, eps 1e-8 (Kingma & Ba; torch defaults); lr 1e-3 (CoMCL paper).
-    public init(_ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, decay: Decay = .l2) {
+    public init(
+        _ parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0, decay: Decay = .l2
+    ) {
         precondition(parameters.allSatisfy(\.trainable), "Adam over a non-trainable tensor")
         self.parameters = parameters
         (self.learningRate, self.beta1, self.beta2, self.eps, self.weightDecay, self.decay) =
             (learningRate, beta1, beta2, eps, weightDecay, decay)
-        firstMoments = parameters.map { let b = FloatBuffer(count: $0.count); b.zero($0.count); return b }
-        secondMoments = parameters.map { let b = FloatBuffer(count: $0.count); b.zero($0.count); return b }
+        firstMoments = parameters.map {
+            let b = FloatBuffer(count: $0.count); b.zero($0.count); return b
+        }
+        secondMoments = parameters.map {
+            let b = FloatBuffer(count: $0.count); b.zero($0.count); return b
+        }
     }
 
     public func update() {

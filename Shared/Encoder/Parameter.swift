@@ -42,11 +42,17 @@ public final class Parameter {
     static func permute(_ v: [Float], _ shape: [Int], toTorch: Bool) -> [Float] {
         let (o, i, kh, kw) = (shape[0], shape[1], shape[2], shape[3])
         var out = [Float](repeating: 0, count: v.count)
-        for a in 0..<o { for b in 0..<i { for y in 0..<kh { for x in 0..<kw {
-            let torch = ((a * i + b) * kh + y) * kw + x
-            let mine = ((a * kh + y) * kw + x) * i + b
-            if toTorch { out[torch] = v[mine] } else { out[mine] = v[torch] }
-        } } } }
+        for a in 0..<o {
+            for b in 0..<i {
+                for y in 0..<kh {
+                    for x in 0..<kw {
+                        let torch = ((a * i + b) * kh + y) * kw + x
+                        let mine = ((a * kh + y) * kw + x) * i + b
+                        if toTorch { out[torch] = v[mine] } else { out[mine] = v[torch] }
+                    }
+                }
+            }
+        }
         return out
     }
 }

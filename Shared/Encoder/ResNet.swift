@@ -41,7 +41,8 @@ public final class ResNet: StateHolder {
             var blocks: [any ResidualBlock] = []
             for b in 0..<count {
                 let stride = (index > 0 && b == 0) ? 2 : 1
-                let block: any ResidualBlock = arch.usesBottleneck
+                let block: any ResidualBlock =
+                    arch.usesBottleneck
                     ? Bottleneck(inChannels: inC, planes: planes, stride: stride)
                     : BasicBlock(inChannels: inC, planes: planes, stride: stride)
                 inC = block.outChannels

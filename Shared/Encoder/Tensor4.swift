@@ -37,9 +37,15 @@ public struct Tensor4 {
         let (n, h, w, c) = (shape.n, shape.h, shape.w, shape.c)
         precondition(source.count == shape.count, "\(source.count) values for shape \(shape)")
         let out = pointer
-        for i in 0..<n { for k in 0..<c { for y in 0..<h { for x in 0..<w {
-            out[((i * h + y) * w + x) * c + k] = source[((i * c + k) * h + y) * w + x]
-        } } } }
+        for i in 0..<n {
+            for k in 0..<c {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        out[((i * h + y) * w + x) * c + k] = source[((i * c + k) * h + y) * w + x]
+                    }
+                }
+            }
+        }
     }
 }
 

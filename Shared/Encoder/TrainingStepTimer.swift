@@ -33,8 +33,10 @@ public struct TrainingStepTimer {
             let t3 = Date()
             if i >= 2 {
                 total += t3.timeIntervalSince(t0)
-                split = ["forward": t1.timeIntervalSince(t0), "backward": t2.timeIntervalSince(t1), "optimizer": t3.timeIntervalSince(t2),
-                         "transient_mb": Double(model.backbone.buffers.capacity * 4) / 1e6]
+                split = [
+                    "forward": t1.timeIntervalSince(t0), "backward": t2.timeIntervalSince(t1), "optimizer": t3.timeIntervalSince(t2),
+                    "transient_mb": Double(model.backbone.buffers.capacity * 4) / 1e6,
+                ]
             }
         }
         return (total / Double(steps), split)

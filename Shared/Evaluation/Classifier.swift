@@ -81,17 +81,20 @@ public final class Classifier {
         let head = model.classifier!
         let headParameters = [head.weight, head.bias].map(ObjectIdentifier.init)
         let backbone = model.parameters.map(\.parameter).filter { !headParameters.contains(ObjectIdentifier($0)) }
-        let optimizers: [ScheduledOptimizer] = switch config.optimizer {
-        case .sgd: [sgd(model.parameters.map(\.parameter), rate: config.learningRate)]
-        case .adam: [adam(backbone, rate: config.backboneLearningRate), adam([head.weight, head.bias], rate: config.learningRate)]
-        }
+        let optimizers: [ScheduledOptimizer] =
+            switch config.optimizer {
+            case .sgd: [sgd(model.parameters.map(\.parameter), rate: config.learningRate)]
+            case .adam: [adam(backbone, rate: config.backboneLearningRate), adam([head.weight, head.bias], rate: config.learningRate)]
+            }
         // Batch norm needs two images: a last batch of one is left out.
         let batchesPerEpoch = data.count / config.batch + (data.count % config.batch >= 2 ? 1 : 0)
-        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: optimizers, progress: progress) { indices, rng, update in
+        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: optimizers, progress: progress) {
+            indices, rng, update in
             guard indices.count >= 2 else { return nil }
             let transforms = indices.map { _ in ImageTransform.random(flips: config.flips, rotation: config.rotation, using: &rng) }
             model.zeroGrad()
-            let logits = model.forward(data.batch(indices, normalization: normalization, transforms: transforms, threads: EngineThreads.count))
+            let logits = model.forward(
+                data.batch(indices, normalization: normalization, transforms: transforms, threads: EngineThreads.count))
             let (loss, gradient) = self.loss(logits, indices, data)
             model.backward(gradient)
             update()
@@ -108,7 +111,8 @@ public final class Classifier {
         let optimizer = sgd([head.weight, head.bias], rate: config.learningRate)
         let d = features.cols
         let batchesPerEpoch = (data.count + config.batch - 1) / config.batch
-        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: [optimizer], progress: progress) { indices, _, update in
+        return epochs(count: data.count, batchesPerEpoch: batchesPerEpoch, optimizers: [optimizer], progress: progress) {
+            indices, _, update in
             let x = Matrix(rows: indices.count, cols: d)
             for (slot, index) in indices.enumerated() { (x.pointer + slot * d).update(from: features.pointer + index * d, count: d) }
             head.weight.zeroGrad()
@@ -135,7 +139,8 @@ public final class Classifier {
         count: Int, batchesPerEpoch: Int, optimizers: [ScheduledOptimizer], progress: (EpochRecord) -> Void,
         _ body: ([Int], inout SeededGenerator, () -> Void) -> Double?
     ) -> [EpochRecord] {
-        let schedule = CosineSchedule(base: 1, totalSteps: config.epochs * batchesPerEpoch, warmupSteps: config.warmupEpochs * batchesPerEpoch)
+        let schedule = CosineSchedule(
+            base: 1, totalSteps: config.epochs * batchesPerEpoch, warmupSteps: config.warmupEpochs * batchesPerEpoch)
         var records: [EpochRecord] = []
         var step = 0
         for epoch in 0..<config.epochs {
@@ -168,20 +173,27 @@ public final class Classifier {
             for c in 0..<m.cols { let v = Double(m.pointer[r * m.cols + c]); mean[c] += v; square[c] += v * v }
         }
         let n = Double(max(m.rows, 1))
-        return (mean.map { Float($0 / n) }, zip(mean, square).map { sum, sq in
-            let variance = sq / n - (sum / n) * (sum / n)
-            return variance > 1e-12 ? Float(variance.squareRoot()) : 1
-        })
+        return (
+            mean.map { Float($0 / n) },
+            zip(mean, square).map { sum, sq in
+                let variance = sq / n - (sum / n) * (sum / n)
+                return variance > 1e-12 ? Float(variance.squareRoot()) : 1
+            }
+        )
     }
 
     private func standardized(_ m: Matrix, _ scale: (mean: [Float], std: [Float])) -> Matrix {
         let out = Matrix(rows: m.rows, cols: m.cols)
-        for r in 0..<m.rows { for c in 0..<m.cols { out.pointer[r * m.cols + c] = (m.pointer[r * m.cols + c] - scale.mean[c]) / scale.std[c] } }
+        for r in 0..<m.rows {
+            for c in 0..<m.cols { out.pointer[r * m.cols + c] = (m.pointer[r * m.cols + c] - scale.mean[c]) / scale.std[c] }
+        }
         return out
     }
 
     private func sgd(_ parameters: [Parameter], rate: Double) -> ScheduledOptimizer {
-        let o = SGD(parameters, learningRate: Float(rate), momentum: Float(config.momentum), weightDecay: Float(config.weightDecay), nesterov: config.momentum > 0)
+        let o = SGD(
+            parameters, learningRate: Float(rate), momentum: Float(config.momentum), weightDecay: Float(config.weightDecay),
+            nesterov: config.momentum > 0)
         return ScheduledOptimizer(base: rate, setRate: { o.learningRate = $0 }, update: o.update)
     }
 

@@ -11,7 +11,8 @@ public enum DiagnosisTask: Equatable, Sendable, Encodable {
     public static func of(_ entries: [ManifestEntry], classes: Int) throws(EvaluationError) -> DiagnosisTask {
         if entries.allSatisfy({ $0.grade != nil }) {
             if let bad = entries.first(where: { !(0..<classes).contains($0.grade!) }) {
-                throw .data("\(bad.image) (line \(bad.line)): grade \(bad.grade!) is outside 0...\(classes - 1) (set the number of classes)")
+                throw .data(
+                    "\(bad.image) (line \(bad.line)): grade \(bad.grade!) is outside 0...\(classes - 1) (set the number of classes)")
             }
             return .grading(classes: classes)
         }

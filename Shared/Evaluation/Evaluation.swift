@@ -22,9 +22,12 @@ public struct Evaluation {
     public func run(train: Manifest, test: Manifest, output: URL) throws -> EvaluationResults {
         try config.validate()
         guard !models.isEmpty else { throw EvaluationError.config("no model to evaluate") }
-        guard Set(models.map(\.name)).count == models.count else { throw EvaluationError.config("model names must differ: \(models.map(\.name))") }
+        guard Set(models.map(\.name)).count == models.count else {
+            throw EvaluationError.config("model names must differ: \(models.map(\.name))")
+        }
         guard train.entries.count >= 2, !test.entries.isEmpty else {
-            throw EvaluationError.data("the training split has \(train.entries.count) images and the test split \(test.entries.count): too few")
+            throw EvaluationError.data(
+                "the training split has \(train.entries.count) images and the test split \(test.entries.count): too few")
         }
         let task = try DiagnosisTask.of(train.entries + test.entries, classes: config.classes)
         let fm = FileManager.default
@@ -44,28 +47,38 @@ public struct Evaluation {
                 var epochs: [EpochRecord] = []
                 if let trainImages {
                     let classifier = try Classifier(
-                        arch: spec.arch, width: spec.width, task: task, weights: spec.weights.map { URL(fileURLWithPath: $0) }, config: config)
+                        arch: spec.arch, width: spec.width, task: task, weights: spec.weights.map { URL(fileURLWithPath: $0) },
+                        config: config)
                     epochs = classifier.train(on: trainImages) { record in
                         // Sub-second epochs (a linear probe) would flood the log: every tenth then.
                         guard record.seconds >= 1 || record.epoch % 10 == 0 || record.epoch == config.epochs else { return }
-                        log(String(format: "  %@ @ %@: epoch %d/%d loss %.4f (%.1f s)", spec.name, point.key, record.epoch, config.epochs, record.loss, record.seconds))
+                        log(
+                            String(
+                                format: "  %@ @ %@: epoch %d/%d loss %.4f (%.1f s)", spec.name, point.key, record.epoch, config.epochs,
+                                record.loss, record.seconds))
                     }
                     classifiers[spec.name] = classifier
                 }
                 let scores = classifiers[spec.name]!.predict(testImages)
                 let file = "predictions/\(spec.name)-\(point.key).csv"
-                try AtomicFile.write(Data(PredictionFiles.predictions(testImages.names, scores: scores, task: task).utf8), to: output.appendingPathComponent(file))
+                try AtomicFile.write(
+                    Data(PredictionFiles.predictions(testImages.names, scores: scores, task: task).utf8),
+                    to: output.appendingPathComponent(file))
                 let result = RunResult(
                     model: spec.name, point: point, trainLowShare: data.train.lowQualityShare, testLowShare: testImages.lowQualityShare,
-                    grading: task.grading(truth: testImages, scores: scores), multiLabel: task.multiLabel(truth: testImages, scores: scores, threshold: config.threshold),
+                    grading: task.grading(truth: testImages, scores: scores),
+                    multiLabel: task.multiLabel(truth: testImages, scores: scores, threshold: config.threshold),
                     epochs: epochs, predictions: file, seconds: Date().timeIntervalSince(start))
                 let h = result.headline
-                log(String(format: "%@ @ %@ (test %.0f %% low quality): %@ %@ / %.3f", spec.name, point.key, 100 * result.testLowShare, h.name,
-                           h.first.map { String(format: "%.3f", $0) } ?? "n/a", h.second))
+                log(
+                    String(
+                        format: "%@ @ %@ (test %.0f %% low quality): %@ %@ / %.3f", spec.name, point.key, 100 * result.testLowShare, h.name,
+                        h.first.map { String(format: "%.3f", $0) } ?? "n/a", h.second))
                 runs.append(result)
             }
         }
-        let results = EvaluationResults(config: config, task: task, models: models, trainImages: train.entries.count, testImages: test.entries.count, runs: runs)
+        let results = EvaluationResults(
+            config: config, task: task, models: models, trainImages: train.entries.count, testImages: test.entries.count, runs: runs)
         try AtomicFile.write(try results.json(), to: output.appendingPathComponent("results.json"))
         return results
     }
@@ -94,7 +107,10 @@ public struct Evaluation {
             var g = SeededGenerator(seed: config.seed, 0xDE6, salt)
             let degrader = DatasetDegrader(target: target, seed: g.next())
             let (degraded, report) = try degrader.degrade(m, to: folder.appendingPathComponent(name), threads: threads)
-            log(String(format: "degraded %@ split to %.0f %% with the %@ model: %d images degraded (%d -> %d low quality)", name, 100 * target, report.modality.rawValue, report.degraded.count, report.lowBefore, report.lowAfter))
+            log(
+                String(
+                    format: "degraded %@ split to %.0f %% with the %@ model: %d images degraded (%d -> %d low quality)", name, 100 * target,
+                    report.modality.rawValue, report.degraded.count, report.lowBefore, report.lowAfter))
             return degraded
         }
         let degradedTrain = config.sweepSplits == .all ? try degrade(train, "train", 0) : train

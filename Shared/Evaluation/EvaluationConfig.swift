@@ -92,7 +92,8 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
         try read(&imageSize, .imageSize); try read(&classes, .classes); try read(&epochs, .epochs); try read(&batch, .batch)
         try read(&optimizer, .optimizer); try read(&learningRate, .learningRate); try read(&backboneLearningRate, .backboneLearningRate)
         try read(&momentum, .momentum); try read(&weightDecay, .weightDecay); try read(&warmupEpochs, .warmupEpochs)
-        try read(&flips, .flips); try read(&rotation, .rotation); try read(&testShare, .testShare); try read(&sweep, .sweep); try read(&sweepSplits, .sweepSplits)
+        try read(&flips, .flips); try read(&rotation, .rotation); try read(&testShare, .testShare); try read(&sweep, .sweep);
+        try read(&sweepSplits, .sweepSplits)
         try read(&threshold, .threshold); try read(&seed, .seed)
         (mean, std) = (try c.decodeIfPresent([Float].self, forKey: .mean), try c.decodeIfPresent([Float].self, forKey: .std))
     }
@@ -108,15 +109,21 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
         guard classes >= 2 else { throw .config("classes must be at least 2") }
         guard epochs >= 1, batch >= 2 else { throw .config("epochs must be at least 1 and batch at least 2 (batch norm needs two images)") }
         guard learningRate > 0, backboneLearningRate >= 0, momentum >= 0, momentum < 1, weightDecay >= 0, warmupEpochs >= 0 else {
-            throw .config("learning rates must be positive (the backbone's may be 0), momentum in [0, 1), weight decay and warm-up epochs non-negative")
+            throw .config(
+                "learning rates must be positive (the backbone's may be 0), momentum in [0, 1), weight decay and warm-up epochs non-negative"
+            )
         }
         guard (0...180).contains(rotation) else { throw .config("rotation \(rotation): degrees in [0, 180]") }
         guard testShare > 0, testShare < 1 else { throw .config("test share must lie in (0, 1)") }
         guard sweep.allSatisfy({ (0...1).contains($0) }) else { throw .config("sweep shares must lie in [0, 1]") }
         guard (0...1).contains(threshold) else { throw .config("threshold must lie in [0, 1]") }
-        guard (mean == nil) == (std == nil) else { throw .config("give mean and std together, or neither (then the training images' are used)") }
+        guard (mean == nil) == (std == nil) else {
+            throw .config("give mean and std together, or neither (then the training images' are used)")
+        }
         if let mean, let std {
-            guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else { throw .config("mean and std need three values, std positive") }
+            guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
+                throw .config("mean and std need three values, std positive")
+            }
         }
     }
 }

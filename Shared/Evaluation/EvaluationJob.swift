@@ -42,9 +42,14 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
     /// A job file names labels, models and output; everything else may be left to its default.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(labels: try c.decode(String.self, forKey: .labels), models: try c.decode([Model].self, forKey: .models), output: try c.decode(String.self, forKey: .output))
+        self.init(
+            labels: try c.decode(String.self, forKey: .labels), models: try c.decode([Model].self, forKey: .models),
+            output: try c.decode(String.self, forKey: .output))
         format = try c.decodeIfPresent(ManifestFormat.self, forKey: .format) ?? format
-        (images, quality, testLabels) = (try c.decodeIfPresent(String.self, forKey: .images), try c.decodeIfPresent(String.self, forKey: .quality), try c.decodeIfPresent(String.self, forKey: .testLabels))
+        (images, quality, testLabels) = (
+            try c.decodeIfPresent(String.self, forKey: .images), try c.decodeIfPresent(String.self, forKey: .quality),
+            try c.decodeIfPresent(String.self, forKey: .testLabels)
+        )
         arch = try c.decodeIfPresent(ResNetArch.self, forKey: .arch) ?? arch
         width = try c.decodeIfPresent(Double.self, forKey: .width) ?? width
         config = try c.decodeIfPresent(EvaluationConfig.self, forKey: .config) ?? config
@@ -76,7 +81,9 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
         func given(_ s: String) -> String? { s.isEmpty ? nil : s }
         (images, quality, testLabels) = (given(request.images), given(request.quality), given(request.testLabels))
         if !request.arch.isEmpty {
-            guard let arch = ResNetArch(rawValue: request.arch) else { throw .config("arch \"\(request.arch)\" is not one of \(ResNetArch.allCases.map(\.rawValue))") }
+            guard let arch = ResNetArch(rawValue: request.arch) else {
+                throw .config("arch \"\(request.arch)\" is not one of \(ResNetArch.allCases.map(\.rawValue))")
+            }
             self.arch = arch
         }
         width = request.width
@@ -89,7 +96,9 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
     }
 
     public func request(id: WorkID) -> EvaluationRequest {
-        var r = EvaluationRequest(id: id, labels: labels, format: format.rawValue, models: models.map { EncoderSource(name: $0.name, path: $0.path) }, output: output)
+        var r = EvaluationRequest(
+            id: id, labels: labels, format: format.rawValue, models: models.map { EncoderSource(name: $0.name, path: $0.path) },
+            output: output)
         (r.images, r.quality, r.testLabels) = (images ?? "", quality ?? "", testLabels ?? "")
         (r.arch, r.width, r.embeddingPatches) = (arch.rawValue, width, embeddingPatches)
         r.config = String(decoding: try! JSONEncoder().encode(config), as: UTF8.self)
@@ -102,11 +111,14 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
     public func prepare() throws(EvaluationError) -> (specs: [ModelSpec], train: Manifest, test: Manifest) {
         try config.validate()
         guard !models.isEmpty else { throw .config("no encoder to evaluate") }
-        let resolved = try models.filter { !$0.path.isEmpty }.map { model throws(EvaluationError) in try ModelSpec.resolve(model, arch: arch, width: width) }
+        let resolved = try models.filter { !$0.path.isEmpty }.map { model throws(EvaluationError) in
+            try ModelSpec.resolve(model, arch: arch, width: width)
+        }
         var specs: [ModelSpec] = []
         for model in models {
             if model.path.isEmpty {
-                specs.append(ModelSpec(name: model.name, weights: nil, arch: resolved.first?.arch ?? arch, width: resolved.first?.width ?? width))
+                specs.append(
+                    ModelSpec(name: model.name, weights: nil, arch: resolved.first?.arch ?? arch, width: resolved.first?.width ?? width))
             } else {
                 specs.append(resolved.first { $0.name == model.name }!)
             }
@@ -130,11 +142,15 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
     public func run(threads: Int, log: @escaping (String) -> Void) throws -> Outcome {
         let (specs, train, test) = try prepare()
         let output = URL(fileURLWithPath: self.output)
-        log("evaluating \(specs.map(\.name).joined(separator: ", ")): \(config.transfer.rawValue), \(config.imageSize) px, \(config.epochs) epochs; "
-            + "\(train.entries.count) training and \(test.entries.count) test images; sweep \(config.sweep) (\(config.sweepSplits.rawValue) splits)")
-        let results = try Evaluation(config: config, models: specs, threads: threads, log: log).run(train: train, test: test, output: output)
+        log(
+            "evaluating \(specs.map(\.name).joined(separator: ", ")): \(config.transfer.rawValue), \(config.imageSize) px, \(config.epochs) epochs; "
+                + "\(train.entries.count) training and \(test.entries.count) test images; sweep \(config.sweep) (\(config.sweepSplits.rawValue) splits)"
+        )
+        let results = try Evaluation(config: config, models: specs, threads: threads, log: log).run(
+            train: train, test: test, output: output)
         let table = ResultsTable.markdown(results)
-        let report = try EvaluationReport.write(results, extras: try extras(specs, test: test, output: output, threads: threads, log: log), to: output)
+        let report = try EvaluationReport.write(
+            results, extras: try extras(specs, test: test, output: output, threads: threads, log: log), to: output)
         return Outcome(results: results, table: table, report: report)
     }
 
@@ -156,16 +172,19 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
         // statistics) unless the evaluation names a normalisation.
         do {
             sample = try PatchSample.cut(
-                from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache, normalization: config.normalization ?? .imageNet, threads: threads)
+                from: test, perLevel: embeddingPatches, seed: config.seed, detectionCache: cache,
+                normalization: config.normalization ?? .imageNet, threads: threads)
         } catch {
             // The results are written by now; a picture that cannot be made must not lose them.
             log("patch embeddings left out of the report: \(error)")
             return extras
         }
         for spec in specs {
-            extras.embeddings.append((spec.weights == nil ? "\(spec.name) (random init)" : spec.name, try sample.project(spec, seed: config.seed)))
+            extras.embeddings.append(
+                (spec.weights == nil ? "\(spec.name) (random init)" : spec.name, try sample.project(spec, seed: config.seed)))
         }
-        extras.embeddingsCaption = "Pooled backbone features (before any head) of \(sample.levels.count) patches of the test split, cut as the detector/cropper "
+        extras.embeddingsCaption =
+            "Pooled backbone features (before any head) of \(sample.levels.count) patches of the test split, cut as the detector/cropper "
             + "cuts them for training (lesion images: a window on a detected lesion; healthy: a random window), projected with exact t-SNE "
             + "(perplexity 30, 1000 iterations); one colour per level. The pre-trained encoders, before fine-tuning."
         return extras
@@ -185,7 +204,9 @@ extension ModelSpec {
     /// else from `arch` / `width`.
     public static func resolve(_ model: EvaluationJob.Model, arch: ResNetArch, width: Double) throws(EvaluationError) -> ModelSpec {
         let (name, path) = (model.name, model.path)
-        guard EncoderSource.isValidName(name) else { throw .model("model name \"\(name)\": 1-64 letters, digits, - and _ (it names files)") }
+        guard EncoderSource.isValidName(name) else {
+            throw .model("model name \"\(name)\": 1-64 letters, digits, - and _ (it names files)")
+        }
         var file = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw .model("\(name): \(path) does not exist") }

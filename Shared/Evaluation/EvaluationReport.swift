@@ -20,26 +20,32 @@ public enum EvaluationReport {
         try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
         let c = results.config
         var md = ["# Evaluation report", ""]
-        md.append("\(results.task.name), \(c.transfer == .finetune ? "fine-tuned" : "linear probe") at \(c.imageSize) px, \(c.epochs) epochs, "
-            + "batch \(c.batch), SGD lr \(c.learningRate); \(results.trainImages) training and \(results.testImages) test images; seed \(c.seed). "
-            + "Sweep: \(c.sweepSplits == .all ? "training and test splits degraded, classifier trained again at each share (the paper's protocol)" : "test split degraded; the classifier trained on the data as it is meets it").")
+        md.append(
+            "\(results.task.name), \(c.transfer == .finetune ? "fine-tuned" : "linear probe") at \(c.imageSize) px, \(c.epochs) epochs, "
+                + "batch \(c.batch), SGD lr \(c.learningRate); \(results.trainImages) training and \(results.testImages) test images; seed \(c.seed). "
+                + "Sweep: \(c.sweepSplits == .all ? "training and test splits degraded, classifier trained again at each share (the paper's protocol)" : "test split degraded; the classifier trained on the data as it is meets it")."
+        )
         md += ["", "## Results", "", ResultsTable.markdown(results), ""]
-        md.append("Cells: " + (results.runs.first?.headline.name ?? "") + ". Predictions in `predictions/`, the test truth in `truth.csv`; "
-            + "`comcl score --pred predictions/<model>-<point>.csv --truth truth.csv` recomputes any cell.")
+        md.append(
+            "Cells: " + (results.runs.first?.headline.name ?? "") + ". Predictions in `predictions/`, the test truth in `truth.csv`; "
+                + "`comcl score --pred predictions/<model>-<point>.csv --truth truth.csv` recomputes any cell.")
 
         if !extras.pretraining.isEmpty {
-            let chart = LineChart(title: "Pre-training loss", xLabel: "step", yLabel: "loss (sum of the pairings)", series: extras.pretraining)
-            try Figure.render([chart], columns: 1, panelWidth: 640, panelHeight: 380).writePNG(to: plots.appendingPathComponent("pretraining-loss.png"))
+            let chart = LineChart(
+                title: "Pre-training loss", xLabel: "step", yLabel: "loss (sum of the pairings)", series: extras.pretraining)
+            try Figure.render([chart], columns: 1, panelWidth: 640, panelHeight: 380).writePNG(
+                to: plots.appendingPathComponent("pretraining-loss.png"))
             md += ["", "## Training", "", "![pre-training loss](plots/pretraining-loss.png)", ""]
         } else {
             md += ["", "## Training", ""]
         }
         let trained = results.points.filter { point in results.runs.contains { $0.point == point && !$0.epochs.isEmpty } }
         let lossCharts = trained.map { point in
-            LineChart(title: "Classifier training, \(label(point, results))", xLabel: "epoch", yLabel: "training loss",
-                      series: results.models.compactMap { spec in
-                          results.run(model: spec.name, point: point).map { run in (spec.name, run.epochs.map { (Double($0.epoch), $0.loss) }) }
-                      })
+            LineChart(
+                title: "Classifier training, \(label(point, results))", xLabel: "epoch", yLabel: "training loss",
+                series: results.models.compactMap { spec in
+                    results.run(model: spec.name, point: point).map { run in (spec.name, run.epochs.map { (Double($0.epoch), $0.loss) }) }
+                })
         }
         try Figure.render(lossCharts, columns: min(3, lossCharts.count)).writePNG(to: plots.appendingPathComponent("classifier-loss.png"))
         md += ["![classifier training loss](plots/classifier-loss.png)", ""]
@@ -50,17 +56,23 @@ public enum EvaluationReport {
             md += details(runs)
             if case .grading(let classes) = results.task {
                 let charts = runs.compactMap { run in
-                    run.grading.map { ConfusionChart(title: "\(run.model), \(label(point, results))", counts: $0.confusion.counts, labels: (0..<classes).map(String.init)) }
+                    run.grading.map {
+                        ConfusionChart(
+                            title: "\(run.model), \(label(point, results))", counts: $0.confusion.counts,
+                            labels: (0..<classes).map(String.init))
+                    }
                 }
                 let name = "confusion-\(point.key).png"
-                try Figure.render(charts, columns: charts.count, panelWidth: 420, panelHeight: 420).writePNG(to: plots.appendingPathComponent(name))
+                try Figure.render(charts, columns: charts.count, panelWidth: 420, panelHeight: 420).writePNG(
+                    to: plots.appendingPathComponent(name))
                 md += ["", "![confusion matrices](plots/\(name))", ""]
             }
         }
 
         if !extras.embeddings.isEmpty {
             let charts = extras.embeddings.map { ScatterChart(title: $0.name, points: $0.points, categories: PatchSample.categories) }
-            try Figure.render(charts, columns: charts.count, panelWidth: 460, panelHeight: 440).writePNG(to: plots.appendingPathComponent("embeddings.png"))
+            try Figure.render(charts, columns: charts.count, panelWidth: 460, panelHeight: 440).writePNG(
+                to: plots.appendingPathComponent("embeddings.png"))
             md += ["## Patch embeddings", "", "![patch embeddings](plots/embeddings.png)", "", extras.embeddingsCaption, ""]
         }
         let url = output.appendingPathComponent("report.md")
@@ -80,17 +92,29 @@ public enum EvaluationReport {
     static func details(_ runs: [RunResult]) -> [String] {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "n/a" }
         if let first = runs.first?.grading {
-            var lines = ["| model | accuracy | quadratic kappa | " + (0..<first.classes).map { "recall \($0)" }.joined(separator: " | ") + " |",
-                         "|---|---|---|" + String(repeating: "---|", count: first.classes)]
-            for run in runs { if let g = run.grading { lines.append("| \(run.model) | \(f(g.accuracy)) | \(f(g.quadraticKappa)) | " + g.perGradeRecall.map(f).joined(separator: " | ") + " |") } }
+            var lines = [
+                "| model | accuracy | quadratic kappa | " + (0..<first.classes).map { "recall \($0)" }.joined(separator: " | ") + " |",
+                "|---|---|---|" + String(repeating: "---|", count: first.classes),
+            ]
+            for run in runs {
+                if let g = run.grading {
+                    lines.append(
+                        "| \(run.model) | \(f(g.accuracy)) | \(f(g.quadraticKappa)) | " + g.perGradeRecall.map(f).joined(separator: " | ")
+                            + " |")
+                }
+            }
             return lines + runs.flatMap { run in (run.grading?.notes ?? []).map { "- \(run.model): \($0)" } }
         }
         guard let labels = runs.first?.multiLabel?.labels.map(\.label) else { return [] }
-        var lines = ["| model | " + labels.map { "\($0) acc / kappa / AUC" }.joined(separator: " | ") + " | mean AUC |",
-                     "|---|" + String(repeating: "---|", count: labels.count + 1)]
+        var lines = [
+            "| model | " + labels.map { "\($0) acc / kappa / AUC" }.joined(separator: " | ") + " | mean AUC |",
+            "|---|" + String(repeating: "---|", count: labels.count + 1),
+        ]
         for run in runs {
             guard let m = run.multiLabel else { continue }
-            lines.append("| \(run.model) | " + m.labels.map { "\(f($0.accuracy)) / \(f($0.kappa)) / \(f($0.auc))" }.joined(separator: " | ") + " | \(f(m.meanAUC)) |")
+            lines.append(
+                "| \(run.model) | " + m.labels.map { "\(f($0.accuracy)) / \(f($0.kappa)) / \(f($0.auc))" }.joined(separator: " | ")
+                    + " | \(f(m.meanAUC)) |")
         }
         return lines + runs.flatMap { run in (run.multiLabel?.notes ?? []).map { "- \(run.model): \($0)" } }
     }

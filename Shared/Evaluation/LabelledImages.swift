@@ -41,7 +41,9 @@ public struct LabelledImages: Sendable {
                 return labels.map(found.contains)
             }
         }
-        return LabelledImages(names: entries.map(\.image), lowQualityShare: manifest.lowQualityShare, size: size, grades: grades, positives: positives, pixels: pixels)
+        return LabelledImages(
+            names: entries.map(\.image), lowQualityShare: manifest.lowQualityShare, size: size, grades: grades, positives: positives,
+            pixels: pixels)
     }
 
     /// Images `indices` as a normalised NHWC batch, each transformed by `transforms[i]` when given

@@ -17,7 +17,9 @@ public struct PatchSample {
 
     /// Up to `perLevel` images of each level from `manifest` (seeded), one patch each: a detected
     /// lesion window (Omega) for lesion images, a random window (RandC) for healthy ones.
-    public static func cut(from manifest: Manifest, perLevel: Int, seed: UInt64, detectionCache: URL?, normalization: Normalization, threads: Int) throws -> PatchSample {
+    public static func cut(
+        from manifest: Manifest, perLevel: Int, seed: UInt64, detectionCache: URL?, normalization: Normalization, threads: Int
+    ) throws -> PatchSample {
         let detector = ClassicalDetector()
         let cropper = Cropper(
             dataRoot: URL(fileURLWithPath: manifest.imageRoot), detector: detector,
@@ -32,7 +34,9 @@ public struct PatchSample {
         let picked = chosen
         let patches = try Parallel.map(picked.count, threads: threads) { i -> Patch in
             let entry = picked[i]
-            let request = PatchRequest(id: WorkID(run: "embeddings", step: 0, item: UInt64(i)), imageID: entry.image, path: entry.image, level: entry.level, seed: seed)
+            let request = PatchRequest(
+                id: WorkID(run: "embeddings", step: 0, item: UInt64(i)), imageID: entry.image, path: entry.image, level: entry.level,
+                seed: seed)
             do { return try cropper.handle(request) } catch { throw EvaluationError.data("patch from \(entry.image): \(error)") }
         }
         let side = cropper.cutter.size

@@ -9,10 +9,12 @@ public enum PredictionFiles {
         case .grading:
             return table(["image", "grade"], entries.map { [$0.image, String($0.grade!)] })
         case .multiLabel(let labels):
-            return table(["image"] + labels, entries.map { entry in
-                let found = Set(DiagnosisTask.positives(entry))
-                return [entry.image] + labels.map { found.contains($0) ? "1" : "0" }
-            })
+            return table(
+                ["image"] + labels,
+                entries.map { entry in
+                    let found = Set(DiagnosisTask.positives(entry))
+                    return [entry.image] + labels.map { found.contains($0) ? "1" : "0" }
+                })
         }
     }
 
@@ -21,9 +23,11 @@ public enum PredictionFiles {
     public static func predictions(_ images: [String], scores: [[Double]], task: DiagnosisTask) -> String {
         switch task {
         case .grading(let classes):
-            return table(["image", "grade"] + (0..<classes).map { "p\($0)" }, zip(images, scores).map { image, p in
-                [image, String(argmax(p))] + p.map { "\($0)" }
-            })
+            return table(
+                ["image", "grade"] + (0..<classes).map { "p\($0)" },
+                zip(images, scores).map { image, p in
+                    [image, String(argmax(p))] + p.map { "\($0)" }
+                })
         case .multiLabel(let labels):
             return table(["image"] + labels, zip(images, scores).map { image, s in [image] + s.map { "\($0)" } })
         }

@@ -5,7 +5,8 @@ import Foundation
 public enum ResultsTable {
     public static func markdown(_ results: EvaluationResults) -> String {
         let points = results.points
-        let header = "| model (" + (results.runs.first?.headline.name ?? "") + ") | "
+        let header =
+            "| model (" + (results.runs.first?.headline.name ?? "") + ") | "
             + points.map { point in
                 let share = results.runs.first { $0.point == point }?.testLowShare ?? 0
                 return point.target == nil ? String(format: "data (%.1f %%)", 100 * share) : String(format: "%.0f %%", 100 * point.target!)

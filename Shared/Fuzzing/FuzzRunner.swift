@@ -19,8 +19,9 @@ public struct FuzzRunner {
         public var refusals: [String: Int] = [:]
 
         public var description: String {
-            String(format: "%@: %d inputs, %d accepted, %d refused (%d kinds), slowest %.1f ms, %.0f inputs/s",
-                   target, inputs, accepted, inputs - accepted, refusals.count, slowestSeconds * 1000, Double(inputs) / max(seconds, 1e-9))
+            String(
+                format: "%@: %d inputs, %d accepted, %d refused (%d kinds), slowest %.1f ms, %.0f inputs/s",
+                target, inputs, accepted, inputs - accepted, refusals.count, slowestSeconds * 1000, Double(inputs) / max(seconds, 1e-9))
         }
     }
 
@@ -116,7 +117,9 @@ final class Watchdog: Sendable {
 
     func arm(target: String, seed: UInt64, hangSeconds: Double) {
         Self.hangLimit.store(max(1, Int(hangSeconds.rounded(.up))), ordering: .relaxed)
-        let text = Array("; reproduce it with: comcl fuzz --target \(target) --seed \(seed) --inputs 1 --save DIR --from <that number>\n".utf8.prefix(512))
+        let text = Array(
+            "; reproduce it with: comcl fuzz --target \(target) --seed \(seed) --inputs 1 --save DIR --from <that number>\n".utf8.prefix(
+                512))
         Self.reproduceLength = text.count
         for (i, byte) in text.enumerated() { Self.reproduce[i] = byte }
     }

@@ -8,9 +8,13 @@ import Basics
 public struct Mutator {
     /// Boundary values AFL uses: sign and size edges that length and count fields trip over.
     static let interesting8: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF, 16, 32, 64, 100]
-    static let interesting32: [UInt32] = [0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF]
+    static let interesting32: [UInt32] = [
+        0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
+    ]
     /// Bytes that matter in the text formats (CSV, JSON) and in protobuf's wire format.
-    static let tokens: [[UInt8]] = [",", "\"", "\n", "\r\n", "\"\"", "{", "}", "[", "]", ":", "-", "1e309", "NaN", "\u{FEFF}", "|"].map { Array($0.utf8) }
+    static let tokens: [[UInt8]] = [",", "\"", "\n", "\r\n", "\"\"", "{", "}", "[", "]", ":", "-", "1e309", "NaN", "\u{FEFF}", "|"].map {
+        Array($0.utf8)
+    }
 
     public init() {}
 
@@ -45,7 +49,8 @@ public struct Mutator {
             let run = Array(bytes[at..<min(bytes.count, at + rng.integer(1, 64))])
             bytes.insert(contentsOf: run, at: rng.integer(0, bytes.count))
         case 6:  // insert random bytes
-            bytes.insert(contentsOf: (0..<rng.integer(1, 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: rng.integer(0, bytes.count))
+            bytes.insert(
+                contentsOf: (0..<rng.integer(1, 16)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: rng.integer(0, bytes.count))
         case 7 where !bytes.isEmpty:  // truncate
             bytes.removeSubrange(Self.position(bytes.count, &rng)...)
         case 8 where !seeds.isEmpty:  // splice: our head, another seed's tail

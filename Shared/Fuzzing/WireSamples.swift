@@ -45,41 +45,56 @@ public enum WireSamples {
             .error(ErrorReport(code: .unknownPeer, message: "say Ready first")),
             .detectRequest(DetectRequest(id: id, imageID: "img_0001", image: .encoded([0x89, 0x50, 0x4E, 0x47]), width: 512, height: 480)),
             .detectRequest(DetectRequest(id: id, imageID: "img_0002", image: .path("train/img_0002.jpeg"))),
-            .detectReply(DetectReply(id: id, imageID: "img_0001", boxes: [box, Box(x: 0, y: 0, w: 1, h: 1, score: 0)], detector: "py-template/1")),
+            .detectReply(
+                DetectReply(id: id, imageID: "img_0001", boxes: [box, Box(x: 0, y: 0, w: 1, h: 1, score: 0)], detector: "py-template/1")),
             .detectReply(DetectReply(id: id, imageID: "img_0003", boxes: [], detector: "py-template/1")),
             .patchRequest(PatchRequest(id: id, imageID: "img_0001", path: "train/img_0001.png", level: .lesionLow, seed: 1234)),
             .patch(Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance())),
-            .augmentRequest(AugmentRequest(
-                patch: Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance()), seed: 7, recipe: "{\"ops\": []}")),
-            .augmentRequest(AugmentRequest(patch: Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance()), seed: 0)),
-            .viewPair(ViewPair(id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh, provenance: provenance())),
+            .augmentRequest(
+                AugmentRequest(
+                    patch: Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance()), seed: 7,
+                    recipe: "{\"ops\": []}")),
+            .augmentRequest(
+                AugmentRequest(patch: Patch(id: id, pixels: try pixels(), level: .healthyLow, provenance: provenance()), seed: 0)),
+            .viewPair(
+                ViewPair(
+                    id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh,
+                    provenance: provenance())),
             .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
             .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
             .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([3, 128]), samples: [0, 1, 2], weightsVersion: 17)),
-            .embeddingBatch(EmbeddingBatch(
-                id: id, tensor: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
-                weights: WeightUpdate(
-                    version: 18, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([4]))], full: true, learningRate: 0,
-                    checksum: 42),
-                model: "resnet18:0.25")),
-            .embeddingBatch(EmbeddingBatch(
-                id: id, tensor: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED, computeSeconds: 0.25)),
-            .gradients(Gradients(
-                id: id, tensors: [NamedTensor(name: "embedding", tensor: try floats([3, 128]))], weightsVersion: 17, loss: 4.25, samples: 3)),
-            .gradients(Gradients(
-                id: id, tensors: [NamedTensor(name: "bn.bn1.mean", tensor: try floats([2, 4]))], weightsVersion: 17, samples: 4,
-                computeSeconds: 1.5)),
-            .weightUpdate(WeightUpdate(
-                version: 18,
-                tensors: [
-                    NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
-                    NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
-                ],
-                full: true, learningRate: 1e-3, checksum: 0xDEAD_BEEF_0BAD_F00D)),
+            .embeddingBatch(
+                EmbeddingBatch(
+                    id: id, tensor: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
+                    weights: WeightUpdate(
+                        version: 18, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([4]))], full: true, learningRate: 0,
+                        checksum: 42),
+                    model: "resnet18:0.25")),
+            .embeddingBatch(
+                EmbeddingBatch(
+                    id: id, tensor: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED, computeSeconds: 0.25)),
+            .gradients(
+                Gradients(
+                    id: id, tensors: [NamedTensor(name: "embedding", tensor: try floats([3, 128]))], weightsVersion: 17, loss: 4.25,
+                    samples: 3)),
+            .gradients(
+                Gradients(
+                    id: id, tensors: [NamedTensor(name: "bn.bn1.mean", tensor: try floats([2, 4]))], weightsVersion: 17, samples: 4,
+                    computeSeconds: 1.5)),
+            .weightUpdate(
+                WeightUpdate(
+                    version: 18,
+                    tensors: [
+                        NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
+                        NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
+                    ],
+                    full: true, learningRate: 1e-3, checksum: 0xDEAD_BEEF_0BAD_F00D)),
             .evaluationRequest(evaluationRequest()),
-            .evaluationRequest(EvaluationRequest(
-                id: id, labels: "labels.csv", format: "generic", models: [EncoderSource(name: "scratch")], output: "eval")),
-            .evaluationResult(EvaluationResult(id: id, results: "{\"format\": \"comcl-evaluation v1\"}", table: "| model |", report: "/runs/r/report.md")),
+            .evaluationRequest(
+                EvaluationRequest(
+                    id: id, labels: "labels.csv", format: "generic", models: [EncoderSource(name: "scratch")], output: "eval")),
+            .evaluationResult(
+                EvaluationResult(id: id, results: "{\"format\": \"comcl-evaluation v1\"}", table: "| model |", report: "/runs/r/report.md")),
         ]
     }
 

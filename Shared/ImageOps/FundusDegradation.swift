@@ -143,13 +143,17 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
                 var r = unit(image.pixels[p] * light.brightness)
                 var g = unit(image.pixels[p + 1] * light.brightness)
                 var b = unit(image.pixels[p + 2] * light.brightness)
-                (r, g, b) = (unit(light.contrast * r + (1 - light.contrast) * mean),
-                             unit(light.contrast * g + (1 - light.contrast) * mean),
-                             unit(light.contrast * b + (1 - light.contrast) * mean))
+                (r, g, b) = (
+                    unit(light.contrast * r + (1 - light.contrast) * mean),
+                    unit(light.contrast * g + (1 - light.contrast) * mean),
+                    unit(light.contrast * b + (1 - light.contrast) * mean)
+                )
                 let grey = 0.299 * r + 0.587 * g + 0.114 * b
-                (r, g, b) = (unit(light.saturation * r + (1 - light.saturation) * grey),
-                             unit(light.saturation * g + (1 - light.saturation) * grey),
-                             unit(light.saturation * b + (1 - light.saturation) * grey))
+                (r, g, b) = (
+                    unit(light.saturation * r + (1 - light.saturation) * grey),
+                    unit(light.saturation * g + (1 - light.saturation) * grey),
+                    unit(light.saturation * b + (1 - light.saturation) * grey)
+                )
                 // Halo: a whitish ring peaking at the rim of the field.
                 let fromCentre = hypot(Float(x) - Float(disc.x), Float(y) - Float(disc.y))
                 let ring = exp(-pow((fromCentre - radius) / haloWidth, 2)) * light.haloStrength

@@ -15,7 +15,9 @@ public struct QualityDegradation: Equatable, Sendable, Codable {
     public static func fundus(_ d: FundusDegradation) -> QualityDegradation { QualityDegradation(modality: .fundus, fundus: d, xray: nil) }
     public static func xray(_ d: XRayDegradation) -> QualityDegradation { QualityDegradation(modality: .xray, fundus: nil, xray: d) }
 
-    public static func random(_ modality: Modality, severity: FundusDegradation.Severity, using g: inout SeededGenerator) -> QualityDegradation {
+    public static func random(
+        _ modality: Modality, severity: FundusDegradation.Severity, using g: inout SeededGenerator
+    ) -> QualityDegradation {
         switch modality {
         case .fundus: .fundus(FundusDegradation.random(severity: severity, using: &g))
         case .xray: .xray(XRayDegradation.random(severity: severity, using: &g))

@@ -21,7 +21,8 @@ public enum Resize {
 
     /// Separable resampling of interleaved RGB values: rows, then columns. Each output value sums
     /// its taps in index order (the order fixes the float result).
-    private static func resample(_ source: [Float], from input: (width: Int, height: Int), to output: (width: Int, height: Int)) -> [Float] {
+    private static func resample(_ source: [Float], from input: (width: Int, height: Int), to output: (width: Int, height: Int)) -> [Float]
+    {
         precondition(output.width > 0 && output.height > 0, "resize to \(output.width)x\(output.height)")
         let (width, height) = output
         let horizontal = FlatTaps(weights(from: input.width, to: width))
@@ -93,7 +94,9 @@ public enum Resize {
         let shorter = min(image.width, image.height)
         guard side > 0, shorter > side else { return image }
         let scale = Double(side) / Double(shorter)
-        return bilinear(image, width: max(1, Int((Double(image.width) * scale).rounded())), height: max(1, Int((Double(image.height) * scale).rounded())))
+        return bilinear(
+            image, width: max(1, Int((Double(image.width) * scale).rounded())),
+            height: max(1, Int((Double(image.height) * scale).rounded())))
     }
 
     /// A window of `image` (it must lie inside).

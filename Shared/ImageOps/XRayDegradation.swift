@@ -65,7 +65,9 @@ public struct XRayDegradation: Equatable, Sendable, Codable {
             let mean = grey.reduce(0, +) / Float(max(1, grey.count))
             for i in grey.indices { grey[i] = contrast * grey[i] + (1 - contrast) * mean + exposure }
         }
-        if let blur { GaussianBlur.apply(&grey, width: image.width, height: image.height, channels: 1, sigma: Double(blur) * Double(image.height)) }
+        if let blur {
+            GaussianBlur.apply(&grey, width: image.width, height: image.height, channels: 1, sigma: Double(blur) * Double(image.height))
+        }
         if let noise {
             var g = SeededGenerator(seed: noiseSeed)
             for i in grey.indices { grey[i] += noise * Float(g.normal()) }

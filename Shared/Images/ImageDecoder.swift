@@ -51,7 +51,10 @@ public enum ImageDecoder {
         func failure() -> ImageError { .corruptJPEG(String(cString: tjGetErrorStr2(handle))) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let size = UInt(bytes.count)
-        guard bytes.withUnsafeBufferPointer({ tjDecompressHeader3(handle, $0.baseAddress, size, &width, &height, &subsampling, &colorspace) }) == 0 else {
+        guard
+            bytes.withUnsafeBufferPointer({ tjDecompressHeader3(handle, $0.baseAddress, size, &width, &height, &subsampling, &colorspace) })
+                == 0
+        else {
             throw failure()
         }
         guard width > 0, height > 0 else { throw ImageError.corruptJPEG("header declares \(width)x\(height)") }

@@ -22,11 +22,12 @@ public enum CohenKappa {
         for i in 0..<k {
             for j in 0..<k {
                 let d = Double(abs(i - j))
-                let w = switch weighting {
-                case .none: i == j ? 0.0 : 1.0
-                case .linear: d
-                case .quadratic: d * d
-                }
+                let w =
+                    switch weighting {
+                    case .none: i == j ? 0.0 : 1.0
+                    case .linear: d
+                    case .quadratic: d * d
+                    }
                 observed += w * Double(m.counts[i][j])
                 expected += w * rows[i] * columns[j] / n
             }

@@ -17,10 +17,14 @@ public struct GradingScore: Sendable, Encodable {
         quadraticKappa = CohenKappa.compute(confusion, weighting: .quadratic)
         perGradeRecall = confusion.recall
         var notes: [String] = []
-        if quadraticKappa == nil { notes.append("quadratic kappa is undefined: the truth and the predictions hold one and the same grade only") }
+        if quadraticKappa == nil {
+            notes.append("quadratic kappa is undefined: the truth and the predictions hold one and the same grade only")
+        }
         let recall = confusion.recall
         let absent = recall.indices.filter { recall[$0] == nil }
-        if !absent.isEmpty { notes.append("recall is undefined for grades the truth lacks: \(absent.map(String.init).joined(separator: ", "))") }
+        if !absent.isEmpty {
+            notes.append("recall is undefined for grades the truth lacks: \(absent.map(String.init).joined(separator: ", "))")
+        }
         self.notes = notes
     }
 

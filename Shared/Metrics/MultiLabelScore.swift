@@ -49,9 +49,16 @@ public struct MultiLabelScore: Sendable, Encodable {
         meanAUC = mean(labels.map(\.auc))
         var notes: [String] = []
         let noAUC = labels.filter { $0.auc == nil }.map(\.label)
-        if !noAUC.isEmpty { notes.append("AUC is undefined for labels whose truth holds one class only, left out of the mean: \(noAUC.joined(separator: ", "))") }
+        if !noAUC.isEmpty {
+            notes.append(
+                "AUC is undefined for labels whose truth holds one class only, left out of the mean: \(noAUC.joined(separator: ", "))")
+        }
         let noKappa = labels.filter { $0.kappa == nil }.map(\.label)
-        if !noKappa.isEmpty { notes.append("kappa is undefined where truth and predictions hold one and the same class only, left out of the mean: \(noKappa.joined(separator: ", "))") }
+        if !noKappa.isEmpty {
+            notes.append(
+                "kappa is undefined where truth and predictions hold one and the same class only, left out of the mean: \(noKappa.joined(separator: ", "))"
+            )
+        }
         self.notes = notes
     }
 

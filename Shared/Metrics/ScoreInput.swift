@@ -16,7 +16,9 @@ public enum ScoreInput {
     /// Columns of a 0/1 truth file that are not labels.
     static let ignoredTruthColumns: Set<String> = ["quality", ""]
 
-    public static func score(truth truthPath: String, predictions predictionPath: String, classes: Int = 5, threshold: Double = 0.5) throws -> ScoreInput {
+    public static func score(
+        truth truthPath: String, predictions predictionPath: String, classes: Int = 5, threshold: Double = 0.5
+    ) throws -> ScoreInput {
         let truth = try CSVTable(contentsOf: truthPath), predictions = try CSVTable(contentsOf: predictionPath)
         let truthRows = try rows(truth), predictionRows = try rows(predictions)
         try requireSameImages(truth: truth, truthRows, predictions: predictions, predictionRows)
@@ -30,7 +32,10 @@ public enum ScoreInput {
         let (labels, t) = try multiLabelTruth(truth, truthRows)
         let extra = predictions.header.filter { !imageColumns.contains($0) && !labels.contains($0) }
         if !extra.isEmpty {
-            throw DatasetError(file: predictions.path, line: 1, "unknown label columns \(extra.map { "\"\($0)\"" }.joined(separator: ", ")); the truth's labels are \(labels.joined(separator: ", "))")
+            throw DatasetError(
+                file: predictions.path, line: 1,
+                "unknown label columns \(extra.map { "\"\($0)\"" }.joined(separator: ", ")); the truth's labels are \(labels.joined(separator: ", "))"
+            )
         }
         let columns = try labels.map { try predictions.column($0) }
         let s = try truthRows.map { image, _ in
@@ -38,7 +43,9 @@ public enum ScoreInput {
             return try columns.map { column in
                 let text = try predictions.field(record, column)
                 guard let v = Double(text), v.isFinite else {
-                    throw DatasetError(file: predictions.path, line: record.line, "score \"\(text)\" for \(predictions.header[column]) is not a finite number")
+                    throw DatasetError(
+                        file: predictions.path, line: record.line,
+                        "score \"\(text)\" for \(predictions.header[column]) is not a finite number")
                 }
                 return v
             }
@@ -49,13 +56,18 @@ public enum ScoreInput {
     /// (image, record) in file order; an image named twice is an error.
     static func rows(_ table: CSVTable) throws -> [(image: String, record: CSVTable.Record)] {
         guard let column = table.firstColumn(imageColumns) else {
-            throw DatasetError(file: table.path, line: 1, "no image column (\(imageColumns.map { "\"\($0)\"" }.joined(separator: " or "))); the header has: \(table.header.joined(separator: ", "))")
+            throw DatasetError(
+                file: table.path, line: 1,
+                "no image column (\(imageColumns.map { "\"\($0)\"" }.joined(separator: " or "))); the header has: \(table.header.joined(separator: ", "))"
+            )
         }
         var seen: [String: Int] = [:]
         return try table.records.map { record in
             let image = try table.field(record, column)
             guard !image.isEmpty else { throw DatasetError(file: table.path, line: record.line, "empty image name") }
-            if let first = seen[image] { throw DatasetError(file: table.path, line: record.line, "\(image) is listed twice (first on line \(first))") }
+            if let first = seen[image] {
+                throw DatasetError(file: table.path, line: record.line, "\(image) is listed twice (first on line \(first))")
+            }
             seen[image] = record.line
             return (image, record)
         }
@@ -69,7 +81,9 @@ public enum ScoreInput {
         let predicted = Set(predictionRows.map(\.image)), known = Set(truthRows.map(\.image))
         let missing = truthRows.map(\.image).filter { !predicted.contains($0) }
         if !missing.isEmpty {
-            throw DatasetError(file: predictions.path, line: nil, "no prediction for \(missing.count) of \(truthRows.count) images (first: \(missing.prefix(3).joined(separator: ", ")))")
+            throw DatasetError(
+                file: predictions.path, line: nil,
+                "no prediction for \(missing.count) of \(truthRows.count) images (first: \(missing.prefix(3).joined(separator: ", ")))")
         }
         if let stray = predictionRows.first(where: { !known.contains($0.image) }) {
             throw DatasetError(file: predictions.path, line: stray.record.line, "\(stray.image) is not in the truth file \(truth.path)")
@@ -88,22 +102,33 @@ public enum ScoreInput {
     static func multiLabelTruth(_ table: CSVTable, _ rows: [(image: String, record: CSVTable.Record)]) throws -> ([String], [[Bool]]) {
         if let findings = table.header.firstIndex(of: "Finding Labels") {
             let sets = try rows.map { _, record in
-                Set(try table.field(record, findings).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != ChestXray.healthy })
+                Set(
+                    try table.field(record, findings).split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                        !$0.isEmpty && $0 != ChestXray.healthy
+                    })
             }
             let labels = sets.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
-            guard !labels.isEmpty else { throw DatasetError(file: table.path, line: nil, "no finding in \"Finding Labels\": nothing to score") }
+            guard !labels.isEmpty else {
+                throw DatasetError(file: table.path, line: nil, "no finding in \"Finding Labels\": nothing to score")
+            }
             return (labels, sets.map { s in labels.map { s.contains($0) } })
         }
-        let columns = table.header.indices.filter { !imageColumns.contains(table.header[$0]) && !ignoredTruthColumns.contains(table.header[$0]) }
+        let columns = table.header.indices.filter {
+            !imageColumns.contains(table.header[$0]) && !ignoredTruthColumns.contains(table.header[$0])
+        }
         guard !columns.isEmpty else {
-            throw DatasetError(file: table.path, line: 1, "no label columns: expected \(gradeColumns.joined(separator: " or ")), \"Finding Labels\", or one 0/1 column per label")
+            throw DatasetError(
+                file: table.path, line: 1,
+                "no label columns: expected \(gradeColumns.joined(separator: " or ")), \"Finding Labels\", or one 0/1 column per label")
         }
         let truth = try rows.map { _, record in
             try columns.map { column in
                 switch try table.field(record, column) {
                 case "1": true
                 case "0": false
-                case let text: throw DatasetError(file: table.path, line: record.line, "\(table.header[column]) is \"\(text)\"; a label column holds 0 or 1")
+                case let text:
+                    throw DatasetError(
+                        file: table.path, line: record.line, "\(table.header[column]) is \"\(text)\"; a label column holds 0 or 1")
                 }
             }
         }

@@ -17,8 +17,10 @@ public struct Axes {
     }
 
     public func point(_ px: Double, _ py: Double) -> (Double, Double) {
-        (frame.x + (px - x.lowerBound) / (x.upperBound - x.lowerBound) * frame.width,
-         frame.maxY - (py - y.lowerBound) / (y.upperBound - y.lowerBound) * frame.height)
+        (
+            frame.x + (px - x.lowerBound) / (x.upperBound - x.lowerBound) * frame.width,
+            frame.maxY - (py - y.lowerBound) / (y.upperBound - y.lowerBound) * frame.height
+        )
     }
 
     /// Frame, grid lines at "nice" ticks with their labels, axis labels, title.
@@ -57,7 +59,8 @@ public struct Axes {
 
     static func label(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e6 { return String(Int(v)) }
-        return String(format: abs(v) >= 0.01 ? "%.2f" : "%.1e", v).replacingOccurrences(of: #"(\.\d*?)0+$"#, with: "$1", options: .regularExpression)
+        return String(format: abs(v) >= 0.01 ? "%.2f" : "%.1e", v).replacingOccurrences(
+            of: #"(\.\d*?)0+$"#, with: "$1", options: .regularExpression)
     }
 
     /// A legend box in the frame's top-right corner.

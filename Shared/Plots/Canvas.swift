@@ -84,7 +84,10 @@ public final class Canvas {
 
     /// Text whose baseline starts (left), centres or ends (right) at x; `vertical` rotates it a
     /// quarter turn anticlockwise (a y-axis label).
-    public func text(_ s: String, x: Double, y: Double, size: Double = 13, anchor: Anchor = .left, colour: Colour = .black, bold: Bool = false, vertical: Bool = false) {
+    public func text(
+        _ s: String, x: Double, y: Double, size: Double = 13, anchor: Anchor = .left, colour: Colour = .black, bold: Bool = false,
+        vertical: Bool = false
+    ) {
         cairo_save(cr)
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
@@ -92,7 +95,12 @@ public final class Canvas {
         set(colour)
         cairo_translate(cr, x, y)
         if vertical { cairo_rotate(cr, -Double.pi / 2) }
-        let dx: Double = switch anchor { case .left: 0; case .centre: -w / 2; case .right: -w }
+        let dx: Double =
+            switch anchor {
+            case .left: 0;
+            case .centre: -w / 2;
+            case .right: -w
+            }
         cairo_move_to(cr, dx, 0)
         cairo_show_text(cr, s)
         cairo_restore(cr)

@@ -12,7 +12,9 @@ public enum Figure {
         let rows = (panels.count + columns - 1) / columns
         let canvas = Canvas(width: columns * panelWidth, height: max(rows, 1) * panelHeight)
         for (i, panel) in panels.enumerated() {
-            let frame = Rect(x: Double(i % columns * panelWidth), y: Double(i / columns * panelHeight), width: Double(panelWidth), height: Double(panelHeight))
+            let frame = Rect(
+                x: Double(i % columns * panelWidth), y: Double(i / columns * panelHeight), width: Double(panelWidth),
+                height: Double(panelHeight))
             panel.draw(on: canvas, in: frame)
         }
         return canvas
@@ -30,7 +32,8 @@ public struct LineChart: Chart {
 
     public func draw(on canvas: Canvas, in frame: Rect) {
         let all = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
-        guard let xMin = all.map(\.x).min(), let xMax = all.map(\.x).max(), let yMin = all.map(\.y).min(), let yMax = all.map(\.y).max() else {
+        guard let xMin = all.map(\.x).min(), let xMax = all.map(\.x).max(), let yMin = all.map(\.y).min(), let yMax = all.map(\.y).max()
+        else {
             canvas.text("\(title): no data", x: frame.x + 20, y: frame.y + 30)
             return
         }
@@ -68,7 +71,9 @@ public struct ConfusionChart: Chart {
                 let blue = Colour.palette[0]
                 canvas.fill(cell, Colour(1 - share * (1 - blue.r), 1 - share * (1 - blue.g), 1 - share * (1 - blue.b)))
                 canvas.stroke(cell, .lightGrey)
-                canvas.text("\(counts[r][c])", x: cell.x + side / 2, y: cell.y + side / 2 + 5, size: min(15, side / 3), anchor: .centre, colour: share > 0.5 ? .white : .black)
+                canvas.text(
+                    "\(counts[r][c])", x: cell.x + side / 2, y: cell.y + side / 2 + 5, size: min(15, side / 3), anchor: .centre,
+                    colour: share > 0.5 ? .white : .black)
             }
             canvas.text(labels[r], x: origin.x - 8, y: origin.y + (Double(r) + 0.5) * side + 4, size: 12, anchor: .right)
             canvas.text(labels[r], x: origin.x + (Double(r) + 0.5) * side, y: origin.y + Double(k) * side + 16, size: 12, anchor: .centre)
@@ -100,7 +105,9 @@ public struct ScatterChart: Chart {
         let (xr, yr) = (Self.extent(points.map(\.x)), Self.extent(points.map(\.y)))
         let clamped = points.filter { !xr.contains($0.x) || !yr.contains($0.y) }.count
         let axes = Axes(in: frame, x: xr, y: yr)
-        axes.draw(on: canvas, title: clamped == 0 ? title : "\(title) (\(clamped) outliers on the edge)", xLabel: "t-SNE 1", yLabel: "t-SNE 2", ticks: false)
+        axes.draw(
+            on: canvas, title: clamped == 0 ? title : "\(title) (\(clamped) outliers on the edge)", xLabel: "t-SNE 1", yLabel: "t-SNE 2",
+            ticks: false)
         for p in points {
             let (sx, sy) = axes.point(min(max(p.x, xr.lowerBound), xr.upperBound), min(max(p.y, yr.lowerBound), yr.upperBound))
             canvas.dot(sx, sy, radius: 3.2, categories[p.category].colour, alpha: 0.8)

@@ -62,7 +62,9 @@ public struct TSNE: Sendable {
             for k in 0..<(2 * n) { y[k] += update[k] }
             if iteration == exaggerationIterations - 1 { afterExaggeration = divergence(p, y, n) }
         }
-        return Result(points: (0..<n).map { (y[2 * $0], y[2 * $0 + 1]) }, divergence: divergence(p, y, n), divergenceAfterExaggeration: afterExaggeration)
+        return Result(
+            points: (0..<n).map { (y[2 * $0], y[2 * $0 + 1]) }, divergence: divergence(p, y, n),
+            divergenceAfterExaggeration: afterExaggeration)
     }
 
     /// Symmetrised input affinities: each row's Gaussian bandwidth found by bisection so its
@@ -95,7 +97,11 @@ public struct TSNE: Sendable {
                 let entropy = log(sum) + beta * weighted / sum
                 for j in 0..<n { row[j] /= sum }
                 if abs(entropy - target) < 1e-5 { break }
-                if entropy > target { low = beta; beta = high.isFinite ? (beta + high) / 2 : beta * 2 } else { high = beta; beta = (beta + low) / 2 }
+                if entropy > target {
+                    low = beta; beta = high.isFinite ? (beta + high) / 2 : beta * 2
+                } else {
+                    high = beta; beta = (beta + low) / 2
+                }
             }
             row[i] = 0
             for j in 0..<n { conditional[i * n + j] = row[j] }
@@ -117,7 +123,9 @@ public struct TSNE: Sendable {
             }
         }
         var kl = 0.0
-        for i in 0..<n { for j in 0..<n where j != i && p[i * n + j] > 0 { kl += p[i * n + j] * log(p[i * n + j] / max(q[i * n + j] / sum, 1e-12)) } }
+        for i in 0..<n {
+            for j in 0..<n where j != i && p[i * n + j] > 0 { kl += p[i * n + j] * log(p[i * n + j] / max(q[i * n + j] / sum, 1e-12)) }
+        }
         return kl
     }
 }

@@ -36,8 +36,10 @@ public final class RemoteDetector: LesionDetector, @unchecked Sendable {
         let id = WorkID(run: "detect", step: 0, item: sequence)
         let request = Envelope(
             sender: "comcl-detector-cropper",
-            body: .detectRequest(DetectRequest(id: id, imageID: imageID, image: .encoded(try PNGEncoder.encode(image)),
-                                               width: image.width, height: image.height))
+            body: .detectRequest(
+                DetectRequest(
+                    id: id, imageID: imageID, image: .encoded(try PNGEncoder.encode(image)),
+                    width: image.width, height: image.height))
         ).encoded()
         for _ in 0..<tries {
             let link = try connected()
@@ -72,7 +74,8 @@ public final class RemoteDetector: LesionDetector, @unchecked Sendable {
             return reply.boxes.map { b in
                 // Class 1 = dark (red) lesions, 2 = bright ones, as the example detector numbers them.
                 let name = b.classID == 1 ? "dark" : b.classID == 2 ? "bright" : "class-\(b.classID)"
-                return LesionBox(x: Double(b.x), y: Double(b.y), width: Double(b.w), height: Double(b.h), score: Double(b.score), lesionClass: name)
+                return LesionBox(
+                    x: Double(b.x), y: Double(b.y), width: Double(b.w), height: Double(b.h), score: Double(b.score), lesionClass: name)
             }
         case .detectReply(let reply):
             throw WorkFailure(code: .internalError, "the detector at \(endpoint) answered item \(reply.id.item), not \(id.item)")

@@ -14,13 +14,17 @@ public enum CurveKeyFile {
     /// it); blank lines and lines starting with "# " are comments (Z85 has no space, but has "#").
     public static func publicKeys(_ path: String) throws -> [String] {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw CurveKeyFileError("\(path): cannot read the client key list (\(error.localizedDescription))") }
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CurveKeyFileError("\(path): cannot read the client key list (\(error.localizedDescription))")
+        }
         var keys: [String] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, !trimmed.hasPrefix("# ") else { continue }
             let line = String(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first!)
-            guard line.utf8.count == 40 else { throw CurveKeyFileError("\(path):\(number + 1): \"\(line.prefix(12))...\" is not a 40-character Z85 public key") }
+            guard line.utf8.count == 40 else {
+                throw CurveKeyFileError("\(path):\(number + 1): \"\(line.prefix(12))...\" is not a 40-character Z85 public key")
+            }
             keys.append(line)
         }
         guard !keys.isEmpty else { throw CurveKeyFileError("\(path): no client keys listed (every client would be refused)") }

@@ -51,11 +51,15 @@ public struct ResourceTrend: Sendable {
             residentStart: median(first.map(\.residentKiB)), residentEnd: median(last.map(\.residentKiB)),
             residentPeak: settled.map(\.resources.residentKiB).max()!,
             residentSlope: Self.slope(settled.map { (Double($0.step), Double($0.resources.residentKiB)) }) * 1000,
-            filesStart: first.map(\.openFiles).max()!, filesEnd: last.map(\.openFiles).min()!, filesPeak: settled.map(\.resources.openFiles).max()!,
-            threadsStart: first.map(\.threads).max()!, threadsEnd: last.map(\.threads).min()!, threadsPeak: settled.map(\.resources.threads).max()!,
+            filesStart: first.map(\.openFiles).max()!, filesEnd: last.map(\.openFiles).min()!,
+            filesPeak: settled.map(\.resources.openFiles).max()!,
+            threadsStart: first.map(\.threads).max()!, threadsEnd: last.map(\.threads).min()!,
+            threadsPeak: settled.map(\.resources.threads).max()!,
             problems: [])
         if summary.residentGrowth > residentToleranceKiB {
-            summary.problems.append("resident memory grew \(summary.residentGrowth) KiB (over \(residentToleranceKiB) KiB) between step \(summary.steps.lowerBound) and step \(summary.steps.upperBound)")
+            summary.problems.append(
+                "resident memory grew \(summary.residentGrowth) KiB (over \(residentToleranceKiB) KiB) between step \(summary.steps.lowerBound) and step \(summary.steps.upperBound)"
+            )
         }
         if summary.filesEnd > summary.filesStart {
             summary.problems.append("open descriptors grew from \(summary.filesStart) to \(summary.filesEnd)")

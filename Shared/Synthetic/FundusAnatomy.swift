@@ -41,8 +41,10 @@ enum FundusAnatomy {
         let vignette = g.uniform(0.2, 0.45)
         let texture = TextureField(cells: 24, amplitude: Float(g.uniform(0.03, 0.07)), using: &g)
         let blotches = (0..<g.integer(3, 5)).map { _ in
-            (x: g.uniform(0, Double(size)), y: g.uniform(0, Double(size)), sigma: g.uniform(0.15, 0.35) * Double(size),
-             gain: g.uniform(-0.12, 0.12))
+            (
+                x: g.uniform(0, Double(size)), y: g.uniform(0, Double(size)), sigma: g.uniform(0.15, 0.35) * Double(size),
+                gain: g.uniform(-0.12, 0.12)
+            )
         }
         let s = Double(size)
         for y in 0..<size {
@@ -73,8 +75,10 @@ enum FundusAnatomy {
         var macula = Layer(width: image.width, height: image.height)
         let sigma = layout.disc.r * g.uniform(0.9, 1.3)
         let depth = Float(g.uniform(0.3, 0.5))
-        macula.paint(minX: layout.fovea.x - 3 * sigma, minY: layout.fovea.y - 3 * sigma, maxX: layout.fovea.x + 3 * sigma,
-                     maxY: layout.fovea.y + 3 * sigma) { px, py in
+        macula.paint(
+            minX: layout.fovea.x - 3 * sigma, minY: layout.fovea.y - 3 * sigma, maxX: layout.fovea.x + 3 * sigma,
+            maxY: layout.fovea.y + 3 * sigma
+        ) { px, py in
             depth * Float(exp(-(pow(px - layout.fovea.x, 2) + pow(py - layout.fovea.y, 2)) / (2 * sigma * sigma)))
         }
         macula.shade(&image, factor: (0.55, 0.45, 0.5))
@@ -87,7 +91,8 @@ enum FundusAnatomy {
         disc.blend(into: &image, colour: (0.97, Float(g.uniform(0.75, 0.88)), Float(g.uniform(0.45, 0.6))))
         var cup = Layer(width: image.width, height: image.height)
         let cupRadius = d.r * g.uniform(0.3, 0.55)
-        cup.ellipse(x: d.x + layout.temporal * 0.15 * d.r, y: d.y, rx: cupRadius, ry: cupRadius * 1.1, opacity: 0.8, softness: 0.3 * cupRadius)
+        cup.ellipse(
+            x: d.x + layout.temporal * 0.15 * d.r, y: d.y, rx: cupRadius, ry: cupRadius * 1.1, opacity: 0.8, softness: 0.3 * cupRadius)
         cup.blend(into: &image, colour: (1, 0.95, 0.8))
     }
 }

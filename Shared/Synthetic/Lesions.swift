@@ -95,8 +95,9 @@ enum LesionPainter {
             for _ in 0..<g.integer(2, 7) {
                 let (ox, oy) = (g.normal() * 5 * scale, g.normal() * 5 * scale)
                 let r = g.uniform(1.2, 3.5) * scale
-                yellow.ellipse(x: x + ox, y: y + oy, rx: r * g.uniform(0.8, 1.3), ry: r, angle: g.uniform(0, Double.pi),
-                               opacity: Float(g.uniform(0.7, 1)), softness: 0.8)
+                yellow.ellipse(
+                    x: x + ox, y: y + oy, rx: r * g.uniform(0.8, 1.3), ry: r, angle: g.uniform(0, Double.pi),
+                    opacity: Float(g.uniform(0.7, 1)), softness: 0.8)
                 reach = max(reach, max(abs(ox), abs(oy)) + 1.3 * r)
             }
             record(.hardExudate, x, y, reach, reach)
@@ -104,14 +105,16 @@ enum LesionPainter {
         for _ in 0..<plan.cottonWool {
             let (x, y) = place(layout, using: &g, quadrant: nil)
             let r = g.uniform(5, 11) * scale
-            pale.ellipse(x: x, y: y, rx: r * g.uniform(1, 1.6), ry: r, angle: g.uniform(0, Double.pi), opacity: Float(g.uniform(0.4, 0.65)),
-                         softness: 0.6 * r)
+            pale.ellipse(
+                x: x, y: y, rx: r * g.uniform(1, 1.6), ry: r, angle: g.uniform(0, Double.pi), opacity: Float(g.uniform(0.4, 0.65)),
+                softness: 0.6 * r)
             record(.cottonWool, x, y, 1.6 * r, 1.6 * r)
         }
         for _ in 0..<plan.neovascularisations {
             // A tangle of fine, tortuous new vessels, on or near the disc or along an arcade.
             let onDisc = g.chance(0.5)
-            let (x, y) = onDisc
+            let (x, y) =
+                onDisc
                 ? (layout.disc.x + g.uniform(-1, 1) * layout.disc.r, layout.disc.y + g.uniform(-1.2, 1.2) * layout.disc.r)
                 : place(layout, using: &g, quadrant: nil)
             let extent = g.uniform(14, 28) * scale
@@ -120,8 +123,10 @@ enum LesionPainter {
                 var heading = g.uniform(0, 2 * Double.pi)
                 for _ in 0..<g.integer(4, 9) {
                     heading += g.normal() * 0.9
-                    let (nx, ny) = (min(max(px + 3 * scale * cos(heading), x - extent), x + extent),
-                                    min(max(py + 3 * scale * sin(heading), y - extent), y + extent))
+                    let (nx, ny) = (
+                        min(max(px + 3 * scale * cos(heading), x - extent), x + extent),
+                        min(max(py + 3 * scale * sin(heading), y - extent), y + extent)
+                    )
                     red.segment(x0: px, y0: py, x1: nx, y1: ny, w0: 1.3 * scale, w1: 1.3 * scale, opacity: 0.9)
                     (px, py) = (nx, ny)
                 }
@@ -137,7 +142,9 @@ enum LesionPainter {
 
     /// A random spot on the retina, off the optic disc; in a given quadrant (around the field's
     /// centre) when asked, near the macula for exudates (where they gather in maculopathy).
-    private static func place(_ layout: FundusLayout, using g: inout SeededGenerator, quadrant: Int?, nearFovea: Bool = false) -> (Double, Double) {
+    private static func place(
+        _ layout: FundusLayout, using g: inout SeededGenerator, quadrant: Int?, nearFovea: Bool = false
+    ) -> (Double, Double) {
         for _ in 0..<100 {
             var x: Double, y: Double
             if nearFovea, g.chance(0.6) {

@@ -26,8 +26,9 @@ public struct SyntheticFundus: Sendable {
             for _ in 0..<g.integer(1, 5) {
                 let angle = g.uniform(0, 6.3), distance = layout.radius * 0.5 * g.unit()
                 let r = g.uniform(1, 2.5) * layout.size / 512
-                drusen.ellipse(x: layout.fovea.x + distance * cos(angle), y: layout.fovea.y + distance * sin(angle), rx: r, ry: r,
-                               opacity: Float(g.uniform(0.3, 0.6)), softness: 1.5)
+                drusen.ellipse(
+                    x: layout.fovea.x + distance * cos(angle), y: layout.fovea.y + distance * sin(angle), rx: r, ry: r,
+                    opacity: Float(g.uniform(0.3, 0.6)), softness: 1.5)
             }
         }
         drusen.blend(into: &image, colour: (0.95, 0.85, 0.55))

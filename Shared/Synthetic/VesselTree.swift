@@ -39,7 +39,8 @@ enum VesselTree {
         arteries.shade(&image, factor: (0.72, 0.45, 0.5))
     }
 
-    private static func grow(_ start: Walker, layout: FundusLayout, scale: Double, into layer: inout Layer, using g: inout SeededGenerator) {
+    private static func grow(_ start: Walker, layout: FundusLayout, scale: Double, into layer: inout Layer, using g: inout SeededGenerator)
+    {
         var stack = [start]
         while var w = stack.popLast() {
             let step = 6 * scale

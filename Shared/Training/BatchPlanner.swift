@@ -30,7 +30,9 @@ public final class BatchPlanner {
         for entry in entries { byLevel[entry.level, default: []].append(entry.image) }
         let missing = needed.filter { byLevel[$0] == nil }
         guard missing.isEmpty else {
-            throw .config("no \(missing.map(\.description).joined(separator: ", ")) images in the training set, and the loss needs them (its pairings name them)")
+            throw .config(
+                "no \(missing.map(\.description).joined(separator: ", ")) images in the training set, and the loss needs them (its pairings name them)"
+            )
         }
         levels = Level.allCases.filter { byLevel[$0] != nil }
         guard !levels.isEmpty else { throw .config("the training set has no images") }

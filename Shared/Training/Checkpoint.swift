@@ -39,11 +39,13 @@ public enum Checkpoint {
 
     public static func snapshot(_ master: MasterModel, state: CheckpointState) throws -> Snapshot {
         let meta = ["step": "\(state.step)", "arch": state.config.arch.rawValue, "width": "\(state.config.width)", "run": state.config.run]
-        return Snapshot(step: state.step, files: [
-            ("model.safetensors", ModelState.encode(master.model, metadata: meta)),
-            ("optimizer.safetensors", master.optimizer.encodeState(names: master.model.parameters.map(\.name))),
-            ("trainer.json", try TrainingConfig.json(state)),
-        ])
+        return Snapshot(
+            step: state.step,
+            files: [
+                ("model.safetensors", ModelState.encode(master.model, metadata: meta)),
+                ("optimizer.safetensors", master.optimizer.encodeState(names: master.model.parameters.map(\.name))),
+                ("trainer.json", try TrainingConfig.json(state)),
+            ])
     }
 
     public static func save(_ master: MasterModel, state: CheckpointState, run: URL) throws {
@@ -75,7 +77,9 @@ public enum Checkpoint {
         case (true, let checkpoint?):
             _ = try compatibleState(checkpoint, config: config)
         case (false, let checkpoint?):
-            throw TrainingError.config("\(run.path) holds an earlier run's checkpoints (\(checkpoint.lastPathComponent)): continue it with --resume, or give another run folder")
+            throw TrainingError.config(
+                "\(run.path) holds an earlier run's checkpoints (\(checkpoint.lastPathComponent)): continue it with --resume, or give another run folder"
+            )
         case (false, nil):
             return
         }
@@ -86,7 +90,8 @@ public enum Checkpoint {
     static func compatibleState(_ checkpoint: URL, config: TrainingConfig) throws -> CheckpointState {
         let state: CheckpointState
         do {
-            state = try JSONDecoder().decode(CheckpointState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("trainer.json")))
+            state = try JSONDecoder().decode(
+                CheckpointState.self, from: Data(contentsOf: checkpoint.appendingPathComponent("trainer.json")))
         } catch {
             throw TrainingError.config("\(checkpoint.path)/trainer.json: \(error)")
         }
@@ -94,7 +99,8 @@ public enum Checkpoint {
         (saved.steps, wanted.steps) = (0, 0)
         (saved.checkpointEvery, wanted.checkpointEvery, saved.prefetch, wanted.prefetch) = (0, 0, 0, 0)
         guard saved == wanted else {
-            throw TrainingError.config("\(checkpoint.path) was written by another configuration; resume with the same options (saved: \(state.config))")
+            throw TrainingError.config(
+                "\(checkpoint.path) was written by another configuration; resume with the same options (saved: \(state.config))")
         }
         return state
     }

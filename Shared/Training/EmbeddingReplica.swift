@@ -45,7 +45,9 @@ public final class EmbeddingReplica: @unchecked Sendable {
             (version, checksum) = (update.version, update.checksum)
         }
         guard version == batch.weightsVersion else {
-            throw .unavailable("shard \(id) needs weights version \(batch.weightsVersion); this replica holds \(version.map(String.init) ?? "none") and the request carries no state")
+            throw .unavailable(
+                "shard \(id) needs weights version \(batch.weightsVersion); this replica holds \(version.map(String.init) ?? "none") and the request carries no state"
+            )
         }
         let shape = batch.tensor.shape
         guard shape.count == 4, shape[1] == 3, shape[2] >= 32, shape[3] >= 32 else {
@@ -68,9 +70,11 @@ public final class EmbeddingReplica: @unchecked Sendable {
             throw .unavailable("no activations for \(id) (this replica last ran \(held.map { "\($0.id)" } ?? "nothing"))")
         }
         guard request.tensors.count == 1, let dz = request.tensors.first, dz.name == "embedding",
-              dz.tensor.shape == [held.rows, model.outputDimension]
+            dz.tensor.shape == [held.rows, model.outputDimension]
         else {
-            throw .badInput("\(id): expected one tensor \"embedding\" of [\(held.rows), D], got \(request.tensors.map { "\($0.name) \($0.tensor.shape)" })")
+            throw .badInput(
+                "\(id): expected one tensor \"embedding\" of [\(held.rows), D], got \(request.tensors.map { "\($0.name) \($0.tensor.shape)" })"
+            )
         }
         self.held = nil  // a backward consumes the activations
         model.zeroGrad()
@@ -84,7 +88,9 @@ public final class EmbeddingReplica: @unchecked Sendable {
             tensors.append(NamedTensor(name: "bn.\(layer).mean", tensor: try! Tensor(float32: s.mean, shape: shape)))
             tensors.append(NamedTensor(name: "bn.\(layer).var", tensor: try! Tensor(float32: s.variance, shape: shape)))
         }
-        return Gradients(id: request.id, tensors: tensors, weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started))
+        return Gradients(
+            id: request.id, tensors: tensors, weightsVersion: request.weightsVersion, samples: held.rows,
+            computeSeconds: seconds(since: started))
     }
 
     /// [N, 3, H, W] float32 -> our channels-last input, into a buffer kept between steps.

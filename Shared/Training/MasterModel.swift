@@ -47,11 +47,14 @@ public final class MasterModel {
             }
             let tensors = Dictionary(shard.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
             for (name, p) in model.parameters where tensors[name]?.shape != p.shape {
-                throw .badInput("gradients of \(shard.id): \(name) is \(tensors[name].map { "\($0.shape)" } ?? "missing"), expected \(p.shape)")
+                throw .badInput(
+                    "gradients of \(shard.id): \(name) is \(tensors[name].map { "\($0.shape)" } ?? "missing"), expected \(p.shape)")
             }
             for (layer, c) in channels.enumerated() {
-                for key in ["bn.\(layer).mean", "bn.\(layer).var"] where tensors[key].map({ $0.shape.count != 2 || $0.shape[1] != c }) ?? true {
-                    throw .badInput("gradients of \(shard.id): \(key) is \(tensors[key].map { "\($0.shape)" } ?? "missing"), expected [groups, \(c)]")
+                for key in ["bn.\(layer).mean", "bn.\(layer).var"]
+                where tensors[key].map({ $0.shape.count != 2 || $0.shape[1] != c }) ?? true {
+                    throw .badInput(
+                        "gradients of \(shard.id): \(key) is \(tensors[key].map { "\($0.shape)" } ?? "missing"), expected [groups, \(c)]")
                 }
             }
             byName.append(tensors)

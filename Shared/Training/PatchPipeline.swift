@@ -69,8 +69,10 @@ public final class PatchPipeline {
             let step = planned
             let plan = planner.plan(step: step)
             slots[step] = Slots(
-                levels: plan.map(\.level), images: plan.map(\.image), first: Array(repeating: nil, count: plan.count), second: Array(repeating: nil, count: plan.count),
-                attempts: Array(repeating: 0, count: plan.count), missing: plan.count, fromDetection: Array(repeating: nil, count: plan.count))
+                levels: plan.map(\.level), images: plan.map(\.image), first: Array(repeating: nil, count: plan.count),
+                second: Array(repeating: nil, count: plan.count),
+                attempts: Array(repeating: 0, count: plan.count), missing: plan.count,
+                fromDetection: Array(repeating: nil, count: plan.count))
             for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
             planned += 1
         }
@@ -112,7 +114,8 @@ public final class PatchPipeline {
             return
         }
         guard pair.first.dtype == .float32, pair.first.shape.count == 3, pair.first.shape[0] == 3 else {
-            failure = "the augmenter returned \(pair.first.dtype) views of shape \(pair.first.shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
+            failure =
+                "the augmenter returned \(pair.first.dtype) views of shape \(pair.first.shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
             return
         }
         slots[step]!.first[item] = pair.first

@@ -35,7 +35,9 @@ public struct PatchSources: Codable, Sendable, Equatable {
     public var summary: String {
         var text = "lesion patches \(lesionFromDetection)/\(lesionPatches) from detections"
         if !skipped.isEmpty {
-            text += "; patches re-planned from another image: " + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            text +=
+                "; patches re-planned from another image: "
+                + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         }
         return text
     }

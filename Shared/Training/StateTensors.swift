@@ -22,7 +22,9 @@ public enum StateTensors {
 
     /// The full state as a `WeightUpdate` a replica loads (`full`); `checksum` is the model's.
     public static func update(_ model: EncoderModel, version: UInt64, learningRate: Double, checksum: UInt64) -> WeightUpdate {
-        let tensors = floats(model).map { NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape)) }
+        let tensors = floats(model).map {
+            NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape))
+        }
         return WeightUpdate(version: version, tensors: tensors, full: true, learningRate: learningRate, checksum: checksum)
     }
 
@@ -34,7 +36,9 @@ public enum StateTensors {
         let given = Dictionary(update.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         for (name, p) in state {
             guard let t = given[name] else { throw .badInput("weights update \(update.version) lacks \(name)") }
-            guard t.shape == p.shape else { throw .badInput("weights update \(update.version): \(name) has shape \(t.shape), the model needs \(p.shape)") }
+            guard t.shape == p.shape else {
+                throw .badInput("weights update \(update.version): \(name) has shape \(t.shape), the model needs \(p.shape)")
+            }
         }
         if given.count != state.count {
             let extra = Set(given.keys).subtracting(state.map(\.name)).sorted()
@@ -43,7 +47,8 @@ public enum StateTensors {
         for (name, p) in state { copy(given[name]!, into: p.value.pointer) }
         let mine = checksum(model)
         guard mine == update.checksum else {
-            throw .badInput("weights update \(update.version): checksum \(hex(mine)) after loading, the coordinator's is \(hex(update.checksum))")
+            throw .badInput(
+                "weights update \(update.version): checksum \(hex(mine)) after loading, the coordinator's is \(hex(update.checksum))")
         }
     }
 

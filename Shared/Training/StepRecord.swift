@@ -92,7 +92,8 @@ public struct StepRecord: Codable, Sendable {
         (self.step, self.steps, self.batch, loss) = (step, steps, batch, outcome.total)
         pairings = outcome.pairings.map {
             PairingRecord(
-                pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors, selected: $0.selected.count,
+                pairing: "\($0.pairing)", loss: $0.loss, k: $0.hardNegatives, negatives: $0.negatives, anchors: $0.anchors,
+                selected: $0.selected.count,
                 positiveCosine: $0.positiveCosine, negativeCosine: $0.negativeCosine)
         }
         similarity = outcome.similarity
@@ -118,7 +119,8 @@ public struct StepRecord: Codable, Sendable {
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+        return s >= 3600
+            ? "\(s / 3600)h\(String(format: "%02d", s / 60 % 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 }
 

@@ -72,7 +72,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func read<T: Decodable>(_ value: inout T, _ key: CodingKeys) throws { value = try c.decode(T.self, forKey: key) }
         try read(&run, .run); try read(&seed, .seed); try read(&steps, .steps); try read(&batch, .batch); try read(&bnGroup, .bnGroup)
-        try read(&arch, .arch); try read(&width, .width); try read(&mode, .mode); try read(&pairings, .pairings); try read(&weights, .weights)
+        try read(&arch, .arch); try read(&width, .width); try read(&mode, .mode); try read(&pairings, .pairings);
+        try read(&weights, .weights)
         try read(&tau, .tau); try read(&kMin, .kMin); try read(&splThreshold, .splThreshold); try read(&rho0, .rho0)
         try read(&learningRate, .learningRate); try read(&weightDecay, .weightDecay); try read(&recipe, .recipe)
         try read(&prefetch, .prefetch); try read(&checkpointEvery, .checkpointEvery)
@@ -98,7 +99,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// squeezed into too few steps; nil otherwise.
     public var shortScheduleWarning: String? {
         guard mode != .basicCL, mode != .noSPL, steps < Self.shortScheduleSteps else { return nil }
-        return "\(steps) steps is short for the self-paced curriculum: runs under \(Self.shortScheduleSteps) steps sat on the contrastive plateau "
+        return
+            "\(steps) steps is short for the self-paced curriculum: runs under \(Self.shortScheduleSteps) steps sat on the contrastive plateau "
             + "or collapsed on the reference benchmark (docs/method.md). Watch 'cos pos P other O' in the progress line: a run that learns keeps pos high and drives other well below it."
     }
 
@@ -119,8 +121,11 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
 
     public static func model(named name: String) throws(TrainingError) -> ModelConfig {
         let parts = name.split(separator: ":")
-        guard parts.count == 2, let arch = ResNetArch(rawValue: String(parts[0])), let width = Double(parts[1]), width > 0, width <= 4 else {
-            throw .badInput("model \"\(name)\": expected <arch>:<width> with arch one of \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")) and width in (0, 4]")
+        guard parts.count == 2, let arch = ResNetArch(rawValue: String(parts[0])), let width = Double(parts[1]), width > 0, width <= 4
+        else {
+            throw .badInput(
+                "model \"\(name)\": expected <arch>:<width> with arch one of \(ResNetArch.allCases.map(\.rawValue).joined(separator: ", ")) and width in (0, 4]"
+            )
         }
         return .contrastive(arch: arch, width: width)
     }
@@ -141,7 +146,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
             guard weights.isEmpty || weights.count == chosen.count else {
                 throw .config("--weights needs \(chosen.count) numbers, one per pairing (got \(weights.count))")
             }
-            let weighted = weights.isEmpty ? chosen : zip(chosen, weights).map { Pairing(anchors: $0.anchors, negatives: $0.negatives, weight: $1) }
+            let weighted =
+                weights.isEmpty ? chosen : zip(chosen, weights).map { Pairing(anchors: $0.anchors, negatives: $0.negatives, weight: $1) }
             return MultiLevelLoss(pairings: weighted, tau: tau, schedule: mode == .noSPL ? nil : schedule)
         }
     }
@@ -169,9 +175,14 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         if let problem = ModelConfig.widthProblem(width) { throw .config(problem) }
         guard batch >= 4, batch % 4 == 0 else { throw .config("batch \(batch): must be a positive multiple of 4 (B/4 patches per level)") }
         guard bnGroup >= 1, batch % bnGroup == 0 else { throw .config("bn-group \(bnGroup) must divide the batch \(batch)") }
-        guard tau > 0, tau.isFinite, kMin >= 0, (0...1).contains(rho0) else { throw .config("tau must be positive, k-min non-negative, rho0 in 0...1") }
-        guard learningRate > 0, learningRate.isFinite, weightDecay >= 0, weightDecay.isFinite, warmupSteps >= 0, prefetch >= 0, checkpointEvery >= 1 else {
-            throw .config("learning rate must be positive, weight decay, warm-up steps and prefetch non-negative, checkpoint-every at least 1")
+        guard tau > 0, tau.isFinite, kMin >= 0, (0...1).contains(rho0) else {
+            throw .config("tau must be positive, k-min non-negative, rho0 in 0...1")
+        }
+        guard learningRate > 0, learningRate.isFinite, weightDecay >= 0, weightDecay.isFinite, warmupSteps >= 0, prefetch >= 0,
+            checkpointEvery >= 1
+        else {
+            throw .config(
+                "learning rate must be positive, weight decay, warm-up steps and prefetch non-negative, checkpoint-every at least 1")
         }
         _ = try loss()
     }

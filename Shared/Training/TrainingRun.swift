@@ -66,7 +66,8 @@ public final class TrainingRun: CoordinatorDriver {
     /// `resume`: continue from the run folder's latest checkpoint (an error if there is none).
     /// `exportViews`: a folder for each step's views and the initial weights (ViewExport).
     public init(
-        config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1, exportViews: URL? = nil,
+        config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1,
+        exportViews: URL? = nil,
         logger: Logger
     ) throws {
         try config.validate()
@@ -74,13 +75,16 @@ public final class TrainingRun: CoordinatorDriver {
         export = exportViews.map(ViewExport.init)
         loss = try config.loss()
         planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
-        master = MasterModel(config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
+        master = MasterModel(
+            config.model, seed: config.seed, learningRate: Float(config.learningRate), weightDecay: Float(config.weightDecay))
         try Checkpoint.checkStart(folder, config: config, resume: resume)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if resume, let checkpoint = try Checkpoint.latest(folder) {
             let state = try Checkpoint.load(checkpoint, into: master, config: config)
             step = state.step
-            logger.info("resumed from \(checkpoint.lastPathComponent): step \(step) of \(config.steps), weights \(String(master.checksum, radix: 16))")
+            logger.info(
+                "resumed from \(checkpoint.lastPathComponent): step \(step) of \(config.steps), weights \(String(master.checksum, radix: 16))"
+            )
         } else {
             step = 0
             try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
@@ -91,9 +95,13 @@ public final class TrainingRun: CoordinatorDriver {
         writer = CheckpointWriter(run: folder)
         try config.save(to: folder.appendingPathComponent("config.json"))
         for (level, count) in planner.shortLevels {
-            logger.warning("level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)")
+            logger.warning(
+                "level \(level) has \(count) images for \(planner.perLevel) per step: its images repeat within a step (the crops and views still differ)"
+            )
         }
-        logger.info("training \(config.model) mode \(config.mode.rawValue), pairings \(loss.pairings.map(\.description).joined(separator: ", ")), batch \(config.batch) (bn groups of \(config.bnGroup)), \(config.steps) steps, seed \(config.seed)")
+        logger.info(
+            "training \(config.model) mode \(config.mode.rawValue), pairings \(loss.pairings.map(\.description).joined(separator: ", ")), batch \(config.batch) (bn groups of \(config.bnGroup)), \(config.steps) steps, seed \(config.seed)"
+        )
         if let warning = config.shortScheduleWarning { logger.warning("\(warning)") }
     }
 
@@ -113,7 +121,8 @@ public final class TrainingRun: CoordinatorDriver {
     public var statusLine: String {
         if let failure { return "training failed: \(failure)" }
         if finished { return "training finished: \(step)/\(config.steps) steps" }
-        return last?.progressLine ?? "training: step \(step + 1)/\(config.steps) starting (\(pipeline?.inFlight ?? 0) patches in the pipeline)"
+        return last?.progressLine
+            ?? "training: step \(step + 1)/\(config.steps) starting (\(pipeline?.inFlight ?? 0) patches in the pipeline)"
     }
 
     // MARK: events
@@ -182,14 +191,18 @@ public final class TrainingRun: CoordinatorDriver {
     private func startForward() {
         let workers = workerIDs
         guard workers.count >= minWorkers else {
-            if !announcedWait { logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)") }
+            if !announcedWait {
+                logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)")
+            }
             announcedWait = true
             return
         }
         announcedWait = false
         let started = clock.now()
         var work = current!
-        work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map { (workers[$0], $1) }
+        work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map {
+            (workers[$0], $1)
+        }
         if work.inputs.count != work.shards.count { work.inputs = inputs(work.views, shards: work.shards.count) }
         work.embeddings = [:]
         work.gradients = [:]
@@ -199,9 +212,12 @@ public final class TrainingRun: CoordinatorDriver {
         for (index, shard) in work.shards.enumerated() {
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
             let (tensor, samples) = work.inputs[index]
-            submit(.embeddingBatch(EmbeddingBatch(
-                id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
-                weights: workerVersions[shard.worker] == master.version ? nil : update, model: TrainingConfig.modelName(config.model))),
+            submit(
+                .embeddingBatch(
+                    EmbeddingBatch(
+                        id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
+                        weights: workerVersions[shard.worker] == master.version ? nil : update,
+                        model: TrainingConfig.modelName(config.model))),
                 to: shard.worker)
         }
         current!.times.other += seconds(since: started)
@@ -214,11 +230,15 @@ public final class TrainingRun: CoordinatorDriver {
     }
 
     private func received(_ id: WorkID, _ body: Body, from worker: String) {
-        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt, shard.shard < work.shards.count else { return }
+        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt,
+            shard.shard < work.shards.count
+        else { return }
         switch body {
         case .embeddingBatch(let batch) where shard.phase == .forward:
             guard batch.weightsChecksum == master.checksum, batch.weightsVersion == master.version else {
-                return fail("replica \(worker) holds weights \(String(batch.weightsChecksum, radix: 16)) v\(batch.weightsVersion); the coordinator's are \(String(master.checksum, radix: 16)) v\(master.version)")
+                return fail(
+                    "replica \(worker) holds weights \(String(batch.weightsChecksum, radix: 16)) v\(batch.weightsVersion); the coordinator's are \(String(master.checksum, radix: 16)) v\(master.version)"
+                )
             }
             guard batch.tensor.shape == [batch.samples.count, master.model.outputDimension] else {
                 return fail("replica \(worker) returned embeddings of shape \(batch.tensor.shape) for \(batch.samples.count) samples")
@@ -252,9 +272,12 @@ public final class TrainingRun: CoordinatorDriver {
         for (index, shard) in work.shards.enumerated() {
             let samples = work.embeddings[index]!.samples
             let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .backward)
-            submit(.gradients(Gradients(
-                id: id.workID, tensors: [NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: samples, dimension: d))],
-                weightsVersion: master.version, loss: outcome.total, samples: samples.count)), to: shard.worker)
+            submit(
+                .gradients(
+                    Gradients(
+                        id: id.workID,
+                        tensors: [NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: samples, dimension: d))],
+                        weightsVersion: master.version, loss: outcome.total, samples: samples.count)), to: shard.worker)
         }
     }
 

@@ -20,8 +20,10 @@ struct ViewExport {
 
     func write(_ views: StepViews, bnGroup: Int) throws {
         var writer = SafeTensorsWriter()
-        writer.metadata = ["format": "comcl-step-views", "version": "1", "step": "\(views.step)", "bn_group": "\(bnGroup)",
-                           "digest": String(views.digest, radix: 16)]
+        writer.metadata = [
+            "format": "comcl-step-views", "version": "1", "step": "\(views.step)", "bn_group": "\(bnGroup)",
+            "digest": String(views.digest, radix: 16),
+        ]
         let shape = views.first[0].shape
         for (name, tensors) in [("first", views.first), ("second", views.second)] {
             var values: [Float] = []

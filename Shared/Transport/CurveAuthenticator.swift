@@ -46,7 +46,9 @@ public final class CurveAuthenticator: Sendable {
         private let clock = SystemTime()
         private let finished = DispatchSemaphore(value: 0)
 
-        init(socket: ZMQSocket, allowed: Set<String>, logger: Logger) { (self.socket, self.allowed, self.logger) = (socket, allowed, logger) }
+        init(socket: ZMQSocket, allowed: Set<String>, logger: Logger) {
+            (self.socket, self.allowed, self.logger) = (socket, allowed, logger)
+        }
 
         var refused: Int { lock.withLock { refusedCount } }
 
@@ -72,7 +74,9 @@ public final class CurveAuthenticator: Sendable {
         /// Reply: version, request id, status code, status text, user id, metadata.
         func answer(_ frames: [[UInt8]]) -> [[UInt8]] {
             guard frames.count >= 6, frames[0] == Array("1.0".utf8) else {
-                return [Array("1.0".utf8), frames.count > 1 ? frames[1] : [], Array("500".utf8), Array("malformed ZAP request".utf8), [], []]
+                return [
+                    Array("1.0".utf8), frames.count > 1 ? frames[1] : [], Array("500".utf8), Array("malformed ZAP request".utf8), [], [],
+                ]
             }
             let address = String(decoding: frames[3], as: UTF8.self)
             let mechanism = String(decoding: frames[5], as: UTF8.self)
@@ -85,10 +89,15 @@ public final class CurveAuthenticator: Sendable {
                     return budget.admit(key, now: clock.now())
                 }
                 if let held {
-                    logger.warning("refused a \(mechanism) client from \(address): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")\(LogBudget.suffix(held))")
+                    logger.warning(
+                        "refused a \(mechanism) client from \(address): \(key.isEmpty ? "no CURVE key" : "public key \(key) is not listed")\(LogBudget.suffix(held))"
+                    )
                 }
             }
-            return [Array("1.0".utf8), frames[1], Array((admitted ? "200" : "400").utf8), Array((admitted ? "OK" : "client key not listed").utf8), Array(key.utf8), []]
+            return [
+                Array("1.0".utf8), frames[1], Array((admitted ? "200" : "400").utf8),
+                Array((admitted ? "OK" : "client key not listed").utf8), Array(key.utf8), [],
+            ]
         }
     }
 

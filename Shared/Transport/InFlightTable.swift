@@ -108,7 +108,9 @@ struct InFlightTable {
     private mutating func forgetOldCompletions() {
         while completionHead < completionOrder.count {
             let oldest = completionOrder[completionHead]
-            guard completed.count > Self.rememberedCompletions || oldest.step + Self.rememberedSteps < newestStep[oldest.run]! else { break }
+            guard completed.count > Self.rememberedCompletions || oldest.step + Self.rememberedSteps < newestStep[oldest.run]! else {
+                break
+            }
             completed.remove(oldest)
             completionHead += 1
         }

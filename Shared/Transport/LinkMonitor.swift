@@ -25,7 +25,8 @@ public final class LinkMonitor: Sendable {
     /// clients connect per request, such as healthchecks, would fill the log at notice).
     public init(socket: ZMQSocket, link: String, limit: Int64, closes: Logger.Level = .notice, logger: Logger) throws {
         let endpoint = "inproc://comcl-monitor-\(Self.counter.add(1, ordering: .relaxed).newValue)"
-        let events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED
+        let events =
+            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_ACCEPT_FAILED
             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         try check(zmq_socket_monitor(try socket.raw, endpoint, events), "zmq_socket_monitor \(link)")
         let reader = try ZMQSocket(socket.context, .pair)
@@ -89,9 +90,11 @@ public final class LinkMonitor: Sendable {
                 if let held = budget.admit(host.isEmpty ? peer : host, now: clock.now()) {
                     logger.log(
                         level: closes,
-                        "\(link): connection from \(peer) closed: the peer left, or libzmq cut it for a frame over \(limit) bytes (--max-message-bytes), broken ZMTP framing or a failed handshake\(LogBudget.suffix(held))")
+                        "\(link): connection from \(peer) closed: the peer left, or libzmq cut it for a frame over \(limit) bytes (--max-message-bytes), broken ZMTP framing or a failed handshake\(LogBudget.suffix(held))"
+                    )
                 }
-            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, ZMQ_EVENT_ACCEPT_FAILED:
+            case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH,
+                ZMQ_EVENT_ACCEPT_FAILED:
                 let why = Self.describe(event)
                 if let held = budget.admit(why, now: clock.now()) { logger.warning("\(link): \(why)\(LogBudget.suffix(held))") }
             default:

@@ -240,7 +240,8 @@ public final class WorkDistributor {
             let started = ready.runToken.isEmpty ? "without a run token" : "for run \(ready.runToken.prefix(8))"
             return reject(
                 peer, ready.workerID, .wrongRun,
-                "this coordinator serves run \(config.runToken.prefix(8)); \(ready.workerID) was started \(started) (two runs on the same ports? give each its own --base-port)")
+                "this coordinator serves run \(config.runToken.prefix(8)); \(ready.workerID) was started \(started) (two runs on the same ports? give each its own --base-port)"
+            )
         }
         if var known = peers[peer] {
             known.ready = ready  // a re-announce (the worker lost contact): keep its items
@@ -299,10 +300,12 @@ public final class WorkDistributor {
         let pinned = table.pinned(to: peer)
         let items = table.assigned(to: peer).filter { !pinned.contains($0) }
         for id in items { table.requeue(id) }
-        let summary = "\(role) \(state.ready.workerID) left (\(reason)); re-issuing \(items.count) items, failing \(pinned.count) pinned to it"
+        let summary =
+            "\(role) \(state.ready.workerID) left (\(reason)); re-issuing \(items.count) items, failing \(pinned.count) pinned to it"
         if reason == "stopped" && items.isEmpty && pinned.isEmpty { logger.info("\(summary)") } else { logger.warning("\(summary)") }
         let failures = pinned.map {
-            failItem($0, ErrorReport(code: .unavailable, message: "\(role) \(state.ready.workerID) left (\(reason)) before answering", id: $0))
+            failItem(
+                $0, ErrorReport(code: .unavailable, message: "\(role) \(state.ready.workerID) left (\(reason)) before answering", id: $0))
         }
         return [.lost(workerID: state.ready.workerID, reason: reason, reissued: items.count)] + failures
     }

@@ -83,7 +83,9 @@ public final class WorkerSession {
         do {
             try dealer.send(payload)
         } catch let error as ZMQError where error.wouldBlock {
-            logger.warning("could not send to \(endpoint) for \(options.sendTimeoutMilliseconds) ms (libzmq dropped the link, e.g. after a message over --max-message-bytes); reconnecting")
+            logger.warning(
+                "could not send to \(endpoint) for \(options.sendTimeoutMilliseconds) ms (libzmq dropped the link, e.g. after a message over --max-message-bytes); reconnecting"
+            )
             dealer.socket.close()
             dealer = try ZMQDealer(context, connect: endpoint, options: options)
             try announce()
@@ -92,7 +94,11 @@ public final class WorkerSession {
     }
 
     private func announce() throws {
-        try send(.ready(Ready(role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software, runToken: config.runToken)))
+        try send(
+            .ready(
+                Ready(
+                    role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software,
+                    runToken: config.runToken)))
     }
 
     /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
@@ -270,6 +276,8 @@ private final class Outbox: @unchecked Sendable {
     func takeAll() -> [([UInt8], Bool)] {
         var sink = [UInt8](repeating: 0, count: 64)
         while read(pipeEnds[0], &sink, sink.count) > 0 {}
-        return items.withLock { taken in defer { taken = [] }; return taken }
+        return items.withLock { taken in
+            defer { taken = [] }; return taken
+        }
     }
 }

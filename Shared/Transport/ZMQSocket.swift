@@ -52,7 +52,9 @@ public final class ZMQSocket: @unchecked Sendable {
         guard zmq_bind(try raw, endpoint) == -1 else { return }
         let code = zmq_errno()
         // The usual cause is a second run on the same ports: say which knob moves it.
-        let hint = code == EADDRINUSE ? " (another run or program on this machine holds the port: start this one on other ports, e.g. --base-port)" : ""
+        let hint =
+            code == EADDRINUSE
+            ? " (another run or program on this machine holds the port: start this one on other ports, e.g. --base-port)" : ""
         throw ZMQError("bind \(endpoint)\(hint)", code: code)
     }
 

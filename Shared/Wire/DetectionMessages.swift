@@ -3,7 +3,7 @@ import CProtocol
 /// How a detect request carries its image.
 public enum ImageSource: Equatable, Sendable {
     case encoded([UInt8])  // PNG or JPEG file bytes
-    case path(String)      // relative to the data root both sides share
+    case path(String)  // relative to the data root both sides share
 }
 
 /// Checks a path meant to resolve under a shared data root: relative and without `..`,

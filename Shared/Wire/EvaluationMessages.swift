@@ -82,7 +82,9 @@ extension EvaluationRequest: CConvertible {
         guard Set(models.map(\.name)).count == models.count else {
             throw WireError.invalidValue(field: "\(field).models", reason: "two encoders share a name")
         }
-        guard width.isFinite, width > 0, width <= 16 else { throw WireError.invalidValue(field: "\(field).width", reason: "\(width) is not in (0, 16]") }
+        guard width.isFinite, width > 0, width <= 16 else {
+            throw WireError.invalidValue(field: "\(field).width", reason: "\(width) is not in (0, 16]")
+        }
         // Each level's patches are embedded and projected by exact t-SNE (quadratic in their number).
         guard embeddingPatches <= 1000 else {
             throw WireError.invalidValue(field: "\(field).embedding_patches", reason: "\(embeddingPatches) exceeds 1000 per level")

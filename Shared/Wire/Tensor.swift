@@ -85,7 +85,7 @@ extension Tensor: CConvertible {
             throw WireError.invalidValue(field: "\(field).dtype", reason: "expected \(expected), got \(dtype)")
         }
         guard shape.count == pattern.count,
-              zip(shape, pattern).allSatisfy({ dim, want in want.map { $0 == dim } ?? true })
+            zip(shape, pattern).allSatisfy({ dim, want in want.map { $0 == dim } ?? true })
         else {
             let want = pattern.map { $0.map(String.init) ?? "*" }.joined(separator: ", ")
             throw WireError.invalidValue(field: "\(field).shape", reason: "expected [\(want)], got \(shape)")

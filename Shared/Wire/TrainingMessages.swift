@@ -21,7 +21,9 @@ public struct EmbeddingBatch: Equatable, Sendable {
     ) {
         self.model = model
         (self.id, self.tensor, self.samples, self.weightsVersion) = (id, tensor, samples, weightsVersion)
-        (self.batchNormGroup, self.weights, self.weightsChecksum, self.computeSeconds) = (batchNormGroup, weights, weightsChecksum, computeSeconds)
+        (self.batchNormGroup, self.weights, self.weightsChecksum, self.computeSeconds) = (
+            batchNormGroup, weights, weightsChecksum, computeSeconds
+        )
     }
 }
 
@@ -55,7 +57,8 @@ extension EmbeddingBatch: CConvertible {
         weightsVersion = p.weights_version
         batchNormGroup = Int(p.bn_group)
         guard batchNormGroup == 0 || samples.count % batchNormGroup == 0 else {
-            throw WireError.invalidValue(field: "\(field).bn_group", reason: "\(samples.count) rows are not whole groups of \(batchNormGroup)")
+            throw WireError.invalidValue(
+                field: "\(field).bn_group", reason: "\(samples.count) rows are not whole groups of \(batchNormGroup)")
         }
         weights = try p.weights.map { try WeightUpdate(lifting: $0, field: "\(field).weights") }
         weightsChecksum = p.weights_checksum

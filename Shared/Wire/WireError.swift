@@ -34,7 +34,8 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .invalidValue(field, reason):
             return "field \(field) is invalid: \(reason)"
         case let .frames(count, emptyFirst):
-            return "expected 1 frame (one Envelope from a DEALER), got \(count)" + (emptyFirst ? ": REQ sockets add an empty delimiter, use DEALER" : "")
+            return "expected 1 frame (one Envelope from a DEALER), got \(count)"
+                + (emptyFirst ? ": REQ sockets add an empty delimiter, use DEALER" : "")
         }
     }
 

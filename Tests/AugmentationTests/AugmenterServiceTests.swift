@@ -20,8 +20,11 @@ import Wire
             let image = images[item % 2]
             let x = (item * 37) % 129, y = (item * 53) % 129
             let pixels = try! Tensor(uint8: image.cropped(x: x, y: y, width: 128, height: 128).rgbImage().pixels, shape: [128, 128, 3])
-            let provenance = Provenance(imageID: "img\(item % 2)", window: Box(x: Float(x), y: Float(y), w: 128, h: 128, score: 0), fromDetection: false)
-            let patch = Patch(id: WorkID(run: "aug", step: UInt64(item / 8), item: UInt64(item)), pixels: pixels, level: levels[item % 4], provenance: provenance)
+            let provenance = Provenance(
+                imageID: "img\(item % 2)", window: Box(x: Float(x), y: Float(y), w: 128, h: 128, score: 0), fromDetection: false)
+            let patch = Patch(
+                id: WorkID(run: "aug", step: UInt64(item / 8), item: UInt64(item)), pixels: pixels, level: levels[item % 4],
+                provenance: provenance)
             return AugmentRequest(patch: patch, seed: 2024, recipe: Recipe.priorWorkDegraded.json())
         }
     }()
@@ -33,13 +36,16 @@ import Wire
     }()
 
     func augmenters(_ names: [String], endpoint: String) throws -> [ChildProcess] {
-        try names.map { try ChildProcess("comcl-augmenter", ["--coordinator", endpoint, "--worker-id", $0, "--heartbeat", "0.2"], name: $0) }
+        try names.map {
+            try ChildProcess("comcl-augmenter", ["--coordinator", endpoint, "--worker-id", $0, "--heartbeat", "0.2"], name: $0)
+        }
     }
 
     /// Submits every request once the replicas have joined, then polls until each item has a
     /// result and `until` holds; `during` sees the events as they come and may act on the replicas.
     func run(
-        replicas names: [String], requests: [AugmentRequest] = Self.requests, deadline seconds: Double = 120, during: (([DistributorEvent], [ChildProcess]) -> Void)? = nil, until: ([DistributorEvent]) -> Bool = { _ in true }
+        replicas names: [String], requests: [AugmentRequest] = Self.requests, deadline seconds: Double = 120,
+        during: (([DistributorEvent], [ChildProcess]) -> Void)? = nil, until: ([DistributorEvent]) -> Bool = { _ in true }
     ) throws -> (results: [UInt64: Body], events: [DistributorEvent]) {
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
         let distributor = WorkDistributor(
@@ -89,7 +95,9 @@ import Wire
 
     func expectAllExpected(_ results: [UInt64: Body]) {
         for (item, pair) in Self.expected {
-            guard case .viewPair(let got) = results[item] else { Issue.record("item \(item): \(String(describing: results[item]))"); continue }
+            guard case .viewPair(let got) = results[item] else {
+                Issue.record("item \(item): \(String(describing: results[item]))"); continue
+            }
             let same = got == pair  // compared outside #expect, which would print both tensors
             #expect(same, "item \(item) differs from the library's views")
         }
@@ -113,7 +121,9 @@ import Wire
             Issue.record("bad requests should fail: \(Self.outline(outcome.events))")
             return
         }
-        #expect(recipeError.code == .badInput && recipeError.message.contains("recipe: op 1 (random-affine): degrees must lie in [0.0, 180.0], got 270"))
+        #expect(
+            recipeError.code == .badInput
+                && recipeError.message.contains("recipe: op 1 (random-affine): degrees must lie in [0.0, 180.0], got 270"))
         #expect(sizeError.code == .badInput && sizeError.message.contains("patch of 3x2"))
         let good = outcome.results[2] == .viewPair(Self.expected[2]!)
         #expect(good, "the good request after the bad ones should get its views")
@@ -139,17 +149,19 @@ import Wire
         // other one. Once every item has its result, SIGCONT: the late answers arrive as duplicates.
         var frozen = false, thawed = false
         let isLate = { (event: DistributorEvent) -> Bool in if case .duplicate(_, workerID: "sleeper") = event { true } else { false } }
-        let outcome = try run(replicas: ["sleeper", "awake"], deadline: 60, during: { events, workers in
-            let done = events.filter { if case .result = $0 { true } else { false } }.count
-            if !frozen, done >= 2 {
-                workers[0].signal(SIGSTOP)
-                frozen = true
-            }
-            if frozen, !thawed, done == Self.requests.count {
-                workers[0].signal(SIGCONT)
-                thawed = true
-            }
-        }, until: { $0.contains(where: isLate) })
+        let outcome = try run(
+            replicas: ["sleeper", "awake"], deadline: 60,
+            during: { events, workers in
+                let done = events.filter { if case .result = $0 { true } else { false } }.count
+                if !frozen, done >= 2 {
+                    workers[0].signal(SIGSTOP)
+                    frozen = true
+                }
+                if frozen, !thawed, done == Self.requests.count {
+                    workers[0].signal(SIGCONT)
+                    thawed = true
+                }
+            }, until: { $0.contains(where: isLate) })
         #expect(thawed)
         expectAllExpected(outcome.results)
         let reissued = outcome.events.contains { if case .lost(workerID: "sleeper", _, let count) = $0 { count >= 1 } else { false } }

@@ -9,9 +9,10 @@ import Testing
     @Test func defaultIsThePriorWorkRecipe() throws {
         let recipe = try Recipe(json: "")
         #expect(recipe.json() == Recipe.priorWork.json())
-        #expect(recipe.ops.map { type(of: $0).name } == [
-            "horizontal-flip", "vertical-flip", "color-jitter", "random-resized-crop", "random-affine", "random-grayscale",
-        ])
+        #expect(
+            recipe.ops.map { type(of: $0).name } == [
+                "horizontal-flip", "vertical-flip", "color-jitter", "random-resized-crop", "random-affine", "random-grayscale",
+            ])
         let jitter = try #require(recipe.ops[2] as? ColorJitter)
         #expect((jitter.brightness, jitter.contrast, jitter.saturation, jitter.hue, jitter.p) == (0.4, 0.4, 0.4, 0.1, 1))
         let crop = try #require(recipe.ops[3] as? RandomResizedCrop)
@@ -27,7 +28,8 @@ import Testing
         blur.sigma = 0.5...1.5
         var degrade = FundusQualityDegradation()
         (degrade.severity, degrade.referenceHeight) = (.strong, 256)
-        let recipe = Recipe(ops: [degrade] + Recipe.priorWork.ops + [blur], normalize: Normalize(mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]))
+        let recipe = Recipe(
+            ops: [degrade] + Recipe.priorWork.ops + [blur], normalize: Normalize(mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]))
         #expect(Set(recipe.ops.map { type(of: $0).name }) == Set(AugmentationOps.all.map { $0.name }))
         let again = try Recipe(json: recipe.json(pretty: true))
         #expect(again.json() == recipe.json())
@@ -43,12 +45,21 @@ import Testing
         (#"{"ops": [], "seed": 3}"#, "unknown key \"seed\""),
         (#"{"ops": [{"op": "sharpen"}]}"#, "op 1: unknown op \"sharpen\"; known: fundus-degradation"),
         (#"{"ops": [{"p": 0.5}]}"#, "op 1: each op is an object with an \"op\" name"),
-        (#"{"ops": [{"op": "color-jitter", "brigthness": 0.3}]}"#, "op 1 (color-jitter): unknown parameter \"brigthness\"; color-jitter takes brightness, contrast, hue, p, saturation"),
-        (#"{"ops": [{"op": "vertical-flip"}, {"op": "color-jitter", "hue": 0.7}]}"#, "op 2 (color-jitter): hue must lie in [0.0, 0.5], got 0.7"),
+        (
+            #"{"ops": [{"op": "color-jitter", "brigthness": 0.3}]}"#,
+            "op 1 (color-jitter): unknown parameter \"brigthness\"; color-jitter takes brightness, contrast, hue, p, saturation"
+        ),
+        (
+            #"{"ops": [{"op": "vertical-flip"}, {"op": "color-jitter", "hue": 0.7}]}"#,
+            "op 2 (color-jitter): hue must lie in [0.0, 0.5], got 0.7"
+        ),
         (#"{"ops": [{"op": "random-grayscale", "p": "often"}]}"#, "op 1 (random-grayscale): p must be a number, got \"often\""),
         (#"{"ops": [{"op": "random-resized-crop", "scale": [1.2, 0.8]}]}"#, "scale must be [low, high] with low <= high"),
         (#"{"ops": [{"op": "random-resized-crop", "size": 64.5}]}"#, "size must be a whole number"),
-        (#"{"ops": [{"op": "random-affine", "interpolation": "bicubic"}]}"#, "interpolation must be one of nearest, bilinear, got \"bicubic\""),
+        (
+            #"{"ops": [{"op": "random-affine", "interpolation": "bicubic"}]}"#,
+            "interpolation must be one of nearest, bilinear, got \"bicubic\""
+        ),
         (#"{"ops": [{"op": "normalize", "std": [0.2, 0, 0.2]}]}"#, "std must hold three positive numbers"),
         (#"{"ops": [{"op": "normalize"}, {"op": "horizontal-flip"}]}"#, "op 2 (horizontal-flip): \"normalize\" must be the last op"),
         (#"{"ops": [{"op": "fundus-degradation", "severity": "awful"}]}"#, "severity must be one of mild, strong, any"),
@@ -57,7 +68,10 @@ import Testing
         #expect {
             try Recipe(json: json)
         } throws: { error in
-            "\(error)".contains(message) || { Issue.record("\(error)"); return false }()
+            "\(error)".contains(message)
+                || {
+                    Issue.record("\(error)"); return false
+                }()
         }
     }
 

@@ -12,7 +12,9 @@ import Testing
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/augmentation/torchvision_ops.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-augmentation-fixture" && file.metadata["version"] == "1", "unexpected fixture \(file.metadata)")
+        precondition(
+            file.metadata["format"] == "comcl-augmentation-fixture" && file.metadata["version"] == "1",
+            "unexpected fixture \(file.metadata)")
         guard case .object(let cases) = try! JSONDecoder().decode(JSONValue.self, from: Data(file.metadata["cases"]!.utf8)) else {
             fatalError("fixture cases are not an object")
         }
@@ -49,7 +51,10 @@ import Testing
     }
 
     /// Float32 rounding is all that may differ: 2e-6 on values in [0, 1].
-    @Test(arguments: ["brightness", "brightness_dark", "contrast", "contrast_up", "saturation", "saturation_down", "hue_plus", "hue_minus", "grayscale", "jitter_sequence"])
+    @Test(arguments: [
+        "brightness", "brightness_dark", "contrast", "contrast_up", "saturation", "saturation_down", "hue_plus", "hue_minus", "grayscale",
+        "jitter_sequence",
+    ])
     func colour(_ name: String) throws {
         let values = try Self.parameters(name)
         var image = try Self.image("input")
@@ -65,7 +70,9 @@ import Testing
         switch values["op"] {
         case .string("grayscale"): ColorAdjust.grayscale(&image)
         case .string("jitter"):
-            guard case .array(let order)? = values["order"], case .object(let factors)? = values["factors"] else { throw RecipeError("bad case") }
+            guard case .array(let order)? = values["order"], case .object(let factors)? = values["factors"] else {
+                throw RecipeError("bad case")
+            }
             for case .string(let op) in order { adjust(op, Self.number(factors, op)) }
         case .string(let op): adjust(op, Self.number(values, "factor"))
         default: throw RecipeError("bad case \(name)")
@@ -92,7 +99,8 @@ import Testing
         guard case .array(let shift)? = values["translate"], case .number(let tx) = shift[0], case .number(let ty) = shift[1],
             case .string(let mode)? = values["interpolation"], let interpolation = AffineWarp.Interpolation(rawValue: mode)
         else { throw RecipeError("bad case \(name)") }
-        let out = AffineWarp.apply(try Self.image("input"), degrees: Self.number(values, "angle"), translateX: tx, translateY: ty, interpolation: interpolation)
+        let out = AffineWarp.apply(
+            try Self.image("input"), degrees: Self.number(values, "angle"), translateX: tx, translateY: ty, interpolation: interpolation)
         let result = try Self.compare(out, name, tolerance: interpolation == .nearest ? 0 : 1e-5)
         #expect(result.shareOff == 0, "\(name): max difference \(result.maxDifference), \(result.shareOff * 100) % of values off")
     }

@@ -91,7 +91,9 @@ import Wire
     static func roughness(_ image: FloatImage) -> Float {
         var total: Float = 0
         for y in 0..<image.height {
-            for x in 1..<image.width { total += abs(image.pixels[3 * (y * image.width + x) + 1] - image.pixels[3 * (y * image.width + x - 1) + 1]) }
+            for x in 1..<image.width {
+                total += abs(image.pixels[3 * (y * image.width + x) + 1] - image.pixels[3 * (y * image.width + x - 1) + 1])
+            }
         }
         return total / Float(image.pixelCount)
     }
@@ -107,7 +109,8 @@ import Wire
         #expect(pair.id == id && pair.level == .healthyLow && pair.provenance == provenance)
         #expect(pair.first.dtype == .float32 && pair.first.shape == [3, 128, 128] && pair.first != pair.second)
         // The first view is the recipe's view 0, normalised, channel first.
-        let view = Recipe.priorWork.view(of: FloatImage(try RGBImage(width: 128, height: 128, pixels: pixels.data)), seed: 1, step: 2, item: 5, view: 0)
+        let view = Recipe.priorWork.view(
+            of: FloatImage(try RGBImage(width: 128, height: 128, pixels: pixels.data)), seed: 1, step: 2, item: 5, view: 0)
         #expect(pair.first.floats() == Normalize().planes(view))
         // Without normalisation the views travel as 8-bit RGB.
         let raw = try augmenter.handle(AugmentRequest(patch: patch, seed: 1, recipe: #"{"ops": [{"op": "random-grayscale", "p": 1}]}"#))
@@ -117,11 +120,15 @@ import Wire
         #expect {
             try augmenter.handle(AugmentRequest(patch: patch, seed: 1, recipe: #"{"ops": [{"op": "sharpen"}]}"#))
         } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("recipe: op 1: unknown op \"sharpen\"") }
-        let tiny = Patch(id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 4 * 4 * 3), shape: [4, 4, 3]), level: .lesionHigh, provenance: provenance)
+        let tiny = Patch(
+            id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 4 * 4 * 3), shape: [4, 4, 3]), level: .lesionHigh,
+            provenance: provenance)
         #expect {
             try augmenter.handle(AugmentRequest(patch: tiny, seed: 1))
         } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("patch of 4x4") }
-        let grey = Patch(id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 64 * 64), shape: [64, 64]), level: .lesionHigh, provenance: provenance)
+        let grey = Patch(
+            id: id, pixels: try Tensor(uint8: [UInt8](repeating: 9, count: 64 * 64), shape: [64, 64]), level: .lesionHigh,
+            provenance: provenance)
         #expect {
             try augmenter.handle(AugmentRequest(patch: grey, seed: 1))
         } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("must be uint8 [H, W, 3], got uint8 [64, 64]") }

@@ -19,13 +19,16 @@ import Wire
     @Test func everyOtherPatchIsANegative() {
         let outcome = Self.loss.compute(embeddings: Self.z, dimension: Self.d, levels: Self.levels, step: 0, totalSteps: 1)
         #expect(outcome.pairings[0].negatives == Self.n - 1 && outcome.pairings[0].anchors == Self.n)
-        func dot(_ a: Int, _ b: Int) -> Double { (0..<Self.d).reduce(0) { $0 + Double(Self.z[a * Self.d + $1]) * Double(Self.z[b * Self.d + $1]) } }
+        func dot(_ a: Int, _ b: Int) -> Double {
+            (0..<Self.d).reduce(0) { $0 + Double(Self.z[a * Self.d + $1]) * Double(Self.z[b * Self.d + $1]) }
+        }
         // By hand: mean over anchors of -log(e^{s_ii~/t} / (e^{s_ii~/t} + sum_{k != i} e^{s_ik/t})).
-        let expected = (0..<Self.n).map { i in
-            let positive = exp(dot(i, Self.n + i) / 0.5)
-            let negatives = (0..<Self.n).filter { $0 != i }.reduce(0.0) { $0 + exp(dot(i, $1) / 0.5) }
-            return -log(positive / (positive + negatives))
-        }.reduce(0, +) / Double(Self.n)
+        let expected =
+            (0..<Self.n).map { i in
+                let positive = exp(dot(i, Self.n + i) / 0.5)
+                let negatives = (0..<Self.n).filter { $0 != i }.reduce(0.0) { $0 + exp(dot(i, $1) / 0.5) }
+                return -log(positive / (positive + negatives))
+            }.reduce(0, +) / Double(Self.n)
         #expect(abs(outcome.total - expected) < 1e-9)
     }
 
@@ -38,7 +41,8 @@ import Wire
             var plus = Self.z, minus = Self.z
             plus[index] += h
             minus[index] -= h
-            let f = { (x: [Float]) in Self.loss.compute(embeddings: x, dimension: Self.d, levels: Self.levels, step: 0, totalSteps: 1).total }
+            let f = { (x: [Float]) in Self.loss.compute(embeddings: x, dimension: Self.d, levels: Self.levels, step: 0, totalSteps: 1).total
+            }
             let numeric = (f(plus) - f(minus)) / Double(plus[index] - minus[index])
             worst = max(worst, abs(numeric - Double(analytic[index])))
         }

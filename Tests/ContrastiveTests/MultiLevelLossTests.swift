@@ -14,10 +14,13 @@ import Wire
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/contrastive/multilevel_loss.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-contrastive-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)")
+        precondition(
+            file.metadata["format"] == "comcl-contrastive-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)"
+        )
         return file
     }()
-    nonisolated(unsafe) static let cases = try! JSONSerialization.jsonObject(with: Data(fixture.metadata["cases"]!.utf8)) as! [String: [String: Any]]
+    nonisolated(unsafe) static let cases =
+        try! JSONSerialization.jsonObject(with: Data(fixture.metadata["cases"]!.utf8)) as! [String: [String: Any]]
 
     static func input() throws -> (z: [Float], levels: [Level], d: Int) {
         let raw = try fixture.floats("embeddings")
@@ -36,26 +39,35 @@ import Wire
         var pairings = Pairing.comcl
         if let weights = settings["weights"] as? [Double] { for i in pairings.indices { pairings[i].weight = weights[i] } }
         if settings.keys.contains("pairings") { pairings = [Pairing.lesionVsHealthy] }
-        let loss = MultiLevelLoss(pairings: pairings, tau: settings["tau"] as? Double ?? 0.07, schedule: settings["spl"] as? Bool == false ? nil : schedule)
-        let outcome = loss.compute(embeddings: z, dimension: d, levels: levels, step: settings["t"] as! Int, totalSteps: settings["total"] as! Int)
+        let loss = MultiLevelLoss(
+            pairings: pairings, tau: settings["tau"] as? Double ?? 0.07, schedule: settings["spl"] as? Bool == false ? nil : schedule)
+        let outcome = loss.compute(
+            embeddings: z, dimension: d, levels: levels, step: settings["t"] as! Int, totalSteps: settings["total"] as! Int)
 
         let losses = try Self.fixture.floats("\(name).losses")
         let ks = try Self.fixture.integers("\(name).k")
         let selected = try Self.fixture.integers("\(name).selected")
         for (p, result) in outcome.pairings.enumerated() {
-            #expect(abs(result.loss - Double(losses[p])) <= 1e-5 * max(1, abs(Double(losses[p]))), "\(name) \(result.pairing): \(result.loss) vs \(losses[p])")
+            #expect(
+                abs(result.loss - Double(losses[p])) <= 1e-5 * max(1, abs(Double(losses[p]))),
+                "\(name) \(result.pairing): \(result.loss) vs \(losses[p])")
             #expect(result.hardNegatives == Int(ks[p]), "\(name) \(result.pairing): K \(result.hardNegatives) vs \(ks[p])")
             let expected = (0..<levels.count).filter { selected[p * levels.count + $0] == 1 }
             #expect(result.selected == expected, "\(name) \(result.pairing): anchors \(result.selected) vs \(expected)")
         }
         let cosines = try Self.fixture.floats("\(name).cosines")
         for (p, result) in outcome.pairings.enumerated() {
-            #expect(abs(result.positiveCosine - Double(cosines[2 * p])) <= 1e-5 && abs(result.negativeCosine - Double(cosines[2 * p + 1])) <= 1e-5,
-                    "\(name) \(result.pairing): cosines \(result.positiveCosine), \(result.negativeCosine) vs \(cosines[2 * p]), \(cosines[2 * p + 1])")
+            #expect(
+                abs(result.positiveCosine - Double(cosines[2 * p])) <= 1e-5
+                    && abs(result.negativeCosine - Double(cosines[2 * p + 1])) <= 1e-5,
+                "\(name) \(result.pairing): cosines \(result.positiveCosine), \(result.negativeCosine) vs \(cosines[2 * p]), \(cosines[2 * p + 1])"
+            )
         }
         let similarity = try Self.fixture.floats("\(name).similarity")
-        #expect(abs(outcome.similarity.positive - Double(similarity[0])) <= 1e-5 && abs(outcome.similarity.other - Double(similarity[1])) <= 1e-5,
-                "\(name): similarity \(outcome.similarity) vs \(similarity)")
+        #expect(
+            abs(outcome.similarity.positive - Double(similarity[0])) <= 1e-5
+                && abs(outcome.similarity.other - Double(similarity[1])) <= 1e-5,
+            "\(name): similarity \(outcome.similarity) vs \(similarity)")
         let total = Double(try Self.fixture.floats("\(name).total")[0])
         #expect(abs(outcome.total - total) <= 1e-5 * max(1, abs(total)))
         let reference = try Self.fixture.floats("\(name).grad")

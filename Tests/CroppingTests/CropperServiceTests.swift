@@ -25,8 +25,10 @@ import Wire
         try (0..<count).map { i in
             try ChildProcess(
                 "comcl-detector-cropper",
-                ["--coordinator", endpoint, "--worker-id", "cropper-\(i)", "--heartbeat", "0.2", "--data-root",
-                 root.appendingPathComponent("data/images").path, "--cache", root.appendingPathComponent("cache").path] + extra,
+                [
+                    "--coordinator", endpoint, "--worker-id", "cropper-\(i)", "--heartbeat", "0.2", "--data-root",
+                    root.appendingPathComponent("data/images").path, "--cache", root.appendingPathComponent("cache").path,
+                ] + extra,
                 name: "cropper-\(i)")
         }
     }
@@ -34,8 +36,9 @@ import Wire
     func requests(_ run: String) -> [PatchRequest] {
         manifest.entries.enumerated().flatMap { index, entry in
             (0..<2).map { k in
-                PatchRequest(id: WorkID(run: run, step: 1, item: UInt64(2 * index + k)), imageID: entry.image, path: entry.image,
-                             level: entry.level, seed: 42)
+                PatchRequest(
+                    id: WorkID(run: run, step: 1, item: UInt64(2 * index + k)), imageID: entry.image, path: entry.image,
+                    level: entry.level, seed: 42)
             }
         }
     }
@@ -74,7 +77,9 @@ import Wire
         let truth = try LesionBoxFile.read(root.appendingPathComponent("data/lesions.csv").path)
         var fromDetection = 0
         for request in requests {
-            guard case .patch(let patch) = one[request.id.item] else { Issue.record("item \(request.id.item): \(String(describing: one[request.id.item]))"); continue }
+            guard case .patch(let patch) = one[request.id.item] else {
+                Issue.record("item \(request.id.item): \(String(describing: one[request.id.item]))"); continue
+            }
             #expect(patch.pixels.shape == [128, 128, 3] && patch.level == request.level && patch.id == request.id)
             let p = patch.provenance
             #expect(p.imagePath == request.path && p.imageWidth == 256)
@@ -92,7 +97,9 @@ import Wire
         }
         #expect(fromDetection >= 4, "lesion images should mostly give Omega patches")
         // Detections were cached once per image (by content) for the built-in detector.
-        let cached = try FileManager.default.subpathsOfDirectory(atPath: root.appendingPathComponent("cache").path).filter { $0.hasSuffix(".json") }
+        let cached = try FileManager.default.subpathsOfDirectory(atPath: root.appendingPathComponent("cache").path).filter {
+            $0.hasSuffix(".json")
+        }
         #expect(cached.count == manifest.entries.filter(\.lesion).count)
     }
 
@@ -102,9 +109,12 @@ import Wire
         var requests = requests("b").filter { $0.level == .lesionHigh || $0.level == .lesionLow }
         let good = requests.count
         try Data("not a png".utf8).write(to: root.appendingPathComponent("data/images/corrupt.png"))
-        requests.append(PatchRequest(id: WorkID(run: "b", step: 2, item: 1000), imageID: "gone", path: "gone.png", level: .lesionHigh, seed: 1))
-        requests.append(PatchRequest(id: WorkID(run: "b", step: 2, item: 1001), imageID: "bad", path: "corrupt.png", level: .healthyHigh, seed: 1))
-        let results = try cut(requests, replicas: 1, extra: ["--detector", "boxes:\(root.appendingPathComponent("data/lesions.csv").path)"])
+        requests.append(
+            PatchRequest(id: WorkID(run: "b", step: 2, item: 1000), imageID: "gone", path: "gone.png", level: .lesionHigh, seed: 1))
+        requests.append(
+            PatchRequest(id: WorkID(run: "b", step: 2, item: 1001), imageID: "bad", path: "corrupt.png", level: .healthyHigh, seed: 1))
+        let results = try cut(
+            requests, replicas: 1, extra: ["--detector", "boxes:\(root.appendingPathComponent("data/lesions.csv").path)"])
         for request in requests.prefix(good) {
             guard case .patch(let patch) = results[request.id.item] else { Issue.record("no patch for \(request.id)"); continue }
             #expect(patch.provenance.fromDetection && patch.provenance.detector.hasPrefix("boxes-file lesions.csv"))
@@ -129,7 +139,8 @@ import Wire
         let distributor = WorkDistributor(
             role: .detectorCropper, name: "test", endpoint: router,
             config: DistributorConfig(heartbeatInterval: 0.2, liveness: 10, itemTimeout: 60, maxAttempts: 2))
-        let worker = try croppers(1, endpoint: try router.socket.lastEndpoint, extra: ["--cache", blocker.appendingPathComponent("cache").path])[0]
+        let worker = try croppers(
+            1, endpoint: try router.socket.lastEndpoint, extra: ["--cache", blocker.appendingPathComponent("cache").path])[0]
         for r in requests { distributor.submit(.patchRequest(r)) }
         var patches = 0
         let deadline = Date().addingTimeInterval(120)

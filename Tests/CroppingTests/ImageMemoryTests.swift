@@ -52,7 +52,8 @@ import Wire
         let folder = root.appendingPathComponent("data/images")
         try FileManager.default.removeItem(at: folder.appendingPathComponent(a.image))
         try FileManager.default.copyItem(at: folder.appendingPathComponent(b.image), to: folder.appendingPathComponent(a.image))
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: folder.appendingPathComponent(a.image).path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: folder.appendingPathComponent(a.image).path)
         let after = try remembering.handle(r)
         #expect(after == (try cropper(memoryBytes: 0).handle(r)))
         #expect(after.pixels != before.pixels)

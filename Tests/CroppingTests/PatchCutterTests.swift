@@ -33,8 +33,10 @@ import Testing
         let weak = [LesionBox(x: 10, y: 10, width: 5, height: 5, score: 0.5, lesionClass: "dark")]
         #expect(cutter.omega(image, boxes: weak, using: &g) == nil)
         var picks = Set<Int>()
-        let boxes = [weak[0], LesionBox(x: 50, y: 50, width: 5, height: 5, score: 0.8, lesionClass: "dark"),
-                     LesionBox(x: 200, y: 100, width: 5, height: 5, score: 0.6, lesionClass: "bright")]
+        let boxes = [
+            weak[0], LesionBox(x: 50, y: 50, width: 5, height: 5, score: 0.8, lesionClass: "dark"),
+            LesionBox(x: 200, y: 100, width: 5, height: 5, score: 0.6, lesionClass: "bright"),
+        ]
         for _ in 0..<40 { picks.insert(cutter.omega(image, boxes: boxes, using: &g)!.boxIndex!) }
         #expect(picks == [1, 2])
     }
@@ -42,9 +44,11 @@ import Testing
     @Test func randomCropsStayOnTheField() throws {
         // A fundus-like disc: field only inside radius 90 of (150, 100).
         var pixels = [UInt8](repeating: 0, count: 300 * 200 * 3)
-        for y in 0..<200 { for x in 0..<300 where (x - 150) * (x - 150) + (y - 100) * (y - 100) < 95 * 95 {
-            pixels[(y * 300 + x) * 3] = 200
-        } }
+        for y in 0..<200 {
+            for x in 0..<300 where (x - 150) * (x - 150) + (y - 100) * (y - 100) < 95 * 95 {
+                pixels[(y * 300 + x) * 3] = 200
+            }
+        }
         let disc = try RGBImage(width: 300, height: 200, pixels: pixels)
         let field = FieldOfView(of: FloatImage(disc))
         var cutter = PatchCutter()
@@ -76,12 +80,16 @@ import Testing
         expectClose((0..<16).map { Int(small.pixels[3 * $0]) }, pillowChecker)
         // np.arange(5 * 7 * 3) * 2 as a 7x5 image, shrunk to 3x2 and grown to 11x9 (row 4).
         let ramp = try RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8($0 * 2) })
-        expectClose(Resize.bilinear(ramp, width: 3, height: 2).pixels.map(Int.init),
-                    [47, 49, 51, 60, 62, 64, 73, 75, 77, 131, 133, 135, 144, 146, 148, 157, 159, 161])
+        expectClose(
+            Resize.bilinear(ramp, width: 3, height: 2).pixels.map(Int.init),
+            [47, 49, 51, 60, 62, 64, 73, 75, 77, 131, 133, 135, 144, 146, 148, 157, 159, 161])
         let grown = Resize.bilinear(ramp, width: 11, height: 9)
-        expectClose(Array(grown.pixels[(4 * 11 * 3)..<(5 * 11 * 3)]).map(Int.init),
-                    [84, 86, 88, 87, 89, 91, 91, 93, 95, 94, 96, 98, 98, 100, 102, 102, 104, 106, 106, 108, 110, 110, 112, 114,
-                     113, 115, 117, 117, 119, 121, 120, 122, 124])
+        expectClose(
+            Array(grown.pixels[(4 * 11 * 3)..<(5 * 11 * 3)]).map(Int.init),
+            [
+                84, 86, 88, 87, 89, 91, 91, 93, 95, 94, 96, 98, 98, 100, 102, 102, 104, 106, 106, 108, 110, 110, 112, 114,
+                113, 115, 117, 117, 119, 121, 120, 122, 124,
+            ])
         #expect(Resize.shorterSide(checker, atMost: 16) == checker)
         #expect(Resize.shorterSide(image, atMost: 100).width == 150)
     }

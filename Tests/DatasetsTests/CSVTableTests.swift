@@ -15,7 +15,9 @@ import Testing
         #expect(throws: DatasetError(file: "t.csv", line: 2, "a quoted field is never closed")) {
             try CSVTable(text: "a\n\"open\n", path: "t.csv")
         }
-        #expect(throws: DatasetError(file: "t.csv", line: nil, "empty file: expected a header line")) { try CSVTable(text: "", path: "t.csv") }
+        #expect(throws: DatasetError(file: "t.csv", line: nil, "empty file: expected a header line")) {
+            try CSVTable(text: "", path: "t.csv")
+        }
         let short = try CSVTable(text: "a,b\n1\n", path: "t.csv")
         #expect(throws: DatasetError(file: "t.csv", line: 2, "1 fields, expected 2")) { try short.field(short.records[0], 1) }
     }
@@ -48,10 +50,16 @@ import Testing
     @Test func jsonBoxes() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("boxes-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try #"[{"image": "a.png", "x": 1, "y": 2, "w": 3, "h": 4, "score": 0.9, "class": "dark"}, {"image": "a.png", "x": 5, "y": 6, "w": 7, "h": 8, "score": 0.4}]"#
+        try
+            #"[{"image": "a.png", "x": 1, "y": 2, "w": 3, "h": 4, "score": 0.9, "class": "dark"}, {"image": "a.png", "x": 5, "y": 6, "w": 7, "h": 8, "score": 0.4}]"#
             .write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(try LesionBoxFile.read(path) == ["a.png": [LesionBox(x: 1, y: 2, width: 3, height: 4, score: 0.9, lesionClass: "dark"),
-                                                         LesionBox(x: 5, y: 6, width: 7, height: 8, score: 0.4, lesionClass: "lesion")]])
+        #expect(
+            try LesionBoxFile.read(path) == [
+                "a.png": [
+                    LesionBox(x: 1, y: 2, width: 3, height: 4, score: 0.9, lesionClass: "dark"),
+                    LesionBox(x: 5, y: 6, width: 7, height: 8, score: 0.4, lesionClass: "lesion"),
+                ]
+            ])
         try #"[{"image": "a.png", "x": 1, "y": 2, "w": 0, "h": 4, "score": 0.9}]"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: DatasetError.self) { try LesionBoxFile.read(path) }
         try #"{"not": "a list"}"#.write(toFile: path, atomically: true, encoding: .utf8)

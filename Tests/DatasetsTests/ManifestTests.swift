@@ -27,7 +27,8 @@ import Wire
         defer { try? FileManager.default.removeItem(at: directory) }
         try touch(["a.jpeg", "b.jpeg", "c.jpeg", "d.jpeg", "e.jpeg"])
         // pandas writes an unnamed index column and sometimes floats.
-        let labels = try write("eyeq.csv", ",image,quality,DR_grade\r\n0,a.jpeg,0,0\r\n1,b.jpeg,1,2\r\n2,c.jpeg,2,0\r\n3,d.jpeg,0,4.0\r\n4,e.jpeg,2,1\r\n")
+        let labels = try write(
+            "eyeq.csv", ",image,quality,DR_grade\r\n0,a.jpeg,0,0\r\n1,b.jpeg,1,2\r\n2,c.jpeg,2,0\r\n3,d.jpeg,0,4.0\r\n4,e.jpeg,2,1\r\n")
         let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: labels))
         #expect(manifest.imageRoot == directory.appendingPathComponent("images").path)
         #expect(manifest.entries.map(\.level) == [.healthyHigh, .lesionLow, .healthyLow, .lesionHigh, .lesionLow])
@@ -55,17 +56,22 @@ import Wire
         #expect {
             try Manifest.load(ManifestOptions(format: .eyeq, labels: outside))
         } throws: { error in
-            "\(error)".hasSuffix("outside.csv:3: image ../eyeq.csv lies outside the images folder \(images), and the services read only under it: give --images a folder that holds every image")
+            "\(error)".hasSuffix(
+                "outside.csv:3: image ../eyeq.csv lies outside the images folder \(images), and the services read only under it: give --images a folder that holds every image"
+            )
         }
         // The same file twice under two spellings is caught as a duplicate.
         let twice = try write("twice.csv", ",image,quality,DR_grade\n0,a.jpeg,0,0\n1,../images/a.jpeg,0,0\n")
-        #expect { try Manifest.load(ManifestOptions(format: .eyeq, labels: twice)) } throws: { "\($0)".contains("a.jpeg is listed twice (first on line 2)") }
+        #expect { try Manifest.load(ManifestOptions(format: .eyeq, labels: twice)) } throws: {
+            "\($0)".contains("a.jpeg is listed twice (first on line 2)")
+        }
     }
 
     @Test func eyeqErrorsNameFileAndLine() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         try touch(["a.png", "b.png", "c.png"])
-        let labels = try write("labels.csv", ",image,quality,DR_grade\n0,a.png,0,7\n1,missing.png,0,1\n2,b.png,0,1\n3,b.png,1,1\n4,c.png,good,1\n")
+        let labels = try write(
+            "labels.csv", ",image,quality,DR_grade\n0,a.png,0,7\n1,missing.png,0,1\n2,b.png,0,1\n3,b.png,1,1\n4,c.png,good,1\n")
         #expect(throws: DatasetError(file: labels, line: 2, "DR_grade \"7\" is not one of DR grades 0-4")) {
             try Manifest.load(ManifestOptions(format: .eyeq, labels: labels))
         }
@@ -90,7 +96,9 @@ import Wire
     @Test func chestXray() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         try touch(["1.png", "2.png", "3.png"])
-        let entries = try write("Data_Entry_2017.csv", """
+        let entries = try write(
+            "Data_Entry_2017.csv",
+            """
             Image Index,Finding Labels,Follow-up #,Patient ID
             1.png,No Finding,0,1
             2.png,Effusion|Mass,0,2
@@ -98,7 +106,8 @@ import Wire
 
             """)
         let quality = try write("quality.csv", "Image Index,quality\n1.png,low\n2.png,0\n3.png,1\n")
-        let manifest = try Manifest.load(ManifestOptions(format: .chestxray, labels: entries, images: directory.appendingPathComponent("images").path, quality: quality))
+        let manifest = try Manifest.load(
+            ManifestOptions(format: .chestxray, labels: entries, images: directory.appendingPathComponent("images").path, quality: quality))
         #expect(manifest.entries.map(\.level) == [.healthyLow, .lesionHigh, .lesionLow])
         #expect(manifest.entries[1].labels == ["Effusion", "Mass"])
         #expect(ManifestSummary(manifest).labels == ["healthy": 1, "Effusion": 1, "Mass": 1, "Pneumothorax": 1])
@@ -121,7 +130,8 @@ import Wire
     @Test func generic() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         try touch(["x.png", "y.png", "z.png"])
-        let labels = try write("m.csv", "path,labels,quality\nimages/x.png,healthy,high\nimages/y.png,drusen|cnv,reject\nimages/z.png,0,usable\n")
+        let labels = try write(
+            "m.csv", "path,labels,quality\nimages/x.png,healthy,high\nimages/y.png,drusen|cnv,reject\nimages/z.png,0,usable\n")
         let manifest = try Manifest.load(ManifestOptions(format: .generic, labels: labels, images: directory.path))
         #expect(manifest.entries.map(\.level) == [.healthyHigh, .lesionLow, .healthyLow])
         #expect(manifest.entries.map(\.qualityGrade) == [nil, 2, 1])

@@ -23,8 +23,10 @@ import Testing
         // Image a: lesions A1, A2; image b: lesion B1. Detections by score:
         // 0.9 hits A1, 0.8 misses, 0.7 hits A1 again, 0.6 hits B1, 0.3 hits A2.
         let truth = ["a": [box(0, 0, 4), box(50, 50, 4)], "b": [box(20, 20, 4)]]
-        let detections = ["a": [box(0, 0, 4, 0.9, "dark"), box(90, 90, 4, 0.8, "dark"), box(1, 1, 4, 0.7, "dark"), box(50, 50, 4, 0.3, "dark")],
-                          "b": [box(20, 20, 4, 0.6, "dark")]]
+        let detections = [
+            "a": [box(0, 0, 4, 0.9, "dark"), box(90, 90, 4, 0.8, "dark"), box(1, 1, 4, 0.7, "dark"), box(50, 50, 4, 0.3, "dark")],
+            "b": [box(20, 20, 4, 0.6, "dark")],
+        ]
         let s = DetectionMetrics.evaluate(images: ["a", "b"], detections: detections, truth: truth, threshold: 0.5)
         #expect(s.detections == 4 && s.hits == 3 && s.lesions == 3 && s.found == 2)
         // Ranked: (R, P) = (1/3, 1), (1/3, 1/2), (1/3, 2/3), (2/3, 3/4), (1, 4/5); the interpolated
@@ -51,14 +53,19 @@ import Testing
             for b in boxes { #expect(b.x >= 0 && b.y >= 0 && b.x + b.width <= 384 && b.y + b.height <= 384 && (0...1).contains(b.score)) }
         }
         // Deterministic.
-        let again = try detector.detect(SyntheticFundus.render(seed: 21, index: 0, size: 384, grade: 3, degradation: nil).image.rgbImage(), imageID: "0")
+        let again = try detector.detect(
+            SyntheticFundus.render(seed: 21, index: 0, size: 384, grade: 3, degradation: nil).image.rgbImage(), imageID: "0")
         #expect(again == detections["0"])
     }
 
     @Test func blankAndTinyImagesGiveNothing() throws {
         let detector = ClassicalDetector()
-        #expect(try detector.detect(try RGBImage(width: 64, height: 48, pixels: [UInt8](repeating: 0, count: 64 * 48 * 3)), imageID: "black").isEmpty)
-        #expect(try detector.detect(try RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3)), imageID: "grey").isEmpty)
+        #expect(
+            try detector.detect(try RGBImage(width: 64, height: 48, pixels: [UInt8](repeating: 0, count: 64 * 48 * 3)), imageID: "black")
+                .isEmpty)
+        #expect(
+            try detector.detect(try RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3)), imageID: "grey")
+                .isEmpty)
         #expect(try detector.detect(try RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 200, count: 12)), imageID: "tiny").isEmpty)
         #expect(try detector.detect(try RGBImage(width: 1, height: 5, pixels: [UInt8](repeating: 200, count: 15)), imageID: "line").isEmpty)
     }
@@ -84,7 +91,9 @@ import Testing
         let lesions = [(16.0, 23.0), (49.0, 71.0)]
         #expect(found.count == 2, "\(found)")
         for (x, y) in lesions {
-            #expect(found.contains { $0.x <= x && x <= $0.x + $0.width && $0.y <= y && y <= $0.y + $0.height && $0.lesionClass == "dark" }, "no box on (\(x), \(y)): \(found)")
+            #expect(
+                found.contains { $0.x <= x && x <= $0.x + $0.width && $0.y <= y && y <= $0.y + $0.height && $0.lesionClass == "dark" },
+                "no box on (\(x), \(y)): \(found)")
         }
     }
 }

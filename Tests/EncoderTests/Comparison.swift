@@ -9,8 +9,9 @@ enum Fixtures {
 
     static func load(_ name: String) throws -> SafeTensors {
         let file = try SafeTensors(contentsOf: directory.appendingPathComponent(name))
-        try #require(file.metadata["format"] == "comcl-encoder-fixture" && file.metadata["version"] == "1",
-                     "\(name): unexpected fixture format/version \(file.metadata)")
+        try #require(
+            file.metadata["format"] == "comcl-encoder-fixture" && file.metadata["version"] == "1",
+            "\(name): unexpected fixture format/version \(file.metadata)")
         return file
     }
 }
@@ -33,8 +34,10 @@ struct Difference: CustomStringConvertible {
 }
 
 /// Compares and records one tensor; the test fails naming the tensor and its difference.
-func expectClose(_ name: String, _ mine: [Float], _ reference: [Float], rel tolerance: Double,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
+func expectClose(
+    _ name: String, _ mine: [Float], _ reference: [Float], rel tolerance: Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     guard mine.count == reference.count else {
         Issue.record("\(name): \(mine.count) values vs \(reference.count) in the reference", sourceLocation: sourceLocation)
         return

@@ -18,8 +18,10 @@ struct GradientCheck {
     mutating func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.normal()) } }
 
     /// Checks `analytic` against finite differences of `loss` over up to 24 entries of `buffer`.
-    mutating func check(_ what: String, buffer: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
-                        loss: () -> Double, sourceLocation: SourceLocation = #_sourceLocation) {
+    mutating func check(
+        _ what: String, buffer: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
+        loss: () -> Double, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var worst = 0.0
         let picks = count <= 24 ? Array(0..<count) : (0..<24).map { _ in Int(rng.next() % UInt64(count)) }
         for i in picks {
@@ -51,8 +53,9 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         conv.weight.zeroGrad()
         let dx = conv.backward(Tensor4(shape: y.shape, values: probe))!.values
         gc.check("conv k\(k) s\(stride) input", buffer: x.pointer, count: x.shape.count, analytic: dx, loss: loss)
-        gc.check("conv k\(k) s\(stride) weight", buffer: conv.weight.value.pointer, count: conv.weight.count,
-                 analytic: conv.weight.gradValues, loss: loss)
+        gc.check(
+            "conv k\(k) s\(stride) weight", buffer: conv.weight.value.pointer, count: conv.weight.count,
+            analytic: conv.weight.gradValues, loss: loss)
     }
 
     /// oneDNN primitives are cached per input shape: switching batch sizes and back gives what a
@@ -233,7 +236,8 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         // A smaller step: the block's ReLUs sit on batch-normalised values, so a 1e-2 step
         // pushes some of them across the kink.
         var gc = GradientCheck(h: 1e-3)
-        let block: any ResidualBlock = bottleneck
+        let block: any ResidualBlock =
+            bottleneck
             ? Bottleneck(inChannels: 4, planes: 2, stride: 2) : BasicBlock(inChannels: 4, planes: 6, stride: 2)
         for conv in block.convolutions {
             let v = gc.values(conv.weight.count).map { $0 * 0.5 }
@@ -248,7 +252,9 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         let dx = block.backward(Tensor4(shape: y.shape, values: probe)).values
         gc.check("block input", buffer: x.pointer, count: shape.count, analytic: dx, loss: loss)
         for (i, conv) in block.convolutions.enumerated() {
-            gc.check("block conv \(i)", buffer: conv.weight.value.pointer, count: conv.weight.count, analytic: conv.weight.gradValues, loss: loss)
+            gc.check(
+                "block conv \(i)", buffer: conv.weight.value.pointer, count: conv.weight.count, analytic: conv.weight.gradValues, loss: loss
+            )
         }
     }
 }

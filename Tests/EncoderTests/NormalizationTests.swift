@@ -15,15 +15,18 @@ import Testing
     }
 
     func expected(_ source: (Int, Int) -> (Int, Int)) -> [Float] {
-        (0..<2).flatMap { y in (0..<3).flatMap { x in
-            let (sy, sx) = source(y, x)
-            return (0..<3).map { k in (Float(Self.pixels[(sy * 3 + sx) * 3 + k]) / 255 - Self.norm.mean[k]) / Self.norm.std[k] }
-        } }
+        (0..<2).flatMap { y in
+            (0..<3).flatMap { x in
+                let (sy, sx) = source(y, x)
+                return (0..<3).map { k in (Float(Self.pixels[(sy * 3 + sx) * 3 + k]) / 255 - Self.norm.mean[k]) / Self.norm.std[k] }
+            }
+        }
     }
 
     @Test func normalisesAndMirrors() {
         let cases: [(Bool, Bool, (Int, Int) -> (Int, Int))] = [
-            (false, false, { ($0, $1) }), (true, false, { ($0, 2 - $1) }), (false, true, { (1 - $0, $1) }), (true, true, { (1 - $0, 2 - $1) }),
+            (false, false, { ($0, $1) }), (true, false, { ($0, 2 - $1) }), (false, true, { (1 - $0, $1) }),
+            (true, true, { (1 - $0, 2 - $1) }),
         ]
         for (h, v, source) in cases {
             let got = written(h, v), want = expected(source)

@@ -20,19 +20,27 @@ import Testing
     }
 
     @Test func adamWithL2Decay() throws {
-        try run("adam") { p in let o = Adam([p], learningRate: 1e-2, weightDecay: 0.1, decay: .l2); return o.update }
+        try run("adam") { p in
+            let o = Adam([p], learningRate: 1e-2, weightDecay: 0.1, decay: .l2); return o.update
+        }
     }
 
     @Test func adamWithDecoupledDecay() throws {
-        try run("adamw") { p in let o = Adam([p], learningRate: 1e-2, weightDecay: 0.1, decay: .decoupled); return o.update }
+        try run("adamw") { p in
+            let o = Adam([p], learningRate: 1e-2, weightDecay: 0.1, decay: .decoupled); return o.update
+        }
     }
 
     @Test func sgdMomentum() throws {
-        try run("sgd") { p in let o = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01); return o.update }
+        try run("sgd") { p in
+            let o = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01); return o.update
+        }
     }
 
     @Test func sgdNesterov() throws {
-        try run("sgd_nesterov") { p in let o = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true); return o.update }
+        try run("sgd_nesterov") { p in
+            let o = SGD([p], learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true); return o.update
+        }
     }
 
     /// torch.optim.lr_scheduler.CosineAnnealingLR's closed form, with and without warm-up.

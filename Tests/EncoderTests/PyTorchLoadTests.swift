@@ -7,8 +7,9 @@ import TestSupport
 @Suite struct PyTorchLoadTests {
     /// Our checkpoint loads into PyTorch with load_state_dict(strict=True), and PyTorch's eval-mode
     /// features from it equal ours (so names, layouts and running statistics all survived).
-    @Test(.enabled(if: TorchPython.available, "needs PyTorch: scripts/torch-venv.sh (scripts/test.sh runs it)"),
-          arguments: [(ResNetArch.resnet18, 0.125), (.resnet50, 0.0625)])
+    @Test(
+        .enabled(if: TorchPython.available, "needs PyTorch: scripts/torch-venv.sh (scripts/test.sh runs it)"),
+        arguments: [(ResNetArch.resnet18, 0.125), (.resnet50, 0.0625)])
     func pytorchLoadsOurCheckpoint(_ arch: ResNetArch, _ width: Double) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-torch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

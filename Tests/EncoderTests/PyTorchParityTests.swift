@@ -33,8 +33,11 @@ import Testing
         var initial = SafeTensorsWriter()
         for n in theirs {
             let e = try fixture.entry("init." + n)
-            if e.dtype == .i64 { initial.add(n, integers: try fixture.integers("init." + n), shape: e.shape) }
-            else { initial.add(n, floats: try fixture.floats("init." + n), shape: e.shape) }
+            if e.dtype == .i64 {
+                initial.add(n, integers: try fixture.integers("init." + n), shape: e.shape)
+            } else {
+                initial.add(n, floats: try fixture.floats("init." + n), shape: e.shape)
+            }
         }
         try ModelState.load(try SafeTensors(data: initial.data()), into: model)
 
@@ -48,8 +51,9 @@ import Testing
             model.zeroGrad()
             let z = model.forward(input)
             let loss = zip(z.values, probe).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            #expect(abs(loss - Double(losses[step])) <= 2e-3 * max(1, abs(Double(losses[step]))),
-                    "step \(step) loss \(loss) vs PyTorch \(losses[step])")
+            #expect(
+                abs(loss - Double(losses[step])) <= 2e-3 * max(1, abs(Double(losses[step]))),
+                "step \(step) loss \(loss) vs PyTorch \(losses[step])")
             model.backward(Matrix(rows: z.rows, cols: z.cols, values: probe))
             if step == 0 {
                 expectClose("features", model.features!.values, try fixture.floats("out.features"), rel: 1e-4)
@@ -96,9 +100,11 @@ struct AdamAgreement {
     }
 
     func check(sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(Double(loose) <= flips * Double(total),
-                "after Adam: \(loose) of \(total) entries differ by more than 2e-4 of their tensor's scale", sourceLocation: sourceLocation)
-        #expect(worst.abs <= 2 * Double(steps) * learningRate,
-                "after Adam: \(worst.name) is off by \(worst.abs), beyond \(steps) opposite steps", sourceLocation: sourceLocation)
+        #expect(
+            Double(loose) <= flips * Double(total),
+            "after Adam: \(loose) of \(total) entries differ by more than 2e-4 of their tensor's scale", sourceLocation: sourceLocation)
+        #expect(
+            worst.abs <= 2 * Double(steps) * learningRate,
+            "after Adam: \(worst.name) is off by \(worst.abs), beyond \(steps) opposite steps", sourceLocation: sourceLocation)
     }
 }

@@ -43,7 +43,11 @@ import Testing
             (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", body: 4), "needs 8 bytes"),
             (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}}", body: 4), "outside"),
             (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", body: 4), "bad shape"),
-            (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", body: 4), "overlap"),
+            (
+                file(
+                    "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                    body: 4), "overlap"
+            ),
             (file("{\"__metadata__\":{\"a\":1}}", body: 0), "strings"),
             (file("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4],\"data_offsets\":[0,4]}}", body: 4), "bad shape"),
         ]
@@ -112,7 +116,9 @@ import Testing
         let classifier = EncoderModel(ModelConfig(arch: .resnet18, width: 0.0625, head: .classifier(classes: 5)))
         try ModelState.load(try SafeTensors(data: ModelState.encode(small)), into: classifier, scope: .backbone)
         #expect(classifier.backbone.conv1.weight.values == small.backbone.conv1.weight.values)
-        #expect(throws: ModelStateError.self) { try ModelState.load(contentsOf: URL(fileURLWithPath: "/nonexistent.safetensors"), into: small) }
+        #expect(throws: ModelStateError.self) {
+            try ModelState.load(contentsOf: URL(fileURLWithPath: "/nonexistent.safetensors"), into: small)
+        }
     }
 
     /// Same seed, same network; and a training step twice from the same state gives bitwise the

@@ -36,8 +36,10 @@ import Wire
             }
             let name = String(format: "%03d.png", i)
             try Data(PNGEncoder.encode(pixels: pixels, width: 48, height: 48)).write(to: images.appendingPathComponent(name))
-            entries.append(ManifestEntry(image: name, labels: [String(grade)], grade: grade, quality: i % 3 == 0 ? .low : .high,
-                                         qualityGrade: i % 3 == 0 ? 1 : 0, lesion: grade > 0, line: i + 2))
+            entries.append(
+                ManifestEntry(
+                    image: name, labels: [String(grade)], grade: grade, quality: i % 3 == 0 ? .low : .high,
+                    qualityGrade: i % 3 == 0 ? 1 : 0, lesion: grade > 0, line: i + 2))
         }
         let labels = root.appendingPathComponent("labels.csv")
         try Data(ManifestWriter.eyeq(entries).utf8).write(to: labels)
@@ -91,16 +93,21 @@ import Wire
         try (lines.joined(separator: "\n") + "\n").write(to: root.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
         let manifest = try Manifest.load(ManifestOptions(format: .generic, labels: root.appendingPathComponent("manifest.csv").path))
         let (train, test) = DataSplit.split(manifest, testShare: 0.3, seed: 1)
-        let results = try Evaluation(config: Self.config(.linear), models: [ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125)], threads: 2)
-            .run(train: train, test: test, output: root.appendingPathComponent("out"))
+        let results = try Evaluation(
+            config: Self.config(.linear), models: [ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125)], threads: 2
+        )
+        .run(train: train, test: test, output: root.appendingPathComponent("out"))
         #expect(results.task == .multiLabel(labels: ["blue", "red"]))
         let score = try #require(results.runs.first?.multiLabel)
         #expect(score.labels.map(\.label) == ["blue", "red"])
         #expect((score.meanAUC ?? 0) > 0.95, "mean AUC \(score.meanAUC ?? -1)")
         // The written predictions and truth re-score to the same figures.
         let out = root.appendingPathComponent("out")
-        guard case .multilabel(let again) = try ScoreInput.score(truth: out.appendingPathComponent("truth.csv").path,
-                                                                 predictions: out.appendingPathComponent("predictions/scratch-data.csv").path) else {
+        guard
+            case .multilabel(let again) = try ScoreInput.score(
+                truth: out.appendingPathComponent("truth.csv").path,
+                predictions: out.appendingPathComponent("predictions/scratch-data.csv").path)
+        else {
             Issue.record("re-scored as grading")
             return
         }
@@ -137,9 +144,13 @@ import Wire
         let manifest = try Manifest.load(ManifestOptions(format: .eyeq, labels: root.appendingPathComponent("data/labels.csv").path))
         // A "pre-trained" encoder: some seeded weights saved as a checkpoint file would be.
         let weights = root.appendingPathComponent("encoder.safetensors")
-        try ModelState.save(EncoderModel(.contrastive(arch: .resnet18, width: 0.125), seed: 9), to: weights, metadata: ["arch": "resnet18", "width": "0.125"])
-        let specs = [ModelSpec(name: "pretrained", weights: weights.path, arch: .resnet18, width: 0.125),
-                     ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125)]
+        try ModelState.save(
+            EncoderModel(.contrastive(arch: .resnet18, width: 0.125), seed: 9), to: weights,
+            metadata: ["arch": "resnet18", "width": "0.125"])
+        let specs = [
+            ModelSpec(name: "pretrained", weights: weights.path, arch: .resnet18, width: 0.125),
+            ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125),
+        ]
         var config = EvaluationConfig()
         (config.imageSize, config.epochs, config.batch, config.sweep) = (48, 1, 8, [1.0])
         let out = root.appendingPathComponent("out")
@@ -151,7 +162,8 @@ import Wire
         for run in results.runs {
             #expect(run.epochs.count == 1)
             if run.point.target == 1 { #expect(run.trainLowShare == 1 && run.testLowShare == 1) }
-            let rescored = try ScoreInput.score(truth: out.appendingPathComponent("truth.csv").path, predictions: out.appendingPathComponent(run.predictions).path)
+            let rescored = try ScoreInput.score(
+                truth: out.appendingPathComponent("truth.csv").path, predictions: out.appendingPathComponent(run.predictions).path)
             guard case .grading(let score) = rescored else { Issue.record("not a grading"); continue }
             #expect(score.accuracy == run.grading!.accuracy && score.quadraticKappa == run.grading!.quadraticKappa)
             #expect(score.confusion.counts == run.grading!.confusion.counts)
@@ -173,7 +185,8 @@ import Wire
         }
 
         // The same seed and config give the same predictions.
-        let again = try Evaluation(config: config, models: specs, threads: 1).run(train: train, test: test, output: root.appendingPathComponent("again"))
+        let again = try Evaluation(config: config, models: specs, threads: 1).run(
+            train: train, test: test, output: root.appendingPathComponent("again"))
         for run in results.runs {
             let a = try String(contentsOf: out.appendingPathComponent(run.predictions), encoding: .utf8)
             let b = try String(contentsOf: root.appendingPathComponent("again").appendingPathComponent(run.predictions), encoding: .utf8)

@@ -10,7 +10,8 @@ import Testing
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/evaluation/rotation.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-rotation-fixture" && file.metadata["version"] == "1", "unexpected fixture \(file.metadata)")
+        precondition(
+            file.metadata["format"] == "comcl-rotation-fixture" && file.metadata["version"] == "1", "unexpected fixture \(file.metadata)")
         return file
     }()
 

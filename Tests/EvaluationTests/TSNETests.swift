@@ -35,7 +35,9 @@ import Testing
             if labels[nearest] == labels[i] { agree += 1 }
         }
         #expect(agree == points.count, "\(agree) of \(points.count) nearest neighbours in the same cluster")
-        #expect(result.divergence < result.divergenceAfterExaggeration, "KL \(result.divergence) after vs \(result.divergenceAfterExaggeration) before")
+        #expect(
+            result.divergence < result.divergenceAfterExaggeration,
+            "KL \(result.divergence) after vs \(result.divergenceAfterExaggeration) before")
         #expect(result.divergence.isFinite && result.divergence > 0)
     }
 

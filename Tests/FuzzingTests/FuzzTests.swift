@@ -6,7 +6,8 @@ import Testing
 /// decoder gets its seeds and 20,000 mutated inputs; any crash ends the test process naming the
 /// input, and an input past 5 s counts as a hang.
 @Suite struct FuzzTests {
-    static let pngSuite = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let pngSuite = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent(".cache/pngsuite")
     static let jpegFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/jpeg")

@@ -64,7 +64,9 @@ import Testing
         for (bytes, name) in [(dicom, "DICOM"), (tiff, "TIFF")] {
             #expect(throws: ImageError.self) { _ = try ImageDecoder.decode(bytes) }
             do { _ = try ImageDecoder.decode(bytes) } catch {
-                #expect("\(error)".hasPrefix("a \(name) file: this version reads PNG and JPEG images only; convert it to PNG first"), "\(error)")
+                #expect(
+                    "\(error)".hasPrefix("a \(name) file: this version reads PNG and JPEG images only; convert it to PNG first"), "\(error)"
+                )
             }
         }
     }

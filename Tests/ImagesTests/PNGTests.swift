@@ -37,7 +37,9 @@ import Testing
         let expected = sng.expectedRGB()
         if let first = zip(image.pixels, expected).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
             let pixel = first / 3
-            Issue.record("\(name): first difference at pixel (\(pixel % sng.width), \(pixel / sng.width)), channel \(first % 3): got \(image.pixels[first]), want \(expected[first])")
+            Issue.record(
+                "\(name): first difference at pixel (\(pixel % sng.width), \(pixel / sng.width)), channel \(first % 3): got \(image.pixels[first]), want \(expected[first])"
+            )
         }
         #expect(image.pixels.count == expected.count)
     }

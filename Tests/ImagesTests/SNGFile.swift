@@ -42,13 +42,15 @@ struct SNGFile {
                 }
             case "PLTE":
                 if let open = line.firstIndex(of: "("), let close = line.firstIndex(of: ")") {
-                    palette.append(line[line.index(after: open)..<close].split(separator: ",").map { UInt8($0.trimmingCharacters(in: .whitespaces))! })
+                    palette.append(
+                        line[line.index(after: open)..<close].split(separator: ",").map { UInt8($0.trimmingCharacters(in: .whitespaces))! })
                 }
             case "IMAGE":
                 if line == "pixels hex" { inPixels = true; continue }
                 guard inPixels else { continue }
                 let hex = Array(line.replacingOccurrences(of: " ", with: "").utf8)
-                rows.append(stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)! })
+                rows.append(
+                    stride(from: 0, to: hex.count, by: 2).map { UInt8(String(decoding: hex[$0..<$0 + 2], as: UTF8.self), radix: 16)! })
             default: break
             }
         }

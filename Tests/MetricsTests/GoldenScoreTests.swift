@@ -72,7 +72,9 @@ import Testing
         guard case .grades(let truth) = c.truth else { Issue.record("grading truth must be grades"); return }
         let s = GradingScore(truth: truth, predicted: try #require(c.predicted), classes: 5)
         #expect(Self.close(s.accuracy, c.accuracy), "accuracy \(s.accuracy) vs \(String(describing: c.accuracy))")
-        #expect(Self.close(s.quadraticKappa, c.quadraticKappa), "kappa \(String(describing: s.quadraticKappa)) vs \(String(describing: c.quadraticKappa))")
+        #expect(
+            Self.close(s.quadraticKappa, c.quadraticKappa),
+            "kappa \(String(describing: s.quadraticKappa)) vs \(String(describing: c.quadraticKappa))")
         #expect(s.confusion.counts == c.confusion)
         let recall = try #require(c.perGradeRecall)
         #expect(zip(s.perGradeRecall, recall).allSatisfy { Self.close($0, $1) }, "recall \(s.perGradeRecall) vs \(recall)")
@@ -84,13 +86,17 @@ import Testing
         let c = try #require(Self.fixture.cases.first { $0.name == name })
         guard case .matrix(let truth) = c.truth else { Issue.record("multi-label truth must be a matrix"); return }
         let s = MultiLabelScore(
-            labels: try #require(c.labels), truth: truth.map { $0.map { $0 == 1 } }, scores: try #require(c.scores), threshold: try #require(c.threshold))
+            labels: try #require(c.labels), truth: truth.map { $0.map { $0 == 1 } }, scores: try #require(c.scores),
+            threshold: try #require(c.threshold))
         let expected = try #require(c.perLabel)
         for (ours, theirs) in zip(s.labels, expected) {
             #expect(ours.label == theirs.label)
             #expect(Self.close(ours.accuracy, theirs.accuracy), "\(ours.label) accuracy")
-            #expect(Self.close(ours.kappa, theirs.kappa), "\(ours.label) kappa \(String(describing: ours.kappa)) vs \(String(describing: theirs.kappa))")
-            #expect(Self.close(ours.auc, theirs.auc), "\(ours.label) AUC \(String(describing: ours.auc)) vs \(String(describing: theirs.auc))")
+            #expect(
+                Self.close(ours.kappa, theirs.kappa),
+                "\(ours.label) kappa \(String(describing: ours.kappa)) vs \(String(describing: theirs.kappa))")
+            #expect(
+                Self.close(ours.auc, theirs.auc), "\(ours.label) AUC \(String(describing: ours.auc)) vs \(String(describing: theirs.auc))")
         }
         let aucs = expected.compactMap(\.auc)
         #expect(Self.close(s.meanAUC, aucs.reduce(0, +) / Double(aucs.count)))

@@ -36,9 +36,13 @@ import Testing
     }
 
     @Test func readsChestXrayFindingsAsMultiLabelTruth() throws {
-        let truth = file("chest.csv", "Image Index,Finding Labels,Patient ID\n1.png,Effusion|Mass,1\n2.png,No Finding,2\n3.png,Mass,3\n4.png,No Finding,4\n")
+        let truth = file(
+            "chest.csv",
+            "Image Index,Finding Labels,Patient ID\n1.png,Effusion|Mass,1\n2.png,No Finding,2\n3.png,Mass,3\n4.png,No Finding,4\n")
         let pred = file("pred.csv", "Image Index,Effusion,Mass\n1.png,0.9,0.8\n2.png,0.1,0.3\n3.png,0.2,0.6\n4.png,0.3,0.7\n")
-        guard case .multilabel(let s) = try ScoreInput.score(truth: truth, predictions: pred) else { Issue.record("expected multi-label"); return }
+        guard case .multilabel(let s) = try ScoreInput.score(truth: truth, predictions: pred) else {
+            Issue.record("expected multi-label"); return
+        }
         #expect(s.labels.map(\.label) == ["Effusion", "Mass"])
         #expect(s.labels[0].auc == 1 && s.labels[1].auc == 0.75)  // Mass: 0.6 ranks below 4.png's 0.7
         #expect(s.labels[1].accuracy == 0.75)  // 4.png's 0.7 is a false positive at 0.5
@@ -58,7 +62,8 @@ import Testing
         #expect(error(truth: labels, pred: "image,Mass,Edema,Hernia\na,1,0,0\nb,0,1,0\n").contains("unknown label columns \"Hernia\""))
         #expect(error(truth: labels, pred: "image,Mass\na,1\nb,0\n").contains("no column \"Edema\""))
         #expect(error(truth: labels, pred: "image,Mass,Edema\na,1,nan\nb,0,1\n").contains("score \"nan\" for Edema is not a finite number"))
-        #expect(error(truth: "image,Mass\na,2\n", pred: "image,Mass\na,1\n").contains("t.csv:2: Mass is \"2\"; a label column holds 0 or 1"))
+        #expect(
+            error(truth: "image,Mass\na,2\n", pred: "image,Mass\na,1\n").contains("t.csv:2: Mass is \"2\"; a label column holds 0 or 1"))
         #expect(error(truth: truth, pred: "image,grade\na,0\nb,1,\"open\n").contains("never closed"))
     }
 

@@ -4,9 +4,14 @@ import Testing
 
 /// The soak's instruments: /proc read right, and a trend judged flat or growing as it should be.
 @Suite struct ResourceTrendTests {
-    static func trend(steps: ClosedRange<Int> = 0...999, resident: (Int) -> Int, files: (Int) -> Int = { _ in 20 }, threads: (Int) -> Int = { _ in 6 }) -> ResourceTrend {
+    static func trend(
+        steps: ClosedRange<Int> = 0...999, resident: (Int) -> Int, files: (Int) -> Int = { _ in 20 }, threads: (Int) -> Int = { _ in 6 }
+    ) -> ResourceTrend {
         var trend = ResourceTrend(name: "p")
-        for step in steps { trend.samples.append(.init(step: step, resources: ProcessResources(residentKiB: resident(step), openFiles: files(step), threads: threads(step)))) }
+        for step in steps {
+            trend.samples.append(
+                .init(step: step, resources: ProcessResources(residentKiB: resident(step), openFiles: files(step), threads: threads(step))))
+        }
         return trend
     }
 
@@ -53,9 +58,11 @@ import Testing
     }
 
     @Test func aDescriptorOrThreadKeptPerStepIsCaught() throws {
-        let files = try #require(Self.trend(resident: { _ in 50_000 }, files: { 20 + $0 / 300 }).summary(warmupSteps: 100, residentToleranceKiB: 1024))
+        let files = try #require(
+            Self.trend(resident: { _ in 50_000 }, files: { 20 + $0 / 300 }).summary(warmupSteps: 100, residentToleranceKiB: 1024))
         #expect(files.problems == ["open descriptors grew from 20 to 23"])
-        let threads = try #require(Self.trend(resident: { _ in 50_000 }, threads: { 6 + $0 / 500 }).summary(warmupSteps: 100, residentToleranceKiB: 1024))
+        let threads = try #require(
+            Self.trend(resident: { _ in 50_000 }, threads: { 6 + $0 / 500 }).summary(warmupSteps: 100, residentToleranceKiB: 1024))
         #expect(threads.problems == ["threads grew from 6 to 7"])
     }
 

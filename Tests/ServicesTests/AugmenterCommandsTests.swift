@@ -19,7 +19,8 @@ import TestSupport
         let patch = root.appendingPathComponent("patch.png").path
         let tile = try RGBImage(width: 40, height: 30, pixels: [UInt8](repeating: 120, count: 40 * 30 * 3))
         try Data(try PNGEncoder.encode(tile)).write(to: URL(fileURLWithPath: patch))
-        (code, log) = try ChildProcess.run("comcl", ["show-views", "--patch", patch, "--views", "2", "--out", out, "--recipe", "prior-work-degraded"])
+        (code, log) = try ChildProcess.run(
+            "comcl", ["show-views", "--patch", patch, "--views", "2", "--out", out, "--recipe", "prior-work-degraded"])
         #expect(code == 0, "\(log)")
         // The random resized crop makes every view 128 px, whatever the patch size.
         #expect(try ImageDecoder.decode(contentsOf: out).height == 128 + 2 * 4)
@@ -27,7 +28,11 @@ import TestSupport
         (code, log) = try ChildProcess.run("comcl", ["show-views", "--patch", root.appendingPathComponent("gone.png").path, "--out", out])
         #expect(code != 0 && log.contains("gone.png"), "\(log)")
         (code, log) = try ChildProcess.run("comcl", ["show-views", "--recipe", "sharp", "--out", out])
-        #expect(code != 0 && log.contains("--recipe: sharp: neither a recipe file nor a preset (prior-work, prior-work-degraded, small-scale, small-views)"), "\(log)")
+        #expect(
+            code != 0
+                && log.contains(
+                    "--recipe: sharp: neither a recipe file nor a preset (prior-work, prior-work-degraded, small-scale, small-views)"),
+            "\(log)")
     }
 
     @Test func recipePrintsAFileToStartFromAndChecksIt() throws {
@@ -46,7 +51,8 @@ import TestSupport
     }
 
     @Test func benchAugmenterReportsScaling() throws {
-        let (code, log) = try ChildProcess.run("comcl", ["bench-augmenter", "--patches", "16", "--images", "4", "--replicas", "1,2"], timeout: 120)
+        let (code, log) = try ChildProcess.run(
+            "comcl", ["bench-augmenter", "--patches", "16", "--images", "4", "--replicas", "1,2"], timeout: 120)
         #expect(code == 0, "\(log)")
         #expect(log.contains("message overhead") && log.contains("replicas  patches/s"), "\(log)")
         let rows = log.split(separator: "\n").filter { $0.hasPrefix("1 ") || $0.hasPrefix("2 ") }

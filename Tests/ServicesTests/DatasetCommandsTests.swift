@@ -8,7 +8,8 @@ import TestSupport
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-datasets-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let set = root.appendingPathComponent("set").path
-        var (code, log) = try ChildProcess.run("comcl", ["synth", "--count", "12", "--size", "96", "--seed", "3", "--out", set, "--image-format", "jpeg"])
+        var (code, log) = try ChildProcess.run(
+            "comcl", ["synth", "--count", "12", "--size", "96", "--seed", "3", "--out", set, "--image-format", "jpeg"])
         #expect(code == 0, "\(log)")
         (code, log) = try ChildProcess.run("comcl", ["manifest", "--labels", "\(set)/labels.csv", "--json"])
         #expect(code == 0, "\(log)")

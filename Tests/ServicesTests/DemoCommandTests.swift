@@ -12,11 +12,15 @@ import TestSupport
 
     /// 40 images of 128 px, a 1/8-width ResNet-18, batches of 8, a 2-epoch linear probe.
     static func demo(_ out: URL, port: Int, steps: Int) throws -> ChildProcess {
-        try ChildProcess("comcl", [
-            "demo", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "\(steps)", "--batch", "8", "--bn-group", "4",
-            "--width", "0.125", "--epochs", "2", "--sweep", "1", "--embedding-patches", "3", "--augmenters", "1", "--embedding-workers", "1",
-            "--base-port", "\(port)",
-        ])
+        try ChildProcess(
+            "comcl",
+            [
+                "demo", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "\(steps)", "--batch", "8",
+                "--bn-group", "4",
+                "--width", "0.125", "--epochs", "2", "--sweep", "1", "--embedding-patches", "3", "--augmenters", "1", "--embedding-workers",
+                "1",
+                "--base-port", "\(port)",
+            ])
     }
 
     /// Processes whose command line names `path` (what the demo started with its folders).
@@ -35,11 +39,16 @@ import TestSupport
         let child = try Self.demo(out, port: 6400, steps: 3)
         try #require(child.wait(timeout: 600) == 0, "\(child.output)")
         let log = child.output
-        for expected in ["writing the synthetic benchmark", "step 3/3", "evaluator: comcl @ data", "evaluator: scratch @ 100", "== results", "| comcl |", "| scratch |", "report: "] {
+        for expected in [
+            "writing the synthetic benchmark", "step 3/3", "evaluator: comcl @ data", "evaluator: scratch @ 100", "== results", "| comcl |",
+            "| scratch |", "report: ",
+        ] {
             #expect(log.contains(expected), "\(expected) missing from: \(log)")
         }
-        for file in ["data/labels.csv", "pretrain/evaluation.md", "pretrain/logs/evaluator.log", "evaluation/results.json", "evaluation/report.md",
-                     "evaluation/plots/pretraining-loss.png", "evaluation/plots/embeddings.png", "evaluation/predictions/comcl-100.csv"] {
+        for file in [
+            "data/labels.csv", "pretrain/evaluation.md", "pretrain/logs/evaluator.log", "evaluation/results.json", "evaluation/report.md",
+            "evaluation/plots/pretraining-loss.png", "evaluation/plots/embeddings.png", "evaluation/predictions/comcl-100.csv",
+        ] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
         #expect(Self.processes(naming: out.path).isEmpty, "left behind: \(Self.processes(naming: out.path))")
@@ -72,7 +81,8 @@ import TestSupport
         let out = Self.folder("ablation")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = [
-            "ablation", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "2", "--batch", "8", "--bn-group", "4",
+            "ablation", "--out", out.path, "--images", "40", "--size", "128", "--image-size", "64", "--steps", "2", "--batch", "8",
+            "--bn-group", "4",
             "--width", "0.125", "--epochs", "2", "--seeds", "3,4", "--modes", "no-spl,comcl", "--combinations", "L-H", "--sweep", "1",
             "--augmenters", "1", "--embedding-workers", "1", "--base-port", "6440",
         ]
@@ -96,7 +106,9 @@ import TestSupport
         #expect(tableAgain.split(separator: "\n").prefix(6) == table.split(separator: "\n").prefix(6))
         for seed in [3, 4] {
             for file in ["levels-LH/metrics.jsonl", "comcl/metrics.jsonl", "evaluation/results.json"] {
-                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("seed-\(seed)/\(file)").path), "seed \(seed): \(file) missing")
+                #expect(
+                    FileManager.default.fileExists(atPath: out.appendingPathComponent("seed-\(seed)/\(file)").path),
+                    "seed \(seed): \(file) missing")
             }
         }
         #expect(Self.processes(naming: out.path).isEmpty, "left behind: \(Self.processes(naming: out.path))")
@@ -107,7 +119,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data("mine".utf8).write(to: folder.appendingPathComponent("notes.txt"))
-        let (code, log) = try ChildProcess.run("comcl", ["demo", "--data", folder.path, "--out", folder.appendingPathComponent("out").path])
+        let (code, log) = try ChildProcess.run(
+            "comcl", ["demo", "--data", folder.path, "--out", folder.appendingPathComponent("out").path])
         #expect(code != 0 && log.contains("has no labels.csv") && log.contains("is not empty"), "\(log)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["notes.txt"])
     }
@@ -120,17 +133,24 @@ import TestSupport
         try #require(try ChildProcess.run("comcl", ["synth", "--count", "40", "--size", "128", "--seed", "5", "--out", data.path]).0 == 0)
         let job = folder.appendingPathComponent("job.json")
         let config = #"{"transfer": "finetune", "imageSize": 64, "epochs": 20, "batch": 8, "sweep": []}"#
-        try Data(#"{"labels": "\#(data.path)/labels.csv", "models": [{"name": "scratch"}], "output": "\#(folder.path)/eval", "width": 0.125, "embeddingPatches": 0, "config": \#(config)}"#.utf8).write(to: job)
+        try Data(
+            #"{"labels": "\#(data.path)/labels.csv", "models": [{"name": "scratch"}], "output": "\#(folder.path)/eval", "width": 0.125, "embeddingPatches": 0, "config": \#(config)}"#
+                .utf8
+        ).write(to: job)
         let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:6480", "--evaluation", job.path])
-        let first = try ChildProcess("comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "first", "--threads", "1"], name: "first")
+        let first = try ChildProcess(
+            "comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "first", "--threads", "1"], name: "first")
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !first.output.contains("evaluating scratch") { usleep(50_000) }
         try #require(first.output.contains("evaluating scratch"), "\(first.output)")
         first.signal(SIGKILL)
-        let second = try ChildProcess("comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "second", "--threads", "1"], name: "second")
+        let second = try ChildProcess(
+            "comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6484", "--worker-id", "second", "--threads", "1"], name: "second")
         let status = coordinator.wait(timeout: 300)
         #expect(status == 0, "exit \(String(describing: status)): \(coordinator.output)")
-        #expect(coordinator.output.contains("asking the next evaluator") && coordinator.output.contains("asking second (attempt 2)"), "\(coordinator.output)")
+        #expect(
+            coordinator.output.contains("asking the next evaluator") && coordinator.output.contains("asking second (attempt 2)"),
+            "\(coordinator.output)")
         #expect(coordinator.output.contains("evaluation done by second"), "\(coordinator.output)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("eval/results.json").path))
         #expect(second.wait(timeout: 20) == 0)
@@ -143,12 +163,15 @@ import TestSupport
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let job = folder.appendingPathComponent("job.json")
         let missing = folder.appendingPathComponent("no-such-labels.csv").path
-        try Data(#"{"labels": "\#(missing)", "models": [{"name": "scratch", "path": ""}], "output": "\#(folder.path)/eval"}"#.utf8).write(to: job)
+        try Data(#"{"labels": "\#(missing)", "models": [{"name": "scratch", "path": ""}], "output": "\#(folder.path)/eval"}"#.utf8).write(
+            to: job)
         let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:6430", "--evaluation", job.path])
         let evaluator = try ChildProcess("comcl-evaluator", ["--coordinator", "tcp://127.0.0.1:6434", "--threads", "1"])
         let status = coordinator.wait(timeout: 60)
         #expect(status == 2, "exit \(String(describing: status)): \(coordinator.output)")
-        #expect(coordinator.output.contains("the evaluator refused the evaluation") && coordinator.output.contains("no-such-labels.csv"), "\(coordinator.output)")
+        #expect(
+            coordinator.output.contains("the evaluator refused the evaluation") && coordinator.output.contains("no-such-labels.csv"),
+            "\(coordinator.output)")
         #expect(evaluator.wait(timeout: 20) == 0, "the evaluator stays well and leaves when told: \(evaluator.output)")
     }
 }

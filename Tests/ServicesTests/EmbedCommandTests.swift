@@ -25,8 +25,10 @@ import TestSupport
     @Test func writesFeaturesInSortedOrder() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         // Two sizes, so batching by size is exercised; names out of creation order.
-        let images = [("b.png", try image(1, width: 48, height: 40)), ("a.png", try image(2, width: 48, height: 40)),
-                      ("c.png", try image(3, width: 64, height: 64))]
+        let images = [
+            ("b.png", try image(1, width: 48, height: 40)), ("a.png", try image(2, width: 48, height: 40)),
+            ("c.png", try image(3, width: 64, height: 64)),
+        ]
         for (name, img) in images {
             try Data(try PNGEncoder.encode(img)).write(to: directory.appendingPathComponent("images/\(name)"))
         }
@@ -35,10 +37,12 @@ import TestSupport
         let weights = directory.appendingPathComponent("w.safetensors"), out = directory.appendingPathComponent("f.npy")
         try ModelState.save(model, to: weights)
 
-        let (code, log) = try ChildProcess.run("comcl", [
-            "embed", "--weights", weights.path, "--arch", "resnet18", "--width", "0.0625",
-            "--input", directory.appendingPathComponent("images").path, "--output", out.path, "--batch", "4",
-        ])
+        let (code, log) = try ChildProcess.run(
+            "comcl",
+            [
+                "embed", "--weights", weights.path, "--arch", "resnet18", "--width", "0.0625",
+                "--input", directory.appendingPathComponent("images").path, "--output", out.path, "--batch", "4",
+            ])
         #expect(code == 0, "\(log)")
         let (values, shape) = try NumPyFile.readFloat32(try Data(contentsOf: out))
         let d = model.backbone.featureDimension
@@ -72,9 +76,11 @@ import TestSupport
             .appendingPathComponent("Fixtures/encoder/torchvision_features.py")
         let (status, log) = try TorchPython.run([script.path, "resnet18", folder.path, weights.path, theirs.path])
         try #require(status == 0, "\(log)")
-        let (code, embedLog) = try ChildProcess.run("comcl", [
-            "embed", "--weights", weights.path, "--arch", "resnet18", "--input", folder.path, "--output", ours.path,
-        ])
+        let (code, embedLog) = try ChildProcess.run(
+            "comcl",
+            [
+                "embed", "--weights", weights.path, "--arch", "resnet18", "--input", folder.path, "--output", ours.path,
+            ])
         try #require(code == 0, "\(embedLog)")
         let (expected, shape) = try NumPyFile.readFloat32(try Data(contentsOf: theirs))
         let (got, gotShape) = try NumPyFile.readFloat32(try Data(contentsOf: ours))
@@ -97,15 +103,24 @@ import TestSupport
             (["--arch", "resnet18", "--width", "0.0625", "--weights-missing"], "Unknown option"),
         ]
         for (extra, expected) in cases {
-            let (code, log) = try ChildProcess.run("comcl", ["embed", "--weights", weights.path, "--input", imageDir.path, "--output", out] + extra)
+            let (code, log) = try ChildProcess.run(
+                "comcl", ["embed", "--weights", weights.path, "--input", imageDir.path, "--output", out] + extra)
             #expect(code != 0 && log.contains(expected), "\(extra): \(log)")
         }
         try Data([0x89, 0x50, 0x4E, 0x47, 0, 1]).write(to: imageDir.appendingPathComponent("y.png"))
-        let (code, log) = try ChildProcess.run("comcl", ["embed", "--weights", weights.path, "--arch", "resnet18", "--width", "0.0625",
-                                                        "--input", imageDir.path, "--output", out])
+        let (code, log) = try ChildProcess.run(
+            "comcl",
+            [
+                "embed", "--weights", weights.path, "--arch", "resnet18", "--width", "0.0625",
+                "--input", imageDir.path, "--output", out,
+            ])
         #expect(code != 0 && log.contains("y.png"), "\(log)")
-        let (code2, log2) = try ChildProcess.run("comcl", ["embed", "--weights", "/nonexistent.safetensors", "--arch", "resnet18",
-                                                          "--input", imageDir.path, "--output", out])
+        let (code2, log2) = try ChildProcess.run(
+            "comcl",
+            [
+                "embed", "--weights", "/nonexistent.safetensors", "--arch", "resnet18",
+                "--input", imageDir.path, "--output", out,
+            ])
         #expect(code2 != 0 && log2.contains("/nonexistent.safetensors"), "\(log2)")
         #expect(!FileManager.default.fileExists(atPath: out), "no output is written when the command fails")
     }

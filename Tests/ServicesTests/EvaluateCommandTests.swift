@@ -14,7 +14,10 @@ import TestSupport
 
     /// Small enough for a debug build: 20 images, a 1/8-width ResNet-18 on 32-px images, one epoch.
     var quick: [String] {
-        ["--arch", "resnet18", "--width", "0.125", "--image-size", "32", "--epochs", "1", "--batch", "4", "--sweep", "1", "--embedding-patches", "2"]
+        [
+            "--arch", "resnet18", "--width", "0.125", "--image-size", "32", "--epochs", "1", "--batch", "4", "--sweep", "1",
+            "--embedding-patches", "2",
+        ]
     }
 
     func synth(size: Int = 128) throws -> String {
@@ -28,20 +31,27 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let labels = try synth()
         let out = folder.appendingPathComponent("out")
-        let (code, log) = try ChildProcess.run("comcl", ["evaluate", "--labels", labels, "--scratch", "--out", out.path] + quick, timeout: 300)
+        let (code, log) = try ChildProcess.run(
+            "comcl", ["evaluate", "--labels", labels, "--scratch", "--out", out.path] + quick, timeout: 300)
         try #require(code == 0, "\(log)")
         #expect(log.contains("| scratch |"), "the results table: \(log)")
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("results.json"))) as! [String: Any]
         let runs = results["runs"] as! [[String: Any]]
         #expect(runs.count == 2, "the data as it is and 100 %")
         #expect(runs.allSatisfy { ($0["grading"] as? [String: Any])?["quadratic_kappa"] != nil })
-        for file in ["report.md", "truth.csv", "predictions/scratch-data.csv", "predictions/scratch-100.csv", "plots/classifier-loss.png",
-                     "plots/confusion-data.png", "plots/embeddings.png", "data/100/test/labels.csv"] {
+        for file in [
+            "report.md", "truth.csv", "predictions/scratch-data.csv", "predictions/scratch-100.csv", "plots/classifier-loss.png",
+            "plots/confusion-data.png", "plots/embeddings.png", "data/100/test/labels.csv",
+        ] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
         // The written predictions re-score through `comcl score` to the same accuracy.
-        let (scoreCode, scored) = try ChildProcess.run("comcl", ["score", "--pred", out.appendingPathComponent("predictions/scratch-data.csv").path,
-                                                                  "--truth", out.appendingPathComponent("truth.csv").path])
+        let (scoreCode, scored) = try ChildProcess.run(
+            "comcl",
+            [
+                "score", "--pred", out.appendingPathComponent("predictions/scratch-data.csv").path,
+                "--truth", out.appendingPathComponent("truth.csv").path,
+            ])
         try #require(scoreCode == 0, "\(scored)")
         let accuracy = ((runs[0]["grading"] as! [String: Any])["accuracy"] as! NSNumber).doubleValue
         #expect(scored.contains("\"accuracy\" : \(accuracy)"), "\(scored) vs accuracy \(accuracy)")
@@ -53,7 +63,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let labels = try synth(size: 64)
         let out = folder.appendingPathComponent("out")
-        let (code, log) = try ChildProcess.run("comcl", ["evaluate", "--labels", labels, "--scratch", "--out", out.path] + quick + ["--sweep", ""], timeout: 300)
+        let (code, log) = try ChildProcess.run(
+            "comcl", ["evaluate", "--labels", labels, "--scratch", "--out", out.path] + quick + ["--sweep", ""], timeout: 300)
         try #require(code == 0, "\(log)")
         #expect(log.contains("patch embeddings left out of the report") && log.contains("smaller than a 128-px patch"), "\(log)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("results.json").path))

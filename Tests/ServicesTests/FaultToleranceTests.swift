@@ -33,10 +33,12 @@ import TestSupport
         }
 
         func startCoordinator(resume: Bool) throws -> ChildProcess {
-            try ChildProcess("comcl-coordinator", [
-                "--control", "tcp://127.0.0.1:\(port)", "--run-folder", run.path, "--config", config.path,
-                "--labels", data.appendingPathComponent("labels16.csv").path, "--format", "eyeq", "--min-workers", "2",
-            ] + (resume ? ["--resume"] : []), name: "coordinator")
+            try ChildProcess(
+                "comcl-coordinator",
+                [
+                    "--control", "tcp://127.0.0.1:\(port)", "--run-folder", run.path, "--config", config.path,
+                    "--labels", data.appendingPathComponent("labels16.csv").path, "--format", "eyeq", "--min-workers", "2",
+                ] + (resume ? ["--resume"] : []), name: "coordinator")
         }
 
         func start(_ role: String) throws {
@@ -46,7 +48,11 @@ import TestSupport
             let child: ChildProcess
             switch role {
             case "cropper":
-                child = try ChildProcess("comcl-detector-cropper", link(1) + ["--data-root", data.appendingPathComponent("images").path, "--cache", run.appendingPathComponent("detections").path], name: id)
+                child = try ChildProcess(
+                    "comcl-detector-cropper",
+                    link(1) + [
+                        "--data-root", data.appendingPathComponent("images").path, "--cache", run.appendingPathComponent("detections").path,
+                    ], name: id)
             case "augmenter": child = try ChildProcess("comcl-augmenter", link(2), name: id)
             default: child = try ChildProcess("comcl-embedding-worker", link(3) + ["--threads", "1"], name: id)
             }
@@ -55,7 +61,10 @@ import TestSupport
 
         /// Items the coordinator has handed `id` and not had back, or nil if it does not list it.
         func inFlight(_ id: String) -> Int? {
-            guard case let (0?, table) = (try? ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(port)", "--timeout", "2"])) ?? (nil, "") else { return nil }
+            guard
+                case let (0?, table) =
+                    (try? ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(port)", "--timeout", "2"])) ?? (nil, "")
+            else { return nil }
             for line in table.split(separator: "\n") {
                 let fields = line.split(separator: " ")
                 if fields.count > 3, fields[1] == id { return Int(fields[2]) }
@@ -106,7 +115,9 @@ import TestSupport
         let text = (try? String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-            return Record(step: record["step"] as! Int, items: record["items"] as! String, attempts: record["attempts"] as! Int, faults: record["faults"] as! [String: Any])
+            return Record(
+                step: record["step"] as! Int, items: record["items"] as! String, attempts: record["attempts"] as! Int,
+                faults: record["faults"] as! [String: Any])
         }
     }
 
@@ -114,7 +125,9 @@ import TestSupport
     static func waitForSteps(_ count: Int, _ run: URL, while coordinator: ChildProcess) throws {
         let deadline = Date().addingTimeInterval(300)
         while (records(run).map(\.step).max() ?? -1) + 1 < count {
-            guard coordinator.process.isRunning, Date() < deadline else { throw TestFailure("step \(count) not reached:\n\(coordinator.output.suffix(2000))") }
+            guard coordinator.process.isRunning, Date() < deadline else {
+                throw TestFailure("step \(count) not reached:\n\(coordinator.output.suffix(2000))")
+            }
             usleep(50_000)
         }
     }
@@ -154,7 +167,11 @@ import TestSupport
         let records = Self.records(broken)
         #expect(expected.count == steps && Set(expected.values).count == steps, "one distinct digest per step")
         #expect(Set(records.map(\.step)) == Set(0..<steps), "steps recorded: \(records.map(\.step))")
-        for record in records { #expect(record.items == expected[record.step], "step \(record.step + 1): batch digest \(record.items), undisturbed \(expected[record.step] ?? "none")") }
+        for record in records {
+            #expect(
+                record.items == expected[record.step],
+                "step \(record.step + 1): batch digest \(record.items), undisturbed \(expected[record.step] ?? "none")")
+        }
 
         // The faults happened and were absorbed: each killed worker left with items (re-issued,
         // or for the embedding worker a step redone on the workers left).
@@ -165,12 +182,18 @@ import TestSupport
             reissued += record.faults["reissued"] as? Int ?? 0
         }
         let redone = records.filter { $0.attempts > 1 }.count
-        print("fault test: \(steps) steps, killed \(killed.joined(separator: ", ")); left \(left), re-issued \(reissued), steps redone \(redone), records \(records.count)")
-        for role in ["detector-cropper", "augmenter", "embedding-worker"] { #expect(left[role, default: 0] >= Self.rounds, "\(role): \(left)") }
+        print(
+            "fault test: \(steps) steps, killed \(killed.joined(separator: ", ")); left \(left), re-issued \(reissued), steps redone \(redone), records \(records.count)"
+        )
+        for role in ["detector-cropper", "augmenter", "embedding-worker"] {
+            #expect(left[role, default: 0] >= Self.rounds, "\(role): \(left)")
+        }
         #expect(reissued >= 2 * Self.rounds)
         #expect(redone >= Self.rounds)
 
-        let (a, b) = (try TrainingIntegrationTests.finalWeights(whole, step: steps), try TrainingIntegrationTests.finalWeights(broken, step: steps))
+        let (a, b) = (
+            try TrainingIntegrationTests.finalWeights(whole, step: steps), try TrainingIntegrationTests.finalWeights(broken, step: steps)
+        )
         #expect(a.names == b.names)
         for name in a.names where a.entries[name]!.dtype == .f32 { #expect(try a.floats(name) == b.floats(name), "\(name) differs") }
     }

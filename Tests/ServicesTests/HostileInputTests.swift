@@ -37,9 +37,12 @@ import Wire
     @Test func coordinatorAnswersBadInputOnEveryLinkAndStillServes() throws {
         let base = 6520
         // At debug: the control link logs its routine closes there (worker links at notice).
-        let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--max-message-bytes", "\(1 << 20)", "--log-level", "debug"], name: "coordinator")
+        let coordinator = try ChildProcess(
+            "comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--max-message-bytes", "\(1 << 20)", "--log-level", "debug"],
+            name: "coordinator")
         defer { coordinator.signal(SIGTERM); _ = coordinator.wait(timeout: 10) }
-        let ready = Envelope(sender: "hostile", body: .ready(Ready(role: .augmenter, workerID: "hostile", capacity: 1, software: "test"))).encoded()
+        let ready = Envelope(sender: "hostile", body: .ready(Ready(role: .augmenter, workerID: "hostile", capacity: 1, software: "test")))
+            .encoded()
         let links = ["control link", "detector-cropper link", "augmenter link", "embedding-worker link", "evaluator link"]
         /// The link monitor's lines about closed connections on `link`, once there are `count`
         /// (a peer named by address, or by descriptor when it was gone before the monitor read it).
@@ -47,7 +50,9 @@ import Wire
             let level = link == "control link" ? " debug " : " notice "
             let deadline = Date().addingTimeInterval(5)
             repeat {
-                let lines = coordinator.output.split(separator: "\n").filter { $0.contains(level) && $0.contains("\(link): connection from ") && $0.contains(" closed") }
+                let lines = coordinator.output.split(separator: "\n").filter {
+                    $0.contains(level) && $0.contains("\(link): connection from ") && $0.contains(" closed")
+                }
                 if lines.count >= count { return true }
                 usleep(50_000)
             } while Date() < deadline
@@ -76,12 +81,14 @@ import Wire
         }
         // The wrong role on a link: an evaluator on the augmenter link.
         let wrongRole = try ZMQDealer(context, connect: "tcp://127.0.0.1:\(base + 2)")
-        try wrongRole.send(Envelope(sender: "hostile", body: .ready(Ready(role: .evaluator, workerID: "lost", capacity: 1, software: "test"))).encoded())
+        try wrongRole.send(
+            Envelope(sender: "hostile", body: .ready(Ready(role: .evaluator, workerID: "lost", capacity: 1, software: "test"))).encoded())
         #expect(Self.error(in: try wrongRole.receive(timeout: 5))?.message.contains("evaluator") == true)
         wrongRole.socket.close()
 
         // Still serving: status answers, and a real augmenter joins.
-        let augmenter = try ChildProcess("comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:\(base + 2)", "--worker-id", "augmenter-after"])
+        let augmenter = try ChildProcess(
+            "comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:\(base + 2)", "--worker-id", "augmenter-after"])
         defer { augmenter.signal(SIGTERM); _ = augmenter.wait(timeout: 10) }
         let deadline = Date().addingTimeInterval(20)
         var table = ""
@@ -101,7 +108,8 @@ import Wire
         var options = SocketOptions()
         options.lingerMilliseconds = 0
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:6530", options: options)
-        let augmenter = try ChildProcess("comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6530", "--worker-id", "target", "--max-message-bytes", "\(1 << 20)"])
+        let augmenter = try ChildProcess(
+            "comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6530", "--worker-id", "target", "--max-message-bytes", "\(1 << 20)"])
         defer { augmenter.signal(SIGTERM); _ = augmenter.wait(timeout: 10) }
 
         /// The augmenter's next Ready (it announces on start, and again after a reconnect).
@@ -124,8 +132,10 @@ import Wire
         }
         var peer = try #require(try readyPeer())
         let patch = Patch(
-            id: WorkID(run: "hostile", step: 0, item: 1), pixels: try Tensor(uint8: (0..<(128 * 128 * 3)).map { UInt8($0 % 241) }, shape: [128, 128, 3]),
-            level: .lesionLow, provenance: Provenance(imageID: "x", window: Box(x: 0, y: 0, w: 128, h: 128, score: 0), fromDetection: false))
+            id: WorkID(run: "hostile", step: 0, item: 1),
+            pixels: try Tensor(uint8: (0..<(128 * 128 * 3)).map { UInt8($0 % 241) }, shape: [128, 128, 3]),
+            level: .lesionLow, provenance: Provenance(imageID: "x", window: Box(x: 0, y: 0, w: 128, h: 128, score: 0), fromDetection: false)
+        )
         let request = Envelope(sender: "router", body: .augmentRequest(AugmentRequest(patch: patch, seed: 3))).encoded()
         for (name, frames) in Self.badMessages(request) {
             try router.socket.send([peer] + frames)
@@ -133,7 +143,9 @@ import Wire
             #expect(report.map { Self.expectedCodes.contains($0.code) } == true, "\(name): \(String(describing: report))")
         }
         // Well-formed but nonsense: a recipe that is not JSON.
-        try router.send(Envelope(sender: "router", body: .augmentRequest(AugmentRequest(patch: patch, seed: 3, recipe: "{not json"))).encoded(), to: peer)
+        try router.send(
+            Envelope(sender: "router", body: .augmentRequest(AugmentRequest(patch: patch, seed: 3, recipe: "{not json"))).encoded(),
+            to: peer)
         #expect(try nextError(from: peer)?.code == .badInput)
 
         // Over its limit: libzmq drops the connection; the worker reconnects and announces again.

@@ -44,7 +44,9 @@ import TestSupport
 
     /// A product run inside a namespace.
     func inside(_ ns: String, _ product: String, _ arguments: [String], name: String) throws -> ChildProcess {
-        try ChildProcess(executable: Self.ip, ["netns", "exec", ns, ChildProcess.productsDirectory.appendingPathComponent(product).path] + arguments, name: name)
+        try ChildProcess(
+            executable: Self.ip, ["netns", "exec", ns, ChildProcess.productsDirectory.appendingPathComponent(product).path] + arguments,
+            name: name)
     }
 
     /// One session: coordinator on the hub, two augmenters on the edge (one listed, one not, when
@@ -55,19 +57,36 @@ import TestSupport
         var serverArguments = ["--control", "tcp://10.77.0.1:6470"]
         var workerArguments = ["--coordinator", "tcp://10.77.0.1:6472"]
         if curve {
-            let serverKey = try String(contentsOf: keys.appendingPathComponent("coordinator.key"), encoding: .utf8).split(separator: "\n")[0]
-            serverArguments += ["--curve-key-file", keys.appendingPathComponent("coordinator.key").path, "--curve-clients", keys.appendingPathComponent("clients.txt").path]
+            let serverKey = try String(contentsOf: keys.appendingPathComponent("coordinator.key"), encoding: .utf8).split(separator: "\n")[
+                0]
+            serverArguments += [
+                "--curve-key-file", keys.appendingPathComponent("coordinator.key").path, "--curve-clients",
+                keys.appendingPathComponent("clients.txt").path,
+            ]
             workerArguments += ["--curve-server-key", String(serverKey)]
         }
-        let tcpdump = try ChildProcess(executable: Self.ip, ["netns", "exec", hub, "tcpdump", "-i", "v\(hub)", "-U", "-w", capture.path, "tcp"], name: "tcpdump")
+        let tcpdump = try ChildProcess(
+            executable: Self.ip, ["netns", "exec", hub, "tcpdump", "-i", "v\(hub)", "-U", "-w", capture.path, "tcp"], name: "tcpdump")
         usleep(500_000)
         let coordinator = try inside(hub, "comcl-coordinator", serverArguments, name: "coordinator")
-        var workers = [try inside(edge, "comcl-augmenter", workerArguments + ["--worker-id", workerID] + (curve ? ["--curve-key-file", keys.appendingPathComponent("client-1.key").path] : []), name: workerID)]
+        var workers = [
+            try inside(
+                edge, "comcl-augmenter",
+                workerArguments + ["--worker-id", workerID]
+                    + (curve ? ["--curve-key-file", keys.appendingPathComponent("client-1.key").path] : []), name: workerID)
+        ]
         if curve {
-            workers.append(try inside(edge, "comcl-augmenter", workerArguments + ["--worker-id", "stranger", "--curve-key-file", folder.appendingPathComponent("outsider.key").path], name: "stranger"))
+            workers.append(
+                try inside(
+                    edge, "comcl-augmenter",
+                    workerArguments + ["--worker-id", "stranger", "--curve-key-file", folder.appendingPathComponent("outsider.key").path],
+                    name: "stranger"))
         }
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !coordinator.output.contains("joined: augmenter \(workerID)") || (curve && !coordinator.output.contains("refused a CURVE client")) {
+        while Date() < deadline,
+            !coordinator.output.contains("joined: augmenter \(workerID)")
+                || (curve && !coordinator.output.contains("refused a CURVE client"))
+        {
             usleep(200_000)
         }
         usleep(1_500_000)  // a few heartbeats cross the link
@@ -91,10 +110,14 @@ import TestSupport
         let secret = "curve-worker-\(tag)"
         let (log, capture) = try session(curve: true, workerID: secret)
         #expect(log.contains("joined: augmenter \(secret)"), "the listed worker joins across the link: \(log)")
-        #expect(log.contains("refused a CURVE client from 10.77.0.2") && log.contains("is not listed"), "the stranger is refused and logged: \(log)")
+        #expect(
+            log.contains("refused a CURVE client from 10.77.0.2") && log.contains("is not listed"),
+            "the stranger is refused and logged: \(log)")
         #expect(!log.contains("joined: augmenter stranger"))
         #expect(capture.count > 1000, "the capture holds the session's traffic (\(capture.count) bytes)")
-        #expect(capture.range(of: Data(secret.utf8)) == nil && capture.range(of: Data("comcl-augmenter".utf8)) == nil, "plaintext crossed the link under CURVE")
+        #expect(
+            capture.range(of: Data(secret.utf8)) == nil && capture.range(of: Data("comcl-augmenter".utf8)) == nil,
+            "plaintext crossed the link under CURVE")
 
         // Control: the same session in the clear shows the id on the wire, so the check above can fail.
         let plain = "plain-worker-\(tag)"

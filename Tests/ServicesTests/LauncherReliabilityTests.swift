@@ -73,7 +73,8 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: second.path))
 
         // A worker started for another run that reaches this run's link is refused, and stops.
-        let stranger = try ChildProcess("comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6622", "--worker-id", "stranger", "--run-token", "another-run"])
+        let stranger = try ChildProcess(
+            "comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6622", "--worker-id", "stranger", "--run-token", "another-run"])
         #expect(stranger.wait(timeout: 30) == 1)
         #expect(stranger.output.contains("the coordinator refused this worker"), "\(stranger.output)")
 
@@ -113,7 +114,9 @@ import TestSupport
     /// A corrupt training image is skipped (its item re-planned from another image), shown on the
     /// console and counted at the end, not only written to the coordinator's log.
     @Test func unreadableImagesAreShownAndCounted() throws {
-        let (run, data) = (TrainingIntegrationTests.folder("reliability-corrupt"), TrainingIntegrationTests.folder("reliability-corrupt-data"))
+        let (run, data) = (
+            TrainingIntegrationTests.folder("reliability-corrupt"), TrainingIntegrationTests.folder("reliability-corrupt-data")
+        )
         defer { for folder in [run, data] { try? FileManager.default.removeItem(at: folder) } }
         let source = TrainingIntegrationTests.data
         try FileManager.default.copyItem(at: source.appendingPathComponent("images"), to: data.appendingPathComponent("images"))
@@ -121,11 +124,13 @@ import TestSupport
         // One more lesion image (grade 2, good quality: L) that cannot be read.
         let labels = try String(contentsOf: source.appendingPathComponent("labels16.csv"), encoding: .utf8) + "99,corrupt.png,0,2\n"
         try labels.write(to: data.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
-        let child = try ChildProcess("comcl", [
-            "train", "--labels", data.appendingPathComponent("labels.csv").path, "--run-folder", run.path, "--base-port", "6650",
-            "--steps", "3", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", TrainingIntegrationTests.recipe,
-            "--embedding-workers", "1", "--worker-threads", "1", "--seed", "11",
-        ])
+        let child = try ChildProcess(
+            "comcl",
+            [
+                "train", "--labels", data.appendingPathComponent("labels.csv").path, "--run-folder", run.path, "--base-port", "6650",
+                "--steps", "3", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", TrainingIntegrationTests.recipe,
+                "--embedding-workers", "1", "--worker-threads", "1", "--seed", "11",
+            ])
         try #require(child.wait(timeout: 300) == 0, "\(child.output)")
         #expect(child.output.contains("skipped: step") && child.output.contains("corrupt.png"), "\(child.output)")
         // Drawn in two of the three steps, skipped each time.

@@ -9,7 +9,9 @@ import TestSupport
     /// A process's state letter and parent (/proc/PID/stat, after the name in parentheses), or nil
     /// when it is gone.
     static func stat(_ pid: Int32) -> (state: Substring, parent: Int32)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else {
+            return nil
+        }
         let fields = text[text.index(close, offsetBy: 2)...].split(separator: " ")
         guard fields.count > 1, let parent = Int32(fields[1]) else { return nil }
         return (fields[0], parent)
@@ -30,9 +32,12 @@ import TestSupport
         let train = try TrainingIntegrationTests.train(run, port: 6545, steps: 500)
         let metrics = run.appendingPathComponent("metrics.jsonl")
         let deadline = Date().addingTimeInterval(120)
-        while ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty, Date() < deadline, train.process.isRunning { usleep(100_000) }
+        while ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty, Date() < deadline, train.process.isRunning {
+            usleep(100_000)
+        }
         let services = Self.children(of: train.process.processIdentifier)
-        try #require(services.count == 6, "coordinator, cropper, 2 augmenters, 2 embedding workers: \(services)\n\(train.output.suffix(2000))")
+        try #require(
+            services.count == 6, "coordinator, cropper, 2 augmenters, 2 embedding workers: \(services)\n\(train.output.suffix(2000))")
 
         train.signal(SIGKILL)
         _ = train.wait(timeout: 10)

@@ -8,7 +8,9 @@ import TestSupport
 @Suite struct LossCommandTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/contrastive")
-    static let inputs = ["--embeddings", folder.appendingPathComponent("embeddings.npy").path, "--levels", folder.appendingPathComponent("levels.npy").path]
+    static let inputs = [
+        "--embeddings", folder.appendingPathComponent("embeddings.npy").path, "--levels", folder.appendingPathComponent("levels.npy").path,
+    ]
 
     func report(_ arguments: [String]) throws -> [String: Any] {
         let (code, log) = try ChildProcess.run("comcl", ["loss"] + Self.inputs + arguments)

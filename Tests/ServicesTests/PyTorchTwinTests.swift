@@ -12,7 +12,8 @@ import TestSupport
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/training/twin.safetensors")
         let file = try! SafeTensors(contentsOf: url)
-        precondition(file.metadata["format"] == "comcl-twin-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)")
+        precondition(
+            file.metadata["format"] == "comcl-twin-fixture" && file.metadata["version"] == "2", "unexpected fixture \(file.metadata)")
         return file
     }()
     nonisolated(unsafe) static let settings = try! JSONSerialization.jsonObject(with: Data(fixture.metadata["run"]!.utf8)) as! [String: Any]
@@ -22,18 +23,23 @@ import TestSupport
     nonisolated(unsafe) static let run: (records: [[String: Any]], weights: SafeTensors) = {
         let folder = TrainingIntegrationTests.folder("twin")
         let data = TrainingIntegrationTests.data
-        let child = try! ChildProcess("comcl", [
-            "train", "--labels", data.appendingPathComponent("labels16.csv").path, "--images", data.appendingPathComponent("images").path,
-            "--run-folder", folder.path, "--base-port", "6760", "--steps", "\(steps)", "--batch", "\(settings["batch"]!)",
-            "--bn-group", "\(settings["bn_group"]!)", "--width", "\(settings["width"]!)", "--recipe", "\(settings["recipe"]!)",
-            "--seed", "\(settings["seed"]!)", "--lr-warmup-steps", "\(settings["warmup"]!)", "--embedding-workers", "2", "--worker-threads", "1",
-            "--checkpoint-every", "\(steps)", "--detector", "boxes:" + data.appendingPathComponent("lesions.csv").path,
-        ])
+        let child = try! ChildProcess(
+            "comcl",
+            [
+                "train", "--labels", data.appendingPathComponent("labels16.csv").path, "--images",
+                data.appendingPathComponent("images").path,
+                "--run-folder", folder.path, "--base-port", "6760", "--steps", "\(steps)", "--batch", "\(settings["batch"]!)",
+                "--bn-group", "\(settings["bn_group"]!)", "--width", "\(settings["width"]!)", "--recipe", "\(settings["recipe"]!)",
+                "--seed", "\(settings["seed"]!)", "--lr-warmup-steps", "\(settings["warmup"]!)", "--embedding-workers", "2",
+                "--worker-threads", "1",
+                "--checkpoint-every", "\(steps)", "--detector", "boxes:" + data.appendingPathComponent("lesions.csv").path,
+            ])
         precondition(child.wait(timeout: 900) == 0, child.output)
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = try! String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         let records = text.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        let weights = try! SafeTensors(contentsOf: folder.appendingPathComponent(String(format: "checkpoints/step-%06d/model.safetensors", steps)))
+        let weights = try! SafeTensors(
+            contentsOf: folder.appendingPathComponent(String(format: "checkpoints/step-%06d/model.safetensors", steps)))
         return (records, weights)
     }()
 

@@ -51,8 +51,12 @@ import TestSupport
     @Test func multiLabelFromFilesMatchesScikitLearn() throws {
         let c = Self.golden("multilabel-ties")
         let (labels, truth, scores) = (c["labels"] as! [String], c["truth"] as! [[Int]], c["scores"] as! [[Double]])
-        let t = write("truth.csv", ["image," + labels.joined(separator: ",")] + truth.enumerated().map { "i\($0)," + $1.map(String.init).joined(separator: ",") })
-        let p = write("pred.csv", ["image," + labels.joined(separator: ",")] + scores.enumerated().map { "i\($0)," + $1.map { "\($0)" }.joined(separator: ",") })
+        let t = write(
+            "truth.csv",
+            ["image," + labels.joined(separator: ",")] + truth.enumerated().map { "i\($0)," + $1.map(String.init).joined(separator: ",") })
+        let p = write(
+            "pred.csv",
+            ["image," + labels.joined(separator: ",")] + scores.enumerated().map { "i\($0)," + $1.map { "\($0)" }.joined(separator: ",") })
         let json = try score(t, p)
         let ours = json["labels"] as! [[String: Any]], theirs = c["per_label"] as! [[String: Any]]
         for (a, b) in zip(ours, theirs) {
@@ -75,7 +79,8 @@ import TestSupport
         let p = write("pred.csv", ["image,grade", "a,2", "b,2"])
         let (code, log) = try ChildProcess.run("comcl", ["score", "--truth", t, "--pred", p])
         #expect(code != 0 && log.contains("truth.csv:3: grade \"9\" is not an integer in 0...4"), "\(log)")
-        let (missing, message) = try ChildProcess.run("comcl", ["score", "--truth", folder.appendingPathComponent("none.csv").path, "--pred", p])
+        let (missing, message) = try ChildProcess.run(
+            "comcl", ["score", "--truth", folder.appendingPathComponent("none.csv").path, "--pred", p])
         #expect(missing != 0 && message.contains("none.csv: no such file"), "\(message)")
     }
 }

@@ -66,9 +66,11 @@ import Testing
         let (_, publicKey) = try ChildProcess.run("comcl", ["keygen", keyFile.path])
         let key = publicKey.trimmingCharacters(in: .whitespacesAndNewlines)
         let base = Self.freeBasePort()
-        let coordinator = try ChildProcess("comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--curve-key-file", keyFile.path, "--heartbeat", "0.2"])
+        let coordinator = try ChildProcess(
+            "comcl-coordinator", ["--control", "tcp://127.0.0.1:\(base)", "--curve-key-file", keyFile.path, "--heartbeat", "0.2"])
         let worker = "tcp://127.0.0.1:\(base + 2)"
-        let member = try ChildProcess("comcl-augmenter", ["--coordinator", worker, "--worker-id", "member", "--curve-server-key", key, "--heartbeat", "0.2"])
+        let member = try ChildProcess(
+            "comcl-augmenter", ["--coordinator", worker, "--worker-id", "member", "--curve-server-key", key, "--heartbeat", "0.2"])
         let outsider = try ChildProcess("comcl-augmenter", ["--coordinator", worker, "--worker-id", "outsider", "--heartbeat", "0.2"])
         Thread.sleep(forTimeInterval: 1.5)
         let (status, table) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(base)", "--curve-server-key", key])
@@ -91,7 +93,8 @@ import Testing
     }
 
     @Test func statusWithoutACoordinatorSaysSo() throws {
-        let (status, output) = try ChildProcess.run("comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.5"])
+        let (status, output) = try ChildProcess.run(
+            "comcl", ["status", "--control", "tcp://127.0.0.1:\(Self.freeBasePort())", "--timeout", "0.5"])
         #expect(status != 0)
         #expect(output.contains("is the coordinator running?"), "\(output)")
     }

@@ -10,10 +10,13 @@ import TestSupport
     @Test func samplesEveryProcessAndGivesAVerdict() throws {
         let run = TrainingIntegrationTests.folder("soak")
         defer { try? FileManager.default.removeItem(at: run) }
-        let soak = try TrainingIntegrationTests.train(run, port: 6540, steps: 24, extra: ["--warmup-steps", "4", "--resident-tolerance-mib", "64"], command: "soak")
+        let soak = try TrainingIntegrationTests.train(
+            run, port: 6540, steps: 24, extra: ["--warmup-steps", "4", "--resident-tolerance-mib", "64"], command: "soak")
         try #require(soak.wait(timeout: 600) == 0, "\(soak.output.suffix(3000))")
 
-        let processes = ["comcl", "coordinator", "detector-cropper", "augmenter-1", "augmenter-2", "embedding-worker-1", "embedding-worker-2"]
+        let processes = [
+            "comcl", "coordinator", "detector-cropper", "augmenter-1", "augmenter-2", "embedding-worker-1", "embedding-worker-2",
+        ]
         let rows = try String(contentsOf: run.appendingPathComponent("soak.csv"), encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "seconds,step,process,pid,resident_kib,open_files,threads")
         var seen: [String: Int] = [:]
@@ -26,14 +29,17 @@ import TestSupport
         for name in processes { #expect(seen[name, default: 0] >= 10, "\(name): \(seen[name, default: 0]) samples") }
         // The verdict table: a row per process, each flat, and the run's summary line.
         let output = soak.output
-        for name in processes { #expect(output.split(separator: "\n").contains { $0.hasPrefix("\(name) ") && $0.hasSuffix(" flat") }, "\(name)") }
+        for name in processes {
+            #expect(output.split(separator: "\n").contains { $0.hasPrefix("\(name) ") && $0.hasSuffix(" flat") }, "\(name)")
+        }
         #expect(output.contains("soak: steps 5-24 judged"), "\(output.suffix(1500))")
         #expect(output.contains("soak passed"))
     }
 
     @Test func refusesARunTooShortToJudge() throws {
         let labels = TrainingIntegrationTests.data.appendingPathComponent("labels16.csv").path
-        let (code, output) = try ChildProcess.run("comcl", ["soak", "--labels", labels, "--run-folder", TrainingIntegrationTests.folder("short").path, "--steps", "20"])
+        let (code, output) = try ChildProcess.run(
+            "comcl", ["soak", "--labels", labels, "--run-folder", TrainingIntegrationTests.folder("short").path, "--steps", "20"])
         #expect(code != 0 && output.contains("too few to see a trend"), "\(output)")
     }
 }

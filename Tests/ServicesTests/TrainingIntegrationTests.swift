@@ -38,12 +38,18 @@ import TestSupport
     /// `comcl train` (or `comcl soak`, which takes the same options) on the 16 images, at a
     /// constant learning rate (a 100-step warm-up would leave these short runs nearly still;
     /// `extra` may choose the cosine schedule, as the resume test does).
-    static func train(_ run: URL, port: Int, steps: Int, workers: Int = 2, extra: [String] = [], command: String = "train") throws -> ChildProcess {
-        try ChildProcess("comcl", [
-            command, "--labels", data.appendingPathComponent("labels16.csv").path, "--images", data.appendingPathComponent("images").path, "--run-folder", run.path, "--base-port", "\(port)",
-            "--steps", "\(steps)", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", recipe,
-            "--embedding-workers", "\(workers)", "--worker-threads", "1", "--checkpoint-every", "3", "--seed", "11", "--lr-schedule", "constant",
-        ] + extra)
+    static func train(
+        _ run: URL, port: Int, steps: Int, workers: Int = 2, extra: [String] = [], command: String = "train"
+    ) throws -> ChildProcess {
+        try ChildProcess(
+            "comcl",
+            [
+                command, "--labels", data.appendingPathComponent("labels16.csv").path, "--images",
+                data.appendingPathComponent("images").path, "--run-folder", run.path, "--base-port", "\(port)",
+                "--steps", "\(steps)", "--batch", "16", "--bn-group", "4", "--width", "0.125", "--recipe", recipe,
+                "--embedding-workers", "\(workers)", "--worker-threads", "1", "--checkpoint-every", "3", "--seed", "11", "--lr-schedule",
+                "constant",
+            ] + extra)
     }
 
     static func losses(_ run: URL) throws -> [Int: Double] {
@@ -111,14 +117,17 @@ import TestSupport
         // last checkpoint is step 3's.
         let deadline = Date().addingTimeInterval(240)
         while (try? Self.losses(broken).count) ?? 0 < 4, Date() < deadline, first.process.isRunning { usleep(100_000) }
-        let pkill = try ChildProcess(executable: URL(fileURLWithPath: "/usr/bin/pkill"), ["-9", "-f", "comcl-coordinator.*\(broken.path)"], name: "pkill")
+        let pkill = try ChildProcess(
+            executable: URL(fileURLWithPath: "/usr/bin/pkill"), ["-9", "-f", "comcl-coordinator.*\(broken.path)"], name: "pkill")
         _ = pkill.wait(timeout: 10)
         #expect(first.wait(timeout: 60) != 0, "comcl train reports the coordinator's death")
         #expect(first.output.contains("--resume"))
 
         let resumed = try Self.train(broken, port: 6340, steps: 7, extra: schedule + ["--resume"])
         try #require(resumed.wait(timeout: 300) == 0, "\(resumed.output)")
-        let state = { (run: URL) in try String(contentsOf: run.appendingPathComponent("checkpoints/step-000007/trainer.json"), encoding: .utf8) }
+        let state = { (run: URL) in
+            try String(contentsOf: run.appendingPathComponent("checkpoints/step-000007/trainer.json"), encoding: .utf8)
+        }
         let checksum = { (text: String) in text.split(separator: "\n").first { $0.contains("\"checksum\"") } }
         // Bitwise: the same plans, crops and views (functions of seed, step, item), the same shard
         // count (--min-workers), and the optimizer state restored exactly.

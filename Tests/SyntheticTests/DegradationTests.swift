@@ -55,9 +55,11 @@ import Testing
         // Blur removes detail: the mean absolute horizontal gradient inside the field falls.
         func detail(_ image: FloatImage) -> Float {
             var sum: Float = 0
-            for y in 0..<128 { for x in 1..<128 where field.mask[y * 128 + x] > 0 && field.mask[y * 128 + x - 1] > 0 {
-                sum += abs(image.pixels[3 * (y * 128 + x) + 1] - image.pixels[3 * (y * 128 + x - 1) + 1])
-            } }
+            for y in 0..<128 {
+                for x in 1..<128 where field.mask[y * 128 + x] > 0 && field.mask[y * 128 + x - 1] > 0 {
+                    sum += abs(image.pixels[3 * (y * 128 + x) + 1] - image.pixels[3 * (y * 128 + x - 1) + 1])
+                }
+            }
             return sum
         }
         var blurred = clean
@@ -160,14 +162,22 @@ import Testing
         // Four grey PNGs listed in a generic label file: X-rays, degraded as X-rays.
         var entries: [ManifestEntry] = []
         for i in 0..<4 {
-            let grey = (0..<(64 * 64)).flatMap { p -> [UInt8] in let v = UInt8((p * 7 + i * 31) % 200 + 20); return [v, v, v] }
-            try Data(try PNGEncoder.encode(try RGBImage(width: 64, height: 64, pixels: grey))).write(to: images.appendingPathComponent("x\(i).png"))
-            entries.append(ManifestEntry(image: "x\(i).png", labels: i < 2 ? ["Effusion"] : [], grade: nil, quality: .high, qualityGrade: nil, lesion: i < 2, line: i + 2))
+            let grey = (0..<(64 * 64)).flatMap { p -> [UInt8] in
+                let v = UInt8((p * 7 + i * 31) % 200 + 20); return [v, v, v]
+            }
+            try Data(try PNGEncoder.encode(try RGBImage(width: 64, height: 64, pixels: grey))).write(
+                to: images.appendingPathComponent("x\(i).png"))
+            entries.append(
+                ManifestEntry(
+                    image: "x\(i).png", labels: i < 2 ? ["Effusion"] : [], grade: nil, quality: .high, qualityGrade: nil, lesion: i < 2,
+                    line: i + 2))
         }
         try ManifestWriter.generic(entries).write(to: root.appendingPathComponent("manifest.csv"), atomically: true, encoding: .utf8)
-        let manifest = try Manifest.load(ManifestOptions(format: .generic, labels: root.appendingPathComponent("manifest.csv").path, images: images.path))
+        let manifest = try Manifest.load(
+            ManifestOptions(format: .generic, labels: root.appendingPathComponent("manifest.csv").path, images: images.path))
         #expect(Modality.of(manifest) == .xray)
-        let (written, report) = try DatasetDegrader(target: 1, seed: 2).degrade(manifest, to: root.appendingPathComponent("all"), threads: 2)
+        let (written, report) = try DatasetDegrader(target: 1, seed: 2).degrade(
+            manifest, to: root.appendingPathComponent("all"), threads: 2)
         #expect(report.modality == .xray && report.degraded.count == 4 && report.degraded.values.allSatisfy { $0.xray != nil })
         for entry in written.entries {
             #expect(Modality.isGrey(try ImageDecoder.decode(contentsOf: written.url(of: entry).path)), "\(entry.image) got colour")

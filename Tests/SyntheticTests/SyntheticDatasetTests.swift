@@ -36,9 +36,10 @@ import Testing
                     #expect(!kinds.contains("neovascularisation"))
                 case 3:
                     // Haemorrhages in all four quadrants around the field's centre.
-                    let quadrants = Set(fundus.lesions.filter { $0.lesionClass == "haemorrhage" }.map { box in
-                        (box.x + box.width / 2 < 128 ? 0 : 1) + (box.y + box.height / 2 < 128 ? 0 : 2)
-                    })
+                    let quadrants = Set(
+                        fundus.lesions.filter { $0.lesionClass == "haemorrhage" }.map { box in
+                            (box.x + box.width / 2 < 128 ? 0 : 1) + (box.y + box.height / 2 < 128 ? 0 : 2)
+                        })
                     #expect(quadrants.count == 4)
                     #expect(fundus.lesions.filter { $0.lesionClass == "haemorrhage" }.count >= 16)
                 default: #expect(kinds.contains("neovascularisation"))
@@ -93,6 +94,8 @@ import Testing
         config.seed = 12
         let other = root.appendingPathComponent("other")
         try SyntheticDataset(config).write(to: other, threads: 2)
-        #expect(try Data(contentsOf: one.appendingPathComponent("images/000000.png")) != Data(contentsOf: other.appendingPathComponent("images/000000.png")))
+        #expect(
+            try Data(contentsOf: one.appendingPathComponent("images/000000.png"))
+                != Data(contentsOf: other.appendingPathComponent("images/000000.png")))
     }
 }

@@ -12,7 +12,8 @@ import Wire
     @Test func levelBalancedInterleavedAndSeeded() throws {
         let planner = try BatchPlanner(entries: Self.entries, needed: Level.allCases, batch: 8, seed: 3)
         let plan = planner.plan(step: 0)
-        #expect(plan.map(\.level) == [.lesionHigh, .lesionLow, .healthyHigh, .healthyLow, .lesionHigh, .lesionLow, .healthyHigh, .healthyLow])
+        #expect(
+            plan.map(\.level) == [.lesionHigh, .lesionLow, .healthyHigh, .healthyLow, .lesionHigh, .lesionLow, .healthyHigh, .healthyLow])
         #expect(plan.allSatisfy { $0.image.hasPrefix("\($0.level)-") })
         let again = try BatchPlanner(entries: Self.entries, needed: Level.allCases, batch: 8, seed: 3)
         #expect(again.plan(step: 4) == planner.plan(step: 4))  // a function of (seed, step), not of history

@@ -44,7 +44,10 @@ import Wire
         let master = MasterModel(Self.config.model, seed: 1, learningRate: 1e-3, weightDecay: 0)
         let writer = CheckpointWriter(run: run)
         for step in [1, 2] {
-            writer.submit(try Checkpoint.snapshot(master, state: CheckpointState(step: step, config: Self.config, checksum: String(master.checksum, radix: 16))), logger: Logger(label: "test"))
+            writer.submit(
+                try Checkpoint.snapshot(
+                    master, state: CheckpointState(step: step, config: Self.config, checksum: String(master.checksum, radix: 16))),
+                logger: Logger(label: "test"))
         }
         writer.wait()
         #expect(writer.failure == nil)
@@ -54,7 +57,9 @@ import Wire
         let blocked = run.appendingPathComponent("not-a-folder")
         try Data("x".utf8).write(to: blocked)
         let failing = CheckpointWriter(run: blocked)
-        failing.submit(try Checkpoint.snapshot(master, state: CheckpointState(step: 3, config: Self.config, checksum: "")), logger: Logger(label: "test"))
+        failing.submit(
+            try Checkpoint.snapshot(master, state: CheckpointState(step: 3, config: Self.config, checksum: "")),
+            logger: Logger(label: "test"))
         failing.wait()
         #expect(failing.failure?.contains("checkpoint of step 3") == true)
     }
@@ -72,7 +77,8 @@ import Wire
         let run = Self.folder()
         defer { try? FileManager.default.removeItem(at: run) }
         let master = MasterModel(Self.config.model, seed: 1, learningRate: 1e-3, weightDecay: 0)
-        try Checkpoint.save(master, state: CheckpointState(step: 0, config: Self.config, checksum: String(master.checksum, radix: 16)), run: run)
+        try Checkpoint.save(
+            master, state: CheckpointState(step: 0, config: Self.config, checksum: String(master.checksum, radix: 16)), run: run)
         var other = Self.config
         other.tau = 0.2
         #expect(throws: TrainingError.self) { try Checkpoint.load(try Checkpoint.latest(run)!, into: master, config: other) }
@@ -91,11 +97,15 @@ import Wire
         let run = CheckpointTests.folder()
         defer { try? FileManager.default.removeItem(at: run) }
         let logger = Logger(label: "test")
-        #expect(throws: TrainingError.self) { try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: true, logger: logger) }
+        #expect(throws: TrainingError.self) {
+            try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: true, logger: logger)
+        }
         let master = MasterModel(CheckpointTests.config.model, seed: 0, learningRate: 1e-3, weightDecay: 0)
-        try Checkpoint.save(master, state: CheckpointState(step: 1, config: CheckpointTests.config, checksum: String(master.checksum, radix: 16)), run: run)
+        try Checkpoint.save(
+            master, state: CheckpointState(step: 1, config: CheckpointTests.config, checksum: String(master.checksum, radix: 16)), run: run)
         var message = ""
-        do { _ = try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: false, logger: logger) } catch {
+        do { _ = try TrainingRun(config: CheckpointTests.config, entries: Self.entries, folder: run, resume: false, logger: logger) } catch
+        {
             message = "\(error)"
         }
         #expect(message.contains("earlier run's checkpoints"))

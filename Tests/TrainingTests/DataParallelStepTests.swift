@@ -37,21 +37,30 @@ import Wire
                 let (tensor, samples) = Sharding.inputs(views, patches: patches, group: group)
                 let id = ShardID(run: "t", step: step, attempt: 0, shard: index, phase: .forward).workID
                 let request = EmbeddingBatch(
-                    id: id, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: group, weights: master.update, model: name)
-                guard case .embeddingBatch(let reply) = try replicas[index].handle(.embeddingBatch(request)) else { throw TrainingError.badInput("reply") }
+                    id: id, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: group, weights: master.update,
+                    model: name)
+                guard case .embeddingBatch(let reply) = try replicas[index].handle(.embeddingBatch(request)) else {
+                    throw TrainingError.badInput("reply")
+                }
                 #expect(reply.weightsChecksum == master.checksum)
                 embeddings.append(reply)
             }
             let d = master.model.outputDimension
             let outcome = loss.compute(
-                embeddings: Sharding.gather(embeddings, batch: batch, dimension: d), dimension: d, levels: views.levels, step: step, totalSteps: steps)
+                embeddings: Sharding.gather(embeddings, batch: batch, dimension: d), dimension: d, levels: views.levels, step: step,
+                totalSteps: steps)
             var gradients: [Gradients] = []
             for (index, shard) in embeddings.enumerated() {
                 let id = ShardID(run: "t", step: step, attempt: 0, shard: index, phase: .backward).workID
                 let request = Gradients(
-                    id: id, tensors: [NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: shard.samples, dimension: d))],
+                    id: id,
+                    tensors: [
+                        NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: shard.samples, dimension: d))
+                    ],
                     weightsVersion: master.version, samples: shard.samples.count)
-                guard case .gradients(let reply) = try replicas[index].handle(.gradients(request)) else { throw TrainingError.badInput("reply") }
+                guard case .gradients(let reply) = try replicas[index].handle(.gradients(request)) else {
+                    throw TrainingError.badInput("reply")
+                }
                 gradients.append(reply)
             }
             try master.apply(gradients)

@@ -33,7 +33,9 @@ import Training
         #expect(try JSONDecoder().decode(TrainingConfig.self, from: JSONEncoder().encode(config)) == config)
         // A missing older key is still an error.
         json["tau"] = nil
-        #expect(throws: (any Error).self) { try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: json)) }
+        #expect(throws: (any Error).self) {
+            try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: json))
+        }
     }
 
     @Test func shortSelfPacedRunsAreWarnedAbout() {

@@ -25,7 +25,8 @@ import Wire
         let pixels = try Tensor(dtype: .uint8, shape: [2, 2, 3], data: [UInt8](repeating: 0, count: 12))
         // Of the 4 lesion patches that arrive, only those of L are cut around a detection.
         for request in patches.dropFirst(8) + patches.prefix(8) where request.id != missing.id {
-            let provenance = Provenance(imageID: request.imageID, window: Box(x: 0, y: 0, w: 2, h: 2, score: 0), fromDetection: request.level == .lesionHigh)
+            let provenance = Provenance(
+                imageID: request.imageID, window: Box(x: 0, y: 0, w: 2, h: 2, score: 0), fromDetection: request.level == .lesionHigh)
             pipeline.received(Patch(id: request.id, pixels: pixels, level: request.level, provenance: provenance))
         }
         let view = try Tensor(dtype: .float32, shape: [3, 1, 1], data: [UInt8](repeating: 0, count: 12))

@@ -9,11 +9,16 @@ import Wire
     let master = MasterModel(model, seed: 1, learningRate: 1e-3, weightDecay: 0)
     let replica = EmbeddingReplica(model)
 
-    func forward(_ weights: WeightUpdate?, version: UInt64 = 0, rows: Int = 2, model: String = TrainingConfig.modelName(model)) throws -> Body {
+    func forward(
+        _ weights: WeightUpdate?, version: UInt64 = 0, rows: Int = 2, model: String = TrainingConfig.modelName(model)
+    ) throws -> Body {
         let id = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .forward).workID
         let tensor = try Tensor(float32: [Float](repeating: 0.5, count: rows * 3 * 32 * 32), shape: [rows, 3, 32, 32])
-        return try replica.handle(.embeddingBatch(EmbeddingBatch(
-            id: id, tensor: tensor, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1, weights: weights, model: model)))
+        return try replica.handle(
+            .embeddingBatch(
+                EmbeddingBatch(
+                    id: id, tensor: tensor, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1,
+                    weights: weights, model: model)))
     }
 
     func message(_ body: () throws -> Body) -> String {
@@ -46,7 +51,9 @@ import Wire
         let request = Gradients(id: other, tensors: [NamedTensor(name: "embedding", tensor: dz)], weightsVersion: 0, samples: 2)
         #expect(message { try replica.handle(.gradients(request)) }.contains("no activations"))
         let right = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .backward).workID
-        let wrongShape = Gradients(id: right, tensors: [NamedTensor(name: "embedding", tensor: try Tensor(float32: [0, 0], shape: [2, 1]))], weightsVersion: 0, samples: 2)
+        let wrongShape = Gradients(
+            id: right, tensors: [NamedTensor(name: "embedding", tensor: try Tensor(float32: [0, 0], shape: [2, 1]))], weightsVersion: 0,
+            samples: 2)
         #expect(message { try replica.handle(.gradients(wrongShape)) }.contains("expected one tensor"))
         var good = request
         good.id = right

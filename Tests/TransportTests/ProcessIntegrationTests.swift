@@ -16,12 +16,15 @@ import Wire
 
     func probe(_ endpoint: String, _ name: String, _ extra: [String] = []) throws -> ChildProcess {
         try ChildProcess(
-            "comcl-transport-probe", ["--coordinator", endpoint, "--worker-id", name, "--heartbeat", "0.2", "--log-level", "debug"] + extra,
+            "comcl-transport-probe",
+            ["--coordinator", endpoint, "--worker-id", name, "--heartbeat", "0.2", "--log-level", "debug"] + extra,
             name: name)
     }
 
     static func request(_ item: UInt64) -> Body {
-        .patchRequest(PatchRequest(id: WorkID(run: "it", step: 1, item: item), imageID: "i\(item)", path: "x/\(item).png", level: .healthyLow, seed: 5))
+        .patchRequest(
+            PatchRequest(
+                id: WorkID(run: "it", step: 1, item: item), imageID: "i\(item)", path: "x/\(item).png", level: .healthyLow, seed: 5))
     }
 
     /// Polls until `done` or `timeout` seconds; returns every event.

@@ -8,7 +8,9 @@ import Wire
 @Suite(.serialized) struct SocketTests {
     let context = ZMQContext()
 
-    func pair(routerOptions: SocketOptions = SocketOptions(), dealerOptions: SocketOptions = SocketOptions()) throws -> (ZMQRouter, ZMQDealer) {
+    func pair(
+        routerOptions: SocketOptions = SocketOptions(), dealerOptions: SocketOptions = SocketOptions()
+    ) throws -> (ZMQRouter, ZMQDealer) {
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*", options: routerOptions)
         let dealer = try ZMQDealer(context, connect: try router.socket.lastEndpoint, options: dealerOptions)
         return (router, dealer)
@@ -95,7 +97,9 @@ import Wire
         let admitted = try ZMQDealer(context, connect: try router.socket.lastEndpoint, options: member)
         try admitted.send([42])
         #expect(try router.receive(timeout: 5)?.frames == [[42]])
-        #expect(throws: ZMQError.self) { _ = try CurveAuthenticator(context: context, allowed: ["short"], logger: Logger(label: "test.zap")) }
+        #expect(throws: ZMQError.self) {
+            _ = try CurveAuthenticator(context: context, allowed: ["short"], logger: Logger(label: "test.zap"))
+        }
     }
 
     @Test func keysMustBeZ85() {

@@ -53,13 +53,16 @@ import Wire
 
     func submit(_ count: UInt64) {
         for item in 0..<count {
-            distributor.submit(.patchRequest(PatchRequest(id: Self.id(item), imageID: "i\(item)", path: "p\(item).png", level: .lesionHigh, seed: 1)))
+            distributor.submit(
+                .patchRequest(PatchRequest(id: Self.id(item), imageID: "i\(item)", path: "p\(item).png", level: .lesionHigh, seed: 1)))
         }
     }
 
     func result(_ item: UInt64) -> Body {
-        .patch(Patch(id: Self.id(item), pixels: try! Tensor(uint8: [1, 2, 3], shape: [1, 1, 3]), level: .lesionHigh,
-                     provenance: Provenance(imageID: "i", window: Box(x: 0, y: 0, w: 1, h: 1, score: 0), fromDetection: false)))
+        .patch(
+            Patch(
+                id: Self.id(item), pixels: try! Tensor(uint8: [1, 2, 3], shape: [1, 1, 3]), level: .lesionHigh,
+                provenance: Provenance(imageID: "i", window: Box(x: 0, y: 0, w: 1, h: 1, score: 0), fromDetection: false)))
     }
 
     @Test func handsOutWorkWithinEachWorkersCredit() throws {
@@ -82,7 +85,8 @@ import Wire
         #expect(say("a", result(0)) == [.result(Self.id(0), result(0), workerID: "a")])
         #expect(say("a", result(0)) == [.duplicate(Self.id(0), workerID: "a")])
         #expect(distributor.outstanding == 0)
-        #expect(distributor.submit(.patchRequest(PatchRequest(id: Self.id(0), imageID: "i", path: "p", level: .lesionHigh, seed: 1))) == false)
+        #expect(
+            distributor.submit(.patchRequest(PatchRequest(id: Self.id(0), imageID: "i", path: "p", level: .lesionHigh, seed: 1))) == false)
     }
 
     @Test func lateItemIsReissuedAndTheFirstAnswerWins() throws {
@@ -149,7 +153,8 @@ import Wire
         let ready = Envelope(sender: "old", body: .ready(Ready(role: .augmenter, workerID: "old"))).encoded(version: 2)
         net.deliver(from: Array("old".utf8), frames: [ready])
         let events = try distributor.poll(timeout: 0)
-        #expect(events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 2, we speak version 1: upgrade one side")])
+        #expect(
+            events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 2, we speak version 1: upgrade one side")])
         #expect(errors("old").map(\.code) == [.protocolVersion])
         #expect(distributor.workerCount == 0)
     }
@@ -173,7 +178,9 @@ import Wire
             role: .augmenter, name: "coord", endpoint: net, config: DistributorConfig(runToken: "run-a"), time: clock)
         for (name, token) in [("other", "run-b"), ("none", ""), ("ours", "run-a")] {
             net.connect(Array(name.utf8))
-            net.deliver(from: Array(name.utf8), frames: [Envelope(sender: name, body: .ready(Ready(role: .augmenter, workerID: name, runToken: token))).encoded()])
+            net.deliver(
+                from: Array(name.utf8),
+                frames: [Envelope(sender: name, body: .ready(Ready(role: .augmenter, workerID: name, runToken: token))).encoded()])
         }
         let events = try guarded.poll(timeout: 0)
         #expect(events.filter { if case .rejected = $0 { true } else { false } }.count == 2)
@@ -240,7 +247,8 @@ import Wire
 /// another worker, have no deadline, and fail as `unavailable` when that worker leaves.
 extension WorkDistributorTests {
     func pin(_ item: UInt64, to worker: String) -> (accepted: Bool, events: [DistributorEvent]) {
-        distributor.submit(.patchRequest(PatchRequest(id: Self.id(item), imageID: "i", path: "p.png", level: .lesionHigh, seed: 1)), to: worker)
+        distributor.submit(
+            .patchRequest(PatchRequest(id: Self.id(item), imageID: "i", path: "p.png", level: .lesionHigh, seed: 1)), to: worker)
     }
 
     @Test func pinnedItemsGoOnlyToTheirWorker() throws {

@@ -18,8 +18,9 @@ import Wire
 
     @Test func tensorBytesAreExact() throws {
         let values: [Float] = [0, -0.0, 1e-38, .greatestFiniteMagnitude, -3.5, .pi]
-        let body = Body.embeddingBatch(EmbeddingBatch(
-            id: WireSamples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
+        let body = Body.embeddingBatch(
+            EmbeddingBatch(
+                id: WireSamples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
         guard case .embeddingBatch(let batch) = try Envelope.decode(Envelope(sender: "t", body: body).encoded()).body else {
             Issue.record("wrong kind")
             return

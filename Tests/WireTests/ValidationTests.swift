@@ -6,7 +6,9 @@ import Testing
 /// Decoding rejects what a buggy or hostile peer could send, with a specific error.
 @Suite struct ValidationTests {
     /// Encodes a hand-built C envelope, bypassing the Swift-side checks.
-    private func rawEnvelope(version: UInt32 = protocolVersion, _ fill: (CArena, UnsafeMutablePointer<Comcl__V1__Envelope>) -> Void) -> [UInt8] {
+    private func rawEnvelope(
+        version: UInt32 = protocolVersion, _ fill: (CArena, UnsafeMutablePointer<Comcl__V1__Envelope>) -> Void
+    ) -> [UInt8] {
         let arena = CArena()
         let c = arena.message(Comcl__V1__Envelope.self, comcl__v1__envelope__init)
         c.pointee.protocol_version = version
@@ -90,7 +92,9 @@ import Testing
             (Box(x: .nan, y: 0, w: 1, h: 1, score: 0.5), "detect_reply.boxes[0].x"),
             (Box(x: 0, y: 0, w: 1, h: 1, score: 1.5), "detect_reply.boxes[0].score"),
         ] {
-            let bytes = Envelope(sender: "t", body: .detectReply(DetectReply(id: WireSamples.id, imageID: "i", boxes: [box], detector: "d"))).encoded()
+            let bytes = Envelope(
+                sender: "t", body: .detectReply(DetectReply(id: WireSamples.id, imageID: "i", boxes: [box], detector: "d"))
+            ).encoded()
             #expect { _ = try Envelope.decode(bytes) } throws: { error in
                 guard case .invalidValue(let f, _) = error as? WireError else { return false }
                 return f == field
@@ -100,7 +104,8 @@ import Testing
 
     @Test func pathsMustStayUnderTheDataRoot() {
         for path in ["/etc/passwd", "../secret.png", "a/../../b.png"] {
-            let bytes = Envelope(sender: "t", body: .detectRequest(DetectRequest(id: WireSamples.id, imageID: "i", image: .path(path)))).encoded()
+            let bytes = Envelope(sender: "t", body: .detectRequest(DetectRequest(id: WireSamples.id, imageID: "i", image: .path(path))))
+                .encoded()
             #expect(throws: WireError.self, "\(path) accepted") { _ = try Envelope.decode(bytes) }
         }
     }
@@ -117,7 +122,8 @@ import Testing
     }
 
     @Test func viewsMustAgree() throws {
-        let pair = ViewPair(id: WireSamples.id, first: try WireSamples.floats([3, 4, 4]), second: try WireSamples.floats([3, 4, 5]), level: .lesionHigh)
+        let pair = ViewPair(
+            id: WireSamples.id, first: try WireSamples.floats([3, 4, 4]), second: try WireSamples.floats([3, 4, 5]), level: .lesionHigh)
         #expect(throws: WireError.self) { _ = try Envelope.decode(Envelope(sender: "t", body: .viewPair(pair)).encoded()) }
     }
 
@@ -129,14 +135,16 @@ import Testing
     }
 
     @Test func shardsAreWholeBatchNormGroups() throws {
-        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
+        let batch = EmbeddingBatch(
+            id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
         expectError(
             .invalidValue(field: "embedding_batch.bn_group", reason: "3 rows are not whole groups of 2"),
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
     }
 
     @Test func computeTimesAreDurations() throws {
-        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
+        let batch = EmbeddingBatch(
+            id: WireSamples.id, tensor: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
         expectError(
             .invalidValue(field: "embedding_batch.compute_s", reason: "-1.0 is not a duration in seconds"),
             Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
@@ -144,7 +152,9 @@ import Testing
 
     @Test func tensorNamesMustBeUnique() throws {
         let t = try WireSamples.floats([2])
-        let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0, checksum: 0)
+        let update = WeightUpdate(
+            version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0,
+            checksum: 0)
         expectError(
             .invalidValue(field: "weight_update.tensors[1].name", reason: "duplicate name \"w\""),
             Envelope(sender: "t", body: .weightUpdate(update)).encoded())

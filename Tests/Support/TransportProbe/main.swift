@@ -39,13 +39,16 @@ struct Probe: ParsableCommand {
         let received = Mutex(0)
         let (delay, dieAfter) = (self.delay, self.dieAfter)
         let code = WorkerService.run(service: "probe", role: .augmenter, settings: try options.settings(service: "probe")) { request in
-            let count = received.withLock { $0 += 1; return $0 }
+            let count = received.withLock {
+                $0 += 1; return $0
+            }
             if count == dieAfter { _exit(9) }
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             guard case .patchRequest(let patch) = request.body else { throw NotYetImplemented("\(request.body.kind)") }
-            return .patch(Patch(
-                id: patch.id, pixels: try Tensor(uint8: Probe.pixels(item: patch.id.item), shape: [2, 2, 3]), level: patch.level,
-                provenance: Provenance(imageID: patch.imageID, window: Box(x: 0, y: 0, w: 2, h: 2, score: 0), fromDetection: false)))
+            return .patch(
+                Patch(
+                    id: patch.id, pixels: try Tensor(uint8: Probe.pixels(item: patch.id.item), shape: [2, 2, 3]), level: patch.level,
+                    provenance: Provenance(imageID: patch.imageID, window: Box(x: 0, y: 0, w: 2, h: 2, score: 0), fromDetection: false)))
         }
         if code != 0 { throw ExitCode(code) }
     }
