@@ -40,10 +40,8 @@ struct ScaleOptions: ParsableArguments {
             throw ValidationError("--images must be at least 40 and --size at least 128 (a patch is 128 px)")
         }
         guard imageSize >= 32 else { throw ValidationError("--image-size must be at least 32 (a ResNet's input)") }
-        if let problem = ModelConfig.widthProblem(width) { throw ValidationError("--\(problem)") }
-        guard steps >= 1, batch >= 4, batch % 4 == 0, bnGroup >= 2, batch % bnGroup == 0 else {
-            throw ValidationError("--steps must be at least 1; --batch a multiple of 4 and of --bn-group (at least 2)")
-        }
+        // Steps, batch, batch-norm groups, width and recipe: the one rule set every run obeys.
+        _ = try trainingConfig(run: "check", seed: 0)
         guard augmenters >= 1, embeddingWorkers >= 1, (1024...65530).contains(basePort) else {
             throw ValidationError("--augmenters and --embedding-workers must be at least 1, --base-port in 1024...65530")
         }
