@@ -51,7 +51,7 @@ let package = Package(
         .systemLibrary(name: "CProcess", path: "Shared/CProcess"),
         // protoc-c output for Shared/Protocol/comcl.proto (committed; see scripts/generate-protocol.sh).
         .target(name: "CProtocol", dependencies: ["CProtobufC"], path: "Shared/CProtocol"),
-        // The machine's fp32 peak by a timed FMA loop (comcl bench-encoder's "% of peak").
+        // The machine's fp32 peak by a timed FMA loop (comcl bench encoder's "% of peak").
         .target(name: "CPeakFLOPS", path: "Shared/CPeakFLOPS"),
         // The encoder's memory-bound loops (batch norm, pooling, Adam), vectorised per CPU.
         .target(name: "CEngineKernels", path: "Shared/CEngineKernels"),

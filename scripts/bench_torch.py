@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch's side of `comcl bench-encoder`: one training step (forward, backward, Adam) of the same
+"""PyTorch's side of `comcl bench encoder`: one training step (forward, backward, Adam) of the same
 model (torchvision ResNet, fc = Linear-ReLU-Linear projection, L2-normalised, loss sum(z * probe))
 on the same batch and threads, in NCHW or channels_last. Prints one JSON line.
 With a 7th argument `split`, also profiles one more step (torch.profiler) and reports the time in

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PyTorch 2.13 (CPU) and torchvision 0.28 in .cache/torch-venv: the anchor `comcl bench-encoder`
+# PyTorch 2.13 (CPU) and torchvision 0.28 in .cache/torch-venv: the anchor `comcl bench encoder`
 # measures against and the reference of the PyTorch-comparison tests (PyPI's torch 2.13.0 for this
 # machine is the CPU wheel; torchvision 0.28 is a CUDA build whose model code is plain Python, see
 # scripts/bench_torch.py). Idempotent; prints the interpreter. About 200 MB the first time.

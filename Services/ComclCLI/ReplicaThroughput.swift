@@ -4,7 +4,7 @@ import Transport
 import Wire
 
 /// Items per second of N real worker processes fed by a WorkDistributor over loopback TCP, from
-/// the first submission to the last answer (the replica rows of bench-cropper and bench-augmenter).
+/// the first submission to the last answer (the replica rows of `comcl bench cropper` and `comcl bench augmenter`).
 struct ReplicaThroughput {
     var role: Role
     /// The service's executable, beside `comcl`.

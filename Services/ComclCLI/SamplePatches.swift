@@ -7,7 +7,7 @@ import Synthetic
 import Wire
 
 /// Patches of each level cut from freshly rendered synthetic fundus images, for commands that
-/// need realistic patches without a dataset (bench-augmenter, show-views): lesion levels are cut
+/// need realistic patches without a dataset (`comcl bench augmenter`, `show-views`): lesion levels are cut
 /// around a painted lesion (Omega on the ground-truth boxes), healthy ones at random on the field
 /// (RandC), and the low-quality levels come from degraded images.
 enum SamplePatches {

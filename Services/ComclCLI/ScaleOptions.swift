@@ -75,7 +75,7 @@ struct ScaleOptions: ParsableArguments {
     /// `--detector` as the detector/cropper takes it. `truth` cuts lesion patches around the
     /// dataset's true boxes, as the method's reference runs did (docs/method.md): on the synthetic
     /// benchmark the built-in detector finds 79-91 % of lesions on high-quality images but 14 % on
-    /// low-quality ones (`comcl bench-detector`, docs/detection.md), so most L~ patches would be
+    /// low-quality ones (`comcl bench detector`, docs/detection.md), so most L~ patches would be
     /// random windows.
     func detectorArgument(_ manifest: Manifest) throws -> String {
         guard detector == "truth" else { return detector }

@@ -9,11 +9,14 @@ struct Comcl: ParsableCommand {
         abstract: "CoMCL-Swift: multi-level contrastive pre-training for low-quality medical images, as ZeroMQ services.",
         version: ComclVersion.string,
         subcommands: [
-            DemoCommand.self, RunCommand.self, TrainCommand.self, StatusCommand.self, KeysCommand.self, KeygenCommand.self,
-            ImageInfoCommand.self, EmbedCommand.self, BenchEncoderCommand.self,
-            ManifestCommand.self, SynthCommand.self, DegradeCommand.self, BenchDetectorCommand.self, ShowDetectionsCommand.self,
-            BenchCropperCommand.self, BenchAugmenterCommand.self, BenchTrainCommand.self, ShowViewsCommand.self, RecipeCommand.self,
-            LossCommand.self, ScoreCommand.self, EvaluateCommand.self, AblationCommand.self, FuzzCommand.self, SoakCommand.self,
+            DemoCommand.self, TrainCommand.self, EvaluateCommand.self, AblationCommand.self, StatusCommand.self,
+            ManifestCommand.self, SynthCommand.self, DegradeCommand.self, ImageInfoCommand.self, EmbedCommand.self, ScoreCommand.self,
+            ShowDetectionsCommand.self, ShowViewsCommand.self, RecipeCommand.self, KeysCommand.self, KeygenCommand.self, BenchCommand.self,
+        ],
+        groupedSubcommands: [
+            CommandGroup(
+                name: "Developer tools",
+                subcommands: [CheckLinksCommand.self, LossCommand.self, FuzzCommand.self, SoakCommand.self])
         ])
 }
 

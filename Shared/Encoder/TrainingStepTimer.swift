@@ -2,7 +2,7 @@ import Basics
 import Foundation
 
 /// Times the contrastive training step the embedding workers run (forward, backward, Adam) on a
-/// random batch, for `comcl bench-encoder`.
+/// random batch, for `comcl bench encoder`.
 public struct TrainingStepTimer {
     public let config: ModelConfig, batch: Int, size: Int
 

@@ -6,7 +6,7 @@ import CMalloc
 /// zeroing per 4 KiB, every step. Measured with `perf` on the coordinator: 55 % of its CPU was
 /// page faults and first-touch copies. Serving them from the heap and keeping freed memory
 /// there reuses the same pages each step: the coordinator's share of a ResNet-18 step fell from
-/// 4.7 % to 2.6 % (README, bench-train). The cost: the resident size stays at its peak, which
+/// 4.7 % to 2.6 % (README, `comcl bench train`). The cost: the resident size stays at its peak, which
 /// for a service that repeats the same step is its working size anyway. (PyTorch's tuning guide
 /// gives the same advice, through jemalloc or tcmalloc, for the same reason.)
 public enum HeapTuning {

@@ -3,7 +3,7 @@ import Images
 import Testing
 import TestSupport
 
-/// `comcl show-views` and `comcl bench-augmenter` as a user runs them.
+/// `comcl show-views` and `comcl bench augmenter` as a user runs them.
 @Suite struct AugmenterCommandsTests {
     @Test func showViewsWritesTheGrid() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-views-\(UUID().uuidString)")
@@ -52,7 +52,7 @@ import TestSupport
 
     @Test func benchAugmenterReportsScaling() throws {
         let (code, log) = try ChildProcess.run(
-            "comcl", ["bench-augmenter", "--patches", "16", "--images", "4", "--replicas", "1,2"], timeout: 120)
+            "comcl", ["bench", "augmenter", "--patches", "16", "--images", "4", "--replicas", "1,2"], timeout: 120)
         #expect(code == 0, "\(log)")
         #expect(log.contains("message overhead") && log.contains("replicas  patches/s"), "\(log)")
         let rows = log.split(separator: "\n").filter { $0.hasPrefix("1 ") || $0.hasPrefix("2 ") }

@@ -15,11 +15,22 @@ import Testing
         #expect(output.contains("USAGE: \(executable)"), "\(output)")
     }
 
-    @Test(arguments: ["run", "status", "keygen", "image-info"])
+    @Test(arguments: ["check-links", "status", "keygen", "image-info", "bench encoder", "bench train"])
     func everySubcommandHasHelp(_ subcommand: String) throws {
-        let (status, output) = try ChildProcess.run("comcl", [subcommand, "--help"])
+        let (status, output) = try ChildProcess.run("comcl", subcommand.split(separator: " ").map(String.init) + ["--help"])
         #expect(status == 0)
         #expect(output.contains("USAGE: comcl \(subcommand)"), "\(output)")
+    }
+
+    /// The command tree: user commands, the benchmarks under `bench`, the developer tools apart.
+    @Test func theHelpIsATree() throws {
+        let (status, output) = try ChildProcess.run("comcl", ["--help"])
+        #expect(status == 0)
+        let developer = try #require(output.range(of: "DEVELOPER TOOLS SUBCOMMANDS:"), "\(output)")
+        for tool in ["check-links", "fuzz", "soak", "loss"] { #expect(output[developer.upperBound...].contains(tool)) }
+        #expect(!output.contains("bench-"), "benchmarks sit under `comcl bench`")
+        let (_, bench) = try ChildProcess.run("comcl", ["bench", "--help"])
+        for name in ["encoder", "train", "cropper", "augmenter", "detector"] { #expect(bench.contains("  \(name) "), "\(bench)") }
     }
 
     /// Five consecutive free loopback ports (bind to port 0, ask the kernel).
@@ -43,12 +54,12 @@ import Testing
         }
     }
 
-    /// The README's main job: all five services exchange Ready/heartbeat and stop cleanly.
+    /// The wiring check: all five services exchange Ready/heartbeat and stop cleanly.
     @Test func mainJobStartsAndStopsAllFiveServices() throws {
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: runs) }
         let (status, output) = try ChildProcess.run(
-            "comcl", ["run", "--base-port", "\(Self.freeBasePort())", "--heartbeat", "0.2", "--run-directory", runs.path], timeout: 90)
+            "comcl", ["check-links", "--base-port", "\(Self.freeBasePort())", "--heartbeat", "0.2", "--run-directory", runs.path], timeout: 90)
         #expect(status == 0, "\(output)")
         #expect(output.contains("OK: all 5 services exchanged Ready/heartbeat over ZeroMQ and stopped cleanly."), "\(output)")
         for name in ["coordinator", "detector-cropper", "augmenter-1", "augmenter-2", "embedding-worker", "evaluator"] {

@@ -5,10 +5,10 @@ import Foundation
 import Transport
 import Wire
 
-/// `comcl bench-cropper`: patches per second from real detector/cropper processes over ZeroMQ.
+/// `comcl bench cropper`: patches per second from real detector/cropper processes over ZeroMQ.
 struct BenchCropperCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-cropper",
+        commandName: "cropper",
         abstract:
             "Patches/s of 1..N detector/cropper processes over loopback ZeroMQ, with a cold detection cache (detecting) and a warm one (cutting only)."
     )

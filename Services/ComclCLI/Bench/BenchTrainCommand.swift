@@ -7,11 +7,11 @@ import Foundation
 import Training
 import Wire
 
-/// `comcl bench-train`: runs `comcl train` for a few steps on a configuration and prints where a
+/// `comcl bench train`: runs `comcl train` for a few steps on a configuration and prints where a
 /// step's time goes, the embedding workers' busy share and the coordinator's share.
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-train",
+        commandName: "train",
         abstract:
             "Time split of training steps with real processes: waiting for views, forward, loss, backward, aggregation, optimizer; worker busy and coordinator shares."
     )

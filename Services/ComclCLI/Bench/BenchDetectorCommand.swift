@@ -6,10 +6,10 @@ import Domain
 import Foundation
 import Images
 
-/// `comcl bench-detector`: the built-in detector against a synthetic set's ground truth.
+/// `comcl bench detector`: the built-in detector against a synthetic set's ground truth.
 struct BenchDetectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-detector",
+        commandName: "detector",
         abstract:
             "Precision, recall and AP of the built-in lesion detector against a dataset's lesions.csv, separately on high- and low-quality images."
     )

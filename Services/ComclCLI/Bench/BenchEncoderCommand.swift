@@ -3,11 +3,11 @@ import Encoder
 import Foundation
 import ServiceKit
 
-/// `comcl bench-encoder`: the encoder's speed against PyTorch, printed (a benchmark, not a test;
+/// `comcl bench encoder`: the encoder's speed against PyTorch, printed (a benchmark, not a test;
 /// README, Performance).
 struct BenchEncoderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-encoder",
+        commandName: "encoder",
         abstract:
             "Benchmark the encoder: each convolution on oneDNN, and the training step against PyTorch (NCHW and channels_last), with peak memory.",
         discussion: "PyTorch comes from --python (default: .cache/torch-venv, made by scripts/torch-venv.sh, else python3).")
@@ -130,7 +130,7 @@ struct BenchEncoderCommand: ParsableCommand {
                     let ours = childJSON(
                         CommandLine.arguments[0],
                         [
-                            "bench-encoder", "--single", "\(arch):\(batch)", "--size", "\(size)", "--width", "\(width)",
+                            "bench", "encoder", "--single", "\(arch):\(batch)", "--size", "\(size)", "--width", "\(width)",
                             "--threads", "\(threads)", "--steps", "\(steps)",
                         ])
                 else {

@@ -7,9 +7,9 @@ import Wire
 /// A check of the wiring (the main job is `comcl demo`): it starts all five services as local
 /// processes on loopback, waits until every worker has said Ready and heartbeated over ZeroMQ,
 /// then stops them all with SIGTERM and checks that each one said goodbye and exited cleanly.
-struct RunCommand: ParsableCommand {
+struct CheckLinksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run",
+        commandName: "check-links",
         abstract: "Start all five services locally, check Ready/heartbeat over ZeroMQ, stop them cleanly.",
         discussion: "A check of the services and their links, not training: comcl demo runs the whole method, comcl train pre-trains.")
 

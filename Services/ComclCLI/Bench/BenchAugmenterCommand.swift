@@ -5,12 +5,12 @@ import Foundation
 import Transport
 import Wire
 
-/// `comcl bench-augmenter`: how augmentation scales out. Measures, side by side in one run, the
+/// `comcl bench augmenter`: how augmentation scales out. Measures, side by side in one run, the
 /// compute per item in this process, the messaging per item (encode, send, receive, decode both
 /// ways over loopback TCP, no compute), and patches/s of 1..N real `comcl-augmenter` processes.
 struct BenchAugmenterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-augmenter",
+        commandName: "augmenter",
         abstract: "Patches/s of 1..N augmenter processes over loopback ZeroMQ, per-replica efficiency, and the message overhead per item.")
 
     @Option(help: "Replica counts to measure, comma-separated.") var replicas = "1,2"
