@@ -59,7 +59,8 @@ import Testing
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: runs) }
         let (status, output) = try ChildProcess.run(
-            "comcl", ["check-links", "--base-port", "\(Self.freeBasePort())", "--heartbeat", "0.2", "--run-directory", runs.path], timeout: 90)
+            "comcl", ["check-links", "--base-port", "\(Self.freeBasePort())", "--heartbeat", "0.2", "--run-directory", runs.path],
+            timeout: 90)
         #expect(status == 0, "\(output)")
         #expect(output.contains("OK: all 5 services exchanged Ready/heartbeat over ZeroMQ and stopped cleanly."), "\(output)")
         for name in ["coordinator", "detector-cropper", "augmenter-1", "augmenter-2", "embedding-worker", "evaluator"] {

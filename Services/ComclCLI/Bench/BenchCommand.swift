@@ -6,6 +6,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks: the encoder against PyTorch, the training step, and each service's throughput.",
         subcommands: [
-            BenchEncoderCommand.self, BenchTrainCommand.self, BenchCropperCommand.self, BenchAugmenterCommand.self, BenchDetectorCommand.self,
+            BenchEncoderCommand.self, BenchTrainCommand.self, BenchCropperCommand.self, BenchAugmenterCommand.self,
+            BenchDetectorCommand.self,
         ])
 }
