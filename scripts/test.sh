@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+scripts/format.sh --check   # the house's formatting (.swift-format); scripts/format.sh fixes it
+python3 scripts/module-graph.py --check >/dev/null || python3 scripts/module-graph.py --check
 scripts/fetch-pngsuite.sh >/dev/null
 scripts/python-examples.sh >/dev/null
 scripts/torch-venv.sh >/dev/null
