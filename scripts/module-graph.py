@@ -12,7 +12,7 @@ import sys
 
 # Modules that hold the product's concepts (images, datasets, the method, the encoder, scores):
 # they must not know of messages or sockets.
-DOMAIN = ["Domain", "Basics", "Images", "ImageOps", "Datasets", "Contrastive", "Encoder", "Metrics", "Synthetic", "Plots", "Detection"]
+DOMAIN = ["Domain", "Basics", "Images", "ImageOps", "Datasets", "Contrastive", "Encoder", "Metrics", "Synthetic", "Plots", "Detection", "Degradation"]
 PLUMBING = {"Wire", "Transport", "CProtocol", "CProtobufC", "CZeroMQ"}
 # Modules that do a service's work on messages: they may speak the wire, never sockets.
 WORK = ["Augmentation", "Cropping"]
