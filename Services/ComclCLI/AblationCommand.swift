@@ -157,7 +157,8 @@ struct AblationCommand: ParsableCommand {
         let text =
             table
             + "\n\n\(seedList.count) seeds (\(p.seeds)); \(scale.images) images of \(scale.size) px; \(scale.arch.rawValue) x\(scale.width), "
-            + "\(scale.steps) steps of \(scale.batch) patches, recipe \(scale.recipe), detector \(scale.detector); \(scale.transfer.rawValue) transfer, "
+            + "\(scale.steps) steps of \(scale.batch) patches, K_min \(scale.kMin), recipe \(scale.recipe), detector \(scale.detector); "
+            + "\(scale.transfer.rawValue) transfer, "
             + "\(scale.epochs) epochs at \(scale.imageSize) px; \(Self.elapsed(since: started)).\n"
         try text.write(to: root.appendingPathComponent("ablation.md"), atomically: true, encoding: .utf8)
         print("\n== ablation (\(Self.elapsed(since: started)))\n\(text)")

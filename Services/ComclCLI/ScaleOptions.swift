@@ -20,6 +20,8 @@ struct ScaleOptions: ParsableArguments {
     @Option(help: "Patches per batch-norm group (32: Hoffer et al. 2017's ghost batch).") var bnGroup = 32
     @Option(help: "Encoder: resnet18, resnet34, resnet50.") var arch = ResNetArch.resnet18
     @Option(help: "Width multiplier of the encoder.") var width = 0.25
+    @Option(help: "K_min, the floor of the hard negatives each anchor keeps as K_t falls (docs/method.md section 4: 1).")
+    var kMin = TrainingConfig().kMin
     @Option(help: "Augmentation recipe: a preset (\(Recipe.presetNames)) or a JSON file (docs/augmentation.md says why small-views).")
     var recipe = "small-views"
     @Option(help: "finetune (every weight; the reference protocol) or linear (a linear layer on the frozen encoder; the fast check).")
@@ -51,7 +53,7 @@ struct ScaleOptions: ParsableArguments {
     func trainingConfig(run: String, seed: UInt64) throws -> TrainingConfig {
         var config = TrainingConfig()
         (config.run, config.seed, config.steps, config.batch, config.bnGroup) = (run, seed, steps, batch, bnGroup)
-        (config.arch, config.width, config.checkpointEvery) = (arch, width, steps)
+        (config.arch, config.width, config.checkpointEvery, config.kMin) = (arch, width, steps, kMin)
         do { config.recipe = try Recipe.load(recipe).json() } catch { throw ValidationError("--recipe \(recipe): \(error)") }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         return config
