@@ -24,7 +24,7 @@ public struct StepViews: Sendable {
 /// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`
 /// future steps in flight, and tracking every item until its views arrive. An item that fails
 /// (a corrupt image...) is re-planned from another image of its level, up to `maxAttempts`.
-/// Work ids: (run, step, attempt << 20 | item).
+/// Work ids: PatchItemID (step, slot, attempt).
 public final class PatchPipeline {
     public static let maxAttempts = 5
     let config: TrainingConfig
@@ -79,18 +79,19 @@ public final class PatchPipeline {
     }
 
     private func request(step: Int, item: Int, attempt: Int, _ patch: PlannedPatch) {
-        let id = WorkID(run: config.run, step: UInt64(step), item: UInt64(attempt) << 20 | UInt64(item))
+        let id = PatchItemID(run: config.run, step: step, slot: item, attempt: attempt).workID
         slots[step]!.images[item] = patch.image
         requestPatch(PatchRequest(id: id, imageID: patch.image, path: patch.image, level: patch.level, seed: config.seed))
     }
 
     private func locate(_ id: WorkID) -> (step: Int, item: Int, attempt: Int)? {
-        let (step, item, attempt) = (Int(id.step), Int(id.item & 0xFFFFF), Int(id.item >> 20))
-        guard id.run == config.run, let s = slots[step], item < s.attempts.count, s.attempts[item] == attempt else {
+        guard let patch = PatchItemID(id), patch.run == config.run, let s = slots[patch.step], patch.slot < s.attempts.count,
+            s.attempts[patch.slot] == patch.attempt
+        else {
             dropped += 1
             return nil
         }
-        return (step, item, attempt)
+        return (patch.step, patch.slot, patch.attempt)
     }
 
     /// Results dropped (see `dropped`) since the last call.
