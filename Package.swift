@@ -140,6 +140,13 @@ let package = Package(
             ],
             path: "Services/CommandLine"),
 
+        // Every service as a local process: start, supervise, stop; what a launch checks first and
+        // what its console shows (`comcl train`, `demo`, `ablation`, `soak`; tests may use it too).
+        .target(
+            name: "Launcher",
+            dependencies: ["Basics", "Coordination", "Datasets", "ServiceKit", "Training"],
+            path: "Shared/Launcher"),
+
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection", "RemoteDetection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
@@ -153,7 +160,8 @@ let package = Package(
         service(
             "comcl", folder: "ComclCLI",
             deps: serviceDeps + [
-                "Basics", "Degradation", "Domain", "Images", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic", "ImageOps",
+                "Basics", "Degradation", "Domain", "Images", "Launcher", "Coordination", "Encoder", "COpenBLAS", "Datasets", "Synthetic",
+                "ImageOps",
                 "Detection", "Augmentation", "Cropping", "Contrastive", "Training", "Metrics", "Evaluation", "Fuzzing", "CPeakFLOPS",
             ]),
 
@@ -169,6 +177,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support/TestSupport"),
 
         .testTarget(name: "WireTests", dependencies: ["Wire", "CProtocol", "Fuzzing"], path: "Tests/WireTests"),
+        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Training"], path: "Tests/LauncherTests"),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], path: "Tests/FuzzingTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests"),
         .testTarget(

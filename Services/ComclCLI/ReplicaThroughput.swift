@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Launcher
 import Transport
 import Wire
 

@@ -4,6 +4,7 @@ import Datasets
 import Encoder
 import Evaluation
 import Foundation
+import Launcher
 import Training
 
 /// The size of a `comcl demo` or `comcl ablation` run: data, pre-training, classifier, processes.

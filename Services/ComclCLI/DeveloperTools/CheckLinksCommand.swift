@@ -1,6 +1,7 @@
 import ArgumentParser
 import Coordination
 import Foundation
+import Launcher
 import Transport
 import Wire
 

@@ -1,4 +1,5 @@
 import Foundation
+import Launcher
 import ServiceKit
 
 /// Samples the resources of every process of a local run (and of `comcl` itself) as training

@@ -5,13 +5,13 @@ import Training
 /// What the console of a local run says beyond the progress lines: a warning when most lesion
 /// patches are random crops (the detector finds nothing), a notice when no step has finished for a
 /// while (with the coordinator's latest complaints), and the totals of what the run worked around.
-final class RunWatch {
+public final class RunWatch {
     /// Steps before the detection share is judged: the first steps' images are a small sample.
-    static let judgeAfterSteps = 5
+    public static let judgeAfterSteps = 5
     /// Seconds without a finished step before the console says so (a step of the demo takes
     /// ~0.25 s, the paper's batch on ResNet-50 here about 30 s; startup and the first step's
     /// detections take longer).
-    static let stallSeconds = 90.0
+    public static let stallSeconds = 90.0
 
     private(set) var totals = PatchSources()
     private var steps = 0
@@ -22,13 +22,13 @@ final class RunWatch {
     private var complaints: [String] = []
     /// Items re-planned because their image failed, shown on the console up to this many (the
     /// rest are counted in the summary; every one is in logs/coordinator.log).
-    static let skipsShown = 5
+    public static let skipsShown = 5
     private var skipsSeen = 0
 
-    init(coordinatorLog: URL) { self.coordinatorLog = LineFollower(coordinatorLog) }
+    public init(coordinatorLog: URL) { self.coordinatorLog = LineFollower(coordinatorLog) }
 
     /// Takes a finished step's record; returns lines to print.
-    func recorded(_ record: StepRecord) -> [String] {
+    public func recorded(_ record: StepRecord) -> [String] {
         steps += 1
         lastProgress = Date()
         if let sources = record.sources { totals += sources }
@@ -44,7 +44,7 @@ final class RunWatch {
 
     /// Called between records; returns lines to print: the first images skipped, and a notice
     /// when no step has finished for a while.
-    func idle() -> [String] {
+    public func idle() -> [String] {
         var lines: [String] = []
         for line in coordinatorLog.newLineData().compactMap({ String(data: $0, encoding: .utf8) }) where Self.isComplaint(line) {
             complaints = Array((complaints + [line]).suffix(3))
@@ -67,9 +67,9 @@ final class RunWatch {
     }
 
     /// The run's totals, for the closing lines.
-    var summary: String { "\(steps) steps; \(totals.summary)" }
+    public var summary: String { "\(steps) steps; \(totals.summary)" }
 
-    static func isComplaint(_ line: String) -> Bool {
+    public static func isComplaint(_ line: String) -> Bool {
         line.contains(" warning ") || line.contains(" error ") || line.contains(" critical ")
     }
 }

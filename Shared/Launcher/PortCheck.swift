@@ -4,11 +4,11 @@ import Glibc
 /// Checks, before anything starts or is written, that the loopback ports a local launch binds
 /// are free, so a second run on the same ports is refused with one sentence instead of
 /// half-starting (DESIGN: a refused command changes nothing).
-enum PortCheck {
+public enum PortCheck {
     /// Throws naming the first busy port and the option that moves the launch.
-    static func requireFree(basePort: Int, count: Int = 5, option: String = "--base-port") throws {
+    public static func requireFree(basePort: Int, count: Int = 5, option: String = "--base-port") throws {
         for port in basePort..<(basePort + count) where !isFree(port) {
-            throw ValidationFailure(
+            throw LaunchFailure(
                 "port \(port) on 127.0.0.1 is in use (another comcl run on this machine, or another program): choose other ports with \(option), e.g. \(option) \(basePort + 10)"
             )
         }
@@ -16,7 +16,7 @@ enum PortCheck {
 
     /// Whether a listener could bind 127.0.0.1:port now. SO_REUSEADDR, as libzmq sets, so the
     /// TIME_WAIT leftovers of a run that just ended do not count as busy.
-    static func isFree(_ port: Int) -> Bool {
+    public static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return true }  // cannot tell: let the coordinator's bind say it
         defer { close(fd) }

@@ -9,35 +9,39 @@ import Training
 /// coordinator, a detector/cropper, the augmenters, the embedding workers and an evaluator as
 /// local processes on loopback. Shows a progress line per step from metrics.jsonl and the
 /// evaluator's progress from its log; Ctrl-C or SIGTERM stops every process it started.
-struct LocalTraining {
-    var config: TrainingConfig
-    var folder: URL
+public struct LocalTraining {
+    public var config: TrainingConfig
+    public var folder: URL
     /// The training images; the coordinator reads the label file again itself.
-    var manifest: Manifest
-    var quality: String?
-    var augmenters = 2
-    var embeddingWorkers = 2
-    var workerThreads: Int?
-    var detectionCache: String?
+    public var manifest: Manifest
+    public var quality: String?
+    public var augmenters = 2
+    public var embeddingWorkers = 2
+    public var workerThreads: Int?
+    public var detectionCache: String?
     /// The detector/cropper's --detector: builtin, boxes:FILE or remote:ENDPOINT.
-    var detector = "builtin"
+    public var detector = "builtin"
     /// The detector/cropper's --conf (nil: its default).
-    var detectorConfidence: Double?
+    public var detectorConfidence: Double?
     /// The coordinator's --export-views folder (ViewExport).
-    var exportViews: String?
-    var basePort = 5570
-    var resume = false
+    public var exportViews: String?
+    public var basePort = 5570
+    public var resume = false
     /// An EvaluationJob file: the coordinator has it run by an evaluator when training ends.
-    var evaluation: URL?
+    public var evaluation: URL?
     /// Print every n-th step's progress line (and the last); runs of runs (the ablation) show fewer.
-    var progressEvery = 1
+    public var progressEvery = 1
     /// Called about every 0.3 s while training runs, with the steps recorded so far and the
     /// processes started (`comcl soak` samples their resources).
-    var observe: ((_ stepsDone: Int, _ members: [LocalCluster.Member]) -> Void)?
+    public var observe: ((_ stepsDone: Int, _ members: [LocalCluster.Member]) -> Void)?
 
-    func run() throws {
+    public init(config: TrainingConfig, folder: URL, manifest: Manifest, quality: String? = nil) {
+        (self.config, self.folder, self.manifest, self.quality) = (config, folder, manifest, quality)
+    }
+
+    public func run() throws {
         // Every refusal the services would give comes first, so a refused command writes nothing.
-        do { try Checkpoint.checkStart(folder, config: config, resume: resume) } catch { throw ValidationFailure("\(error)") }
+        do { try Checkpoint.checkStart(folder, config: config, resume: resume) } catch { throw LaunchFailure("\(error)") }
         try PortCheck.requireFree(basePort: basePort)
         try RunFolder.requireWritable(folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -108,7 +112,7 @@ struct LocalTraining {
             if stop.isSet {
                 _ = cluster.stop(coordinator, timeout: 15)
                 for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
-                throw ValidationFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
+                throw LaunchFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
             }
             show()
             observe?(stepsShown, cluster.members)
@@ -120,7 +124,7 @@ struct LocalTraining {
                 restarts[member.name, default: 0] += 1
                 guard restarts[member.name]! <= Self.maxRestarts else {
                     cluster.killAll()
-                    throw ValidationFailure(
+                    throw LaunchFailure(
                         "\(member.name) \(how) \(member.process.terminationStatus) after \(Self.maxRestarts) restarts; the run stops:\n\(tail)"
                     )
                 }
@@ -141,16 +145,16 @@ struct LocalTraining {
         guard status == 0 else {
             let tail =
                 (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
-            throw ValidationFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
+            throw LaunchFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
         }
     }
 
     /// Restarts of one worker before the run gives up: enough for a machine's hiccups (an OOM
     /// kill, an operator's mistake), few enough that a worker failing at start-up stops the run fast.
-    static let maxRestarts = 3
+    public static let maxRestarts = 3
 
     /// The message of an evaluator log line about the evaluation (not its transport's chatter).
-    static func evaluatorProgress(_ line: String) -> String? {
+    public static func evaluatorProgress(_ line: String) -> String? {
         guard let range = line.range(of: "comcl.comcl-evaluator: ") else { return nil }
         var message = line[range.upperBound...]
         if message.hasPrefix("[") {

@@ -2,11 +2,11 @@ import Foundation
 import Glibc
 
 /// Checks on a folder a command will write, made before it writes anything.
-enum RunFolder {
+public enum RunFolder {
     /// Throws one sentence when `folder` (or, if it does not exist yet, the nearest folder above
     /// it that does) cannot be written: a read-only mount would otherwise surface as a raw
     /// Foundation error after the services started.
-    static func requireWritable(_ folder: URL, option: String = "--run-folder") throws {
+    public static func requireWritable(_ folder: URL, option: String = "--run-folder") throws {
         var probe = folder.standardizedFileURL
         var isDirectory: ObjCBool = false
         while !FileManager.default.fileExists(atPath: probe.path, isDirectory: &isDirectory) {
@@ -15,10 +15,10 @@ enum RunFolder {
             probe = parent
         }
         guard isDirectory.boolValue else {
-            throw ValidationFailure("\(option) \(folder.path): \(probe.path) is a file, not a folder")
+            throw LaunchFailure("\(option) \(folder.path): \(probe.path) is a file, not a folder")
         }
         guard access(probe.path, W_OK | X_OK) == 0 else {
-            throw ValidationFailure(
+            throw LaunchFailure(
                 "\(option) \(folder.path): \(probe.path) is not writable (\(String(cString: strerror(errno)))); give a folder you can write"
             )
         }

@@ -4,23 +4,23 @@ import ServiceKit
 /// Starts service executables (siblings of `comcl`) as child processes with their logs
 /// in a run directory, and stops them with SIGTERM like a container runtime would; if this
 /// command is killed outright, they stop by themselves (LauncherWatch).
-final class LocalCluster {
-    struct Member {
-        let name: String
-        let process: Process
-        let log: URL
-        let executable: String
-        let arguments: [String]
+public final class LocalCluster {
+    public struct Member {
+        public let name: String
+        public let process: Process
+        public let log: URL
+        public let executable: String
+        public let arguments: [String]
     }
 
-    let binDirectory: URL
-    let logDirectory: URL
+    public let binDirectory: URL
+    public let logDirectory: URL
     /// Every process of this launch carries it (RunToken): a worker of another launch that reaches
     /// our coordinator, or ours that reaches another's, is refused instead of serving it.
-    let runToken = RunToken.fresh()
-    private(set) var members: [Member] = []
+    public let runToken = RunToken.fresh()
+    public private(set) var members: [Member] = []
 
-    init(logDirectory: URL) throws {
+    public init(logDirectory: URL) throws {
         binDirectory = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             .deletingLastPathComponent()
         self.logDirectory = logDirectory
@@ -28,7 +28,7 @@ final class LocalCluster {
     }
 
     @discardableResult
-    func start(_ name: String, executable: String, arguments: [String]) throws -> Member {
+    public func start(_ name: String, executable: String, arguments: [String]) throws -> Member {
         let log = logDirectory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let member = try launch(name, executable: executable, arguments: arguments, log: log)
@@ -38,7 +38,7 @@ final class LocalCluster {
 
     /// Starts an exited member again with the same arguments; its log goes on in the same file.
     @discardableResult
-    func restart(_ member: Member) throws -> Member {
+    public func restart(_ member: Member) throws -> Member {
         let fresh = try launch(member.name, executable: member.executable, arguments: member.arguments, log: member.log)
         members = members.map { $0.name == member.name ? fresh : $0 }
         return fresh
@@ -47,7 +47,7 @@ final class LocalCluster {
     private func launch(_ name: String, executable: String, arguments: [String], log: URL) throws -> Member {
         let path = binDirectory.appendingPathComponent(executable)
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
-            throw ValidationFailure("\(path.path) is missing: build all products first (swift build -c release)")
+            throw LaunchFailure("\(path.path) is missing: build all products first (swift build -c release)")
         }
         let handle = try FileHandle(forWritingTo: log)
         try handle.seekToEnd()
@@ -66,7 +66,7 @@ final class LocalCluster {
 
     /// SIGTERM, then wait up to `timeout` seconds; SIGKILL if it is still there.
     /// Returns the exit status, or nil if it had to be killed.
-    func stop(_ member: Member, timeout: Double) -> Int32? {
+    public func stop(_ member: Member, timeout: Double) -> Int32? {
         if member.process.isRunning { member.process.terminate() }
         let deadline = Date().addingTimeInterval(timeout)
         while member.process.isRunning, Date() < deadline { usleep(20_000) }
@@ -79,19 +79,20 @@ final class LocalCluster {
     }
 
     /// Kills whatever is left (on an error path).
-    func killAll() {
+    public func killAll() {
         for member in members where member.process.isRunning { kill(member.process.processIdentifier, SIGKILL) }
     }
 
     /// A member that exited early (of those `counts` accepts), with the tail of its log.
-    func crashed(where counts: (Member) -> Bool = { _ in true }) -> (Member, String)? {
+    public func crashed(where counts: (Member) -> Bool = { _ in true }) -> (Member, String)? {
         guard let member = members.first(where: { !$0.process.isRunning && counts($0) }) else { return nil }
         let text = (try? String(contentsOf: member.log, encoding: .utf8)) ?? ""
         return (member, text.split(separator: "\n").suffix(5).joined(separator: "\n"))
     }
 }
 
-struct ValidationFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// Why a local launch could not start or go on, in one sentence (the launcher's own errors).
+public struct LaunchFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
