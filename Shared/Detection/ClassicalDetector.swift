@@ -181,6 +181,10 @@ struct FundusAnatomyMask {
     /// Where candidates may lie.
     let mask: [Float]
 
+    /// A field covering more of the image than this is taken for a crop. A whole fundus photo's
+    /// round field covers at most pi/4 of a square image, and a clipped one about 0.85 of a 4:3 one.
+    static let cropShare = 0.95
+
     init(image: FloatImage) {
         let (w, h) = (image.width, image.height)
         let view = FieldOfView(of: image)
@@ -191,6 +195,12 @@ struct FundusAnatomyMask {
         GaussianBlur.apply(&inner, width: w, height: h, channels: 1, sigma: max(1, 0.02 * radius))
         var mask = inner.map { $0 > 0.98 ? Float(1) : 0 }
         let green = (0..<(w * h)).map { image.pixels[3 * $0 + 1] * view.mask[$0] }
+        // A field that fills the image is a crop (no black surround): its brightest and darkest
+        // regions are not the disc and the fovea, and masking them could hide a lesion.
+        guard Double(view.area) < Self.cropShare * Double(w * h) else {
+            self.mask = mask
+            return
+        }
         // The optic disc is about a seventh of the field across (radius ~0.14 R); a margin for its
         // rim and the vessels leaving it. The fovea lies within ~0.35 R of the centre.
         let disc = Self.extreme(green, mask: mask, width: w, height: h, sigma: 0.05 * radius, brightest: true, near: nil)
