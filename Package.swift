@@ -224,7 +224,8 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
-                "TestSupport", "Basics", "Encoder", "Images", "Transport", "Wire", "comcl", "comcl-detector-cropper", "comcl-augmenter",
+                "TestSupport", "Basics", "Encoder", "Images", "Launcher", "Transport", "Wire", "comcl", "comcl-detector-cropper",
+                "comcl-augmenter",
                 "comcl-embedding-worker",
                 "comcl-coordinator", "comcl-evaluator",
             ],

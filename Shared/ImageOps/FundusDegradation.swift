@@ -16,6 +16,15 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
         /// EyeQ's quality grade for an image degraded this way: 1 Usable, 2 Reject.
         public var eyeqQuality: Int { self == .mild ? 1 : 2 }
 
+        /// Which kinds of degradation a draw combines: one when mild, two or three when strong
+        /// (the fundus and the X-ray model alike), removed at random from `all`.
+        public func kinds<Kind>(from all: [Kind], using g: inout SeededGenerator) -> [Kind] {
+            var kinds = all
+            let count = self == .mild ? 1 : g.integer(2, 3)
+            while kinds.count > count { kinds.remove(at: g.integer(0, kinds.count - 1)) }
+            return kinds
+        }
+
         /// The severity that gives an EyeQ quality grade; nil for 0 (Good: not degraded).
         public init?(eyeqQuality: Int) {
             switch eyeqQuality {
@@ -63,10 +72,7 @@ public struct FundusDegradation: Equatable, Sendable, Codable {
     /// Draws a degradation. Ranges are docs/architecture.md section 8's (Shen et al.); `mild` keeps to their
     /// gentler half and one kind, `strong` uses the whole range and two or three kinds.
     public static func random(severity: Severity, using g: inout SeededGenerator) -> FundusDegradation {
-        var kinds = Kind.allCases
-        let count = severity == .mild ? 1 : g.integer(2, 3)
-        while kinds.count > count { kinds.remove(at: g.integer(0, kinds.count - 1)) }
-        return random(kinds: kinds, severity: severity, using: &g)
+        random(kinds: severity.kinds(from: Kind.allCases, using: &g), severity: severity, using: &g)
     }
 
     public static func random(kinds: [Kind], severity: Severity, using g: inout SeededGenerator) -> FundusDegradation {

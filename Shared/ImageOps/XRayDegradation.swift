@@ -37,9 +37,7 @@ public struct XRayDegradation: Equatable, Sendable, Codable {
     /// One kind when mild, two or three when strong, as the fundus model.
     public static func random(severity: FundusDegradation.Severity, using g: inout SeededGenerator) -> XRayDegradation {
         let strong = severity == .strong
-        var kinds = Kind.allCases
-        let count = strong ? g.integer(2, 3) : 1
-        while kinds.count > count { kinds.remove(at: g.integer(0, kinds.count - 1)) }
+        let kinds = severity.kinds(from: Kind.allCases, using: &g)
         // Strong draws from the whole range, mild from its gentler half.
         func draw(_ gentle: Double, _ harsh: Double) -> Float {
             Float(strong ? g.uniform(gentle, harsh) : g.uniform(gentle, (gentle + harsh) / 2))

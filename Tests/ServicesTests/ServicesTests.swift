@@ -1,4 +1,5 @@
 import Foundation
+import Launcher
 import TestSupport
 import Testing
 
@@ -37,21 +38,9 @@ import Testing
     static func freeBasePort() -> Int {
         for _ in 0..<20 {
             let base = Int.random(in: 20_000...60_000)
-            if (base..<(base + 5)).allSatisfy(isFree) { return base }
+            if (base..<(base + 5)).allSatisfy(PortCheck.isFree) { return base }
         }
         return 47_000
-    }
-
-    static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 
     /// The wiring check: all five services exchange Ready/heartbeat and stop cleanly.
