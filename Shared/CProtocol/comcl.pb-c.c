@@ -817,139 +817,274 @@ void   comcl__v1__view_pair__free_unpacked
   assert(message->base.descriptor == &comcl__v1__view_pair__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__embedding_batch__init
-                     (Comcl__V1__EmbeddingBatch         *message)
+void   comcl__v1__forward_request__init
+                     (Comcl__V1__ForwardRequest         *message)
 {
-  static const Comcl__V1__EmbeddingBatch init_value = COMCL__V1__EMBEDDING_BATCH__INIT;
+  static const Comcl__V1__ForwardRequest init_value = COMCL__V1__FORWARD_REQUEST__INIT;
   *message = init_value;
 }
-size_t comcl__v1__embedding_batch__get_packed_size
-                     (const Comcl__V1__EmbeddingBatch *message)
+size_t comcl__v1__forward_request__get_packed_size
+                     (const Comcl__V1__ForwardRequest *message)
 {
-  assert(message->base.descriptor == &comcl__v1__embedding_batch__descriptor);
+  assert(message->base.descriptor == &comcl__v1__forward_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t comcl__v1__embedding_batch__pack
-                     (const Comcl__V1__EmbeddingBatch *message,
+size_t comcl__v1__forward_request__pack
+                     (const Comcl__V1__ForwardRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &comcl__v1__embedding_batch__descriptor);
+  assert(message->base.descriptor == &comcl__v1__forward_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t comcl__v1__embedding_batch__pack_to_buffer
-                     (const Comcl__V1__EmbeddingBatch *message,
+size_t comcl__v1__forward_request__pack_to_buffer
+                     (const Comcl__V1__ForwardRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &comcl__v1__embedding_batch__descriptor);
+  assert(message->base.descriptor == &comcl__v1__forward_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Comcl__V1__EmbeddingBatch *
-       comcl__v1__embedding_batch__unpack
+Comcl__V1__ForwardRequest *
+       comcl__v1__forward_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Comcl__V1__EmbeddingBatch *)
-     protobuf_c_message_unpack (&comcl__v1__embedding_batch__descriptor,
+  return (Comcl__V1__ForwardRequest *)
+     protobuf_c_message_unpack (&comcl__v1__forward_request__descriptor,
                                 allocator, len, data);
 }
-void   comcl__v1__embedding_batch__free_unpacked
-                     (Comcl__V1__EmbeddingBatch *message,
+void   comcl__v1__forward_request__free_unpacked
+                     (Comcl__V1__ForwardRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &comcl__v1__embedding_batch__descriptor);
+  assert(message->base.descriptor == &comcl__v1__forward_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__gradients__init
-                     (Comcl__V1__Gradients         *message)
+void   comcl__v1__embeddings__init
+                     (Comcl__V1__Embeddings         *message)
 {
-  static const Comcl__V1__Gradients init_value = COMCL__V1__GRADIENTS__INIT;
+  static const Comcl__V1__Embeddings init_value = COMCL__V1__EMBEDDINGS__INIT;
   *message = init_value;
 }
-size_t comcl__v1__gradients__get_packed_size
-                     (const Comcl__V1__Gradients *message)
+size_t comcl__v1__embeddings__get_packed_size
+                     (const Comcl__V1__Embeddings *message)
 {
-  assert(message->base.descriptor == &comcl__v1__gradients__descriptor);
+  assert(message->base.descriptor == &comcl__v1__embeddings__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t comcl__v1__gradients__pack
-                     (const Comcl__V1__Gradients *message,
+size_t comcl__v1__embeddings__pack
+                     (const Comcl__V1__Embeddings *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &comcl__v1__gradients__descriptor);
+  assert(message->base.descriptor == &comcl__v1__embeddings__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t comcl__v1__gradients__pack_to_buffer
-                     (const Comcl__V1__Gradients *message,
+size_t comcl__v1__embeddings__pack_to_buffer
+                     (const Comcl__V1__Embeddings *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &comcl__v1__gradients__descriptor);
+  assert(message->base.descriptor == &comcl__v1__embeddings__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Comcl__V1__Gradients *
-       comcl__v1__gradients__unpack
+Comcl__V1__Embeddings *
+       comcl__v1__embeddings__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Comcl__V1__Gradients *)
-     protobuf_c_message_unpack (&comcl__v1__gradients__descriptor,
+  return (Comcl__V1__Embeddings *)
+     protobuf_c_message_unpack (&comcl__v1__embeddings__descriptor,
                                 allocator, len, data);
 }
-void   comcl__v1__gradients__free_unpacked
-                     (Comcl__V1__Gradients *message,
+void   comcl__v1__embeddings__free_unpacked
+                     (Comcl__V1__Embeddings *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &comcl__v1__gradients__descriptor);
+  assert(message->base.descriptor == &comcl__v1__embeddings__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__weight_update__init
-                     (Comcl__V1__WeightUpdate         *message)
+void   comcl__v1__backward_request__init
+                     (Comcl__V1__BackwardRequest         *message)
 {
-  static const Comcl__V1__WeightUpdate init_value = COMCL__V1__WEIGHT_UPDATE__INIT;
+  static const Comcl__V1__BackwardRequest init_value = COMCL__V1__BACKWARD_REQUEST__INIT;
   *message = init_value;
 }
-size_t comcl__v1__weight_update__get_packed_size
-                     (const Comcl__V1__WeightUpdate *message)
+size_t comcl__v1__backward_request__get_packed_size
+                     (const Comcl__V1__BackwardRequest *message)
 {
-  assert(message->base.descriptor == &comcl__v1__weight_update__descriptor);
+  assert(message->base.descriptor == &comcl__v1__backward_request__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t comcl__v1__weight_update__pack
-                     (const Comcl__V1__WeightUpdate *message,
+size_t comcl__v1__backward_request__pack
+                     (const Comcl__V1__BackwardRequest *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &comcl__v1__weight_update__descriptor);
+  assert(message->base.descriptor == &comcl__v1__backward_request__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t comcl__v1__weight_update__pack_to_buffer
-                     (const Comcl__V1__WeightUpdate *message,
+size_t comcl__v1__backward_request__pack_to_buffer
+                     (const Comcl__V1__BackwardRequest *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &comcl__v1__weight_update__descriptor);
+  assert(message->base.descriptor == &comcl__v1__backward_request__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Comcl__V1__WeightUpdate *
-       comcl__v1__weight_update__unpack
+Comcl__V1__BackwardRequest *
+       comcl__v1__backward_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Comcl__V1__WeightUpdate *)
-     protobuf_c_message_unpack (&comcl__v1__weight_update__descriptor,
+  return (Comcl__V1__BackwardRequest *)
+     protobuf_c_message_unpack (&comcl__v1__backward_request__descriptor,
                                 allocator, len, data);
 }
-void   comcl__v1__weight_update__free_unpacked
-                     (Comcl__V1__WeightUpdate *message,
+void   comcl__v1__backward_request__free_unpacked
+                     (Comcl__V1__BackwardRequest *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &comcl__v1__weight_update__descriptor);
+  assert(message->base.descriptor == &comcl__v1__backward_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__parameter_gradients__init
+                     (Comcl__V1__ParameterGradients         *message)
+{
+  static const Comcl__V1__ParameterGradients init_value = COMCL__V1__PARAMETER_GRADIENTS__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__parameter_gradients__get_packed_size
+                     (const Comcl__V1__ParameterGradients *message)
+{
+  assert(message->base.descriptor == &comcl__v1__parameter_gradients__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__parameter_gradients__pack
+                     (const Comcl__V1__ParameterGradients *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__parameter_gradients__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__parameter_gradients__pack_to_buffer
+                     (const Comcl__V1__ParameterGradients *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__parameter_gradients__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__ParameterGradients *
+       comcl__v1__parameter_gradients__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__ParameterGradients *)
+     protobuf_c_message_unpack (&comcl__v1__parameter_gradients__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__parameter_gradients__free_unpacked
+                     (Comcl__V1__ParameterGradients *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__parameter_gradients__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__batch_norm_statistics__init
+                     (Comcl__V1__BatchNormStatistics         *message)
+{
+  static const Comcl__V1__BatchNormStatistics init_value = COMCL__V1__BATCH_NORM_STATISTICS__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__batch_norm_statistics__get_packed_size
+                     (const Comcl__V1__BatchNormStatistics *message)
+{
+  assert(message->base.descriptor == &comcl__v1__batch_norm_statistics__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__batch_norm_statistics__pack
+                     (const Comcl__V1__BatchNormStatistics *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__batch_norm_statistics__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__batch_norm_statistics__pack_to_buffer
+                     (const Comcl__V1__BatchNormStatistics *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__batch_norm_statistics__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__BatchNormStatistics *
+       comcl__v1__batch_norm_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__BatchNormStatistics *)
+     protobuf_c_message_unpack (&comcl__v1__batch_norm_statistics__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__batch_norm_statistics__free_unpacked
+                     (Comcl__V1__BatchNormStatistics *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__batch_norm_statistics__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__replica_state__init
+                     (Comcl__V1__ReplicaState         *message)
+{
+  static const Comcl__V1__ReplicaState init_value = COMCL__V1__REPLICA_STATE__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__replica_state__get_packed_size
+                     (const Comcl__V1__ReplicaState *message)
+{
+  assert(message->base.descriptor == &comcl__v1__replica_state__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__replica_state__pack
+                     (const Comcl__V1__ReplicaState *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__replica_state__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__replica_state__pack_to_buffer
+                     (const Comcl__V1__ReplicaState *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__replica_state__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__ReplicaState *
+       comcl__v1__replica_state__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__ReplicaState *)
+     protobuf_c_message_unpack (&comcl__v1__replica_state__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__replica_state__free_unpacked
+                     (Comcl__V1__ReplicaState *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__replica_state__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   comcl__v1__evaluation_request__init
@@ -2537,7 +2672,7 @@ const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor =
   (ProtobufCMessageInit) comcl__v1__view_pair__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descriptors[9] =
+static const ProtobufCFieldDescriptor comcl__v1__forward_request__field_descriptors[7] =
 {
   {
     "id",
@@ -2545,19 +2680,19 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, id),
+    offsetof(Comcl__V1__ForwardRequest, id),
     &comcl__v1__work_id__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "tensor",
+    "inputs",
     2,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, tensor),
+    offsetof(Comcl__V1__ForwardRequest, inputs),
     &comcl__v1__tensor__descriptor,
     NULL,
     0,             /* flags */
@@ -2568,8 +2703,8 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     3,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_UINT64,
-    offsetof(Comcl__V1__EmbeddingBatch, n_sample),
-    offsetof(Comcl__V1__EmbeddingBatch, sample),
+    offsetof(Comcl__V1__ForwardRequest, n_sample),
+    offsetof(Comcl__V1__ForwardRequest, sample),
     NULL,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
@@ -2581,7 +2716,7 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, weights_version),
+    offsetof(Comcl__V1__ForwardRequest, weights_version),
     NULL,
     NULL,
     0,             /* flags */
@@ -2593,93 +2728,67 @@ static const ProtobufCFieldDescriptor comcl__v1__embedding_batch__field_descript
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT32,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, bn_group),
+    offsetof(Comcl__V1__ForwardRequest, bn_group),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "weights",
+    "state",
     6,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, weights),
-    &comcl__v1__weight_update__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "weights_checksum",
-    7,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_UINT64,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, weights_checksum),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "compute_s",
-    8,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_DOUBLE,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, compute_s),
-    NULL,
+    offsetof(Comcl__V1__ForwardRequest, state),
+    &comcl__v1__replica_state__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
     "model",
-    9,
+    7,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__EmbeddingBatch, model),
+    offsetof(Comcl__V1__ForwardRequest, model),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned comcl__v1__embedding_batch__field_indices_by_name[] = {
+static const unsigned comcl__v1__forward_request__field_indices_by_name[] = {
   4,   /* field[4] = bn_group */
-  7,   /* field[7] = compute_s */
   0,   /* field[0] = id */
-  8,   /* field[8] = model */
+  1,   /* field[1] = inputs */
+  6,   /* field[6] = model */
   2,   /* field[2] = sample */
-  1,   /* field[1] = tensor */
-  5,   /* field[5] = weights */
-  6,   /* field[6] = weights_checksum */
+  5,   /* field[5] = state */
   3,   /* field[3] = weights_version */
 };
-static const ProtobufCIntRange comcl__v1__embedding_batch__number_ranges[1 + 1] =
+static const ProtobufCIntRange comcl__v1__forward_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 7 }
 };
-const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor =
+const ProtobufCMessageDescriptor comcl__v1__forward_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.EmbeddingBatch",
-  "EmbeddingBatch",
-  "Comcl__V1__EmbeddingBatch",
+  "comcl.v1.ForwardRequest",
+  "ForwardRequest",
+  "Comcl__V1__ForwardRequest",
   "comcl.v1",
-  sizeof(Comcl__V1__EmbeddingBatch),
-  9,
-  comcl__v1__embedding_batch__field_descriptors,
-  comcl__v1__embedding_batch__field_indices_by_name,
-  1,  comcl__v1__embedding_batch__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__embedding_batch__init,
+  sizeof(Comcl__V1__ForwardRequest),
+  7,
+  comcl__v1__forward_request__field_descriptors,
+  comcl__v1__forward_request__field_indices_by_name,
+  1,  comcl__v1__forward_request__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__forward_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6] =
+static const ProtobufCFieldDescriptor comcl__v1__embeddings__field_descriptors[6] =
 {
   {
     "id",
@@ -2687,20 +2796,123 @@ static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6]
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__Gradients, id),
+    offsetof(Comcl__V1__Embeddings, id),
     &comcl__v1__work_id__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "tensors",
+    "embeddings",
     2,
-    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Gradients, n_tensors),
-    offsetof(Comcl__V1__Gradients, tensors),
-    &comcl__v1__named_tensor__descriptor,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Embeddings, embeddings),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sample",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Comcl__V1__Embeddings, n_sample),
+    offsetof(Comcl__V1__Embeddings, sample),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_version",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Embeddings, weights_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_checksum",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Embeddings, weights_checksum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_s",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Embeddings, compute_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__embeddings__field_indices_by_name[] = {
+  5,   /* field[5] = compute_s */
+  1,   /* field[1] = embeddings */
+  0,   /* field[0] = id */
+  2,   /* field[2] = sample */
+  4,   /* field[4] = weights_checksum */
+  3,   /* field[3] = weights_version */
+};
+static const ProtobufCIntRange comcl__v1__embeddings__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor comcl__v1__embeddings__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.Embeddings",
+  "Embeddings",
+  "Comcl__V1__Embeddings",
+  "comcl.v1",
+  sizeof(Comcl__V1__Embeddings),
+  6,
+  comcl__v1__embeddings__field_descriptors,
+  comcl__v1__embeddings__field_indices_by_name,
+  1,  comcl__v1__embeddings__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__embeddings__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__backward_request__field_descriptors[3] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BackwardRequest, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "embedding_gradient",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BackwardRequest, embedding_gradient),
+    &comcl__v1__tensor__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2711,19 +2923,83 @@ static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6]
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__Gradients, weights_version),
+    offsetof(Comcl__V1__BackwardRequest, weights_version),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+};
+static const unsigned comcl__v1__backward_request__field_indices_by_name[] = {
+  1,   /* field[1] = embedding_gradient */
+  0,   /* field[0] = id */
+  2,   /* field[2] = weights_version */
+};
+static const ProtobufCIntRange comcl__v1__backward_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.BackwardRequest",
+  "BackwardRequest",
+  "Comcl__V1__BackwardRequest",
+  "comcl.v1",
+  sizeof(Comcl__V1__BackwardRequest),
+  3,
+  comcl__v1__backward_request__field_descriptors,
+  comcl__v1__backward_request__field_indices_by_name,
+  1,  comcl__v1__backward_request__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__backward_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__parameter_gradients__field_descriptors[6] =
+{
   {
-    "loss",
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ParameterGradients, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "gradients",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__ParameterGradients, n_gradients),
+    offsetof(Comcl__V1__ParameterGradients, gradients),
+    &comcl__v1__named_tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_norm",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__ParameterGradients, n_batch_norm),
+    offsetof(Comcl__V1__ParameterGradients, batch_norm),
+    &comcl__v1__batch_norm_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_version",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_DOUBLE,
+    PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__Gradients, loss),
+    offsetof(Comcl__V1__ParameterGradients, weights_version),
     NULL,
     NULL,
     0,             /* flags */
@@ -2735,7 +3011,7 @@ static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6]
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT32,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__Gradients, samples),
+    offsetof(Comcl__V1__ParameterGradients, samples),
     NULL,
     NULL,
     0,             /* flags */
@@ -2747,42 +3023,106 @@ static const ProtobufCFieldDescriptor comcl__v1__gradients__field_descriptors[6]
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_DOUBLE,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__Gradients, compute_s),
+    offsetof(Comcl__V1__ParameterGradients, compute_s),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned comcl__v1__gradients__field_indices_by_name[] = {
+static const unsigned comcl__v1__parameter_gradients__field_indices_by_name[] = {
+  2,   /* field[2] = batch_norm */
   5,   /* field[5] = compute_s */
+  1,   /* field[1] = gradients */
   0,   /* field[0] = id */
-  3,   /* field[3] = loss */
   4,   /* field[4] = samples */
-  1,   /* field[1] = tensors */
-  2,   /* field[2] = weights_version */
+  3,   /* field[3] = weights_version */
 };
-static const ProtobufCIntRange comcl__v1__gradients__number_ranges[1 + 1] =
+static const ProtobufCIntRange comcl__v1__parameter_gradients__number_ranges[1 + 1] =
 {
   { 1, 0 },
   { 0, 6 }
 };
-const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor =
+const ProtobufCMessageDescriptor comcl__v1__parameter_gradients__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.Gradients",
-  "Gradients",
-  "Comcl__V1__Gradients",
+  "comcl.v1.ParameterGradients",
+  "ParameterGradients",
+  "Comcl__V1__ParameterGradients",
   "comcl.v1",
-  sizeof(Comcl__V1__Gradients),
+  sizeof(Comcl__V1__ParameterGradients),
   6,
-  comcl__v1__gradients__field_descriptors,
-  comcl__v1__gradients__field_indices_by_name,
-  1,  comcl__v1__gradients__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__gradients__init,
+  comcl__v1__parameter_gradients__field_descriptors,
+  comcl__v1__parameter_gradients__field_indices_by_name,
+  1,  comcl__v1__parameter_gradients__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__parameter_gradients__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__weight_update__field_descriptors[5] =
+static const ProtobufCFieldDescriptor comcl__v1__batch_norm_statistics__field_descriptors[3] =
+{
+  {
+    "layer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BatchNormStatistics, layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mean",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BatchNormStatistics, mean),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "variance",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BatchNormStatistics, variance),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__batch_norm_statistics__field_indices_by_name[] = {
+  0,   /* field[0] = layer */
+  1,   /* field[1] = mean */
+  2,   /* field[2] = variance */
+};
+static const ProtobufCIntRange comcl__v1__batch_norm_statistics__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor comcl__v1__batch_norm_statistics__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.BatchNormStatistics",
+  "BatchNormStatistics",
+  "Comcl__V1__BatchNormStatistics",
+  "comcl.v1",
+  sizeof(Comcl__V1__BatchNormStatistics),
+  3,
+  comcl__v1__batch_norm_statistics__field_descriptors,
+  comcl__v1__batch_norm_statistics__field_indices_by_name,
+  1,  comcl__v1__batch_norm_statistics__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__batch_norm_statistics__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__replica_state__field_descriptors[3] =
 {
   {
     "version",
@@ -2790,7 +3130,7 @@ static const ProtobufCFieldDescriptor comcl__v1__weight_update__field_descriptor
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__WeightUpdate, version),
+    offsetof(Comcl__V1__ReplicaState, version),
     NULL,
     NULL,
     0,             /* flags */
@@ -2801,75 +3141,49 @@ static const ProtobufCFieldDescriptor comcl__v1__weight_update__field_descriptor
     2,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__WeightUpdate, n_tensors),
-    offsetof(Comcl__V1__WeightUpdate, tensors),
+    offsetof(Comcl__V1__ReplicaState, n_tensors),
+    offsetof(Comcl__V1__ReplicaState, tensors),
     &comcl__v1__named_tensor__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "full",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_BOOL,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__WeightUpdate, full),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "learning_rate",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_DOUBLE,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__WeightUpdate, learning_rate),
-    NULL,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "checksum",
-    5,
+    3,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_UINT64,
     0,   /* quantifier_offset */
-    offsetof(Comcl__V1__WeightUpdate, checksum),
+    offsetof(Comcl__V1__ReplicaState, checksum),
     NULL,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned comcl__v1__weight_update__field_indices_by_name[] = {
-  4,   /* field[4] = checksum */
-  2,   /* field[2] = full */
-  3,   /* field[3] = learning_rate */
+static const unsigned comcl__v1__replica_state__field_indices_by_name[] = {
+  2,   /* field[2] = checksum */
   1,   /* field[1] = tensors */
   0,   /* field[0] = version */
 };
-static const ProtobufCIntRange comcl__v1__weight_update__number_ranges[1 + 1] =
+static const ProtobufCIntRange comcl__v1__replica_state__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 3 }
 };
-const ProtobufCMessageDescriptor comcl__v1__weight_update__descriptor =
+const ProtobufCMessageDescriptor comcl__v1__replica_state__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.WeightUpdate",
-  "WeightUpdate",
-  "Comcl__V1__WeightUpdate",
+  "comcl.v1.ReplicaState",
+  "ReplicaState",
+  "Comcl__V1__ReplicaState",
   "comcl.v1",
-  sizeof(Comcl__V1__WeightUpdate),
-  5,
-  comcl__v1__weight_update__field_descriptors,
-  comcl__v1__weight_update__field_indices_by_name,
-  1,  comcl__v1__weight_update__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__weight_update__init,
+  sizeof(Comcl__V1__ReplicaState),
+  3,
+  comcl__v1__replica_state__field_descriptors,
+  comcl__v1__replica_state__field_indices_by_name,
+  1,  comcl__v1__replica_state__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__replica_state__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__evaluation_request__field_descriptors[12] =
@@ -3181,7 +3495,7 @@ const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
   (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[19] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[20] =
 {
   {
     "protocol_version",
@@ -3340,42 +3654,6 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[19]
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "embedding_batch",
-    25,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, embedding_batch),
-    &comcl__v1__embedding_batch__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "gradients",
-    26,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, gradients),
-    &comcl__v1__gradients__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "weight_update",
-    27,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, weight_update),
-    &comcl__v1__weight_update__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
     "augment_request",
     28,
     PROTOBUF_C_LABEL_NONE,
@@ -3411,17 +3689,67 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[19]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "forward_request",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, forward_request),
+    &comcl__v1__forward_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "embeddings",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, embeddings),
+    &comcl__v1__embeddings__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "backward_request",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, backward_request),
+    &comcl__v1__backward_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameter_gradients",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, parameter_gradients),
+    &comcl__v1__parameter_gradients__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
-  16,   /* field[16] = augment_request */
+  13,   /* field[13] = augment_request */
+  18,   /* field[18] = backward_request */
   9,   /* field[9] = detect_reply */
   8,   /* field[8] = detect_request */
-  13,   /* field[13] = embedding_batch */
+  17,   /* field[17] = embeddings */
   7,   /* field[7] = error */
-  17,   /* field[17] = evaluation_request */
-  18,   /* field[18] = evaluation_result */
-  14,   /* field[14] = gradients */
+  14,   /* field[14] = evaluation_request */
+  15,   /* field[15] = evaluation_result */
+  16,   /* field[16] = forward_request */
   3,   /* field[3] = heartbeat */
+  19,   /* field[19] = parameter_gradients */
   11,   /* field[11] = patch */
   10,   /* field[10] = patch_request */
   0,   /* field[0] = protocol_version */
@@ -3431,15 +3759,15 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   4,   /* field[4] = status */
   5,   /* field[5] = status_request */
   12,   /* field[12] = view_pair */
-  15,   /* field[15] = weight_update */
 };
-static const ProtobufCIntRange comcl__v1__envelope__number_ranges[4 + 1] =
+static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
 {
   { 1, 0 },
   { 10, 2 },
   { 20, 8 },
-  { 30, 17 },
-  { 0, 19 }
+  { 28, 13 },
+  { 30, 14 },
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -3449,20 +3777,20 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  19,
+  20,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
-  4,  comcl__v1__envelope__number_ranges,
+  5,  comcl__v1__envelope__number_ranges,
   (ProtobufCMessageInit) comcl__v1__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue comcl__v1__protocol_version__enum_values_by_number[2] =
 {
   { "PROTOCOL_VERSION_UNSPECIFIED", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_UNSPECIFIED", 0 },
-  { "PROTOCOL_VERSION_CURRENT", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT", 1 },
+  { "PROTOCOL_VERSION_CURRENT", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT", 2 },
 };
 static const ProtobufCIntRange comcl__v1__protocol_version__value_ranges[] = {
-{0, 0},{0, 2}
+{0, 0},{2, 1},{0, 2}
 };
 static const ProtobufCEnumValueIndex comcl__v1__protocol_version__enum_values_by_name[2] =
 {
@@ -3480,7 +3808,7 @@ const ProtobufCEnumDescriptor comcl__v1__protocol_version__descriptor =
   comcl__v1__protocol_version__enum_values_by_number,
   2,
   comcl__v1__protocol_version__enum_values_by_name,
-  1,
+  2,
   comcl__v1__protocol_version__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -61,34 +61,29 @@ public enum WireSamples {
                     id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh,
                     provenance: provenance())),
             .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
-            .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
-            .embeddingBatch(EmbeddingBatch(id: id, tensor: try floats([3, 128]), samples: [0, 1, 2], weightsVersion: 17)),
-            .embeddingBatch(
-                EmbeddingBatch(
-                    id: id, tensor: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
-                    weights: WeightUpdate(
-                        version: 18, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([4]))], full: true, learningRate: 0,
-                        checksum: 42),
+            .forwardRequest(ForwardRequest(id: id, inputs: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
+            .forwardRequest(
+                ForwardRequest(
+                    id: id, inputs: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
+                    state: ReplicaState(
+                        version: 18,
+                        tensors: [
+                            NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
+                            NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
+                        ], checksum: 0xDEAD_BEEF_0BAD_F00D),
                     model: "resnet18:0.25")),
-            .embeddingBatch(
-                EmbeddingBatch(
-                    id: id, tensor: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED, computeSeconds: 0.25)),
-            .gradients(
-                Gradients(
-                    id: id, tensors: [NamedTensor(name: "embedding", tensor: try floats([3, 128]))], weightsVersion: 17, loss: 4.25,
-                    samples: 3)),
-            .gradients(
-                Gradients(
-                    id: id, tensors: [NamedTensor(name: "bn.bn1.mean", tensor: try floats([2, 4]))], weightsVersion: 17, samples: 4,
-                    computeSeconds: 1.5)),
-            .weightUpdate(
-                WeightUpdate(
-                    version: 18,
-                    tensors: [
-                        NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
-                        NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
-                    ],
-                    full: true, learningRate: 1e-3, checksum: 0xDEAD_BEEF_0BAD_F00D)),
+            .embeddings(
+                Embeddings(
+                    id: id, embeddings: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED,
+                    computeSeconds: 0.25)),
+            .backwardRequest(BackwardRequest(id: id, embeddingGradient: try floats([3, 128]), weightsVersion: 17)),
+            .parameterGradients(
+                ParameterGradients(
+                    id: id, gradients: [NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3]))],
+                    batchNorm: [
+                        BatchNormStatistics(layer: 0, mean: try floats([2, 4]), variance: try floats([2, 4], offset: 1)),
+                        BatchNormStatistics(layer: 1, mean: try floats([2, 8]), variance: try floats([2, 8], offset: 2)),
+                    ], weightsVersion: 17, samples: 4, computeSeconds: 1.5)),
             .evaluationRequest(evaluationRequest()),
             .evaluationRequest(
                 EvaluationRequest(

@@ -3,9 +3,9 @@ import Transport
 import Wire
 
 /// One embedding worker's model replica and its side of the step protocol (docs/training.md):
-/// `EmbeddingBatch` in (with the state to load first when ours is older) -> forward, keeping the
-/// activations -> embeddings out; `Gradients` "embedding" in for that same shard -> backward ->
-/// parameter gradients and the batch-norm groups' statistics out. Input buffers are reused.
+/// `ForwardRequest` in (with the state to load first when ours is older) -> forward, keeping the
+/// activations -> `Embeddings` out; `BackwardRequest` in for that same shard -> backward ->
+/// `ParameterGradients` (with the batch-norm groups' statistics) out. Input buffers are reused.
 /// The model is built from the requests' "<arch>:<width>", so a worker needs no model flags.
 /// Unchecked Sendable: a worker session calls it from its one compute thread only.
 public final class EmbeddingReplica: @unchecked Sendable {
@@ -26,20 +26,20 @@ public final class EmbeddingReplica: @unchecked Sendable {
     /// Answers one request of the embedding link.
     public func handle(_ body: Body) throws(TrainingError) -> Body {
         switch body {
-        case .embeddingBatch(let batch): return .embeddingBatch(try forward(batch))
-        case .gradients(let gradients): return .gradients(try backward(gradients))
-        default: throw .badInput("an embedding worker answers EmbeddingBatch and Gradients, not \(body.kind)")
+        case .forwardRequest(let request): return .embeddings(try forward(request))
+        case .backwardRequest(let request): return .parameterGradients(try backward(request))
+        default: throw .badInput("an embedding worker answers ForwardRequest and BackwardRequest, not \(body.kind)")
         }
     }
 
-    func forward(_ batch: EmbeddingBatch) throws(TrainingError) -> EmbeddingBatch {
+    func forward(_ batch: ForwardRequest) throws(TrainingError) -> Embeddings {
         let started = clock.now()
         guard let id = ShardID(batch.id), id.phase == .forward else { throw .badInput("\(batch.id) is not a forward shard id") }
         if batch.model != modelName {
             model = EncoderModel(try TrainingConfig.model(named: batch.model))
             (modelName, version, held, input) = (batch.model, nil, nil, nil)
         }
-        if let update = batch.weights, update.version != version {
+        if let update = batch.state, update.version != version {
             held = nil
             try StateTensors.load(update, into: model)
             (version, checksum) = (update.version, update.checksum)
@@ -49,48 +49,37 @@ public final class EmbeddingReplica: @unchecked Sendable {
                 "shard \(id) needs weights version \(batch.weightsVersion); this replica holds \(version.map(String.init) ?? "none") and the request carries no state"
             )
         }
-        let shape = batch.tensor.shape
+        let shape = batch.inputs.shape
         guard shape.count == 4, shape[1] == 3, shape[2] >= 32, shape[3] >= 32 else {
             throw .badInput("shard \(id): inputs must be [N, 3, H, W] with H, W >= 32, got \(shape)")
         }
-        let x = nhwc(batch.tensor)
+        let x = nhwc(batch.inputs)
         model.backbone.batchNormGroupSize = batch.batchNormGroup
         let z = model.forward(x)
         held = (id, shape[0])
-        return EmbeddingBatch(
-            id: batch.id, tensor: StateTensors.tensor(z.pointer, shape: [z.rows, z.cols]), samples: batch.samples,
-            weightsVersion: batch.weightsVersion, batchNormGroup: batch.batchNormGroup, weightsChecksum: checksum,
-            computeSeconds: seconds(since: started))
+        return Embeddings(
+            id: batch.id, embeddings: StateTensors.tensor(z.pointer, shape: [z.rows, z.cols]), samples: batch.samples,
+            weightsVersion: batch.weightsVersion, weightsChecksum: checksum, computeSeconds: seconds(since: started))
     }
 
-    func backward(_ request: Gradients) throws(TrainingError) -> Gradients {
+    func backward(_ request: BackwardRequest) throws(TrainingError) -> ParameterGradients {
         let started = clock.now()
         guard let id = ShardID(request.id), id.phase == .backward else { throw .badInput("\(request.id) is not a backward shard id") }
         guard let held, held.id == id.with(.forward), version == request.weightsVersion else {
             throw .unavailable("no activations for \(id) (this replica last ran \(held.map { "\($0.id)" } ?? "nothing"))")
         }
-        guard request.tensors.count == 1, let dz = request.tensors.first, dz.name == "embedding",
-            dz.tensor.shape == [held.rows, model.outputDimension]
-        else {
-            throw .badInput(
-                "\(id): expected one tensor \"embedding\" of [\(held.rows), D], got \(request.tensors.map { "\($0.name) \($0.tensor.shape)" })"
-            )
+        let dz = request.embeddingGradient
+        guard dz.shape == [held.rows, model.outputDimension] else {
+            throw .badInput("\(id): expected dL/d(embedding) of [\(held.rows), \(model.outputDimension)], got \(dz.shape)")
         }
         self.held = nil  // a backward consumes the activations
         model.zeroGrad()
-        let d = Matrix(rows: dz.tensor.shape[0], cols: dz.tensor.shape[1])
-        StateTensors.copy(dz.tensor, into: d.pointer)
+        let d = Matrix(rows: dz.shape[0], cols: dz.shape[1])
+        StateTensors.copy(dz, into: d.pointer)
         model.backward(d)
-        var tensors = StateTensors.gradients(model)
-        let channels = model.backbone.batchNormChannels
-        for (layer, s) in model.backbone.batchNormGroupStatistics.enumerated() {
-            let shape = [s.mean.count / channels[layer], channels[layer]]
-            tensors.append(NamedTensor(name: "bn.\(layer).mean", tensor: try! Tensor(float32: s.mean, shape: shape)))
-            tensors.append(NamedTensor(name: "bn.\(layer).var", tensor: try! Tensor(float32: s.variance, shape: shape)))
-        }
-        return Gradients(
-            id: request.id, tensors: tensors, weightsVersion: request.weightsVersion, samples: held.rows,
-            computeSeconds: seconds(since: started))
+        return ParameterGradients(
+            id: request.id, gradients: StateTensors.gradients(model), batchNorm: StateTensors.batchNormStatistics(model),
+            weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started))
     }
 
     /// [N, 3, H, W] float32 -> our channels-last input, into a buffer kept between steps.

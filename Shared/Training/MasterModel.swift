@@ -11,7 +11,7 @@ public final class MasterModel {
     /// Steps applied; the replicas' weights version.
     public private(set) var version: UInt64 = 0
     public private(set) var checksum: UInt64
-    private var published: WeightUpdate?
+    private var published: ReplicaState?
 
     public init(_ config: ModelConfig, seed: UInt64, learningRate: Float, weightDecay: Float) {
         model = EncoderModel(config, seed: seed)
@@ -27,17 +27,17 @@ public final class MasterModel {
     }
 
     /// The state the replicas load before the next forward.
-    public var update: WeightUpdate {
+    public var state: ReplicaState {
         if let published, published.version == version { return published }
-        let update = StateTensors.update(model, version: version, learningRate: Double(optimizer.learningRate), checksum: checksum)
-        published = update
-        return update
+        let state = StateTensors.state(model, version: version, checksum: checksum)
+        published = state
+        return state
     }
 
     /// Applies one step from the shards' replies, in shard (= group) order. Every reply is
     /// checked before anything changes. Returns the seconds spent aggregating and in Adam.
     @discardableResult
-    public func apply(_ shards: [Gradients]) throws(TrainingError) -> (aggregate: Double, optimizer: Double) {
+    public func apply(_ shards: [ParameterGradients]) throws(TrainingError) -> (aggregate: Double, optimizer: Double) {
         let started = clock.now()
         let channels = model.backbone.batchNormChannels
         var byName: [[String: Tensor]] = []
@@ -45,17 +45,19 @@ public final class MasterModel {
             guard shard.weightsVersion == version else {
                 throw .badInput("gradients of \(shard.id) are for version \(shard.weightsVersion); the model is at \(version)")
             }
-            let tensors = Dictionary(shard.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+            let tensors = Dictionary(shard.gradients.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
             for (name, p) in model.parameters where tensors[name]?.shape != p.shape {
                 throw .badInput(
                     "gradients of \(shard.id): \(name) is \(tensors[name].map { "\($0.shape)" } ?? "missing"), expected \(p.shape)")
             }
-            for (layer, c) in channels.enumerated() {
-                for key in ["bn.\(layer).mean", "bn.\(layer).var"]
-                where tensors[key].map({ $0.shape.count != 2 || $0.shape[1] != c }) ?? true {
-                    throw .badInput(
-                        "gradients of \(shard.id): \(key) is \(tensors[key].map { "\($0.shape)" } ?? "missing"), expected [groups, \(c)]")
-                }
+            guard shard.batchNorm.count == channels.count else {
+                throw .badInput(
+                    "gradients of \(shard.id): statistics of \(shard.batchNorm.count) batch-norm layers, the model has \(channels.count)")
+            }
+            for (layer, c) in channels.enumerated() where shard.batchNorm[layer].mean.shape.last != c {
+                throw .badInput(
+                    "gradients of \(shard.id): batch-norm layer \(layer) statistics are \(shard.batchNorm[layer].mean.shape), expected [groups, \(c)]"
+                )
             }
             byName.append(tensors)
         }
@@ -73,7 +75,10 @@ public final class MasterModel {
         optimizer.update()
         let stepped = clock.now()
         let statistics = channels.indices.map { layer in
-            (mean: byName.flatMap { $0["bn.\(layer).mean"]!.floats()! }, variance: byName.flatMap { $0["bn.\(layer).var"]!.floats()! })
+            (
+                mean: shards.flatMap { $0.batchNorm[layer].mean.floats()! },
+                variance: shards.flatMap { $0.batchNorm[layer].variance.floats()! }
+            )
         }
         model.backbone.replayBatchNormGroupStatistics(statistics)
         version += 1

@@ -28,10 +28,10 @@ public enum Sharding {
     }
 
     /// Scatters shards' embeddings into the loss layout (2B x D).
-    public static func gather(_ shards: [EmbeddingBatch], batch: Int, dimension d: Int) -> [Float] {
+    public static func gather(_ shards: [Embeddings], batch: Int, dimension d: Int) -> [Float] {
         var z = [Float](repeating: 0, count: 2 * batch * d)
         for shard in shards {
-            shard.tensor.data.withUnsafeBytes { raw in
+            shard.embeddings.data.withUnsafeBytes { raw in
                 let rows = raw.bindMemory(to: Float.self)
                 for (r, sample) in shard.samples.enumerated() {
                     for c in 0..<d { z[Int(sample) * d + c] = rows[r * d + c] }
@@ -41,7 +41,7 @@ public enum Sharding {
         return z
     }
 
-    /// The gradient rows of one shard, in its row order, as the "embedding" tensor.
+    /// The gradient rows of one shard, in its row order.
     public static func rows(_ gradient: [Float], samples: [UInt64], dimension d: Int) -> Tensor {
         var rows = [Float]()
         rows.reserveCapacity(samples.count * d)

@@ -20,41 +20,50 @@ public enum StateTensors {
         return hash.value
     }
 
-    /// The full state as a `WeightUpdate` a replica loads (`full`); `checksum` is the model's.
-    public static func update(_ model: EncoderModel, version: UInt64, learningRate: Double, checksum: UInt64) -> WeightUpdate {
+    /// The whole state a replica loads; `checksum` is the model's.
+    public static func state(_ model: EncoderModel, version: UInt64, checksum: UInt64) -> ReplicaState {
         let tensors = floats(model).map {
             NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape))
         }
-        return WeightUpdate(version: version, tensors: tensors, full: true, learningRate: learningRate, checksum: checksum)
+        return ReplicaState(version: version, tensors: tensors, checksum: checksum)
     }
 
-    /// Loads a full update into the existing buffers (no allocation), after checking every name
-    /// and shape, then checks the checksum. The model is unchanged when a check fails before loading.
-    public static func load(_ update: WeightUpdate, into model: EncoderModel) throws(TrainingError) {
-        guard update.full else { throw .badInput("weights update \(update.version) carries gradients; a replica loads full state only") }
+    /// Loads a state into the existing buffers (no allocation), after checking every name and
+    /// shape, then checks the checksum. The model is unchanged when a check fails before loading.
+    public static func load(_ update: ReplicaState, into model: EncoderModel) throws(TrainingError) {
         let state = floats(model)
         let given = Dictionary(update.tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         for (name, p) in state {
-            guard let t = given[name] else { throw .badInput("weights update \(update.version) lacks \(name)") }
+            guard let t = given[name] else { throw .badInput("model state \(update.version) lacks \(name)") }
             guard t.shape == p.shape else {
-                throw .badInput("weights update \(update.version): \(name) has shape \(t.shape), the model needs \(p.shape)")
+                throw .badInput("model state \(update.version): \(name) has shape \(t.shape), the model needs \(p.shape)")
             }
         }
         if given.count != state.count {
             let extra = Set(given.keys).subtracting(state.map(\.name)).sorted()
-            throw .badInput("weights update \(update.version) has tensors the model does not: \(extra.prefix(5).joined(separator: ", "))")
+            throw .badInput("model state \(update.version) has tensors the model does not: \(extra.prefix(5).joined(separator: ", "))")
         }
         for (name, p) in state { copy(given[name]!, into: p.value.pointer) }
         let mine = checksum(model)
         guard mine == update.checksum else {
             throw .badInput(
-                "weights update \(update.version): checksum \(hex(mine)) after loading, the coordinator's is \(hex(update.checksum))")
+                "model state \(update.version): checksum \(hex(mine)) after loading, the coordinator's is \(hex(update.checksum))")
         }
     }
 
     /// The trainable parameters' gradients, by name.
     static func gradients(_ model: EncoderModel) -> [NamedTensor] {
         model.parameters.map { NamedTensor(name: $0.name, tensor: tensor($0.parameter.grad!.pointer, shape: $0.parameter.shape)) }
+    }
+
+    /// Each batch-norm layer's statistics of the last forward's groups, [groups, C].
+    static func batchNormStatistics(_ model: EncoderModel) -> [BatchNormStatistics] {
+        let channels = model.backbone.batchNormChannels
+        return model.backbone.batchNormGroupStatistics.enumerated().map { layer, s in
+            let shape = [s.mean.count / channels[layer], channels[layer]]
+            return BatchNormStatistics(
+                layer: layer, mean: try! Tensor(float32: s.mean, shape: shape), variance: try! Tensor(float32: s.variance, shape: shape))
+        }
     }
 
     static func tensor(_ pointer: UnsafeMutablePointer<Float>, shape: [Int]) -> Tensor {

@@ -27,10 +27,11 @@ public final class TrainingRun: CoordinatorDriver {
     public private(set) var failure: String?
     public private(set) var finished = false
     public private(set) var last: StepRecord?
-    private var current: StepWork?
+    /// The step on the embedding workers.
+    private var current: TrainingStep?
     /// The next step, taken from the pipeline while this one is on the workers, with its shard
     /// inputs already built, so the workers do not wait for the coordinator between steps.
-    private var next: StepWork?
+    private var next: TrainingStep?
     private let writer: CheckpointWriter
     private var stepEnded = clock.now()
     /// The process's CPU seconds when the last step ended (after its checkpoint).
@@ -45,22 +46,6 @@ public final class TrainingRun: CoordinatorDriver {
     /// Embedding workers a step waits for (the shard count, hence the float summation order).
     public let minWorkers: Int
     private let export: ViewExport?
-
-    /// The step in progress on the embedding workers.
-    private struct StepWork {
-        var views: StepViews
-        var viewsAt: Double
-        /// Each shard's input and rows, built for `inputs.count` shards.
-        var inputs: [(tensor: Tensor, samples: [UInt64])] = []
-        var attempt = 0
-        var shards: [(worker: String, patches: Range<Int>)] = []
-        var embeddings: [Int: EmbeddingBatch] = [:]
-        var gradients: [Int: Gradients] = [:]
-        var outcome: LossOutcome?
-        var phaseStarted = clock.now()
-        var times = StepRecord.Times()
-        var workerSeconds = 0.0
-    }
 
     /// `entries`: the training images (paths under the croppers' data root) and their levels.
     /// `resume`: continue from the run folder's latest checkpoint (an error if there is none).
@@ -155,39 +140,32 @@ public final class TrainingRun: CoordinatorDriver {
         if let problem = writer.failure { return fail(problem) }
         pipeline.fill(current: step)
         if let problem = pipeline.failure { return fail(problem) }
-        if current == nil, let work = next ?? prepare(step) {
+        if current == nil, var work = next ?? prepare(step) {
             next = nil
+            work.times.waitViews = max(0, work.viewsReadyAt - stepEnded)
             current = work
-            current!.times.waitViews = max(0, work.viewsAt - stepEnded)
         }
-        if current != nil, current!.shards.isEmpty { startForward() }
+        if current?.phase == .waiting { startForward() }
         // While the workers compute, the coordinator is idle: get the next step ready.
-        if next == nil, current.map({ !$0.shards.isEmpty }) == true, step + 1 < config.steps { next = prepare(step + 1) }
+        if next == nil, let phase = current?.phase, phase != .waiting, step + 1 < config.steps { next = prepare(step + 1) }
     }
 
     private var workerIDs: [String] { links[.embeddingWorker]!.workers.map(\.workerID) }
 
-    /// A step's work once its views are all in, with its shard inputs built for the workers now
-    /// connected (rebuilt at the start if that changes).
-    private func prepare(_ step: Int) -> StepWork? {
+    /// A step once its views are all in, with its shard inputs built for the workers now
+    /// connected (rebuilt at the forward if that changes).
+    private func prepare(_ step: Int) -> TrainingStep? {
         guard let views = pipeline.take(step: step) else { return nil }
         do { try export?.write(views, bnGroup: config.bnGroup) } catch {
             fail("step \(step + 1): cannot export its views: \(error)")
             return nil
         }
-        var work = StepWork(views: views, viewsAt: clock.now())
-        work.inputs = inputs(views, shards: max(workerIDs.count, minWorkers))
-        return work
+        return TrainingStep(views, config: config, shards: max(workerIDs.count, minWorkers))
     }
 
-    private func inputs(_ views: StepViews, shards: Int) -> [(tensor: Tensor, samples: [UInt64])] {
-        Sharding.shards(batch: config.batch, group: config.bnGroup, workers: shards).map {
-            Sharding.inputs(views, patches: $0, group: config.bnGroup)
-        }
-    }
+    // MARK: the step on the embedding link
 
-    // MARK: the step
-
+    /// 1. The forward requests, once enough workers are connected.
     private func startForward() {
         let workers = workerIDs
         guard workers.count >= minWorkers else {
@@ -199,29 +177,9 @@ public final class TrainingRun: CoordinatorDriver {
         }
         announcedWait = false
         let started = clock.now()
-        var work = current!
-        work.shards = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count).enumerated().map {
-            (workers[$0], $1)
-        }
-        if work.inputs.count != work.shards.count { work.inputs = inputs(work.views, shards: work.shards.count) }
-        work.embeddings = [:]
-        work.gradients = [:]
-        work.outcome = nil
-        let update = master.update
-        current = work
-        for (index, shard) in work.shards.enumerated() {
-            let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .forward)
-            let (tensor, samples) = work.inputs[index]
-            submit(
-                .embeddingBatch(
-                    EmbeddingBatch(
-                        id: id.workID, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
-                        weights: workerVersions[shard.worker] == master.version ? nil : update,
-                        model: TrainingConfig.modelName(config.model))),
-                to: shard.worker)
-        }
-        current!.times.other += seconds(since: started)
-        current!.phaseStarted = clock.now()
+        let requests = current?.forward(on: workers, master: master) { workerVersions[$0] != master.version } ?? []
+        current?.times.other += seconds(since: started)
+        for (worker, request) in requests { submit(.forwardRequest(request), to: worker) }
     }
 
     private func submit(_ body: Body, to worker: String) {
@@ -229,73 +187,36 @@ public final class TrainingRun: CoordinatorDriver {
         handle(events, on: .embeddingWorker)
     }
 
+    /// 2.-4. A worker's reply: embeddings (the last one computes the loss and sends the backward
+    /// requests) or parameter gradients (the last one ends the step).
     private func received(_ id: WorkID, _ body: Body, from worker: String) {
-        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt,
-            shard.shard < work.shards.count
-        else { return }
-        switch body {
-        case .embeddingBatch(let batch) where shard.phase == .forward:
-            guard batch.weightsChecksum == master.checksum, batch.weightsVersion == master.version else {
-                return fail(
-                    "replica \(worker) holds weights \(String(batch.weightsChecksum, radix: 16)) v\(batch.weightsVersion); the coordinator's are \(String(master.checksum, radix: 16)) v\(master.version)"
-                )
-            }
-            guard batch.tensor.shape == [batch.samples.count, master.model.outputDimension] else {
-                return fail("replica \(worker) returned embeddings of shape \(batch.tensor.shape) for \(batch.samples.count) samples")
-            }
-            workerVersions[worker] = batch.weightsVersion
-            current!.embeddings[shard.shard] = batch
-            current!.workerSeconds += batch.computeSeconds
-            current!.times.forwardCompute = max(current!.times.forwardCompute, batch.computeSeconds)
-            if current!.embeddings.count == work.shards.count { computeLoss() }
-        case .gradients(let gradients) where shard.phase == .backward:
-            current!.gradients[shard.shard] = gradients
-            current!.workerSeconds += gradients.computeSeconds
-            current!.times.backwardCompute = max(current!.times.backwardCompute, gradients.computeSeconds)
-            if current!.gradients.count == work.shards.count { finishStep() }
-        default:
-            fail("embedding worker \(worker) answered \(id) with \(body.kind)")
-        }
-    }
-
-    private func computeLoss() {
-        current!.times.forward = seconds(since: current!.phaseStarted)
-        let started = clock.now()
-        let work = current!
-        let d = master.model.outputDimension
-        let z = Sharding.gather(Array(work.embeddings.values), batch: config.batch, dimension: d)
-        let outcome = loss.compute(embeddings: z, dimension: d, levels: work.views.levels, step: step, totalSteps: config.steps)
-        guard outcome.total.isFinite else { return fail("step \(step + 1): the loss is \(outcome.total)") }
-        current!.outcome = outcome
-        current!.times.loss = seconds(since: started)
-        current!.phaseStarted = clock.now()
-        for (index, shard) in work.shards.enumerated() {
-            let samples = work.embeddings[index]!.samples
-            let id = ShardID(run: config.run, step: step, attempt: work.attempt, shard: index, phase: .backward)
-            submit(
-                .gradients(
-                    Gradients(
-                        id: id.workID,
-                        tensors: [NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: samples, dimension: d))],
-                        weightsVersion: master.version, loss: outcome.total, samples: samples.count)), to: shard.worker)
-        }
-    }
-
-    private func finishStep() {
-        var work = current!
-        work.times.backward = seconds(since: work.phaseStarted)
+        guard let work = current else { return }
         do {
-            master.optimizer.learningRate = Float(config.learningRate(at: step))
-            let split = try master.apply((0..<work.shards.count).map { work.gradients[$0]! })
-            work.times.aggregate = split.aggregate
-            work.times.optimizer = split.optimizer
+            switch body {
+            case .embeddings(let reply):
+                guard let shard = work.shard(of: id, in: .forward) else { return }
+                workerVersions[worker] = reply.weightsVersion
+                let backward = try current?.received(reply, shard: shard, master: master, loss: loss)
+                for (worker, request) in backward ?? [] { submit(.backwardRequest(request), to: worker) }
+            case .parameterGradients(let reply):
+                guard let shard = work.shard(of: id, in: .backward) else { return }
+                if current?.received(reply, shard: shard) == true { finishStep() }
+            default:
+                fail("embedding worker \(worker) answered \(id) with \(body.kind)")
+            }
         } catch {
-            return fail("step \(step + 1): \(error)")
+            fail("\(error)")
         }
+    }
+
+    /// 5. The update, then the record and (every --checkpoint-every steps) a checkpoint.
+    private func finishStep() {
+        guard var work = current else { return }
+        do { try work.apply(to: master, learningRate: config.learningRate(at: step)) } catch { return fail("step \(step + 1): \(error)") }
         let cpu = processCPUSeconds() - cpuAtStepEnd
         let checkpointStarted = clock.now()
         step += 1
-        if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint() }
+        if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint(work.outcome) }
         work.times.checkpoint = seconds(since: checkpointStarted)
         record(work, cpu: cpu)
         current = nil
@@ -304,7 +225,7 @@ public final class TrainingRun: CoordinatorDriver {
         if step >= config.steps { finish() }
     }
 
-    private func record(_ work: StepWork, cpu: Double) {
+    private func record(_ work: TrainingStep, cpu: Double) {
         var record = StepRecord(step: step - 1, steps: config.steps, batch: config.batch, outcome: work.outcome!)
         var times = work.times
         times.total = seconds(since: stepEnded)
@@ -330,10 +251,10 @@ public final class TrainingRun: CoordinatorDriver {
         do { try metrics.append(record) } catch { fail("cannot write metrics: \(error)") }
     }
 
-    private func saveCheckpoint() {
+    private func saveCheckpoint(_ outcome: LossOutcome?) {
         var state = CheckpointState(step: step, config: config, checksum: String(master.checksum, radix: 16))
         state.spl = ["k_min": Double(config.kMin), "rho0": config.rho0, "steps": Double(config.steps)]
-        if let outcome = current?.outcome { for p in outcome.pairings { state.spl["k_last.\(p.pairing)"] = Double(p.hardNegatives) } }
+        if let outcome { for p in outcome.pairings { state.spl["k_last.\(p.pairing)"] = Double(p.hardNegatives) } }
         do {
             writer.submit(try Checkpoint.snapshot(master, state: state), logger: logger)
         } catch {
@@ -344,16 +265,15 @@ public final class TrainingRun: CoordinatorDriver {
     /// An embedding item failed: its worker left (redo the step's embedding work on the workers
     /// left), or the worker refused it (a bug or a mismatch: stop with its message).
     private func shardFailed(_ id: WorkID, _ report: ErrorReport) {
-        guard let shard = ShardID(id), shard.step == step, let work = current, shard.attempt == work.attempt else { return }
-        guard report.code == .unavailable else { return fail("embedding work \(shard) failed: \(report.message)") }
+        guard let work = current, let shard = work.shard(of: id) else { return }
+        guard report.code == .unavailable else { return fail("step \(step + 1) shard \(shard): \(report.message)") }
         // Workers coming and going is normal; a step that cannot get through in 10 tries is not.
         guard work.attempt + 1 < Self.maxStepAttempts else {
             return fail("step \(step + 1): embedding work failed \(Self.maxStepAttempts) times; last: \(report.message)")
         }
         logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward on the workers left")
-        current!.attempt += 1
-        current!.shards = []  // advance() starts the forward again
-        workerVersions[work.shards[shard.shard].worker] = nil  // it may come back without our weights
+        current?.retry()  // advance() starts the forward again
+        workerVersions[work.shards[shard].worker] = nil  // it may come back without our weights
     }
 
     private func fail(_ reason: String) {

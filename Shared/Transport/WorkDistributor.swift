@@ -103,7 +103,7 @@ public final class WorkDistributor {
         return (table.submit(id, request: Envelope(sender: name, body: body).encoded(), pinned: peer.key), [])
     }
 
-    /// Sends a message to every registered worker (a Shutdown, a WeightUpdate...).
+    /// Sends a message to every registered worker (a Shutdown...).
     public func broadcast(_ body: Body) -> [DistributorEvent] {
         let payload = Envelope(sender: name, body: body).encoded()
         return peers.keys.flatMap { sendOrDrop(payload, to: $0) }

@@ -4,8 +4,8 @@ import CProtocol
 public let protocolVersion = UInt32(COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT.rawValue)
 
 public enum WireLimits {
-    /// Largest message we accept by default. The biggest message we send is a full
-    /// WeightUpdate: torchvision's ResNet-50 is 25.6 M parameters, about 98 MiB in fp32,
+    /// Largest message we accept by default. The biggest message we send is a
+    /// ReplicaState: torchvision's ResNet-50 is 25.6 M parameters, about 98 MiB in fp32,
     /// so 256 MiB leaves headroom while bounding what a bad peer can make us allocate.
     public static let defaultMaxMessageBytes = 256 << 20
 }
@@ -24,9 +24,10 @@ public enum Body: Equatable, Sendable {
     case patch(Patch)
     case augmentRequest(AugmentRequest)
     case viewPair(ViewPair)
-    case embeddingBatch(EmbeddingBatch)
-    case gradients(Gradients)
-    case weightUpdate(WeightUpdate)
+    case forwardRequest(ForwardRequest)
+    case embeddings(Embeddings)
+    case backwardRequest(BackwardRequest)
+    case parameterGradients(ParameterGradients)
     case evaluationRequest(EvaluationRequest)
     case evaluationResult(EvaluationResult)
 
@@ -45,9 +46,10 @@ public enum Body: Equatable, Sendable {
         case .patch: "Patch"
         case .augmentRequest: "AugmentRequest"
         case .viewPair: "ViewPair"
-        case .embeddingBatch: "EmbeddingBatch"
-        case .gradients: "Gradients"
-        case .weightUpdate: "WeightUpdate"
+        case .forwardRequest: "ForwardRequest"
+        case .embeddings: "Embeddings"
+        case .backwardRequest: "BackwardRequest"
+        case .parameterGradients: "ParameterGradients"
         case .evaluationRequest: "EvaluationRequest"
         case .evaluationResult: "EvaluationResult"
         }
@@ -62,12 +64,14 @@ public enum Body: Equatable, Sendable {
         case .patch(let m): m.id
         case .augmentRequest(let m): m.id
         case .viewPair(let m): m.id
-        case .embeddingBatch(let m): m.id
-        case .gradients(let m): m.id
+        case .forwardRequest(let m): m.id
+        case .embeddings(let m): m.id
+        case .backwardRequest(let m): m.id
+        case .parameterGradients(let m): m.id
         case .evaluationRequest(let m): m.id
         case .evaluationResult(let m): m.id
         case .error(let m): m.id
-        case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: nil
+        case .ready, .heartbeat, .status, .statusRequest, .shutdown: nil
         }
     }
 }
@@ -107,11 +111,13 @@ public struct Envelope: Equatable, Sendable {
         case .augmentRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST; c.pointee.augment_request = m.lower(in: arena)
         case .viewPair(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_VIEW_PAIR; c.pointee.view_pair = m.lower(in: arena)
-        case .embeddingBatch(let m):
-            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH; c.pointee.embedding_batch = m.lower(in: arena)
-        case .gradients(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_GRADIENTS; c.pointee.gradients = m.lower(in: arena)
-        case .weightUpdate(let m):
-            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE; c.pointee.weight_update = m.lower(in: arena)
+        case .forwardRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FORWARD_REQUEST; c.pointee.forward_request = m.lower(in: arena)
+        case .embeddings(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EMBEDDINGS; c.pointee.embeddings = m.lower(in: arena)
+        case .backwardRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST; c.pointee.backward_request = m.lower(in: arena)
+        case .parameterGradients(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS; c.pointee.parameter_gradients = m.lower(in: arena)
         case .evaluationRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST; c.pointee.evaluation_request = m.lower(in: arena)
         case .evaluationResult(let m):
@@ -160,9 +166,11 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_PATCH: .patch(try .lift(e.patch, field: "patch"))
         case COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST: .augmentRequest(try .lift(e.augment_request, field: "augment_request"))
         case COMCL__V1__ENVELOPE__BODY_VIEW_PAIR: .viewPair(try .lift(e.view_pair, field: "view_pair"))
-        case COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH: .embeddingBatch(try .lift(e.embedding_batch, field: "embedding_batch"))
-        case COMCL__V1__ENVELOPE__BODY_GRADIENTS: .gradients(try .lift(e.gradients, field: "gradients"))
-        case COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE: .weightUpdate(try .lift(e.weight_update, field: "weight_update"))
+        case COMCL__V1__ENVELOPE__BODY_FORWARD_REQUEST: .forwardRequest(try .lift(e.forward_request, field: "forward_request"))
+        case COMCL__V1__ENVELOPE__BODY_EMBEDDINGS: .embeddings(try .lift(e.embeddings, field: "embeddings"))
+        case COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST: .backwardRequest(try .lift(e.backward_request, field: "backward_request"))
+        case COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS:
+            .parameterGradients(try .lift(e.parameter_gradients, field: "parameter_gradients"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST:
             .evaluationRequest(try .lift(e.evaluation_request, field: "evaluation_request"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT: .evaluationResult(try .lift(e.evaluation_result, field: "evaluation_result"))

@@ -22,11 +22,11 @@ import Wire
             ("one message in three frames", [Array(valid.prefix(5)), Array(valid.dropFirst(5).prefix(5)), Array(valid.dropFirst(10))]),
             ("truncated message", [Array(valid.dropLast(3))]),
             ("empty frame", [[]]),
-            ("protocol version 2", [Envelope(sender: "future", body: .heartbeat(Heartbeat(sequence: 1, inFlight: 0))).encoded(version: 2)]),
+            ("protocol version 1", [Envelope(sender: "old", body: .heartbeat(Heartbeat(sequence: 1, inFlight: 0))).encoded(version: 1)]),
         ]
     }
 
-    /// Undecodable, or (an empty frame, version 2) not our protocol version.
+    /// Undecodable, or (an empty frame, version 1) not our protocol version.
     static let expectedCodes: Set<ErrorCode> = [.malformed, .protocolVersion]
 
     static func error(in frames: [[UInt8]]?) -> ErrorReport? {
@@ -99,7 +99,7 @@ import Wire
         #expect(table.contains("augmenter-after"), "\(table)")
         #expect(coordinator.process.isRunning)
         let log = coordinator.output
-        for expected in ["not a valid comcl.v1.Envelope", "protocol version 2", "expected 1 frame", "control link: refused a message"] {
+        for expected in ["not a valid comcl.v1.Envelope", "protocol version 1", "expected 1 frame", "control link: refused a message"] {
             #expect(log.contains(expected), "the coordinator's log names \"\(expected)\":\n\(log.suffix(3000))")
         }
     }

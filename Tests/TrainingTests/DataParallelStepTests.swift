@@ -23,47 +23,41 @@ import Wire
         return StepViews(step: step, levels: levels, first: levels.map { _ in view() }, second: levels.map { _ in view() }, replaced: 0)
     }
 
-    /// Runs `steps` steps with `workers` replicas; returns the master.
+    static func config(steps: Int) -> TrainingConfig {
+        var config = TrainingConfig()
+        (config.run, config.width, config.batch, config.bnGroup, config.steps) = ("t", 0.0625, batch, group, steps)
+        return config
+    }
+
+    /// Runs `steps` steps with `workers` replicas, the production step answered in-process;
+    /// returns the master.
     static func train(workers: Int, steps: Int) throws -> MasterModel {
-        let master = MasterModel(model, seed: 5, learningRate: 1e-2, weightDecay: 1e-4)
-        let replicas = (0..<workers).map { _ in EmbeddingReplica(model) }
+        let config = config(steps: steps)
+        let master = MasterModel(config.model, seed: 5, learningRate: 1e-2, weightDecay: 1e-4)
+        let replicas = Dictionary(uniqueKeysWithValues: (0..<workers).map { ("replica-\($0)", EmbeddingReplica(config.model)) })
         let loss = MultiLevelLoss()
-        let name = TrainingConfig.modelName(model)
         for step in 0..<steps {
-            let views = views(step: step)
-            let shards = Sharding.shards(batch: batch, group: group, workers: workers)
-            var embeddings: [EmbeddingBatch] = []
-            for (index, patches) in shards.enumerated() {
-                let (tensor, samples) = Sharding.inputs(views, patches: patches, group: group)
-                let id = ShardID(run: "t", step: step, attempt: 0, shard: index, phase: .forward).workID
-                let request = EmbeddingBatch(
-                    id: id, tensor: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: group, weights: master.update,
-                    model: name)
-                guard case .embeddingBatch(let reply) = try replicas[index].handle(.embeddingBatch(request)) else {
+            var work = TrainingStep(views(step: step), config: config, shards: workers)
+            var backward: [(worker: String, request: BackwardRequest)] = []
+            for (worker, request) in work.forward(on: replicas.keys.sorted(), master: master, needsState: { _ in true }) {
+                guard case .embeddings(let reply) = try replicas[worker]!.handle(.forwardRequest(request)) else {
                     throw TrainingError.badInput("reply")
                 }
                 #expect(reply.weightsChecksum == master.checksum)
-                embeddings.append(reply)
+                backward =
+                    try work.received(reply, shard: try #require(work.shard(of: reply.id, in: .forward)), master: master, loss: loss) ?? []
             }
-            let d = master.model.outputDimension
-            let outcome = loss.compute(
-                embeddings: Sharding.gather(embeddings, batch: batch, dimension: d), dimension: d, levels: views.levels, step: step,
-                totalSteps: steps)
-            var gradients: [Gradients] = []
-            for (index, shard) in embeddings.enumerated() {
-                let id = ShardID(run: "t", step: step, attempt: 0, shard: index, phase: .backward).workID
-                let request = Gradients(
-                    id: id,
-                    tensors: [
-                        NamedTensor(name: "embedding", tensor: Sharding.rows(outcome.gradient, samples: shard.samples, dimension: d))
-                    ],
-                    weightsVersion: master.version, samples: shard.samples.count)
-                guard case .gradients(let reply) = try replicas[index].handle(.gradients(request)) else {
+            #expect(work.phase == .backward && backward.count == min(workers, batch / group))
+            var complete = false
+            for (worker, request) in backward {
+                guard case .parameterGradients(let reply) = try replicas[worker]!.handle(.backwardRequest(request)) else {
                     throw TrainingError.badInput("reply")
                 }
-                gradients.append(reply)
+                complete = work.received(reply, shard: try #require(work.shard(of: reply.id, in: .backward)))
             }
-            try master.apply(gradients)
+            #expect(complete)
+            try work.apply(to: master, learningRate: 1e-2)
+            #expect(work.phase == .applied)
         }
         return master
     }

@@ -10,15 +10,15 @@ import Wire
     let replica = EmbeddingReplica(model)
 
     func forward(
-        _ weights: WeightUpdate?, version: UInt64 = 0, rows: Int = 2, model: String = TrainingConfig.modelName(model)
+        _ state: ReplicaState?, version: UInt64 = 0, rows: Int = 2, model: String = TrainingConfig.modelName(model)
     ) throws -> Body {
         let id = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .forward).workID
         let tensor = try Tensor(float32: [Float](repeating: 0.5, count: rows * 3 * 32 * 32), shape: [rows, 3, 32, 32])
         return try replica.handle(
-            .embeddingBatch(
-                EmbeddingBatch(
-                    id: id, tensor: tensor, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1,
-                    weights: weights, model: model)))
+            .forwardRequest(
+                ForwardRequest(
+                    id: id, inputs: tensor, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1,
+                    state: state, model: model)))
     }
 
     func message(_ body: () throws -> Body) -> String {
@@ -26,40 +26,39 @@ import Wire
     }
 
     @Test func stateMustMatchTheModel() throws {
-        var update = master.update
+        var update = master.state
         update.checksum ^= 1
         #expect(message { try forward(update) }.contains("checksum"))
-        var short = master.update
+        var short = master.state
         short.tensors.removeLast()
         #expect(message { try forward(short) }.contains("lacks fc.2.bias"))
         let other = MasterModel(.contrastive(arch: .resnet18, width: 0.125), seed: 1, learningRate: 1e-3, weightDecay: 0)
-        #expect(message { try forward(other.update) }.contains("has shape"))
+        #expect(message { try forward(other.state) }.contains("has shape"))
         // Still serves a good request afterwards.
-        guard case .embeddingBatch(let reply) = try forward(master.update) else { Issue.record("no embeddings"); return }
+        guard case .embeddings(let reply) = try forward(master.state) else { Issue.record("no embeddings"); return }
         #expect(reply.weightsChecksum == master.checksum)
     }
 
     @Test func aStaleReplicaAsksForState() throws {
         #expect(message { try forward(nil, version: 3) }.contains("needs weights version 3"))
-        #expect(message { try forward(master.update, model: "resnet99:1") }.contains("expected <arch>:<width>"))
+        #expect(message { try forward(master.state, model: "resnet99:1") }.contains("expected <arch>:<width>"))
     }
 
     @Test func backwardNeedsItsForward() throws {
-        _ = try forward(master.update)
+        _ = try forward(master.state)
         let other = ShardID(run: "r", step: 0, attempt: 1, shard: 0, phase: .backward).workID
         let dz = try Tensor(float32: [Float](repeating: 0, count: 2 * 128), shape: [2, 128])
-        let request = Gradients(id: other, tensors: [NamedTensor(name: "embedding", tensor: dz)], weightsVersion: 0, samples: 2)
-        #expect(message { try replica.handle(.gradients(request)) }.contains("no activations"))
+        let request = BackwardRequest(id: other, embeddingGradient: dz, weightsVersion: 0)
+        #expect(message { try replica.handle(.backwardRequest(request)) }.contains("no activations"))
         let right = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .backward).workID
-        let wrongShape = Gradients(
-            id: right, tensors: [NamedTensor(name: "embedding", tensor: try Tensor(float32: [0, 0], shape: [2, 1]))], weightsVersion: 0,
-            samples: 2)
-        #expect(message { try replica.handle(.gradients(wrongShape)) }.contains("expected one tensor"))
+        let wrongShape = BackwardRequest(id: right, embeddingGradient: try Tensor(float32: [0, 0], shape: [2, 1]), weightsVersion: 0)
+        #expect(message { try replica.handle(.backwardRequest(wrongShape)) }.contains("expected dL/d(embedding) of [2, 128]"))
         var good = request
         good.id = right
-        guard case .gradients(let reply) = try replica.handle(.gradients(good)) else { Issue.record("no gradients"); return }
-        #expect(reply.tensors.contains { $0.name == "bn.0.mean" && $0.tensor.shape == [2, 4] })
+        guard case .parameterGradients(let reply) = try replica.handle(.backwardRequest(good)) else { Issue.record("no gradients"); return }
+        #expect(reply.batchNorm.first.map { $0.layer == 0 && $0.mean.shape == [2, 4] && $0.variance.shape == [2, 4] } == true)
+        #expect(reply.gradients.contains { $0.name == "conv1.weight" })
         // A backward consumes the activations.
-        #expect(message { try replica.handle(.gradients(good)) }.contains("no activations"))
+        #expect(message { try replica.handle(.backwardRequest(good)) }.contains("no activations"))
     }
 }

@@ -111,9 +111,11 @@ import Wire
     @Test func peerOfAnotherProtocolVersionGetsAClearError() throws {
         let (router, endpoint) = try router("tcp://127.0.0.1:*")
         let distributor = WorkDistributor(role: .augmenter, name: "test", endpoint: router, config: config())
-        let old = try probe(endpoint, "old", ["--protocol-version", "2"])
+        let old = try probe(endpoint, "old", ["--protocol-version", "1"])
         let events = try drive(distributor, timeout: 10) { !$0.isEmpty }
-        #expect(events.first.map { if case .rejected(_, let reason) = $0 { reason.contains("version 2") } else { false } } == true)
+        #expect(
+            events.first.map { if case .rejected(_, let reason) = $0 { reason.contains("version 1, we speak version 2") } else { false } }
+                == true)
         #expect(old.wait(timeout: 10) == 0)
         #expect(old.output.contains("protocolVersion"), "the old peer hears why: \(old.output)")
         #expect(distributor.workerCount == 0)

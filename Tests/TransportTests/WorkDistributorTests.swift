@@ -150,11 +150,11 @@ import Wire
 
     @Test func peerOfAnotherProtocolVersionIsRefused() throws {
         net.connect(Array("old".utf8))
-        let ready = Envelope(sender: "old", body: .ready(Ready(role: .augmenter, workerID: "old"))).encoded(version: 2)
+        let ready = Envelope(sender: "old", body: .ready(Ready(role: .augmenter, workerID: "old"))).encoded(version: 1)
         net.deliver(from: Array("old".utf8), frames: [ready])
         let events = try distributor.poll(timeout: 0)
         #expect(
-            events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 2, we speak version 1: upgrade one side")])
+            events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 1, we speak version 2: upgrade one side")])
         #expect(errors("old").map(\.code) == [.protocolVersion])
         #expect(distributor.workerCount == 0)
     }

@@ -18,20 +18,21 @@ import Wire
 
     @Test func tensorBytesAreExact() throws {
         let values: [Float] = [0, -0.0, 1e-38, .greatestFiniteMagnitude, -3.5, .pi]
-        let body = Body.embeddingBatch(
-            EmbeddingBatch(
-                id: WireSamples.id, tensor: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1))
-        guard case .embeddingBatch(let batch) = try Envelope.decode(Envelope(sender: "t", body: body).encoded()).body else {
+        let body = Body.embeddings(
+            Embeddings(
+                id: WireSamples.id, embeddings: try Tensor(float32: values, shape: [2, 3]), samples: [0, 1], weightsVersion: 1,
+                weightsChecksum: 7))
+        guard case .embeddings(let batch) = try Envelope.decode(Envelope(sender: "t", body: body).encoded()).body else {
             Issue.record("wrong kind")
             return
         }
-        #expect(batch.tensor.floats()!.map(\.bitPattern) == values.map(\.bitPattern))
+        #expect(batch.embeddings.floats()!.map(\.bitPattern) == values.map(\.bitPattern))
     }
 
     @Test func workIDIsReportedForWorkItems() throws {
         for body in try WireSamples.all() {
             switch body {
-            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .weightUpdate: #expect(body.workID == nil)
+            case .ready, .heartbeat, .status, .statusRequest, .shutdown: #expect(body.workID == nil)
             case .error(let e): #expect(body.workID == e.id)
             default: #expect(body.workID == WireSamples.id)
             }
@@ -42,9 +43,11 @@ import Wire
     @Test func largePayload() throws {
         let count = 4 << 20
         let tensor = try Tensor(float32: (0..<count).map { Float($0 % 1000) }, shape: [count])
-        let update = WeightUpdate(version: 1, tensors: [NamedTensor(name: "w", tensor: tensor)], full: true, learningRate: 0, checksum: 1)
-        let bytes = Envelope(sender: "t", body: .weightUpdate(update)).encoded()
+        let state = ReplicaState(version: 1, tensors: [NamedTensor(name: "w", tensor: tensor)], checksum: 1)
+        let request = ForwardRequest(
+            id: WireSamples.id, inputs: try WireSamples.floats([1, 3, 2, 2]), samples: [0], weightsVersion: 1, state: state)
+        let bytes = Envelope(sender: "t", body: .forwardRequest(request)).encoded()
         #expect(bytes.count > count * 4)
-        #expect(try Envelope.decode(bytes).body == .weightUpdate(update))
+        #expect(try Envelope.decode(bytes).body == .forwardRequest(request))
     }
 }

@@ -32,11 +32,11 @@ import Testing
     }
 
     @Test func otherProtocolVersionIsRejectedFirst() {
-        let bytes = rawEnvelope(version: 2) { _, _ in }
-        expectError(.protocolVersion(peer: 2, ours: 1), bytes)
-        #expect(WireError.protocolVersion(peer: 2, ours: 1).code == .protocolVersion)
-        #expect("\(WireError.protocolVersion(peer: 2, ours: 1))".contains("version 2"))
-        expectError(.protocolVersion(peer: 0, ours: 1), rawEnvelope(version: 0) { _, _ in })
+        let bytes = rawEnvelope(version: 1) { _, _ in }
+        expectError(.protocolVersion(peer: 1, ours: 2), bytes)
+        #expect(WireError.protocolVersion(peer: 1, ours: 2).code == .protocolVersion)
+        #expect("\(WireError.protocolVersion(peer: 1, ours: 2))".contains("version 1"))
+        expectError(.protocolVersion(peer: 0, ours: 2), rawEnvelope(version: 0) { _, _ in })
     }
 
     @Test func garbageAndTruncationAreUndecodable() {
@@ -128,36 +128,62 @@ import Testing
     }
 
     @Test func sampleIndicesMustMatchRows() throws {
-        let batch = EmbeddingBatch(id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1], weightsVersion: 0)
+        let reply = Embeddings(
+            id: WireSamples.id, embeddings: try WireSamples.floats([3, 8]), samples: [0, 1], weightsVersion: 0, weightsChecksum: 0)
         expectError(
-            .invalidValue(field: "embedding_batch.sample", reason: "2 sample indices for 3 rows"),
-            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+            .invalidValue(field: "embeddings.sample", reason: "2 sample indices for 3 rows"),
+            Envelope(sender: "t", body: .embeddings(reply)).encoded())
     }
 
     @Test func shardsAreWholeBatchNormGroups() throws {
-        let batch = EmbeddingBatch(
-            id: WireSamples.id, tensor: try WireSamples.floats([3, 8]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
+        let request = ForwardRequest(
+            id: WireSamples.id, inputs: try WireSamples.floats([3, 3, 4, 4]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
         expectError(
-            .invalidValue(field: "embedding_batch.bn_group", reason: "3 rows are not whole groups of 2"),
-            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+            .invalidValue(field: "forward_request.bn_group", reason: "3 rows are not whole groups of 2"),
+            Envelope(sender: "t", body: .forwardRequest(request)).encoded())
+    }
+
+    @Test func forwardInputsAreImages() throws {
+        let request = ForwardRequest(id: WireSamples.id, inputs: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0)
+        expectError(
+            .invalidValue(field: "forward_request.inputs.shape", reason: "expected [*, 3, *, *], got [2, 8]"),
+            Envelope(sender: "t", body: .forwardRequest(request)).encoded())
     }
 
     @Test func computeTimesAreDurations() throws {
-        let batch = EmbeddingBatch(
-            id: WireSamples.id, tensor: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, computeSeconds: -1)
+        let reply = Embeddings(
+            id: WireSamples.id, embeddings: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0, weightsChecksum: 0,
+            computeSeconds: -1)
         expectError(
-            .invalidValue(field: "embedding_batch.compute_s", reason: "-1.0 is not a duration in seconds"),
-            Envelope(sender: "t", body: .embeddingBatch(batch)).encoded())
+            .invalidValue(field: "embeddings.compute_s", reason: "-1.0 is not a duration in seconds"),
+            Envelope(sender: "t", body: .embeddings(reply)).encoded())
     }
 
     @Test func tensorNamesMustBeUnique() throws {
         let t = try WireSamples.floats([2])
-        let update = WeightUpdate(
-            version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], full: true, learningRate: 0,
-            checksum: 0)
+        let state = ReplicaState(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], checksum: 0)
+        let request = ForwardRequest(
+            id: WireSamples.id, inputs: try WireSamples.floats([1, 3, 2, 2]), samples: [0], weightsVersion: 1, state: state)
         expectError(
-            .invalidValue(field: "weight_update.tensors[1].name", reason: "duplicate name \"w\""),
-            Envelope(sender: "t", body: .weightUpdate(update)).encoded())
+            .invalidValue(field: "forward_request.state.tensors[1].name", reason: "duplicate name \"w\""),
+            Envelope(sender: "t", body: .forwardRequest(request)).encoded())
+    }
+
+    @Test func batchNormStatisticsAreInLayerOrderAndAgree() throws {
+        func reply(_ statistics: [BatchNormStatistics]) -> [UInt8] {
+            Envelope(
+                sender: "t",
+                body: .parameterGradients(
+                    ParameterGradients(id: WireSamples.id, gradients: [], batchNorm: statistics, weightsVersion: 0, samples: 2))
+            ).encoded()
+        }
+        let mean = try WireSamples.floats([2, 4])
+        expectError(
+            .invalidValue(field: "parameter_gradients.batch_norm[0].layer", reason: "layer 1 out of model order"),
+            reply([BatchNormStatistics(layer: 1, mean: mean, variance: mean)]))
+        expectError(
+            .invalidValue(field: "parameter_gradients.batch_norm[0].variance.shape", reason: "expected [2, 4], got [2, 5]"),
+            reply([BatchNormStatistics(layer: 0, mean: mean, variance: try WireSamples.floats([2, 5]))]))
     }
 
     @Test func evaluationRequestsNameTheirProblem() {

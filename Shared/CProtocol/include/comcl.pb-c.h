@@ -33,9 +33,12 @@ typedef struct Comcl__V1__PatchRequest Comcl__V1__PatchRequest;
 typedef struct Comcl__V1__Patch Comcl__V1__Patch;
 typedef struct Comcl__V1__AugmentRequest Comcl__V1__AugmentRequest;
 typedef struct Comcl__V1__ViewPair Comcl__V1__ViewPair;
-typedef struct Comcl__V1__EmbeddingBatch Comcl__V1__EmbeddingBatch;
-typedef struct Comcl__V1__Gradients Comcl__V1__Gradients;
-typedef struct Comcl__V1__WeightUpdate Comcl__V1__WeightUpdate;
+typedef struct Comcl__V1__ForwardRequest Comcl__V1__ForwardRequest;
+typedef struct Comcl__V1__Embeddings Comcl__V1__Embeddings;
+typedef struct Comcl__V1__BackwardRequest Comcl__V1__BackwardRequest;
+typedef struct Comcl__V1__ParameterGradients Comcl__V1__ParameterGradients;
+typedef struct Comcl__V1__BatchNormStatistics Comcl__V1__BatchNormStatistics;
+typedef struct Comcl__V1__ReplicaState Comcl__V1__ReplicaState;
 typedef struct Comcl__V1__EvaluationRequest Comcl__V1__EvaluationRequest;
 typedef struct Comcl__V1__EncoderSource Comcl__V1__EncoderSource;
 typedef struct Comcl__V1__EvaluationResult Comcl__V1__EvaluationResult;
@@ -49,7 +52,10 @@ typedef struct Comcl__V1__Envelope Comcl__V1__Envelope;
  */
 typedef enum _Comcl__V1__ProtocolVersion {
   COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_UNSPECIFIED = 0,
-  COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT = 1
+  /*
+   * 2: the embedding link's messages split by direction, batch-norm statistics typed.
+   */
+  COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__PROTOCOL_VERSION)
 } Comcl__V1__ProtocolVersion;
 /*
@@ -505,24 +511,23 @@ struct  Comcl__V1__ViewPair
 
 
 /*
- * Coordinator -> worker: inputs of one shard (forward, keeping activations for the backward
- * that follows); worker -> coordinator: their embeddings. docs/training.md has the step.
+ * Coordinator -> worker: one shard's views, to embed.
  */
-struct  Comcl__V1__EmbeddingBatch
+struct  Comcl__V1__ForwardRequest
 {
   ProtobufCMessage base;
   Comcl__V1__WorkId *id;
   /*
-   * inputs [N, 3, H, W] or embeddings [N, D], float32
+   * float32 [N, 3, H, W]
    */
-  Comcl__V1__Tensor *tensor;
+  Comcl__V1__Tensor *inputs;
   /*
-   * batch positions of the N rows
+   * the loss row of each of the N inputs
    */
   size_t n_sample;
   uint64_t *sample;
   /*
-   * the weights that produced / must process it
+   * the weights that must process it
    */
   uint64_t weights_version;
   /*
@@ -530,90 +535,149 @@ struct  Comcl__V1__EmbeddingBatch
    */
   uint32_t bn_group;
   /*
-   * request: the state to load first, when the worker's is older
+   * the state to load first, when the worker's is older
    */
-  Comcl__V1__WeightUpdate *weights;
+  Comcl__V1__ReplicaState *state;
   /*
-   * reply: FNV-1a 64 of the worker's state that produced it
-   */
-  uint64_t weights_checksum;
-  /*
-   * reply: seconds the worker computed (busy share)
-   */
-  double compute_s;
-  /*
-   * request: the encoder, "<arch>:<width>" (e.g. "resnet18:0.25")
+   * the encoder, "<arch>:<width>" (e.g. "resnet18:0.25")
    */
   char *model;
 };
-#define COMCL__V1__EMBEDDING_BATCH__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__embedding_batch__descriptor) \
-    , NULL, NULL, 0,NULL, 0, 0, NULL, 0, 0, (char *)protobuf_c_empty_string }
+#define COMCL__V1__FORWARD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__forward_request__descriptor) \
+    , NULL, NULL, 0,NULL, 0, 0, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
- * dL/d(embedding) back to a worker, or parameter gradients from a worker.
+ * Worker -> coordinator: the shard's embeddings.
  */
-struct  Comcl__V1__Gradients
+struct  Comcl__V1__Embeddings
 {
   ProtobufCMessage base;
   Comcl__V1__WorkId *id;
   /*
-   * request: "embedding" = dL/de; reply: parameter gradients
+   * float32 [N, D], rows in the request's order
    */
-  size_t n_tensors;
-  Comcl__V1__NamedTensor **tensors;
+  Comcl__V1__Tensor *embeddings;
   /*
-   * by state-dict name, and "bn.<layer>.mean|var" [groups, C]
+   * the request's loss rows, echoed
+   */
+  size_t n_sample;
+  uint64_t *sample;
+  /*
+   * the weights that produced them
    */
   uint64_t weights_version;
   /*
-   * for logs
+   * FNV-1a 64 of the worker's state that produced them
    */
-  double loss;
+  uint64_t weights_checksum;
   /*
-   * samples the gradients were summed over
-   */
-  uint32_t samples;
-  /*
-   * reply: seconds the worker computed (busy share)
+   * seconds the worker computed (busy share)
    */
   double compute_s;
 };
-#define COMCL__V1__GRADIENTS__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__gradients__descriptor) \
-    , NULL, 0,NULL, 0, 0, 0, 0 }
+#define COMCL__V1__EMBEDDINGS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__embeddings__descriptor) \
+    , NULL, NULL, 0,NULL, 0, 0, 0 }
 
 
 /*
- * A model state (full = true: weights and running statistics, in our layout, by state-dict
- * name) or averaged gradients; checksum proves replicas agree.
+ * Coordinator -> worker: dL/d(embedding) for the shard the worker last embedded.
  */
-struct  Comcl__V1__WeightUpdate
+struct  Comcl__V1__BackwardRequest
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  /*
+   * float32 [N, D], rows in the forward's order
+   */
+  Comcl__V1__Tensor *embedding_gradient;
+  uint64_t weights_version;
+};
+#define COMCL__V1__BACKWARD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__backward_request__descriptor) \
+    , NULL, NULL, 0 }
+
+
+/*
+ * Worker -> coordinator: the shard's parameter gradients and batch-norm group statistics.
+ */
+struct  Comcl__V1__ParameterGradients
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  /*
+   * by state-dict name, float32
+   */
+  size_t n_gradients;
+  Comcl__V1__NamedTensor **gradients;
+  /*
+   * one per batch-norm layer, in model order
+   */
+  size_t n_batch_norm;
+  Comcl__V1__BatchNormStatistics **batch_norm;
+  uint64_t weights_version;
+  /*
+   * rows the gradients were summed over
+   */
+  uint32_t samples;
+  /*
+   * seconds the worker computed (busy share)
+   */
+  double compute_s;
+};
+#define COMCL__V1__PARAMETER_GRADIENTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__parameter_gradients__descriptor) \
+    , NULL, 0,NULL, 0,NULL, 0, 0, 0 }
+
+
+/*
+ * One batch-norm layer's statistics of each group of a shard, which the coordinator replays
+ * into the running statistics in group order (so they do not depend on the worker count).
+ */
+struct  Comcl__V1__BatchNormStatistics
 {
   ProtobufCMessage base;
   /*
-   * the version after applying it
+   * the layer's index in model order
+   */
+  uint32_t layer;
+  /*
+   * float32 [groups, C]
+   */
+  Comcl__V1__Tensor *mean;
+  /*
+   * float32 [groups, C], biased (the batch's own)
+   */
+  Comcl__V1__Tensor *variance;
+};
+#define COMCL__V1__BATCH_NORM_STATISTICS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__batch_norm_statistics__descriptor) \
+    , 0, NULL, NULL }
+
+
+/*
+ * A model's whole state (weights and running statistics, in our layout, by state-dict name);
+ * the checksum proves the worker loaded exactly the coordinator's.
+ */
+struct  Comcl__V1__ReplicaState
+{
+  ProtobufCMessage base;
+  /*
+   * steps applied
    */
   uint64_t version;
-  /*
-   * full weights (version 0 / resync) or averaged gradients
-   */
   size_t n_tensors;
   Comcl__V1__NamedTensor **tensors;
   /*
-   * true: tensors are weights to load; false: gradients
-   */
-  protobuf_c_boolean full;
-  double learning_rate;
-  /*
-   * FNV-1a 64 of the weights after the update
+   * FNV-1a 64 of the state
    */
   uint64_t checksum;
 };
-#define COMCL__V1__WEIGHT_UPDATE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__weight_update__descriptor) \
-    , 0, 0,NULL, 0, 0, 0 }
+#define COMCL__V1__REPLICA_STATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__replica_state__descriptor) \
+    , 0, 0,NULL, 0 }
 
 
 /*
@@ -724,9 +788,10 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_PATCH = 23,
   COMCL__V1__ENVELOPE__BODY_VIEW_PAIR = 24,
   COMCL__V1__ENVELOPE__BODY_AUGMENT_REQUEST = 28,
-  COMCL__V1__ENVELOPE__BODY_EMBEDDING_BATCH = 25,
-  COMCL__V1__ENVELOPE__BODY_GRADIENTS = 26,
-  COMCL__V1__ENVELOPE__BODY_WEIGHT_UPDATE = 27,
+  COMCL__V1__ENVELOPE__BODY_FORWARD_REQUEST = 32,
+  COMCL__V1__ENVELOPE__BODY_EMBEDDINGS = 33,
+  COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST = 34,
+  COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS = 35,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
@@ -754,9 +819,10 @@ struct  Comcl__V1__Envelope
     Comcl__V1__Patch *patch;
     Comcl__V1__ViewPair *view_pair;
     Comcl__V1__AugmentRequest *augment_request;
-    Comcl__V1__EmbeddingBatch *embedding_batch;
-    Comcl__V1__Gradients *gradients;
-    Comcl__V1__WeightUpdate *weight_update;
+    Comcl__V1__ForwardRequest *forward_request;
+    Comcl__V1__Embeddings *embeddings;
+    Comcl__V1__BackwardRequest *backward_request;
+    Comcl__V1__ParameterGradients *parameter_gradients;
     Comcl__V1__EvaluationRequest *evaluation_request;
     Comcl__V1__EvaluationResult *evaluation_result;
   };
@@ -1108,62 +1174,119 @@ Comcl__V1__ViewPair *
 void   comcl__v1__view_pair__free_unpacked
                      (Comcl__V1__ViewPair *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__EmbeddingBatch methods */
-void   comcl__v1__embedding_batch__init
-                     (Comcl__V1__EmbeddingBatch         *message);
-size_t comcl__v1__embedding_batch__get_packed_size
-                     (const Comcl__V1__EmbeddingBatch   *message);
-size_t comcl__v1__embedding_batch__pack
-                     (const Comcl__V1__EmbeddingBatch   *message,
+/* Comcl__V1__ForwardRequest methods */
+void   comcl__v1__forward_request__init
+                     (Comcl__V1__ForwardRequest         *message);
+size_t comcl__v1__forward_request__get_packed_size
+                     (const Comcl__V1__ForwardRequest   *message);
+size_t comcl__v1__forward_request__pack
+                     (const Comcl__V1__ForwardRequest   *message,
                       uint8_t             *out);
-size_t comcl__v1__embedding_batch__pack_to_buffer
-                     (const Comcl__V1__EmbeddingBatch   *message,
+size_t comcl__v1__forward_request__pack_to_buffer
+                     (const Comcl__V1__ForwardRequest   *message,
                       ProtobufCBuffer     *buffer);
-Comcl__V1__EmbeddingBatch *
-       comcl__v1__embedding_batch__unpack
+Comcl__V1__ForwardRequest *
+       comcl__v1__forward_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   comcl__v1__embedding_batch__free_unpacked
-                     (Comcl__V1__EmbeddingBatch *message,
+void   comcl__v1__forward_request__free_unpacked
+                     (Comcl__V1__ForwardRequest *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__Gradients methods */
-void   comcl__v1__gradients__init
-                     (Comcl__V1__Gradients         *message);
-size_t comcl__v1__gradients__get_packed_size
-                     (const Comcl__V1__Gradients   *message);
-size_t comcl__v1__gradients__pack
-                     (const Comcl__V1__Gradients   *message,
+/* Comcl__V1__Embeddings methods */
+void   comcl__v1__embeddings__init
+                     (Comcl__V1__Embeddings         *message);
+size_t comcl__v1__embeddings__get_packed_size
+                     (const Comcl__V1__Embeddings   *message);
+size_t comcl__v1__embeddings__pack
+                     (const Comcl__V1__Embeddings   *message,
                       uint8_t             *out);
-size_t comcl__v1__gradients__pack_to_buffer
-                     (const Comcl__V1__Gradients   *message,
+size_t comcl__v1__embeddings__pack_to_buffer
+                     (const Comcl__V1__Embeddings   *message,
                       ProtobufCBuffer     *buffer);
-Comcl__V1__Gradients *
-       comcl__v1__gradients__unpack
+Comcl__V1__Embeddings *
+       comcl__v1__embeddings__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   comcl__v1__gradients__free_unpacked
-                     (Comcl__V1__Gradients *message,
+void   comcl__v1__embeddings__free_unpacked
+                     (Comcl__V1__Embeddings *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__WeightUpdate methods */
-void   comcl__v1__weight_update__init
-                     (Comcl__V1__WeightUpdate         *message);
-size_t comcl__v1__weight_update__get_packed_size
-                     (const Comcl__V1__WeightUpdate   *message);
-size_t comcl__v1__weight_update__pack
-                     (const Comcl__V1__WeightUpdate   *message,
+/* Comcl__V1__BackwardRequest methods */
+void   comcl__v1__backward_request__init
+                     (Comcl__V1__BackwardRequest         *message);
+size_t comcl__v1__backward_request__get_packed_size
+                     (const Comcl__V1__BackwardRequest   *message);
+size_t comcl__v1__backward_request__pack
+                     (const Comcl__V1__BackwardRequest   *message,
                       uint8_t             *out);
-size_t comcl__v1__weight_update__pack_to_buffer
-                     (const Comcl__V1__WeightUpdate   *message,
+size_t comcl__v1__backward_request__pack_to_buffer
+                     (const Comcl__V1__BackwardRequest   *message,
                       ProtobufCBuffer     *buffer);
-Comcl__V1__WeightUpdate *
-       comcl__v1__weight_update__unpack
+Comcl__V1__BackwardRequest *
+       comcl__v1__backward_request__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   comcl__v1__weight_update__free_unpacked
-                     (Comcl__V1__WeightUpdate *message,
+void   comcl__v1__backward_request__free_unpacked
+                     (Comcl__V1__BackwardRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__ParameterGradients methods */
+void   comcl__v1__parameter_gradients__init
+                     (Comcl__V1__ParameterGradients         *message);
+size_t comcl__v1__parameter_gradients__get_packed_size
+                     (const Comcl__V1__ParameterGradients   *message);
+size_t comcl__v1__parameter_gradients__pack
+                     (const Comcl__V1__ParameterGradients   *message,
+                      uint8_t             *out);
+size_t comcl__v1__parameter_gradients__pack_to_buffer
+                     (const Comcl__V1__ParameterGradients   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__ParameterGradients *
+       comcl__v1__parameter_gradients__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__parameter_gradients__free_unpacked
+                     (Comcl__V1__ParameterGradients *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__BatchNormStatistics methods */
+void   comcl__v1__batch_norm_statistics__init
+                     (Comcl__V1__BatchNormStatistics         *message);
+size_t comcl__v1__batch_norm_statistics__get_packed_size
+                     (const Comcl__V1__BatchNormStatistics   *message);
+size_t comcl__v1__batch_norm_statistics__pack
+                     (const Comcl__V1__BatchNormStatistics   *message,
+                      uint8_t             *out);
+size_t comcl__v1__batch_norm_statistics__pack_to_buffer
+                     (const Comcl__V1__BatchNormStatistics   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__BatchNormStatistics *
+       comcl__v1__batch_norm_statistics__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__batch_norm_statistics__free_unpacked
+                     (Comcl__V1__BatchNormStatistics *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__ReplicaState methods */
+void   comcl__v1__replica_state__init
+                     (Comcl__V1__ReplicaState         *message);
+size_t comcl__v1__replica_state__get_packed_size
+                     (const Comcl__V1__ReplicaState   *message);
+size_t comcl__v1__replica_state__pack
+                     (const Comcl__V1__ReplicaState   *message,
+                      uint8_t             *out);
+size_t comcl__v1__replica_state__pack_to_buffer
+                     (const Comcl__V1__ReplicaState   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__ReplicaState *
+       comcl__v1__replica_state__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__replica_state__free_unpacked
+                     (Comcl__V1__ReplicaState *message,
                       ProtobufCAllocator *allocator);
 /* Comcl__V1__EvaluationRequest methods */
 void   comcl__v1__evaluation_request__init
@@ -1297,14 +1420,23 @@ typedef void (*Comcl__V1__AugmentRequest_Closure)
 typedef void (*Comcl__V1__ViewPair_Closure)
                  (const Comcl__V1__ViewPair *message,
                   void *closure_data);
-typedef void (*Comcl__V1__EmbeddingBatch_Closure)
-                 (const Comcl__V1__EmbeddingBatch *message,
+typedef void (*Comcl__V1__ForwardRequest_Closure)
+                 (const Comcl__V1__ForwardRequest *message,
                   void *closure_data);
-typedef void (*Comcl__V1__Gradients_Closure)
-                 (const Comcl__V1__Gradients *message,
+typedef void (*Comcl__V1__Embeddings_Closure)
+                 (const Comcl__V1__Embeddings *message,
                   void *closure_data);
-typedef void (*Comcl__V1__WeightUpdate_Closure)
-                 (const Comcl__V1__WeightUpdate *message,
+typedef void (*Comcl__V1__BackwardRequest_Closure)
+                 (const Comcl__V1__BackwardRequest *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__ParameterGradients_Closure)
+                 (const Comcl__V1__ParameterGradients *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__BatchNormStatistics_Closure)
+                 (const Comcl__V1__BatchNormStatistics *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__ReplicaState_Closure)
+                 (const Comcl__V1__ReplicaState *message,
                   void *closure_data);
 typedef void (*Comcl__V1__EvaluationRequest_Closure)
                  (const Comcl__V1__EvaluationRequest *message,
@@ -1348,9 +1480,12 @@ extern const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__embedding_batch__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__gradients__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__weight_update__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__forward_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__embeddings__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__parameter_gradients__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__batch_norm_statistics__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__replica_state__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__evaluation_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__encoder_source__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor;
