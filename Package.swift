@@ -88,7 +88,7 @@ let package = Package(
         // The augmenter's work: seeded two-view augmentation recipes (torchvision parity).
         .target(name: "Augmentation", dependencies: ["Basics", "ImageOps", "Images", "Wire"], path: "Shared/Augmentation"),
         // The multi-level contrastive loss with self-paced hard negatives (docs/method.md sections 3-4).
-        .target(name: "Contrastive", dependencies: ["Domain"], path: "Shared/Contrastive"),
+        .target(name: "Contrastive", dependencies: ["Basics", "Domain"], path: "Shared/Contrastive"),
         // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
         .target(name: "Metrics", dependencies: ["Datasets"], path: "Shared/Metrics"),
         // Charts as PNG through Cairo: line charts, confusion matrices, scatter plots.
@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "ServiceKit",
             dependencies: [
-                "CMalloc", "CProcess", "Datasets", "Transport", "Wire",
+                "Basics", "CMalloc", "CProcess", "Datasets", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/ServiceKit"),
@@ -206,7 +206,8 @@ let package = Package(
                 "comcl-augmenter",
             ],
             path: "Tests/AugmentationTests"),
-        .testTarget(name: "ContrastiveTests", dependencies: ["Contrastive", "Domain", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
+        .testTarget(
+            name: "ContrastiveTests", dependencies: ["Basics", "Contrastive", "Domain", "Encoder", "Wire"], path: "Tests/ContrastiveTests"),
         .testTarget(
             name: "SyntheticTests", dependencies: ["Basics", "Datasets", "Degradation", "ImageOps", "Images", "Synthetic"],
             path: "Tests/SyntheticTests"),

@@ -214,7 +214,7 @@ struct SeedScores: Codable {
         scores = [:]
         for run in results.runs {
             guard let grading = run.grading else {
-                throw ValidationFailure("the ablation scores DR grading; \(job.labels) is not a grading set")
+                throw Problem("the ablation scores DR grading; \(job.labels) is not a grading set")
             }
             // Kappa is undefined only when truth and predictions are one grade; the split holds all five.
             scores[run.model, default: [:]][run.point.key] = [grading.quadraticKappa ?? 0, grading.accuracy]

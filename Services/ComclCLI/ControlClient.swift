@@ -1,3 +1,4 @@
+import Basics
 import Transport
 import Wire
 
@@ -20,7 +21,7 @@ struct ControlClient {
         while case let left = deadline - SystemTime().now(), left > 0, let frames = try dealer.receive(timeout: left) {
             switch try Envelope.decode(frames[0]).body {
             case .status(let status): return status
-            case .error(let report): throw ValidationFailure("coordinator refused: \(report.message)")
+            case .error(let report): throw Problem("coordinator refused: \(report.message)")
             default: continue
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Encoder
 import Evaluation
@@ -50,7 +51,7 @@ struct EvaluateCommand: ParsableCommand {
                 fflush(nil)
             }
         } catch let error as EvaluationError {
-            throw ValidationFailure("\(error)")
+            throw Problem("\(error)")
         }
         print(outcome.table)
         print("report: \(outcome.report.path)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Augmentation
+import Basics
 import Datasets
 import Encoder
 import Evaluation
@@ -102,7 +103,7 @@ struct ScaleOptions: ParsableArguments {
             let ours = ["config.json", "results.json", "report.md", "logs"].contains {
                 FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
             }
-            guard ours else { throw ValidationFailure("\(folder.path) exists and is not an earlier run's output: give another --out") }
+            guard ours else { throw Problem("\(folder.path) exists and is not an earlier run's output: give another --out") }
             try FileManager.default.removeItem(at: folder)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Foundation
 import Metrics
@@ -29,7 +30,7 @@ struct ScoreCommand: ParsableCommand {
         do {
             scored = try ScoreInput.score(truth: truth, predictions: pred, classes: classes, threshold: threshold)
         } catch let error as DatasetError {
-            throw ValidationFailure("\(error)")
+            throw Problem("\(error)")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

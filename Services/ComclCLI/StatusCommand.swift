@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import ServiceCommandLine
 import ServiceKit
 import Transport
@@ -18,7 +19,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let context = ZMQContext()
         guard let status = try ControlClient(context: context, endpoint: control, curve: try curve.role()).status(timeout: timeout) else {
-            throw ValidationFailure("no answer from \(control) within \(timeout) s: is the coordinator running?")
+            throw Problem("no answer from \(control) within \(timeout) s: is the coordinator running?")
         }
         print("\(status.workerID): up \(Int(status.uptimeSeconds)) s; \(status.detail)")
         print(status.peerTable)

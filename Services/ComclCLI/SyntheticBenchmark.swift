@@ -15,7 +15,7 @@ enum SyntheticBenchmark {
         if !FileManager.default.fileExists(atPath: labels.path) {
             let present = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             guard present.isEmpty else {
-                throw ValidationFailure(
+                throw Problem(
                     "\(folder.path) has no labels.csv (EyeQ format, images/ beside it) and is not empty: the synthetic benchmark is only written into a new or empty folder"
                 )
             }
@@ -30,7 +30,7 @@ enum SyntheticBenchmark {
             }
             print(String(format: "  done in %.1f s", Date().timeIntervalSince(start)))
         }
-        do { return try Manifest.load(ManifestOptions(format: .eyeq, labels: labels.path)) } catch { throw ValidationFailure("\(error)") }
+        do { return try Manifest.load(ManifestOptions(format: .eyeq, labels: labels.path)) } catch { throw Problem("\(error)") }
     }
 
     /// The evaluation's training split for `seed` as its own label file beside `manifest`'s
@@ -46,11 +46,11 @@ enum SyntheticBenchmark {
         let rows = lines.enumerated().filter { $0.offset == 0 || kept.contains($0.offset + 1) }.map(\.element)
         let file = source.deletingLastPathComponent().appendingPathComponent("labels-train-seed\(seed).csv")
         do { try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: file) } catch {
-            throw ValidationFailure("cannot write the pre-training label file \(file.path): \(error)")
+            throw Problem("cannot write the pre-training label file \(file.path): \(error)")
         }
         let written: Manifest
         do { written = try Manifest.load(ManifestOptions(format: manifest.format, labels: file.path, images: manifest.imageRoot)) } catch {
-            throw ValidationFailure("\(error)")
+            throw Problem("\(error)")
         }
         precondition(written.entries.map(\.image) == train.entries.map(\.image), "the training split's label file lost rows")
         return written

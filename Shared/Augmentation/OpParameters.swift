@@ -1,8 +1,4 @@
-/// A recipe that cannot be used, with the op and parameter it is about.
-public struct RecipeError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
+import Basics
 
 /// The parameters of one op in a recipe, read key by key: each getter checks type and range and
 /// falls back to the op's default when the key is absent; `finish` refuses keys nobody read.
@@ -15,8 +11,8 @@ public struct OpParameters {
         (self.op, self.position, self.values) = (op, position, values)
     }
 
-    private func error(_ key: String, _ message: String) -> RecipeError {
-        RecipeError("op \(position + 1) (\(op)): \(key) \(message)")
+    private func error(_ key: String, _ message: String) -> Problem {
+        Problem("op \(position + 1) (\(op)): \(key) \(message)")
     }
 
     public mutating func number(_ key: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
@@ -76,6 +72,6 @@ public struct OpParameters {
     /// silently with the default).
     public func finish(known: [String]) throws {
         guard let stray = values.keys.sorted().first else { return }
-        throw RecipeError("op \(position + 1) (\(op)): unknown parameter \"\(stray)\"; \(op) takes \(known.joined(separator: ", "))")
+        throw Problem("op \(position + 1) (\(op)): unknown parameter \"\(stray)\"; \(op) takes \(known.joined(separator: ", "))")
     }
 }

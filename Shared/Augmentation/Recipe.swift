@@ -58,9 +58,9 @@ public struct Recipe: Sendable, CustomStringConvertible {
     public static func load(_ nameOrPath: String) throws -> Recipe {
         if let preset = presets.first(where: { $0.name == nameOrPath }) { return preset.recipe }
         guard let data = FileManager.default.contents(atPath: nameOrPath) else {
-            throw RecipeError("\(nameOrPath): neither a recipe file nor a preset (\(presetNames))")
+            throw Problem("\(nameOrPath): neither a recipe file nor a preset (\(presetNames))")
         }
-        do { return try Recipe(json: String(decoding: data, as: UTF8.self)) } catch { throw RecipeError("\(nameOrPath): \(error)") }
+        do { return try Recipe(json: String(decoding: data, as: UTF8.self)) } catch { throw Problem("\(nameOrPath): \(error)") }
     }
 
     /// Parses a JSON recipe; an empty text is the default recipe.
@@ -68,29 +68,29 @@ public struct Recipe: Sendable, CustomStringConvertible {
         guard !json.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { self = .priorWork; return }
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) } catch {
-            throw RecipeError("not valid JSON (\(Self.reason(error)))")
+            throw Problem("not valid JSON (\(Self.reason(error)))")
         }
         guard case .object(var top) = root, case .array(let entries)? = top.removeValue(forKey: "ops") else {
-            throw RecipeError("a recipe is an object with an \"ops\" list: {\"ops\": [{\"op\": \"horizontal-flip\", \"p\": 0.5}, ...]}")
+            throw Problem("a recipe is an object with an \"ops\" list: {\"ops\": [{\"op\": \"horizontal-flip\", \"p\": 0.5}, ...]}")
         }
         top.removeValue(forKey: "name")  // a label for people; not used
         if let stray = top.keys.sorted().first {
-            throw RecipeError("unknown key \"\(stray)\" (a recipe has \"ops\" and an optional \"name\")")
+            throw Problem("unknown key \"\(stray)\" (a recipe has \"ops\" and an optional \"name\")")
         }
         var ops: [any AugmentationOp] = []
         var normalize: Normalize?
         for (position, entry) in entries.enumerated() {
             guard case .object(var values) = entry, case .string(let name)? = values.removeValue(forKey: "op") else {
-                throw RecipeError("op \(position + 1): each op is an object with an \"op\" name, got \(entry.summary)")
+                throw Problem("op \(position + 1): each op is an object with an \"op\" name, got \(entry.summary)")
             }
-            guard normalize == nil else { throw RecipeError("op \(position + 1) (\(name)): \"normalize\" must be the last op") }
+            guard normalize == nil else { throw Problem("op \(position + 1) (\(name)): \"normalize\" must be the last op") }
             var parameters = OpParameters(op: name, position: position, values: values)
             if name == Normalize.name {
                 normalize = try Self.read(Normalize.self, &parameters)
             } else if let type = AugmentationOps.type(named: name) {
                 ops.append(try Self.read(type, &parameters))
             } else {
-                throw RecipeError("op \(position + 1): unknown op \"\(name)\"; known: \(AugmentationOps.names.joined(separator: ", "))")
+                throw Problem("op \(position + 1): unknown op \"\(name)\"; known: \(AugmentationOps.names.joined(separator: ", "))")
             }
         }
         self.init(ops: ops, normalize: normalize)

@@ -1,3 +1,4 @@
+import Basics
 import Domain
 
 /// One contrastive loss of docs/method.md section 3: anchors of some levels against negatives of
@@ -32,25 +33,20 @@ public struct Pairing: Sendable, Equatable, CustomStringConvertible {
     /// Parses `L-L~`, `L-H`, `L~-H~`, `L+L~-H+H~` (a pairing option).
     public init(parsing text: String, weight: Double = 1) throws {
         let sides = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard sides.count == 2 else { throw PairingError("pairing \"\(text)\": write ANCHORS-NEGATIVES, e.g. L-L~ or L+L~-H+H~") }
+        guard sides.count == 2 else { throw Problem("pairing \"\(text)\": write ANCHORS-NEGATIVES, e.g. L-L~ or L+L~-H+H~") }
         func levels(_ side: Substring) throws -> Set<Level> {
             Set(
                 try side.split(separator: "+").map { name in
                     guard let level = Level.allCases.first(where: { $0.description == name }) else {
-                        throw PairingError("pairing \"\(text)\": unknown level \"\(name)\" (levels: L, L~, H, H~)")
+                        throw Problem("pairing \"\(text)\": unknown level \"\(name)\" (levels: L, L~, H, H~)")
                     }
                     return level
                 })
         }
         let (a, n) = (try levels(sides[0]), try levels(sides[1]))
         guard !a.isEmpty, !n.isEmpty, a.isDisjoint(with: n) else {
-            throw PairingError("pairing \"\(text)\": anchors and negatives must be different levels")
+            throw Problem("pairing \"\(text)\": anchors and negatives must be different levels")
         }
         self.init(anchors: a, negatives: n, weight: weight)
     }
-}
-
-public struct PairingError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -38,7 +38,7 @@ public struct DatasetDegrader {
     /// The same, also handing back the written dataset as a manifest (images under
     /// `output/images`), so a caller can go on without reading the label file back.
     public func degrade(_ manifest: Manifest, to output: URL, threads: Int = 2) throws -> (manifest: Manifest, report: Report) {
-        guard (0...1).contains(target) else { throw DegradeError("--to must lie in [0, 1], got \(target)") }
+        guard (0...1).contains(target) else { throw Problem("--to must lie in [0, 1], got \(target)") }
         let n = manifest.entries.count
         let lowBefore = manifest.entries.filter { $0.quality == .low }.count
         let need = max(0, Int((target * Double(n) - 1e-9).rounded(.up)) - lowBefore)
@@ -64,7 +64,7 @@ public struct DatasetDegrader {
             let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
             let degradation = QualityDegradation.random(modality, severity: severity, using: &dg)
             let decoded: RGBImage
-            do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw DegradeError("\(entry.image): \(error)") }
+            do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw Problem("\(entry.image): \(error)") }
             var image = FloatImage(decoded)
             degradation.apply(to: &image)
             let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
@@ -98,10 +98,4 @@ public struct DatasetDegrader {
         if manifest.format != .eyeq { written.format = .generic }
         return (written, report)
     }
-}
-
-/// Why a dataset could not be degraded: a bad target, or an image that does not decode.
-public struct DegradeError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

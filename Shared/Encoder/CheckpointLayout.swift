@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where a run folder keeps its checkpoints: `checkpoints/step-NNNNNN/` (model.safetensors with
@@ -12,13 +13,8 @@ public enum CheckpointLayout {
         guard let text = try? String(contentsOf: pointer, encoding: .utf8) else { return nil }
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard name.hasPrefix("step-"), !name.contains("/") else {
-            throw PointerError(description: "\(pointer.path) names \"\(name)\", not a checkpoint")
+            throw Problem("\(pointer.path) names \"\(name)\", not a checkpoint")
         }
         return folder(run).appendingPathComponent(name)
-    }
-
-    /// A `latest` file that does not name a checkpoint (edited by hand, or another tool's).
-    public struct PointerError: Error, CustomStringConvertible {
-        public let description: String
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import ServiceKit
 
@@ -47,7 +48,7 @@ public final class LocalCluster {
     private func launch(_ name: String, executable: String, arguments: [String], log: URL) throws -> Member {
         let path = binDirectory.appendingPathComponent(executable)
         guard FileManager.default.isExecutableFile(atPath: path.path) else {
-            throw LaunchFailure("\(path.path) is missing: build all products first (swift build -c release)")
+            throw Problem("\(path.path) is missing: build all products first (swift build -c release)")
         }
         let handle = try FileHandle(forWritingTo: log)
         try handle.seekToEnd()
@@ -89,10 +90,4 @@ public final class LocalCluster {
         let text = (try? String(contentsOf: member.log, encoding: .utf8)) ?? ""
         return (member, text.split(separator: "\n").suffix(5).joined(separator: "\n"))
     }
-}
-
-/// Why a local launch could not start or go on, in one sentence (the launcher's own errors).
-public struct LaunchFailure: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

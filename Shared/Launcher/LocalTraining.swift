@@ -41,7 +41,7 @@ public struct LocalTraining {
 
     public func run() throws {
         // Every refusal the services would give comes first, so a refused command writes nothing.
-        do { try Checkpoint.checkStart(folder, config: config, resume: resume) } catch { throw LaunchFailure("\(error)") }
+        do { try Checkpoint.checkStart(folder, config: config, resume: resume) } catch { throw Problem("\(error)") }
         try PortCheck.requireFree(basePort: basePort)
         try RunFolder.requireWritable(folder)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -112,7 +112,7 @@ public struct LocalTraining {
             if stop.isSet {
                 _ = cluster.stop(coordinator, timeout: 15)
                 for member in cluster.members { _ = cluster.stop(member, timeout: 10) }
-                throw LaunchFailure("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
+                throw Problem("stopped after step \(stepsShown): continue with --resume (from the last checkpoint)")
             }
             show()
             observe?(stepsShown, cluster.members)
@@ -124,7 +124,7 @@ public struct LocalTraining {
                 restarts[member.name, default: 0] += 1
                 guard restarts[member.name]! <= Self.maxRestarts else {
                     cluster.killAll()
-                    throw LaunchFailure(
+                    throw Problem(
                         "\(member.name) \(how) \(member.process.terminationStatus) after \(Self.maxRestarts) restarts; the run stops:\n\(tail)"
                     )
                 }
@@ -145,7 +145,7 @@ public struct LocalTraining {
         guard status == 0 else {
             let tail =
                 (try? String(contentsOf: coordinator.log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
-            throw LaunchFailure("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
+            throw Problem("the coordinator exited with status \(status) (continue with --resume):\n\(tail)")
         }
     }
 

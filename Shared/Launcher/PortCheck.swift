@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Glibc
 
@@ -8,7 +9,7 @@ public enum PortCheck {
     /// Throws naming the first busy port and the option that moves the launch.
     public static func requireFree(basePort: Int, count: Int = 5, option: String = "--base-port") throws {
         for port in basePort..<(basePort + count) where !isFree(port) {
-            throw LaunchFailure(
+            throw Problem(
                 "port \(port) on 127.0.0.1 is in use (another comcl run on this machine, or another program): choose other ports with \(option), e.g. \(option) \(basePort + 10)"
             )
         }

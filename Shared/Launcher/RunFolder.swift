@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Glibc
 
@@ -15,10 +16,10 @@ public enum RunFolder {
             probe = parent
         }
         guard isDirectory.boolValue else {
-            throw LaunchFailure("\(option) \(folder.path): \(probe.path) is a file, not a folder")
+            throw Problem("\(option) \(folder.path): \(probe.path) is a file, not a folder")
         }
         guard access(probe.path, W_OK | X_OK) == 0 else {
-            throw LaunchFailure(
+            throw Problem(
                 "\(option) \(folder.path): \(probe.path) is not writable (\(String(cString: strerror(errno)))); give a folder you can write"
             )
         }

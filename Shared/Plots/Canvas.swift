@@ -1,3 +1,4 @@
+import Basics
 import CCairo
 import Foundation
 
@@ -23,10 +24,6 @@ public struct Rect: Sendable, Equatable {
     public func inset(left: Double, top: Double, right: Double, bottom: Double) -> Rect {
         Rect(x: x + left, y: y + top, width: max(width - left - right, 1), height: max(height - top - bottom, 1))
     }
-}
-
-public struct PlotError: Error, CustomStringConvertible {
-    public let description: String
 }
 
 /// A drawing surface over Cairo (an image surface, antialiased text in DejaVu Sans through
@@ -117,7 +114,7 @@ public final class Canvas {
         cairo_surface_flush(surface)
         let status = cairo_surface_write_to_png(surface, url.path)
         guard status == CAIRO_STATUS_SUCCESS else {
-            throw PlotError(description: "\(url.path): cannot write PNG (\(String(cString: cairo_status_to_string(status))))")
+            throw Problem("\(url.path): cannot write PNG (\(String(cString: cairo_status_to_string(status))))")
         }
     }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Glibc
 import Transport
@@ -6,7 +7,7 @@ import Transport
 public enum CurveKeyFile {
     public static func load(_ path: String) throws -> CurveKeyPair {
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-        guard lines.count >= 2 else { throw CurveKeyFileError("\(path): expected two lines (public key, secret key)") }
+        guard lines.count >= 2 else { throw Problem("\(path): expected two lines (public key, secret key)") }
         return try CurveKeyPair(publicKey: lines[0], secretKey: lines[1])
     }
 
@@ -15,7 +16,7 @@ public enum CurveKeyFile {
     public static func publicKeys(_ path: String) throws -> [String] {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw CurveKeyFileError("\(path): cannot read the client key list (\(error.localizedDescription))")
+            throw Problem("\(path): cannot read the client key list (\(error.localizedDescription))")
         }
         var keys: [String] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -23,11 +24,11 @@ public enum CurveKeyFile {
             guard !trimmed.isEmpty, !trimmed.hasPrefix("# ") else { continue }
             let line = String(trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).first!)
             guard line.utf8.count == 40 else {
-                throw CurveKeyFileError("\(path):\(number + 1): \"\(line.prefix(12))...\" is not a 40-character Z85 public key")
+                throw Problem("\(path):\(number + 1): \"\(line.prefix(12))...\" is not a 40-character Z85 public key")
             }
             keys.append(line)
         }
-        guard !keys.isEmpty else { throw CurveKeyFileError("\(path): no client keys listed (every client would be refused)") }
+        guard !keys.isEmpty else { throw Problem("\(path): no client keys listed (every client would be refused)") }
         return keys
     }
 
@@ -35,10 +36,4 @@ public enum CurveKeyFile {
         try "\(keys.publicKey)\n\(keys.secretKey)\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o600)
     }
-}
-
-/// A key file or key list that cannot be used, in one sentence.
-public struct CurveKeyFileError: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -35,13 +35,13 @@ public struct SyntheticDataset: Sendable {
     public let config: Config
 
     public init(_ config: Config) throws {
-        guard config.count > 0 else { throw SyntheticError("--count must be positive") }
-        guard config.size >= 64 else { throw SyntheticError("--size must be at least 64 (patches are cut from the images)") }
+        guard config.count > 0 else { throw Problem("--count must be positive") }
+        guard config.size >= 64 else { throw Problem("--size must be at least 64 (patches are cut from the images)") }
         guard config.gradeShares.count == 5, config.gradeShares.allSatisfy({ $0 >= 0 }), config.gradeShares.reduce(0, +) > 0 else {
-            throw SyntheticError("grade shares must be five non-negative numbers, not all zero")
+            throw Problem("grade shares must be five non-negative numbers, not all zero")
         }
         guard (0...1).contains(config.lowQualityShare), (0...1).contains(config.rejectShare) else {
-            throw SyntheticError("shares must lie in [0, 1]")
+            throw Problem("shares must lie in [0, 1]")
         }
         self.config = config
     }
@@ -112,9 +112,4 @@ func apportion(_ total: Int, _ shares: [Double]) -> [Int] {
     let order = exact.indices.sorted { (exact[$0] - Double(parts[$0]), -$0) > (exact[$1] - Double(parts[$1]), -$1) }
     for i in order.prefix(total - parts.reduce(0, +)) { parts[i] += 1 }
     return parts
-}
-
-public struct SyntheticError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -82,6 +82,6 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         try #"{"name": "flips only", "ops": [{"op": "horizontal-flip", "p": 1}]}"#.write(to: file, atomically: true, encoding: .utf8)
         #expect(try Recipe.load(file.path).ops.count == 1)
-        #expect(throws: RecipeError.self) { try Recipe.load("no-such-recipe") }
+        #expect(throws: Problem.self) { try Recipe.load("no-such-recipe") }
     }
 }

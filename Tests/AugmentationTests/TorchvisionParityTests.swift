@@ -1,4 +1,5 @@
 import Augmentation
+import Basics
 import Encoder
 import Foundation
 import ImageOps
@@ -29,7 +30,7 @@ import Testing
     }
 
     static func parameters(_ name: String) throws -> [String: JSONValue] {
-        guard case .object(let values)? = fixture.cases[name] else { throw RecipeError("no case \(name)") }
+        guard case .object(let values)? = fixture.cases[name] else { throw Problem("no case \(name)") }
         return values
     }
 
@@ -71,11 +72,11 @@ import Testing
         case .string("grayscale"): ColorAdjust.grayscale(&image)
         case .string("jitter"):
             guard case .array(let order)? = values["order"], case .object(let factors)? = values["factors"] else {
-                throw RecipeError("bad case")
+                throw Problem("bad case")
             }
             for case .string(let op) in order { adjust(op, Self.number(factors, op)) }
         case .string(let op): adjust(op, Self.number(values, "factor"))
-        default: throw RecipeError("bad case \(name)")
+        default: throw Problem("bad case \(name)")
         }
         let result = try Self.compare(image, name, tolerance: 2e-6)
         #expect(result.shareOff == 0, "\(name): max difference \(result.maxDifference)")
@@ -98,7 +99,7 @@ import Testing
         let values = try Self.parameters(name)
         guard case .array(let shift)? = values["translate"], case .number(let tx) = shift[0], case .number(let ty) = shift[1],
             case .string(let mode)? = values["interpolation"], let interpolation = AffineWarp.Interpolation(rawValue: mode)
-        else { throw RecipeError("bad case \(name)") }
+        else { throw Problem("bad case \(name)") }
         let out = AffineWarp.apply(
             try Self.image("input"), degrees: Self.number(values, "angle"), translateX: tx, translateY: ty, interpolation: interpolation)
         let result = try Self.compare(out, name, tolerance: interpolation == .nearest ? 0 : 1e-5)

@@ -1,3 +1,4 @@
+import Basics
 import Contrastive
 import Domain
 import Encoder
@@ -101,8 +102,8 @@ import Wire
         #expect(try Pairing(parsing: "L-L~") == Pairing.comcl[0])
         #expect(try Pairing(parsing: "L+L~-H+H~") == Pairing.lesionVsHealthy)
         #expect(Pairing.lesionVsHealthy.description == "L+L~-H+H~")
-        #expect(throws: PairingError.self) { try Pairing(parsing: "L-X") }
-        #expect(throws: PairingError.self) { try Pairing(parsing: "L-L") }
-        #expect(throws: PairingError.self) { try Pairing(parsing: "L") }
+        #expect(throws: Problem.self) { try Pairing(parsing: "L-X") }
+        #expect(throws: Problem.self) { try Pairing(parsing: "L-L") }
+        #expect(throws: Problem.self) { try Pairing(parsing: "L") }
     }
 }

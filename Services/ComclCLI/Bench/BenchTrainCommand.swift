@@ -75,7 +75,7 @@ struct BenchTrainCommand: ParsableCommand {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 let log = (try? String(contentsOf: folder.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)) ?? ""
-                throw ValidationFailure(
+                throw Problem(
                     "\(preset.rawValue): comcl train exited with \(process.terminationStatus); logs in \(folder.path)/logs\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))"
                 )
             }

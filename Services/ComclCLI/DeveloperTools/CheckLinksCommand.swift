@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Coordination
 import Foundation
 import Launcher
@@ -83,7 +84,7 @@ struct CheckLinksCommand: ParsableCommand {
         var reported = ""
         while true {
             if let (member, tail) = cluster.crashed() {
-                throw ValidationFailure("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
+                throw Problem("\(member.name) exited with status \(member.process.terminationStatus):\n\(tail)")
             }
             if let status = try control.status(timeout: 1) {
                 last = status
@@ -94,7 +95,7 @@ struct CheckLinksCommand: ParsableCommand {
                 if healthy == workers.count { break }
             }
             guard Date() < deadline else {
-                throw ValidationFailure("only \(last?.peers.count ?? 0) of \(workers.count) workers healthy after \(Int(timeout)) s")
+                throw Problem("only \(last?.peers.count ?? 0) of \(workers.count) workers healthy after \(Int(timeout)) s")
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
@@ -116,7 +117,7 @@ struct CheckLinksCommand: ParsableCommand {
         let status = cluster.stop(coordinator, timeout: 10)
         print("      \("coordinator".padding(toLength: 18, withPad: " ", startingAt: 0)) exit \(status.map(String.init) ?? "killed")")
         if status != 0 { problems.append("coordinator did not exit cleanly") }
-        guard problems.isEmpty else { throw ValidationFailure(problems.joined(separator: "; ")) }
+        guard problems.isEmpty else { throw Problem(problems.joined(separator: "; ")) }
         print("OK: all 5 services exchanged Ready/heartbeat over ZeroMQ and stopped cleanly.")
         print("    (The CoMCL training pipeline itself is not built yet: this run checks the wiring.)")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import ServiceKit
 
@@ -51,7 +52,7 @@ struct SoakCommand: ParsableCommand {
         let problems = summaries.flatMap { entry in
             entry.summary.map { $0.problems.map { "\(entry.name): \($0)" } } ?? ["\(entry.name): fewer than 10 samples after the warm-up"]
         }
-        guard problems.isEmpty else { throw ValidationFailure("soak failed:\n" + problems.joined(separator: "\n")) }
+        guard problems.isEmpty else { throw Problem("soak failed:\n" + problems.joined(separator: "\n")) }
         print("soak passed: no process grew by more than \(residentToleranceMib) MiB resident, and none gained a descriptor or a thread")
     }
 
