@@ -72,6 +72,17 @@ public struct StepRecord: Codable, Sendable {
     /// Optional: metrics written before it existed still read.
     public var items: String?
     public var faults: Faults?
+    /// Bytes the coordinator received and sent on each link (by role) since the previous
+    /// record: what a step costs the hub. Optional: metrics written before it existed still read.
+    public var linkBytes: [String: LinkBytes]?
+
+    public struct LinkBytes: Codable, Sendable, Equatable {
+        public var received = 0
+        public var sent = 0
+
+        public init(received: Int = 0, sent: Int = 0) { (self.received, self.sent) = (received, sent) }
+        public var total: Int { received + sent }
+    }
 
     /// What the coordinator's links saw go wrong since the previous record (README, Reliability).
     public struct Faults: Codable, Sendable, Equatable {

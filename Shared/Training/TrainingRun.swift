@@ -40,6 +40,8 @@ public final class TrainingRun: CoordinatorDriver {
     private var announcedWait = false
     /// Faults since the last step record.
     private var faults = StepRecord.Faults()
+    /// Each link's byte counters at the last step record.
+    private var bytesAtRecord: [Role: StepRecord.LinkBytes] = [:]
     private let runStarted = clock.now()
     private let firstStep: Int
     static let maxStepAttempts = 10
@@ -243,12 +245,24 @@ public final class TrainingRun: CoordinatorDriver {
         record.checksum = String(master.checksum, radix: 16)
         record.learningRate = config.learningRate(at: step - 1)
         record.items = String(work.views.digest, radix: 16)
+        record.linkBytes = linkBytesSinceRecord()
         faults.dropped += pipeline.takeDropped()
         record.faults = faults
         faults = StepRecord.Faults()
         last = record
         logger.info("\(record.progressLine)")
         do { try metrics.append(record) } catch { fail("cannot write metrics: \(error)") }
+    }
+
+    private func linkBytesSinceRecord() -> [String: StepRecord.LinkBytes] {
+        var since: [String: StepRecord.LinkBytes] = [:]
+        for (role, link) in links {
+            let now = StepRecord.LinkBytes(received: link.bytesIn, sent: link.bytesOut)
+            let before = bytesAtRecord[role] ?? StepRecord.LinkBytes()
+            since["\(role)"] = StepRecord.LinkBytes(received: now.received - before.received, sent: now.sent - before.sent)
+            bytesAtRecord[role] = now
+        }
+        return since
     }
 
     private func saveCheckpoint(_ outcome: LossOutcome?) {

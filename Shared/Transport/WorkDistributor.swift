@@ -47,6 +47,10 @@ public final class WorkDistributor {
     private var lastHeartbeatSent = -Double.infinity
     private var heartbeatSequence: UInt64 = 0
     private let started: Double
+    /// Payload bytes received and sent on this link since it started (what a step costs the
+    /// process that owns the link: `StepRecord.linkBytes`).
+    public private(set) var bytesIn = 0
+    public private(set) var bytesOut = 0
 
     public init(
         role: Role, name: String, endpoint: RouterEndpoint, config: DistributorConfig = DistributorConfig(),
@@ -120,6 +124,7 @@ public final class WorkDistributor {
         var events: [DistributorEvent] = []
         var wait = timeout
         while let message = try endpoint.receive(timeout: wait) {
+            bytesIn += message.frames.reduce(0) { $0 + $1.count }
             events += handle(message)
             wait = 0
         }
@@ -313,6 +318,7 @@ public final class WorkDistributor {
     private func sendOrDrop(_ payload: [UInt8], to peer: PeerID) -> [DistributorEvent] {
         do {
             try endpoint.send(payload, to: peer)
+            bytesOut += payload.count
             return []
         } catch {
             return dropPeer(peer, reason: "unreachable: \(error)")

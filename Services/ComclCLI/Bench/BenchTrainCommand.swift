@@ -57,7 +57,7 @@ struct BenchTrainCommand: ParsableCommand {
             "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged"
         )
         print(
-            "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s"
+            "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s  hub MB/step"
         )
         for preset in chosen {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
@@ -87,14 +87,15 @@ struct BenchTrainCommand: ParsableCommand {
             let steady = Double(records.reduce(0) { $0 + $1.batch }) / max(records.reduce(0) { $0 + $1.times.total }, 1e-9)
             print(
                 String(
-                    format: "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f",
+                    format: "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f %12.2f",
                     preset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0), t(\.total), t(\.waitViews), t(\.forward),
                     t(\.forwardCompute), t(\.loss),
                     t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
                     mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
-                    mean(\.coordinatorShare) * 100, steady))
+                    mean(\.coordinatorShare) * 100, steady, mean { Double($0.linkBytes?.values.reduce(0) { $0 + $1.total } ?? 0) } / 1e6))
         }
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
+        print("hub MB/step: bytes in and out of the coordinator on its worker links per step (10^6 bytes)")
         print("slowest: the slowest worker's busy share; busy is lower by the workers' spread (uneven CPU on a shared machine)")
         print(
             "busy: worker compute / (workers x step time), target >= 95 %; coord: the coordinator's CPU seconds / step time (checkpoint left out), target <= 3 %"
