@@ -61,7 +61,7 @@ let package = Package(
         // Swift libraries.
         // The domain's words (the four levels, image quality) that no infrastructure owns.
         .target(name: "Domain", path: "Shared/Domain"),
-        .target(name: "Wire", dependencies: ["CProtocol", "CProtobufC", "Domain"], path: "Shared/Wire"),
+        .target(name: "Wire", dependencies: ["Basics", "CProtocol", "CProtobufC", "Domain"], path: "Shared/Wire"),
         .target(
             name: "Transport",
             dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],

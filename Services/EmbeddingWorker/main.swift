@@ -4,6 +4,7 @@ import Foundation
 import ServiceCommandLine
 import ServiceKit
 import Training
+import Transport
 import Wire
 
 /// comcl-embedding-worker: one data-parallel replica of the encoder (oneDNN). It holds no run
@@ -24,13 +25,18 @@ struct WorkerCommand: ParsableCommand {
         let choice = BLASCore.select()
         HeapTuning.keepLargeAllocations()
         EngineThreads.set(threads)
-        let replica = EmbeddingReplica()
-        let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         // One shard at a time: the activations of a forward wait for its backward.
         var service = options
         service.capacity = 1
+        let settings = try service.settings(service: "comcl-embedding-worker")
+        // Views kept at augmenters are fetched from there (the data plane), on the compute thread.
+        var dataOptions = settings.socketOptions
+        dataOptions.curve = nil
+        let client = DataClient(ZMQContext(), name: settings.workerID, options: dataOptions)
+        let replica = EmbeddingReplica(fetch: { try client.fetch($0) })
+        let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         let code = WorkerService.run(
-            service: "comcl-embedding-worker", role: .embeddingWorker, settings: try service.settings(service: "comcl-embedding-worker"),
+            service: "comcl-embedding-worker", role: .embeddingWorker, settings: settings,
             banner: banner
         ) { request in
             try replica.handle(request.body)

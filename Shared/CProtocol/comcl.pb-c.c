@@ -772,6 +772,141 @@ void   comcl__v1__augment_request__free_unpacked
   assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   comcl__v1__views_stored__init
+                     (Comcl__V1__ViewsStored         *message)
+{
+  static const Comcl__V1__ViewsStored init_value = COMCL__V1__VIEWS_STORED__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__views_stored__get_packed_size
+                     (const Comcl__V1__ViewsStored *message)
+{
+  assert(message->base.descriptor == &comcl__v1__views_stored__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__views_stored__pack
+                     (const Comcl__V1__ViewsStored *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__views_stored__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__views_stored__pack_to_buffer
+                     (const Comcl__V1__ViewsStored *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__views_stored__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__ViewsStored *
+       comcl__v1__views_stored__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__ViewsStored *)
+     protobuf_c_message_unpack (&comcl__v1__views_stored__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__views_stored__free_unpacked
+                     (Comcl__V1__ViewsStored *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__views_stored__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__fetch_views__init
+                     (Comcl__V1__FetchViews         *message)
+{
+  static const Comcl__V1__FetchViews init_value = COMCL__V1__FETCH_VIEWS__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__fetch_views__get_packed_size
+                     (const Comcl__V1__FetchViews *message)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__fetch_views__pack
+                     (const Comcl__V1__FetchViews *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__fetch_views__pack_to_buffer
+                     (const Comcl__V1__FetchViews *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__FetchViews *
+       comcl__v1__fetch_views__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__FetchViews *)
+     protobuf_c_message_unpack (&comcl__v1__fetch_views__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__fetch_views__free_unpacked
+                     (Comcl__V1__FetchViews *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__fetched_views__init
+                     (Comcl__V1__FetchedViews         *message)
+{
+  static const Comcl__V1__FetchedViews init_value = COMCL__V1__FETCHED_VIEWS__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__fetched_views__get_packed_size
+                     (const Comcl__V1__FetchedViews *message)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__fetched_views__pack
+                     (const Comcl__V1__FetchedViews *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__fetched_views__pack_to_buffer
+                     (const Comcl__V1__FetchedViews *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__FetchedViews *
+       comcl__v1__fetched_views__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__FetchedViews *)
+     protobuf_c_message_unpack (&comcl__v1__fetched_views__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__fetched_views__free_unpacked
+                     (Comcl__V1__FetchedViews *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   comcl__v1__view_pair__init
                      (Comcl__V1__ViewPair         *message)
 {
@@ -815,6 +950,51 @@ void   comcl__v1__view_pair__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &comcl__v1__view_pair__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__view_source__init
+                     (Comcl__V1__ViewSource         *message)
+{
+  static const Comcl__V1__ViewSource init_value = COMCL__V1__VIEW_SOURCE__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__view_source__get_packed_size
+                     (const Comcl__V1__ViewSource *message)
+{
+  assert(message->base.descriptor == &comcl__v1__view_source__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__view_source__pack
+                     (const Comcl__V1__ViewSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__view_source__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__view_source__pack_to_buffer
+                     (const Comcl__V1__ViewSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__view_source__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__ViewSource *
+       comcl__v1__view_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__ViewSource *)
+     protobuf_c_message_unpack (&comcl__v1__view_source__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__view_source__free_unpacked
+                     (Comcl__V1__ViewSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__view_source__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   comcl__v1__forward_request__init
@@ -1549,7 +1729,7 @@ const ProtobufCMessageDescriptor comcl__v1__box__descriptor =
   (ProtobufCMessageInit) comcl__v1__box__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[5] =
+static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[6] =
 {
   {
     "role",
@@ -1611,9 +1791,22 @@ static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "data_endpoint",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Ready, data_endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__ready__field_indices_by_name[] = {
   2,   /* field[2] = capacity */
+  5,   /* field[5] = data_endpoint */
   0,   /* field[0] = role */
   4,   /* field[4] = run_token */
   3,   /* field[3] = software */
@@ -1622,7 +1815,7 @@ static const unsigned comcl__v1__ready__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__ready__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
 {
@@ -1632,7 +1825,7 @@ const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
   "Comcl__V1__Ready",
   "comcl.v1",
   sizeof(Comcl__V1__Ready),
-  5,
+  6,
   comcl__v1__ready__field_descriptors,
   comcl__v1__ready__field_indices_by_name,
   1,  comcl__v1__ready__number_ranges,
@@ -1978,7 +2171,7 @@ const ProtobufCMessageDescriptor comcl__v1__shutdown__descriptor =
   (ProtobufCMessageInit) comcl__v1__shutdown__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__error__field_descriptors[3] =
+static const ProtobufCFieldDescriptor comcl__v1__error__field_descriptors[4] =
 {
   {
     "code",
@@ -2016,16 +2209,29 @@ static const ProtobufCFieldDescriptor comcl__v1__error__field_descriptors[3] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "data_endpoint",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Error, data_endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__error__field_indices_by_name[] = {
   0,   /* field[0] = code */
+  3,   /* field[3] = data_endpoint */
   2,   /* field[2] = id */
   1,   /* field[1] = message */
 };
 static const ProtobufCIntRange comcl__v1__error__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor comcl__v1__error__descriptor =
 {
@@ -2035,7 +2241,7 @@ const ProtobufCMessageDescriptor comcl__v1__error__descriptor =
   "Comcl__V1__Error",
   "comcl.v1",
   sizeof(Comcl__V1__Error),
-  3,
+  4,
   comcl__v1__error__field_descriptors,
   comcl__v1__error__field_indices_by_name,
   1,  comcl__v1__error__number_ranges,
@@ -2518,7 +2724,7 @@ const ProtobufCMessageDescriptor comcl__v1__patch__descriptor =
   (ProtobufCMessageInit) comcl__v1__patch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descriptors[4] =
 {
   {
     "patch",
@@ -2556,8 +2762,21 @@ static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "keep_from_step",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__AugmentRequest, keep_from_step),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__augment_request__field_indices_by_name[] = {
+  3,   /* field[3] = keep_from_step */
   0,   /* field[0] = patch */
   2,   /* field[2] = recipe */
   1,   /* field[1] = seed */
@@ -2565,7 +2784,7 @@ static const unsigned comcl__v1__augment_request__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__augment_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor =
 {
@@ -2575,11 +2794,216 @@ const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor =
   "Comcl__V1__AugmentRequest",
   "comcl.v1",
   sizeof(Comcl__V1__AugmentRequest),
-  3,
+  4,
   comcl__v1__augment_request__field_descriptors,
   comcl__v1__augment_request__field_indices_by_name,
   1,  comcl__v1__augment_request__number_ranges,
   (ProtobufCMessageInit) comcl__v1__augment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__views_stored__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, level),
+    &comcl__v1__level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provenance",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, provenance),
+    &comcl__v1__provenance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "digest",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, digest),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dtype",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewsStored, dtype),
+    &comcl__v1__dtype__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "shape",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Comcl__V1__ViewsStored, n_shape),
+    offsetof(Comcl__V1__ViewsStored, shape),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__views_stored__field_indices_by_name[] = {
+  4,   /* field[4] = digest */
+  5,   /* field[5] = dtype */
+  3,   /* field[3] = endpoint */
+  0,   /* field[0] = id */
+  1,   /* field[1] = level */
+  2,   /* field[2] = provenance */
+  6,   /* field[6] = shape */
+};
+static const ProtobufCIntRange comcl__v1__views_stored__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor comcl__v1__views_stored__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.ViewsStored",
+  "ViewsStored",
+  "Comcl__V1__ViewsStored",
+  "comcl.v1",
+  sizeof(Comcl__V1__ViewsStored),
+  7,
+  comcl__v1__views_stored__field_descriptors,
+  comcl__v1__views_stored__field_indices_by_name,
+  1,  comcl__v1__views_stored__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__views_stored__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__fetch_views__field_descriptors[1] =
+{
+  {
+    "ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchViews, n_ids),
+    offsetof(Comcl__V1__FetchViews, ids),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__fetch_views__field_indices_by_name[] = {
+  0,   /* field[0] = ids */
+};
+static const ProtobufCIntRange comcl__v1__fetch_views__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor comcl__v1__fetch_views__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.FetchViews",
+  "FetchViews",
+  "Comcl__V1__FetchViews",
+  "comcl.v1",
+  sizeof(Comcl__V1__FetchViews),
+  1,
+  comcl__v1__fetch_views__field_descriptors,
+  comcl__v1__fetch_views__field_indices_by_name,
+  1,  comcl__v1__fetch_views__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetch_views__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__fetched_views__field_descriptors[2] =
+{
+  {
+    "pairs",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchedViews, n_pairs),
+    offsetof(Comcl__V1__FetchedViews, pairs),
+    &comcl__v1__view_pair__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchedViews, n_missing),
+    offsetof(Comcl__V1__FetchedViews, missing),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__fetched_views__field_indices_by_name[] = {
+  1,   /* field[1] = missing */
+  0,   /* field[0] = pairs */
+};
+static const ProtobufCIntRange comcl__v1__fetched_views__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor comcl__v1__fetched_views__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.FetchedViews",
+  "FetchedViews",
+  "Comcl__V1__FetchedViews",
+  "comcl.v1",
+  sizeof(Comcl__V1__FetchedViews),
+  2,
+  comcl__v1__fetched_views__field_descriptors,
+  comcl__v1__fetched_views__field_indices_by_name,
+  1,  comcl__v1__fetched_views__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetched_views__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__view_pair__field_descriptors[5] =
@@ -2672,6 +3096,83 @@ const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor =
   (ProtobufCMessageInit) comcl__v1__view_pair__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor comcl__v1__view_source__field_descriptors[4] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewSource, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewSource, endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewSource, first),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "second",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ViewSource, second),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__view_source__field_indices_by_name[] = {
+  1,   /* field[1] = endpoint */
+  2,   /* field[2] = first */
+  0,   /* field[0] = id */
+  3,   /* field[3] = second */
+};
+static const ProtobufCIntRange comcl__v1__view_source__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor comcl__v1__view_source__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.ViewSource",
+  "ViewSource",
+  "Comcl__V1__ViewSource",
+  "comcl.v1",
+  sizeof(Comcl__V1__ViewSource),
+  4,
+  comcl__v1__view_source__field_descriptors,
+  comcl__v1__view_source__field_indices_by_name,
+  1,  comcl__v1__view_source__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__view_source__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor comcl__v1__forward_request__field_descriptors[7] =
 {
   {
@@ -2687,13 +3188,13 @@ static const ProtobufCFieldDescriptor comcl__v1__forward_request__field_descript
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "inputs",
+    "sources",
     2,
-    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__ForwardRequest, inputs),
-    &comcl__v1__tensor__descriptor,
+    offsetof(Comcl__V1__ForwardRequest, n_sources),
+    offsetof(Comcl__V1__ForwardRequest, sources),
+    &comcl__v1__view_source__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2762,9 +3263,9 @@ static const ProtobufCFieldDescriptor comcl__v1__forward_request__field_descript
 static const unsigned comcl__v1__forward_request__field_indices_by_name[] = {
   4,   /* field[4] = bn_group */
   0,   /* field[0] = id */
-  1,   /* field[1] = inputs */
   6,   /* field[6] = model */
   2,   /* field[2] = sample */
+  1,   /* field[1] = sources */
   5,   /* field[5] = state */
   3,   /* field[3] = weights_version */
 };
@@ -3495,7 +3996,7 @@ const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
   (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[20] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[23] =
 {
   {
     "protocol_version",
@@ -3737,6 +4238,42 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[20]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "views_stored",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, views_stored),
+    &comcl__v1__views_stored__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fetch_views",
+    37,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, fetch_views),
+    &comcl__v1__fetch_views__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fetched_views",
+    38,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, fetched_views),
+    &comcl__v1__fetched_views__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = augment_request */
@@ -3747,6 +4284,8 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   7,   /* field[7] = error */
   14,   /* field[14] = evaluation_request */
   15,   /* field[15] = evaluation_result */
+  21,   /* field[21] = fetch_views */
+  22,   /* field[22] = fetched_views */
   16,   /* field[16] = forward_request */
   3,   /* field[3] = heartbeat */
   19,   /* field[19] = parameter_gradients */
@@ -3759,6 +4298,7 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   4,   /* field[4] = status */
   5,   /* field[5] = status_request */
   12,   /* field[12] = view_pair */
+  20,   /* field[20] = views_stored */
 };
 static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
 {
@@ -3767,7 +4307,7 @@ static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
   { 20, 8 },
   { 28, 13 },
   { 30, 14 },
-  { 0, 20 }
+  { 0, 23 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -3777,7 +4317,7 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  20,
+  23,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
   5,  comcl__v1__envelope__number_ranges,

@@ -34,16 +34,19 @@ public struct Tensor4 {
 
     /// Copies values in PyTorch's (and the wire's) NCHW order into this NHWC tensor.
     public func setChannelsFirst(_ source: UnsafeBufferPointer<Float>) {
-        let (n, h, w, c) = (shape.n, shape.h, shape.w, shape.c)
         precondition(source.count == shape.count, "\(source.count) values for shape \(shape)")
-        let out = pointer
-        for i in 0..<n {
-            for k in 0..<c {
-                for y in 0..<h {
-                    for x in 0..<w {
-                        out[((i * h + y) * w + x) * c + k] = source[((i * c + k) * h + y) * w + x]
-                    }
-                }
+        let image = shape.h * shape.w * shape.c
+        for i in 0..<shape.n { setChannelsFirst(sample: i, UnsafeBufferPointer(rebasing: source[(i * image)..<((i + 1) * image)])) }
+    }
+
+    /// One sample from a [C, H, W] buffer (a view as it travels), into its channels-last slot.
+    public func setChannelsFirst(sample i: Int, _ source: UnsafeBufferPointer<Float>) {
+        let (h, w, c) = (shape.h, shape.w, shape.c)
+        precondition(source.count == h * w * c && i < shape.n, "\(source.count) values for sample \(i) of \(shape)")
+        let out = pointer + i * h * w * c
+        for k in 0..<c {
+            for y in 0..<h {
+                for x in 0..<w { out[(y * w + x) * c + k] = source[(k * h + y) * w + x] }
             }
         }
     }

@@ -61,10 +61,18 @@ public enum WireSamples {
                     id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh,
                     provenance: provenance())),
             .viewPair(ViewPair(id: id, first: try pixels(), second: try pixels(), level: .healthyHigh)),
-            .forwardRequest(ForwardRequest(id: id, inputs: try floats([2, 3, 4, 4]), samples: [5, 9], weightsVersion: 17)),
             .forwardRequest(
                 ForwardRequest(
-                    id: id, inputs: try floats([4, 3, 2, 2]), samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
+                    id: id,
+                    sources: [ViewSource(id: id, .inline(first: try floats([3, 4, 4]), second: try floats([3, 4, 4], offset: 1)))],
+                    samples: [5, 9], weightsVersion: 17)),
+            .forwardRequest(
+                ForwardRequest(
+                    id: id,
+                    sources: [
+                        ViewSource(id: id, .stored(endpoint: "tcp://augmenter-1:41234")),
+                        ViewSource(id: WorkID(run: "r", step: 3, item: 9), .stored(endpoint: "tcp://augmenter-2:41234")),
+                    ], samples: [0, 1, 4, 5], weightsVersion: 18, batchNormGroup: 2,
                     state: ReplicaState(
                         version: 18,
                         tensors: [
@@ -84,6 +92,15 @@ public enum WireSamples {
                         BatchNormStatistics(layer: 0, mean: try floats([2, 4]), variance: try floats([2, 4], offset: 1)),
                         BatchNormStatistics(layer: 1, mean: try floats([2, 8]), variance: try floats([2, 8], offset: 2)),
                     ], weightsVersion: 17, samples: 4, computeSeconds: 1.5)),
+            .viewsStored(
+                ViewsStored(
+                    id: id, level: .lesionLow, provenance: provenance(), endpoint: "tcp://10.0.0.7:41234", digest: 0xABCD, dtype: .float32,
+                    shape: [3, 64, 64])),
+            .fetchViews(FetchViews(ids: [id, WorkID(run: "r", step: 3, item: 9)])),
+            .fetchedViews(
+                FetchedViews(
+                    pairs: [ViewPair(id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh)],
+                    missing: [WorkID(run: "r", step: 3, item: 9)])),
             .evaluationRequest(evaluationRequest()),
             .evaluationRequest(
                 EvaluationRequest(

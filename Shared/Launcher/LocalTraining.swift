@@ -16,6 +16,9 @@ public struct LocalTraining {
     public var manifest: Manifest
     public var quality: String?
     public var augmenters = 2
+    /// The augmenters' --data-endpoint: auto (views fetched from them) or off (views through the
+    /// coordinator, as before the data plane; for comparisons).
+    public var augmenterData = "auto"
     public var embeddingWorkers = 2
     public var workerThreads: Int?
     public var detectionCache: String?
@@ -70,7 +73,9 @@ public struct LocalTraining {
         for i in 1...augmenters {
             try cluster.start(
                 "augmenter-\(i)", executable: "comcl-augmenter",
-                arguments: ["--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)"])
+                arguments: [
+                    "--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)", "--data-endpoint", augmenterData,
+                ])
         }
         for i in 1...embeddingWorkers {
             try cluster.start(

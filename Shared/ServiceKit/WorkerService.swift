@@ -19,6 +19,7 @@ public enum WorkerService {
             config.heartbeatInterval = settings.heartbeat
             config.software = "\(service) \(ComclVersion.string)"
             config.runToken = settings.runToken
+            config.dataEndpoint = settings.dataEndpoint
             let context = ZMQContext()
             let session = try WorkerSession(
                 context: context, endpoint: settings.coordinator, config: config, options: settings.socketOptions,
@@ -44,6 +45,8 @@ public struct WorkerSettings: Sendable {
     public var logLevel: Logger.Level
     public var socketOptions: SocketOptions
     public var runToken: String
+    /// Where the worker serves its results to other workers ("" = none; the data plane).
+    public var dataEndpoint = ""
 
     public init(
         coordinator: String, workerID: String, capacity: Int = 2, heartbeat: Double = 1, logLevel: Logger.Level = .info,

@@ -16,11 +16,17 @@ public final class EmbeddingReplica: @unchecked Sendable {
     /// The shard whose activations the model holds (the last forward), and its row count.
     private var held: (id: ShardID, rows: Int)?
     private var input: Tensor4?
+    private let fetch: ViewFetch?
 
-    public init(_ config: ModelConfig = TrainingConfig().model) {
+    /// Fetches the views kept at augmenters' data endpoints (the ids wanted from each); throws a
+    /// `WorkError` naming the endpoint that failed (`DataClient`). Nil: inline views only.
+    public typealias ViewFetch = (_ wanted: [String: [WorkID]]) throws -> [WorkID: ViewPair]
+
+    public init(_ config: ModelConfig = TrainingConfig().model, fetch: ViewFetch? = nil) {
         model = EncoderModel(config)
         modelName = TrainingConfig.modelName(config)
         model.training = true
+        self.fetch = fetch
     }
 
     /// Answers one request of the embedding link.
@@ -49,14 +55,10 @@ public final class EmbeddingReplica: @unchecked Sendable {
                 "shard \(id) needs weights version \(batch.weightsVersion); this replica holds \(version.map(String.init) ?? "none") and the request carries no state"
             )
         }
-        let shape = batch.inputs.shape
-        guard shape.count == 4, shape[1] == 3, shape[2] >= 32, shape[3] >= 32 else {
-            throw .badInput("shard \(id): inputs must be [N, 3, H, W] with H, W >= 32, got \(shape)")
-        }
-        let x = nhwc(batch.inputs)
+        let x = try inputs(batch, id: id)
         model.backbone.batchNormGroupSize = batch.batchNormGroup
         let z = model.forward(x)
-        held = (id, shape[0])
+        held = (id, x.shape.n)
         return Embeddings(
             id: batch.id, embeddings: StateTensors.tensor(z.pointer, shape: [z.rows, z.cols]), samples: batch.samples,
             weightsVersion: batch.weightsVersion, weightsChecksum: checksum, computeSeconds: seconds(since: started))
@@ -82,12 +84,53 @@ public final class EmbeddingReplica: @unchecked Sendable {
             weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started))
     }
 
-    /// [N, 3, H, W] float32 -> our channels-last input, into a buffer kept between steps.
-    private func nhwc(_ tensor: Tensor) -> Tensor4 {
-        let shape = Shape4(n: tensor.shape[0], h: tensor.shape[2], w: tensor.shape[3], c: tensor.shape[1])
-        let x = Tensor4(shape: shape, buffer: input?.buffer ?? FloatBuffer(count: shape.count))
+    /// The shard's views, fetched where they are kept, laid out block by block (G first views,
+    /// then the same G patches' second views) in our channels-last input, into a buffer kept
+    /// between steps.
+    private func inputs(_ batch: ForwardRequest, id: ShardID) throws(TrainingError) -> Tensor4 {
+        var views: [WorkID: (first: Tensor, second: Tensor)] = [:]
+        var stored: [String: [WorkID]] = [:]
+        for source in batch.sources {
+            switch source.place {
+            case .inline(let first, let second): views[source.id] = (first, second)
+            case .stored(let endpoint): stored[endpoint, default: []].append(source.id)
+            }
+        }
+        if !stored.isEmpty {
+            guard let fetch else { throw .badInput("shard \(id): views kept at data endpoints, and this replica cannot fetch") }
+            do {
+                for (item, pair) in try fetch(stored) { views[item] = (pair.first, pair.second) }
+            } catch {
+                throw .dataUnavailable(endpoint: (error as? WorkError)?.dataEndpoint ?? "", "shard \(id): \(error)")
+            }
+        }
+        let pairs = try batch.sources.map { source throws(TrainingError) in
+            guard let pair = views[source.id] else { throw .badInput("shard \(id): no views for \(source.id)") }
+            return pair
+        }
+        guard let shape = pairs.first?.first.shape, shape.count == 3, shape[0] == 3, shape[1] >= 32, shape[2] >= 32,
+            pairs.allSatisfy({
+                $0.first.shape == shape && $0.second.shape == shape && $0.first.dtype == .float32 && $0.second.dtype == .float32
+            })
+        else {
+            throw .badInput(
+                "shard \(id): views must be float32 [3, H, W] of one size with H, W >= 32, got \(pairs.first.map { "\($0.first.shape)" } ?? "none")"
+            )
+        }
+        let rows = 2 * pairs.count
+        let group = batch.batchNormGroup == 0 ? pairs.count : batch.batchNormGroup
+        let layout = Shape4(n: rows, h: shape[1], w: shape[2], c: 3)
+        let x = Tensor4(shape: layout, buffer: input?.buffer ?? FloatBuffer(count: layout.count))
         input = x
-        tensor.data.withUnsafeBytes { x.setChannelsFirst($0.bindMemory(to: Float.self)) }
+        var row = 0
+        for block in stride(from: 0, to: pairs.count, by: group) {
+            for view in [\(first: Tensor, second: Tensor).first, \.second] {
+                for pair in pairs[block..<min(block + group, pairs.count)] {
+                    pair[keyPath: view].data.withUnsafeBytes { x.setChannelsFirst(sample: row, $0.bindMemory(to: Float.self)) }
+                    row += 1
+                }
+            }
+        }
         return x
     }
 }
@@ -96,7 +139,11 @@ extension TrainingError: WorkError {
     public var code: ErrorCode {
         switch self {
         case .badInput, .config: .badInput
-        case .unavailable: .unavailable
+        case .unavailable, .dataUnavailable: .unavailable
         }
+    }
+
+    public var dataEndpoint: String {
+        if case .dataUnavailable(let endpoint, _) = self { endpoint } else { "" }
     }
 }

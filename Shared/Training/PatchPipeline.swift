@@ -1,30 +1,33 @@
+import Basics
 import Domain
 import Logging
 import Wire
 
-/// One step's views, in batch order: rows 0..B-1 of the loss are `first`, B..2B-1 `second`.
+/// One step's views, in batch order: patch i's first view is row i of the loss, its second view
+/// row B + i. Each patch's views are inline or kept at an augmenter's data endpoint.
 public struct StepViews: Sendable {
     public var step: Int
     public var levels: [Level]
-    public var first: [Tensor]
-    public var second: [Tensor]
+    public var views: [ViewSource]
     /// Items re-planned because their patch or views failed.
     public var replaced: Int
     /// Where the step's patches came from, and what was skipped.
     public var sources = PatchSources()
-    /// FNV-1a 64 over each slot's (item, image, attempt, views) in batch order: a function of
-    /// (seed, config, step) alone, so equal across runs however workers came and went.
+    /// FNV-1a 64 over each slot's (item, attempt, image, views digest) in batch order: a
+    /// function of (seed, config, step) alone, so equal across runs however workers came and went.
     public var digest: UInt64
 
-    public init(step: Int, levels: [Level], first: [Tensor], second: [Tensor], replaced: Int, digest: UInt64 = 0) {
-        (self.step, self.levels, self.first, self.second, self.replaced, self.digest) = (step, levels, first, second, replaced, digest)
+    public init(step: Int, levels: [Level], views: [ViewSource], replaced: Int, digest: UInt64 = 0) {
+        (self.step, self.levels, self.views, self.replaced, self.digest) = (step, levels, views, replaced, digest)
     }
 }
 
 /// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`
-/// future steps in flight, and tracking every item until its views arrive. An item that fails
-/// (a corrupt image...) is re-planned from another image of its level, up to `maxAttempts`.
-/// Work ids: PatchItemID (step, slot, attempt).
+/// future steps in flight, and tracking every item until its views arrive (inline, or kept at
+/// an augmenter's data endpoint). An item that fails (a corrupt image...) is re-planned from
+/// another image of its level, up to `maxAttempts`; views lost with an augmenter are made again
+/// from the patch, under the same id, so they come out the same (`remake`).
+/// Work ids: PatchItemID (step, slot, attempt). A step's slots stay until `release`.
 public final class PatchPipeline {
     public static let maxAttempts = 5
     let config: TrainingConfig
@@ -32,7 +35,10 @@ public final class PatchPipeline {
     let logger: Logger
     let requestPatch: (PatchRequest) -> Void
     let requestViews: (AugmentRequest) -> Void
+    let remakeViews: (AugmentRequest) -> Void
     public private(set) var planned = 0  // steps submitted so far, from `firstStep`
+    /// The step training now: views of earlier steps may be dropped by the augmenters.
+    private var current = 0
     private var slots: [Int: Slots] = [:]
     public private(set) var failure: String?
     /// Results dropped since the last `takeDropped()`: for an attempt since re-planned, a step
@@ -42,10 +48,14 @@ public final class PatchPipeline {
     private struct Slots {
         var levels: [Level]
         var images: [String]
-        var first: [Tensor?]
-        var second: [Tensor?]
+        var views: [ViewSource.Place?]
+        var digests: [UInt64]
+        /// Each item's patch, kept to make its views again if they are lost with an augmenter.
+        var patches: [Patch?]
         var attempts: [Int]
         var missing: Int
+        /// Handed to the trainer (`take`); set back by `remake`.
+        var taken = false
         var replaced = 0
         /// Per item: whether its (latest) patch was cut around a detected box.
         var fromDetection: [Bool?]
@@ -54,25 +64,26 @@ public final class PatchPipeline {
 
     public init(
         config: TrainingConfig, planner: BatchPlanner, firstStep: Int, logger: Logger,
-        requestPatch: @escaping (PatchRequest) -> Void, requestViews: @escaping (AugmentRequest) -> Void
+        requestPatch: @escaping (PatchRequest) -> Void, requestViews: @escaping (AugmentRequest) -> Void,
+        remakeViews: @escaping (AugmentRequest) -> Void
     ) {
-        (self.config, self.planner, self.logger, self.planned) = (config, planner, logger, firstStep)
-        (self.requestPatch, self.requestViews) = (requestPatch, requestViews)
+        (self.config, self.planner, self.logger, self.planned, current) = (config, planner, logger, firstStep, firstStep)
+        (self.requestPatch, self.requestViews, self.remakeViews) = (requestPatch, requestViews, remakeViews)
     }
 
-    /// Items of steps planned and not yet taken.
+    /// Items of steps planned and not yet in.
     public var inFlight: Int { slots.values.reduce(0) { $0 + $1.missing } }
 
     /// Submits the steps up to `current + prefetch` (never past the run's last step).
     public func fill(current: Int) {
+        self.current = current
         while planned <= min(current + config.prefetch, config.steps - 1) {
             let step = planned
             let plan = planner.plan(step: step)
+            let none = Array(repeating: Never?.none, count: plan.count)
             slots[step] = Slots(
-                levels: plan.map(\.level), images: plan.map(\.image), first: Array(repeating: nil, count: plan.count),
-                second: Array(repeating: nil, count: plan.count),
-                attempts: Array(repeating: 0, count: plan.count), missing: plan.count,
-                fromDetection: Array(repeating: nil, count: plan.count))
+                levels: plan.map(\.level), images: plan.map(\.image), views: none.map { _ in nil }, digests: none.map { _ in 0 },
+                patches: none.map { _ in nil }, attempts: none.map { _ in 0 }, missing: plan.count, fromDetection: none.map { _ in nil })
             for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
             planned += 1
         }
@@ -100,33 +111,78 @@ public final class PatchPipeline {
         return dropped
     }
 
-    /// A patch from the cropper: on to the augmenter.
+    /// A patch from the cropper: on to the augmenter (and kept, to make its views again).
     public func received(_ patch: Patch) {
         guard let (step, item, _) = locate(patch.id) else { return }
         slots[step]!.fromDetection[item] = patch.provenance.fromDetection
-        requestViews(AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe))
+        slots[step]!.patches[item] = patch
+        requestViews(augmentRequest(patch))
     }
 
-    /// Views from the augmenter: into their slot. Views must be normalised float32 [3, H, W].
+    private func augmentRequest(_ patch: Patch) -> AugmentRequest {
+        AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe, keepFromStep: UInt64(current))
+    }
+
+    /// Views from an augmenter without a data endpoint: into their slot.
     public func received(_ pair: ViewPair) {
-        guard let (step, item, _) = locate(pair.id) else { return }
-        guard slots[step]!.first[item] == nil else {
+        fill(
+            pair.id, .inline(first: pair.first, second: pair.second), digest: ViewsDigest.of(pair.first, pair.second),
+            dtype: pair.first.dtype, shape: pair.first.shape)
+    }
+
+    /// Views kept at an augmenter's data endpoint: their place into the slot.
+    public func received(_ stored: ViewsStored) {
+        fill(stored.id, .stored(endpoint: stored.endpoint), digest: stored.digest, dtype: stored.dtype, shape: stored.shape)
+    }
+
+    /// Views must be normalised float32 [3, H, W] (the embedding workers' input).
+    private func fill(_ id: WorkID, _ place: ViewSource.Place, digest: UInt64, dtype: DType, shape: [Int]) {
+        guard let (step, item, _) = locate(id) else { return }
+        guard slots[step]!.views[item] == nil else {
             dropped += 1
             return
         }
-        guard pair.first.dtype == .float32, pair.first.shape.count == 3, pair.first.shape[0] == 3 else {
+        guard dtype == .float32, shape.count == 3, shape[0] == 3 else {
             failure =
-                "the augmenter returned \(pair.first.dtype) views of shape \(pair.first.shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
+                "the augmenter returned \(dtype) views of shape \(shape); training needs normalised float32 [3, H, W] (the recipe must end with normalize)"
             return
         }
-        slots[step]!.first[item] = pair.first
-        slots[step]!.second[item] = pair.second
+        slots[step]!.views[item] = place
+        slots[step]!.digests[item] = digest
         slots[step]!.missing -= 1
     }
+
+    /// The views kept at `endpoint` are lost (its augmenter left, or a worker could not fetch
+    /// them): each is made again from its patch under the same id. Returns the steps touched,
+    /// which must be taken again once complete.
+    public func remake(at endpoint: String) -> Set<Int> {
+        var touched = Set<Int>()
+        for (step, s) in slots {
+            for item in s.views.indices where s.views[item] == .stored(endpoint: endpoint) {
+                guard let patch = s.patches[item] else { continue }
+                slots[step]!.views[item] = nil
+                slots[step]!.missing += 1
+                slots[step]!.taken = false
+                touched.insert(step)
+                remakeViews(augmentRequest(patch))
+            }
+        }
+        if !touched.isEmpty {
+            logger.warning("views kept at \(endpoint) are lost: making them again for steps \(touched.sorted().map { $0 + 1 })")
+        }
+        return touched
+    }
+
+    /// Forgets a step once its update is applied.
+    public func release(step: Int) { slots[step] = nil }
 
     /// An item failed on either link: re-plan it from another image of its level.
     public func failed(_ id: WorkID, _ report: ErrorReport) {
         guard let (step, item, attempt) = locate(id) else { return }
+        guard slots[step]!.views[item] == nil else {
+            dropped += 1  // a failure for an item whose views are in
+            return
+        }
         guard attempt + 1 < Self.maxAttempts else {
             failure = "step \(step) item \(item) failed \(Self.maxAttempts) times; last: \(report.message)"
             return
@@ -139,19 +195,20 @@ public final class PatchPipeline {
         request(step: step, item: item, attempt: attempt + 1, patch)
     }
 
-    /// The step's views once every item has arrived (and forgets them).
+    /// The step's views once every item has arrived and the step is not taken yet.
     public func take(step: Int) -> StepViews? {
-        guard let s = slots[step], s.missing == 0 else { return nil }
-        slots[step] = nil
-        let (first, second) = (s.first.map { $0! }, s.second.map { $0! })
+        guard let s = slots[step], s.missing == 0, !s.taken else { return nil }
+        slots[step]!.taken = true
         var digest = FNV1a64()
-        for item in first.indices {
+        for item in s.views.indices {
             [UInt64(item), UInt64(s.attempts[item])].withUnsafeBytes { digest.add($0) }
             Array(s.images[item].utf8).withUnsafeBytes { digest.add($0) }
-            first[item].data.withUnsafeBytes { digest.add($0) }
-            second[item].data.withUnsafeBytes { digest.add($0) }
+            [s.digests[item]].withUnsafeBytes { digest.add($0) }
         }
-        var views = StepViews(step: step, levels: s.levels, first: first, second: second, replaced: s.replaced, digest: digest.value)
+        let sources = s.views.indices.map {
+            ViewSource(id: PatchItemID(run: config.run, step: step, slot: $0, attempt: s.attempts[$0]).workID, s.views[$0]!)
+        }
+        var views = StepViews(step: step, levels: s.levels, views: sources, replaced: s.replaced, digest: digest.value)
         for (level, detected) in zip(s.levels, s.fromDetection) where level == .lesionHigh || level == .lesionLow {
             if detected == true { views.sources.lesionFromDetection += 1 } else { views.sources.lesionFallback += 1 }
         }

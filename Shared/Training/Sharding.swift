@@ -12,19 +12,17 @@ public enum Sharding {
         return (0..<count).map { s in (blocks * s / count * group)..<(blocks * (s + 1) / count * group) }
     }
 
-    /// A shard's input [2n, 3, H, W] (block by block: G first views, then G second views) and
-    /// each row's place in the loss (first view of patch i: row i; second: B + i).
-    public static func inputs(_ views: StepViews, patches: Range<Int>, group: Int) -> (Tensor, [UInt64]) {
-        let b = views.first.count
-        var data: [UInt8] = []
+    /// A shard's views (its patches in batch order) and the loss row of each of its 2n inputs as
+    /// the worker lays them out, block by block: G first views (patch i: row i), then the same
+    /// G patches' second views (row B + i).
+    public static func sources(_ views: StepViews, patches: Range<Int>, group: Int) -> ([ViewSource], [UInt64]) {
+        let b = views.views.count
         var samples: [UInt64] = []
-        let shape = views.first[patches.lowerBound].shape
-        data.reserveCapacity(patches.count * 2 * views.first[patches.lowerBound].data.count)
         for block in stride(from: patches.lowerBound, to: patches.upperBound, by: group) {
-            for i in block..<(block + group) { data += views.first[i].data; samples.append(UInt64(i)) }
-            for i in block..<(block + group) { data += views.second[i].data; samples.append(UInt64(b + i)) }
+            samples += (block..<(block + group)).map { UInt64($0) }
+            samples += (block..<(block + group)).map { UInt64(b + $0) }
         }
-        return (try! Tensor(dtype: .float32, shape: [samples.count] + shape, data: data), samples)
+        return (Array(views.views[patches]), samples)
     }
 
     /// Scatters shards' embeddings into the loss layout (2B x D).

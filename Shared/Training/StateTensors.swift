@@ -1,3 +1,4 @@
+import Basics
 import Encoder
 import Wire
 
@@ -84,11 +85,13 @@ public enum StateTensors {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case badInput(String)
     case unavailable(String)
+    /// Views kept at this data endpoint could not be fetched.
+    case dataUnavailable(endpoint: String, String)
     case config(String)
 
     public var description: String {
         switch self {
-        case .badInput(let s), .unavailable(let s), .config(let s): s
+        case .badInput(let s), .unavailable(let s), .config(let s), .dataUnavailable(_, let s): s
         }
     }
 }

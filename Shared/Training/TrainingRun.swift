@@ -37,6 +37,11 @@ public final class TrainingRun: CoordinatorDriver {
     /// The process's CPU seconds when the last step ended (after its checkpoint).
     private var cpuAtStepEnd = processCPUSeconds()
     private var workerVersions: [String: UInt64] = [:]
+    /// Each augmenter's data endpoint ("" for one that answers inline), by worker id.
+    private var dataEndpoints: [String: String] = [:]
+    /// The attempt number the next `TrainingStep` of a step starts at (a step taken again after
+    /// its views were lost keeps counting).
+    private var nextAttempt: [Int: Int] = [:]
     private var announcedWait = false
     /// Faults since the last step record.
     private var faults = StepRecord.Faults()
@@ -101,7 +106,8 @@ public final class TrainingRun: CoordinatorDriver {
         pipeline = PatchPipeline(
             config: config, planner: planner, firstStep: step, logger: logger,
             requestPatch: { [unowned self] in links[.detectorCropper]?.submit(.patchRequest($0)) },
-            requestViews: { [unowned self] in links[.augmenter]?.submit(.augmentRequest($0)) })
+            requestViews: { [unowned self] in links[.augmenter]?.submit(.augmentRequest($0)) },
+            remakeViews: { [unowned self] in links[.augmenter]?.resubmit(.augmentRequest($0)) })
         if step >= config.steps { finish() }
     }
 
@@ -127,6 +133,10 @@ public final class TrainingRun: CoordinatorDriver {
             switch (role, event) {
             case (.detectorCropper, .result(_, .patch(let patch), _)): pipeline.received(patch)
             case (.augmenter, .result(_, .viewPair(let pair), _)): pipeline.received(pair)
+            case (.augmenter, .result(_, .viewsStored(let stored), _)): pipeline.received(stored)
+            case (.augmenter, .joined(let ready)): dataEndpoints[ready.workerID] = ready.dataEndpoint
+            case (.augmenter, .lost(let worker, _, _)):
+                if let endpoint = dataEndpoints.removeValue(forKey: worker), !endpoint.isEmpty { viewsLost(at: endpoint) }
             case (.detectorCropper, .failed(let id, let report)), (.augmenter, .failed(let id, let report)): pipeline.failed(id, report)
             case (.embeddingWorker, .result(let id, let body, let worker)): received(id, body, from: worker)
             case (.embeddingWorker, .failed(let id, let report)): shardFailed(id, report)
@@ -142,8 +152,9 @@ public final class TrainingRun: CoordinatorDriver {
         if let problem = writer.failure { return fail(problem) }
         pipeline.fill(current: step)
         if let problem = pipeline.failure { return fail(problem) }
-        if current == nil, var work = next ?? prepare(step) {
-            next = nil
+        // `next` is this step's once the previous ended, unless this step's views were lost since.
+        if current == nil, var work = next?.number == step ? next : prepare(step) {
+            if work.number == next?.number { next = nil }
             work.times.waitViews = max(0, work.viewsReadyAt - stepEnded)
             current = work
         }
@@ -162,7 +173,7 @@ public final class TrainingRun: CoordinatorDriver {
             fail("step \(step + 1): cannot export its views: \(error)")
             return nil
         }
-        return TrainingStep(views, config: config, shards: max(workerIDs.count, minWorkers))
+        return TrainingStep(views, config: config, shards: max(workerIDs.count, minWorkers), attempt: nextAttempt[step, default: 0])
     }
 
     // MARK: the step on the embedding link
@@ -222,6 +233,8 @@ public final class TrainingRun: CoordinatorDriver {
         work.times.checkpoint = seconds(since: checkpointStarted)
         record(work, cpu: cpu)
         current = nil
+        pipeline.release(step: work.number)
+        nextAttempt[work.number] = nil
         stepEnded = clock.now()
         cpuAtStepEnd = processCPUSeconds()
         if step >= config.steps { finish() }
@@ -277,7 +290,8 @@ public final class TrainingRun: CoordinatorDriver {
     }
 
     /// An embedding item failed: its worker left (redo the step's embedding work on the workers
-    /// left), or the worker refused it (a bug or a mismatch: stop with its message).
+    /// left), it could not fetch views from an augmenter (make them again, then redo), or the
+    /// worker refused it (a bug or a mismatch: stop with its message).
     private func shardFailed(_ id: WorkID, _ report: ErrorReport) {
         guard let work = current, let shard = work.shard(of: id) else { return }
         guard report.code == .unavailable else { return fail("step \(step + 1) shard \(shard): \(report.message)") }
@@ -285,9 +299,20 @@ public final class TrainingRun: CoordinatorDriver {
         guard work.attempt + 1 < Self.maxStepAttempts else {
             return fail("step \(step + 1): embedding work failed \(Self.maxStepAttempts) times; last: \(report.message)")
         }
-        logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward on the workers left")
-        current?.retry()  // advance() starts the forward again
+        logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward")
         workerVersions[work.shards[shard].worker] = nil  // it may come back without our weights
+        if !report.dataEndpoint.isEmpty { viewsLost(at: report.dataEndpoint) }
+        current?.retry()  // advance() starts the forward again
+    }
+
+    /// Views kept at `endpoint` are gone: the pipeline makes them again, and a step holding any
+    /// of them is taken again once they are in (its attempt count goes on).
+    private func viewsLost(at endpoint: String) {
+        let steps = pipeline.remake(at: endpoint)
+        for work in [current, next].compactMap({ $0 }) where steps.contains(work.number) {
+            nextAttempt[work.number] = work.attempt + 1
+            if work.number == current?.number { current = nil } else { next = nil }
+        }
     }
 
     private func fail(_ reason: String) {

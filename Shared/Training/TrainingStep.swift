@@ -32,22 +32,23 @@ public struct TrainingStep {
     /// Compute seconds the workers reported, over every shard and phase.
     public private(set) var workerSeconds = 0.0
     private let config: TrainingConfig
-    /// Each shard's input and loss rows, built for `inputs.count` shards.
-    private var inputs: [(tensor: Tensor, samples: [UInt64])]
+    /// Each shard's views and loss rows, for `inputs.count` shards.
+    private var inputs: [(sources: [ViewSource], samples: [UInt64])]
     private var embeddings: [Embeddings?] = []
     private var gradients: [ParameterGradients?] = []
     private var phaseStarted = clock.now()
 
-    /// `shards`: how many shards to build inputs for now (rebuilt if the forward finds another
-    /// worker count), so the inputs can be ready before the workers are free.
-    public init(_ views: StepViews, config: TrainingConfig, shards: Int) {
-        (number, self.views, self.config) = (views.step, views, config)
+    /// `shards`: how many shards to cut the views into now (again if the forward finds another
+    /// worker count). `attempt`: the first attempt's number (a step taken again after its views
+    /// were lost keeps counting, so its work ids stay unique).
+    public init(_ views: StepViews, config: TrainingConfig, shards: Int, attempt: Int = 0) {
+        (number, self.views, self.config, self.attempt) = (views.step, views, config, attempt)
         inputs = Self.inputs(views, config: config, shards: shards)
     }
 
-    private static func inputs(_ views: StepViews, config: TrainingConfig, shards: Int) -> [(tensor: Tensor, samples: [UInt64])] {
+    private static func inputs(_ views: StepViews, config: TrainingConfig, shards: Int) -> [(sources: [ViewSource], samples: [UInt64])] {
         Sharding.shards(batch: config.batch, group: config.bnGroup, workers: shards).map {
-            Sharding.inputs(views, patches: $0, group: config.bnGroup)
+            Sharding.sources(views, patches: $0, group: config.bnGroup)
         }
     }
 
@@ -70,9 +71,9 @@ public struct TrainingStep {
         let state = master.state
         let model = TrainingConfig.modelName(config.model)
         return shards.enumerated().map { index, shard in
-            let (tensor, samples) = inputs[index]
+            let (sources, samples) = inputs[index]
             let request = ForwardRequest(
-                id: id(index, .forward), inputs: tensor, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
+                id: id(index, .forward), sources: sources, samples: samples, weightsVersion: master.version, batchNormGroup: config.bnGroup,
                 state: needsState(shard.worker) ? state : nil, model: model)
             return (shard.worker, request)
         }

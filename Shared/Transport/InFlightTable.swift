@@ -45,6 +45,10 @@ struct InFlightTable {
         return true
     }
 
+    /// Forgets that `id` was answered, so it can be submitted again (a result lost after it
+    /// arrived, e.g. views kept by an augmenter that left).
+    mutating func forgetCompletion(_ id: WorkID) { completed.remove(id) }
+
     func isKnown(_ id: WorkID) -> Bool { items[id] != nil || completed.contains(id) }
 
     /// The next queued id, if any.

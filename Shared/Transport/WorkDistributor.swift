@@ -92,6 +92,15 @@ public final class WorkDistributor {
         return table.submit(id, request: Envelope(sender: name, body: body).encoded())
     }
 
+    /// Queues a request again under an id already answered, because its result was lost after
+    /// it arrived (views kept by an augmenter that left). The same id gives the same result.
+    @discardableResult
+    public func resubmit(_ body: Body) -> Bool {
+        guard let id = body.workID else { preconditionFailure("\(body.kind) carries no WorkID and cannot be distributed") }
+        table.forgetCompletion(id)
+        return submit(body)
+    }
+
     /// Queues a request that only the worker named `workerID` may take, because it needs state
     /// that worker holds (an embedding worker's activations for a backward pass). It has no
     /// deadline (the worker's heartbeats say it is alive and computing) and is never re-issued:

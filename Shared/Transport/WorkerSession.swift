@@ -24,6 +24,8 @@ public struct WorkerConfig: Sendable {
     /// The run this worker was started for, sent in Ready ("" for none: any coordinator that
     /// asks for no token takes it).
     public var runToken = ""
+    /// Where this worker serves its results to other workers, sent in Ready ("" = none).
+    public var dataEndpoint = ""
 
     public init(role: Role, workerID: String) {
         self.role = role
@@ -98,7 +100,7 @@ public final class WorkerSession {
             .ready(
                 Ready(
                     role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software,
-                    runToken: config.runToken)))
+                    runToken: config.runToken, dataEndpoint: config.dataEndpoint)))
     }
 
     /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
@@ -113,7 +115,10 @@ public final class WorkerSession {
                     reply = try handler(request)
                 } catch {
                     let code = (error as? WorkError)?.code ?? .internalError
-                    reply = .error(ErrorReport(code: code, message: "\(error)", id: request.body.workID))
+                    reply = .error(
+                        ErrorReport(
+                            code: code, message: "\(error)", id: request.body.workID,
+                            dataEndpoint: (error as? WorkError)?.dataEndpoint ?? ""))
                 }
                 var failed = false
                 if case .error = reply { failed = true }

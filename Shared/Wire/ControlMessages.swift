@@ -8,9 +8,12 @@ public struct Ready: Equatable, Sendable {
     public var software: String
     /// The run the worker was started for ("" from a worker started without one).
     public var runToken: String
+    /// Where the worker serves its results to other workers ("" = results come back inline).
+    public var dataEndpoint: String
 
-    public init(role: Role, workerID: String, capacity: Int = 1, software: String = "", runToken: String = "") {
+    public init(role: Role, workerID: String, capacity: Int = 1, software: String = "", runToken: String = "", dataEndpoint: String = "") {
         (self.role, self.workerID, self.capacity, self.software, self.runToken) = (role, workerID, capacity, software, runToken)
+        self.dataEndpoint = dataEndpoint
     }
 }
 
@@ -22,6 +25,7 @@ extension Ready: CConvertible {
         c.pointee.capacity = UInt32(clamping: capacity)
         c.pointee.software = arena.string(software)
         c.pointee.run_token = arena.string(runToken)
+        c.pointee.data_endpoint = arena.string(dataEndpoint)
         return c
     }
 
@@ -35,6 +39,7 @@ extension Ready: CConvertible {
         }
         software = liftString(c.pointee.software)
         runToken = liftString(c.pointee.run_token)
+        dataEndpoint = liftString(c.pointee.data_endpoint)
     }
 }
 
@@ -174,9 +179,11 @@ public struct ErrorReport: Equatable, Sendable {
     public var code: ErrorCode
     public var message: String
     public var id: WorkID?
+    /// The data endpoint that did not answer, when that is why the work failed.
+    public var dataEndpoint: String
 
-    public init(code: ErrorCode, message: String, id: WorkID? = nil) {
-        (self.code, self.message, self.id) = (code, message, id)
+    public init(code: ErrorCode, message: String, id: WorkID? = nil, dataEndpoint: String = "") {
+        (self.code, self.message, self.id, self.dataEndpoint) = (code, message, id, dataEndpoint)
     }
 }
 
@@ -186,6 +193,7 @@ extension ErrorReport: CConvertible {
         c.pointee.code = Wire.lower(code)
         c.pointee.message = arena.string(message)
         c.pointee.id = id?.lower(in: arena)
+        c.pointee.data_endpoint = arena.string(dataEndpoint)
         return c
     }
 
@@ -193,5 +201,6 @@ extension ErrorReport: CConvertible {
         code = try ErrorCode.liftRequired(c.pointee.code, field: "\(field).code")
         message = liftString(c.pointee.message)
         id = try WorkID.liftOptional(c.pointee.id, field: "\(field).id")
+        dataEndpoint = liftString(c.pointee.data_endpoint)
     }
 }

@@ -28,6 +28,9 @@ public enum Body: Equatable, Sendable {
     case embeddings(Embeddings)
     case backwardRequest(BackwardRequest)
     case parameterGradients(ParameterGradients)
+    case viewsStored(ViewsStored)
+    case fetchViews(FetchViews)
+    case fetchedViews(FetchedViews)
     case evaluationRequest(EvaluationRequest)
     case evaluationResult(EvaluationResult)
 
@@ -50,6 +53,9 @@ public enum Body: Equatable, Sendable {
         case .embeddings: "Embeddings"
         case .backwardRequest: "BackwardRequest"
         case .parameterGradients: "ParameterGradients"
+        case .viewsStored: "ViewsStored"
+        case .fetchViews: "FetchViews"
+        case .fetchedViews: "FetchedViews"
         case .evaluationRequest: "EvaluationRequest"
         case .evaluationResult: "EvaluationResult"
         }
@@ -68,10 +74,11 @@ public enum Body: Equatable, Sendable {
         case .embeddings(let m): m.id
         case .backwardRequest(let m): m.id
         case .parameterGradients(let m): m.id
+        case .viewsStored(let m): m.id
         case .evaluationRequest(let m): m.id
         case .evaluationResult(let m): m.id
         case .error(let m): m.id
-        case .ready, .heartbeat, .status, .statusRequest, .shutdown: nil
+        case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews: nil
         }
     }
 }
@@ -118,6 +125,11 @@ public struct Envelope: Equatable, Sendable {
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST; c.pointee.backward_request = m.lower(in: arena)
         case .parameterGradients(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS; c.pointee.parameter_gradients = m.lower(in: arena)
+        case .viewsStored(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_VIEWS_STORED; c.pointee.views_stored = m.lower(in: arena)
+        case .fetchViews(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS; c.pointee.fetch_views = m.lower(in: arena)
+        case .fetchedViews(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS; c.pointee.fetched_views = m.lower(in: arena)
         case .evaluationRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST; c.pointee.evaluation_request = m.lower(in: arena)
         case .evaluationResult(let m):
@@ -171,6 +183,9 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST: .backwardRequest(try .lift(e.backward_request, field: "backward_request"))
         case COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS:
             .parameterGradients(try .lift(e.parameter_gradients, field: "parameter_gradients"))
+        case COMCL__V1__ENVELOPE__BODY_VIEWS_STORED: .viewsStored(try .lift(e.views_stored, field: "views_stored"))
+        case COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS: .fetchViews(try .lift(e.fetch_views, field: "fetch_views"))
+        case COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS: .fetchedViews(try .lift(e.fetched_views, field: "fetched_views"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST:
             .evaluationRequest(try .lift(e.evaluation_request, field: "evaluation_request"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT: .evaluationResult(try .lift(e.evaluation_result, field: "evaluation_result"))

@@ -117,11 +117,13 @@ public struct AugmentRequest: Equatable, Sendable {
     public var seed: UInt64
     /// The augmentation recipe as JSON; empty means the augmenter's default.
     public var recipe: String
+    /// Views kept for earlier steps may be dropped (an augmenter with a data endpoint).
+    public var keepFromStep: UInt64
 
     public var id: WorkID { patch.id }
 
-    public init(patch: Patch, seed: UInt64, recipe: String = "") {
-        (self.patch, self.seed, self.recipe) = (patch, seed, recipe)
+    public init(patch: Patch, seed: UInt64, recipe: String = "", keepFromStep: UInt64 = 0) {
+        (self.patch, self.seed, self.recipe, self.keepFromStep) = (patch, seed, recipe, keepFromStep)
     }
 }
 
@@ -131,6 +133,7 @@ extension AugmentRequest: CConvertible {
         c.pointee.patch = patch.lower(in: arena)
         c.pointee.seed = seed
         c.pointee.recipe = arena.string(recipe)
+        c.pointee.keep_from_step = keepFromStep
         return c
     }
 
@@ -139,6 +142,7 @@ extension AugmentRequest: CConvertible {
         patch = try Patch.lift(p.patch, field: "\(field).patch")
         seed = p.seed
         recipe = liftString(p.recipe)
+        keepFromStep = p.keep_from_step
     }
 }
 

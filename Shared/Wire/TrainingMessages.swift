@@ -3,12 +3,13 @@ import CProtocol
 // The embedding link, one message per direction (comcl.proto): ForwardRequest -> Embeddings,
 // then BackwardRequest -> ParameterGradients for the same shard. Every tensor is float32.
 
-/// Coordinator -> worker: one shard's views [N, 3, H, W], with the state to load first when the
-/// worker's is older.
+/// Coordinator -> worker: one shard's views (n patches: where to fetch them, or inline), with the
+/// state to load first when the worker's is older. The worker lays the 2n views out block by
+/// block: G first views, then the same G patches' second views.
 public struct ForwardRequest: Equatable, Sendable {
     public var id: WorkID
-    public var inputs: Tensor
-    /// The loss row of each input.
+    public var sources: [ViewSource]
+    /// The loss row of each of the 2n inputs.
     public var samples: [UInt64]
     public var weightsVersion: UInt64
     /// Batch-norm group size G (N is a multiple of it); 0 = the whole shard is one group.
@@ -18,10 +19,10 @@ public struct ForwardRequest: Equatable, Sendable {
     public var model: String
 
     public init(
-        id: WorkID, inputs: Tensor, samples: [UInt64], weightsVersion: UInt64, batchNormGroup: Int = 0, state: ReplicaState? = nil,
-        model: String = ""
+        id: WorkID, sources: [ViewSource], samples: [UInt64], weightsVersion: UInt64, batchNormGroup: Int = 0,
+        state: ReplicaState? = nil, model: String = ""
     ) {
-        (self.id, self.inputs, self.samples, self.weightsVersion) = (id, inputs, samples, weightsVersion)
+        (self.id, self.sources, self.samples, self.weightsVersion) = (id, sources, samples, weightsVersion)
         (self.batchNormGroup, self.state, self.model) = (batchNormGroup, state, model)
     }
 }
@@ -30,7 +31,7 @@ extension ForwardRequest: CConvertible {
     func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__ForwardRequest> {
         let c = arena.message(Comcl__V1__ForwardRequest.self, comcl__v1__forward_request__init)
         c.pointee.id = id.lower(in: arena)
-        c.pointee.inputs = inputs.lower(in: arena)
+        (c.pointee.n_sources, c.pointee.sources) = arena.messages(sources)
         (c.pointee.n_sample, c.pointee.sample) = (samples.count, arena.array(samples))
         c.pointee.weights_version = weightsVersion
         c.pointee.bn_group = UInt32(clamping: batchNormGroup)
@@ -42,14 +43,13 @@ extension ForwardRequest: CConvertible {
     init(lifting c: UnsafePointer<Comcl__V1__ForwardRequest>, field: String) throws {
         let p = c.pointee
         id = try WorkID.lift(p.id, field: "\(field).id")
-        inputs = try Tensor.lift(p.inputs, field: "\(field).inputs")
-        try inputs.require(dtype: .float32, shape: [nil, 3, nil, nil], field: "\(field).inputs")
-        samples = try liftRows(p.n_sample, p.sample, rows: inputs.shape[0], field: "\(field).sample")
+        sources = try ViewSource.liftAll(p.n_sources, p.sources, field: "\(field).sources")
+        samples = try liftRows(p.n_sample, p.sample, rows: 2 * sources.count, field: "\(field).sample")
         weightsVersion = p.weights_version
         batchNormGroup = Int(p.bn_group)
-        guard batchNormGroup == 0 || samples.count % batchNormGroup == 0 else {
+        guard batchNormGroup == 0 || sources.count % batchNormGroup == 0 else {
             throw WireError.invalidValue(
-                field: "\(field).bn_group", reason: "\(samples.count) rows are not whole groups of \(batchNormGroup)")
+                field: "\(field).bn_group", reason: "\(sources.count) patches are not whole groups of \(batchNormGroup)")
         }
         state = try p.state.map { try ReplicaState(lifting: $0, field: "\(field).state") }
         model = liftString(p.model)

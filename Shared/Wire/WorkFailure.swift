@@ -3,6 +3,13 @@
 /// one that does not counts as `internalError`.
 public protocol WorkError: Error {
     var code: ErrorCode { get }
+    /// The data endpoint that did not answer, when that is why the work failed ("" otherwise):
+    /// the coordinator re-makes what was kept there.
+    var dataEndpoint: String { get }
+}
+
+extension WorkError {
+    public var dataEndpoint: String { "" }
 }
 
 /// The one failure every service's work throws: a protocol error code and one sentence.

@@ -35,23 +35,30 @@ import Wire
         return Dictionary(uniqueKeysWithValues: requests.map { ($0.patch.id.item, try! augmenter.handle($0)) })
     }()
 
-    func augmenters(_ names: [String], endpoint: String) throws -> [ChildProcess] {
+    /// `inline`: views come back in the answer (`--data-endpoint off`) instead of being kept at
+    /// the augmenter's data endpoint.
+    func augmenters(_ names: [String], endpoint: String, inline: Bool) throws -> [ChildProcess] {
         try names.map {
-            try ChildProcess("comcl-augmenter", ["--coordinator", endpoint, "--worker-id", $0, "--heartbeat", "0.2"], name: $0)
+            try ChildProcess(
+                "comcl-augmenter",
+                ["--coordinator", endpoint, "--worker-id", $0, "--heartbeat", "0.2", "--data-endpoint", inline ? "off" : "auto"], name: $0)
         }
     }
 
     /// Submits every request once the replicas have joined, then polls until each item has a
     /// result and `until` holds; `during` sees the events as they come and may act on the replicas.
+    /// Views kept at a data endpoint are fetched from there as they are announced (as an embedding
+    /// worker would), their digest checked, and returned as the `ViewPair` they are.
     func run(
-        replicas names: [String], requests: [AugmentRequest] = Self.requests, deadline seconds: Double = 120,
+        replicas names: [String], inline: Bool = false, requests: [AugmentRequest] = Self.requests, deadline seconds: Double = 120,
         during: (([DistributorEvent], [ChildProcess]) -> Void)? = nil, until: ([DistributorEvent]) -> Bool = { _ in true }
     ) throws -> (results: [UInt64: Body], events: [DistributorEvent]) {
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
         let distributor = WorkDistributor(
             role: .augmenter, name: "test", endpoint: router.self,
             config: DistributorConfig(heartbeatInterval: 0.2, liveness: 5, itemTimeout: 60, maxAttempts: 3))
-        let workers = try augmenters(names, endpoint: try router.socket.lastEndpoint)
+        let workers = try augmenters(names, endpoint: try router.socket.lastEndpoint, inline: inline)
+        let client = DataClient(context, name: "test-worker", timeout: 5)
         defer { for w in workers { w.signal(SIGKILL) } }
         var events: [DistributorEvent] = []
         let joined = Date().addingTimeInterval(30)
@@ -67,6 +74,12 @@ import Wire
                 case .result(let id, let body, _):
                     #expect(results[id.item] == nil, "item \(id.item) delivered twice")
                     results[id.item] = body
+                    if case .viewsStored(let stored) = body {
+                        #expect(!inline, "an augmenter with --data-endpoint off kept its views")
+                        let pair = try client.fetch([stored.endpoint: [id]])[id]
+                        #expect(pair.map { ViewsDigest.of($0.first, $0.second) } == stored.digest, "item \(id.item): digest")
+                        results[id.item] = pair.map { .viewPair($0) } ?? body
+                    }
                 case .failed(let id, let report): results[id.item] = .error(report)
                 default: break
                 }
@@ -106,8 +119,10 @@ import Wire
     @Test func sameViewsWithOneOrTwoReplicas() throws {
         let one = try run(replicas: ["solo"])
         let two = try run(replicas: ["left", "right"])
+        let inline = try run(replicas: ["solo"], inline: true)
         expectAllExpected(one.results)
         expectAllExpected(two.results)
+        expectAllExpected(inline.results)
         let served = Set(two.events.compactMap { if case .result(_, _, let worker) = $0 { worker } else { nil } })
         #expect(served == ["left", "right"], "both replicas should have worked")
     }

@@ -155,12 +155,16 @@ import Wire
         // Still serving: a valid request gets its views.
         try router.send(request, to: peer)
         let deadline = Date().addingTimeInterval(20)
-        var views: ViewPair?
+        var views: WorkID?  // kept at its data endpoint (the default), or inline
         while views == nil, Date() < deadline {
             guard let message = try router.receive(timeout: 1), message.peer == peer else { continue }
-            if case .viewPair(let pair)? = try? Envelope.decode(message.frames[0]).body { views = pair }
+            switch try? Envelope.decode(message.frames[0]).body {
+            case .viewsStored(let stored)?: views = stored.id
+            case .viewPair(let pair)?: views = pair.id
+            default: break
+            }
         }
-        #expect(views?.id == patch.id)
+        #expect(views == patch.id)
         #expect(augmenter.process.isRunning)
         #expect(augmenter.output.contains("refused a message from the router"))
         #expect(augmenter.output.contains("libzmq dropped the link"), "the worker logs the cut")

@@ -20,7 +20,10 @@ import Wire
         var rng = SeededGenerator(seed: 99, UInt64(step))
         func view() -> Tensor { try! Tensor(float32: (0..<(3 * side * side)).map { _ in Float(rng.normal()) }, shape: [3, side, side]) }
         let levels = (0..<batch).map { Level.allCases[$0 % 4] }
-        return StepViews(step: step, levels: levels, first: levels.map { _ in view() }, second: levels.map { _ in view() }, replaced: 0)
+        let views = levels.indices.map {
+            ViewSource(id: WorkID(run: "t", step: UInt64(step), item: UInt64($0)), .inline(first: view(), second: view()))
+        }
+        return StepViews(step: step, levels: levels, views: views, replaced: 0)
     }
 
     static func config(steps: Int) -> TrainingConfig {
@@ -92,9 +95,9 @@ import Wire
         #expect(Sharding.shards(batch: 16, group: 4, workers: 3) == [0..<4, 4..<8, 8..<16])
         #expect(Sharding.shards(batch: 16, group: 4, workers: 9).count == 4)
         #expect(Sharding.shards(batch: 16, group: 16, workers: 2) == [0..<16])
-        let (tensor, samples) = Sharding.inputs(Self.views(step: 0), patches: 4..<8, group: 2)
+        let (sources, samples) = Sharding.sources(Self.views(step: 0), patches: 4..<8, group: 2)
         #expect(samples == [4, 5, 12, 13, 6, 7, 14, 15])
-        #expect(tensor.shape == [8, 3, Self.side, Self.side])
+        #expect(sources.map(\.id.item) == [4, 5, 6, 7])
     }
 
     @Test func shardIDsRoundTrip() {

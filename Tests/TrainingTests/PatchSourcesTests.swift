@@ -15,7 +15,7 @@ import Wire
         var views: [AugmentRequest] = []
         let pipeline = PatchPipeline(
             config: config, planner: planner, firstStep: 0, logger: Logger(label: "test"),
-            requestPatch: { patches.append($0) }, requestViews: { views.append($0) })
+            requestPatch: { patches.append($0) }, requestViews: { views.append($0) }, remakeViews: { views.append($0) })
         pipeline.fill(current: 0)
         #expect(patches.count == 8)
         // The first lesion item's image is missing: it is re-planned from another image.

@@ -13,11 +13,12 @@ import Wire
         _ state: ReplicaState?, version: UInt64 = 0, rows: Int = 2, model: String = TrainingConfig.modelName(model)
     ) throws -> Body {
         let id = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .forward).workID
-        let tensor = try Tensor(float32: [Float](repeating: 0.5, count: rows * 3 * 32 * 32), shape: [rows, 3, 32, 32])
+        let view = try Tensor(float32: [Float](repeating: 0.5, count: 3 * 32 * 32), shape: [3, 32, 32])
+        let sources = (0..<rows / 2).map { ViewSource(id: WorkID(run: "r", step: 0, item: UInt64($0)), .inline(first: view, second: view)) }
         return try replica.handle(
             .forwardRequest(
                 ForwardRequest(
-                    id: id, inputs: tensor, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1,
+                    id: id, sources: sources, samples: (0..<UInt64(rows)).map { $0 }, weightsVersion: version, batchNormGroup: 1,
                     state: state, model: model)))
     }
 

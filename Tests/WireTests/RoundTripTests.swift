@@ -32,7 +32,7 @@ import Wire
     @Test func workIDIsReportedForWorkItems() throws {
         for body in try WireSamples.all() {
             switch body {
-            case .ready, .heartbeat, .status, .statusRequest, .shutdown: #expect(body.workID == nil)
+            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews: #expect(body.workID == nil)
             case .error(let e): #expect(body.workID == e.id)
             default: #expect(body.workID == WireSamples.id)
             }
@@ -45,7 +45,8 @@ import Wire
         let tensor = try Tensor(float32: (0..<count).map { Float($0 % 1000) }, shape: [count])
         let state = ReplicaState(version: 1, tensors: [NamedTensor(name: "w", tensor: tensor)], checksum: 1)
         let request = ForwardRequest(
-            id: WireSamples.id, inputs: try WireSamples.floats([1, 3, 2, 2]), samples: [0], weightsVersion: 1, state: state)
+            id: WireSamples.id, sources: [ViewSource(id: WireSamples.id, .stored(endpoint: "tcp://127.0.0.1:4000"))], samples: [0, 1],
+            weightsVersion: 1, state: state)
         let bytes = Envelope(sender: "t", body: .forwardRequest(request)).encoded()
         #expect(bytes.count > count * 4)
         #expect(try Envelope.decode(bytes).body == .forwardRequest(request))

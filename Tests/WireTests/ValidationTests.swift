@@ -136,18 +136,46 @@ import Testing
     }
 
     @Test func shardsAreWholeBatchNormGroups() throws {
+        let view = try WireSamples.floats([3, 4, 4])
+        let sources = (0..<3).map { ViewSource(id: WorkID(run: "r", step: 0, item: UInt64($0)), .inline(first: view, second: view)) }
         let request = ForwardRequest(
-            id: WireSamples.id, inputs: try WireSamples.floats([3, 3, 4, 4]), samples: [0, 1, 2], weightsVersion: 0, batchNormGroup: 2)
+            id: WireSamples.id, sources: sources, samples: [0, 1, 2, 3, 4, 5], weightsVersion: 0, batchNormGroup: 2)
         expectError(
-            .invalidValue(field: "forward_request.bn_group", reason: "3 rows are not whole groups of 2"),
+            .invalidValue(field: "forward_request.bn_group", reason: "3 patches are not whole groups of 2"),
             Envelope(sender: "t", body: .forwardRequest(request)).encoded())
     }
 
-    @Test func forwardInputsAreImages() throws {
-        let request = ForwardRequest(id: WireSamples.id, inputs: try WireSamples.floats([2, 8]), samples: [0, 1], weightsVersion: 0)
+    @Test func forwardViewsAreImagesAtOnePlace() throws {
+        func request(_ place: ViewSource.Place, samples: [UInt64] = [0, 1]) -> [UInt8] {
+            Envelope(
+                sender: "t",
+                body: .forwardRequest(
+                    ForwardRequest(
+                        id: WireSamples.id, sources: [ViewSource(id: WireSamples.id, place)], samples: samples, weightsVersion: 0))
+            ).encoded()
+        }
+        let flat = try WireSamples.floats([2, 8])
         expectError(
-            .invalidValue(field: "forward_request.inputs.shape", reason: "expected [*, 3, *, *], got [2, 8]"),
-            Envelope(sender: "t", body: .forwardRequest(request)).encoded())
+            .invalidValue(field: "forward_request.sources[0].first.shape", reason: "expected [3, *, *], got [2, 8]"),
+            request(.inline(first: flat, second: flat)))
+        let view = try WireSamples.floats([3, 4, 4])
+        expectError(
+            .invalidValue(field: "forward_request.sources[0].second.shape", reason: "expected [3, 4, 4], got [3, 4, 5]"),
+            request(.inline(first: view, second: try WireSamples.floats([3, 4, 5]))))
+        expectError(
+            .invalidValue(field: "forward_request.sample", reason: "1 sample indices for 2 rows"),
+            request(.stored(endpoint: "tcp://10.0.0.7:4000"), samples: [0]))
+    }
+
+    @Test func storedViewsNameWhereTheyAre() throws {
+        let stored = ViewsStored(id: WireSamples.id, level: .healthyLow, endpoint: "", digest: 1, dtype: .float32, shape: [3, 8, 8])
+        expectError(.missingField("views_stored.endpoint"), Envelope(sender: "t", body: .viewsStored(stored)).encoded())
+        var flat = stored
+        (flat.endpoint, flat.shape) = ("tcp://10.0.0.7:4000", [8, 8])
+        expectError(
+            .invalidValue(
+                field: "views_stored.shape", reason: "a view is [C, H, W] or [H, W, C] with sides in 1...65536, got [8, 8]"),
+            Envelope(sender: "t", body: .viewsStored(flat)).encoded())
     }
 
     @Test func computeTimesAreDurations() throws {
@@ -163,7 +191,8 @@ import Testing
         let t = try WireSamples.floats([2])
         let state = ReplicaState(version: 1, tensors: [NamedTensor(name: "w", tensor: t), NamedTensor(name: "w", tensor: t)], checksum: 0)
         let request = ForwardRequest(
-            id: WireSamples.id, inputs: try WireSamples.floats([1, 3, 2, 2]), samples: [0], weightsVersion: 1, state: state)
+            id: WireSamples.id, sources: [ViewSource(id: WireSamples.id, .stored(endpoint: "tcp://127.0.0.1:4000"))], samples: [0, 1],
+            weightsVersion: 1, state: state)
         expectError(
             .invalidValue(field: "forward_request.state.tensors[1].name", reason: "duplicate name \"w\""),
             Envelope(sender: "t", body: .forwardRequest(request)).encoded())

@@ -36,6 +36,11 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(help: "Embedding worker processes.") var embeddingWorkers = 2
     @Option(help: "First loopback port.") var basePort = 5670
+    @Option(
+        help:
+            "Where the workers get the views: auto (the augmenters' data endpoints), off (through the coordinator), or both (each preset twice)."
+    )
+    var augmenterData = "auto"
 
     func run() throws {
         let chosen = try presets.split(separator: ",").map { name in
@@ -59,40 +64,48 @@ struct BenchTrainCommand: ParsableCommand {
         print(
             "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s  hub MB/step"
         )
+        let modes = augmenterData == "both" ? ["off", "auto"] : [augmenterData]
+        guard modes.allSatisfy({ ["auto", "off"].contains($0) }) else { throw ValidationError("--augmenter-data: auto, off or both") }
         for preset in chosen {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
-            let process = Process()
-            process.executableURL = comcl
-            process.arguments =
-                [
-                    "train", "--labels", URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path, "--run-folder", folder.path,
-                    "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port",
-                    "\(basePort)",
-                    "--checkpoint-every", "\(steps)", "--detection-cache", cache.path,
-                ] + preset.flags
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let log = (try? String(contentsOf: folder.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)) ?? ""
-                throw Problem(
-                    "\(preset.rawValue): comcl train exited with \(process.terminationStatus); logs in \(folder.path)/logs\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))"
-                )
+            for mode in modes {
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
+                let process = Process()
+                process.executableURL = comcl
+                process.arguments =
+                    [
+                        "train", "--labels", URL(fileURLWithPath: data).appendingPathComponent("labels.csv").path, "--run-folder",
+                        folder.path,
+                        "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port",
+                        "\(basePort)",
+                        "--checkpoint-every", "\(steps)", "--detection-cache", cache.path, "--augmenter-data", mode,
+                    ] + preset.flags
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    let log = (try? String(contentsOf: folder.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)) ?? ""
+                    throw Problem(
+                        "\(preset.rawValue): comcl train exited with \(process.terminationStatus); logs in \(folder.path)/logs\n\(log.split(separator: "\n").suffix(5).joined(separator: "\n"))"
+                    )
+                }
+                defer { try? FileManager.default.removeItem(at: folder) }
+                let records = MetricsFollower(folder.appendingPathComponent("metrics.jsonl")).newRecords().dropFirst()
+                let n = Double(records.count)
+                func mean(_ value: (StepRecord) -> Double) -> Double { records.reduce(0) { $0 + value($1) } / n }
+                let t = { (k: KeyPath<StepRecord.Times, Double>) in mean { $0.times[keyPath: k] } }
+                let steady = Double(records.reduce(0) { $0 + $1.batch }) / max(records.reduce(0) { $0 + $1.times.total }, 1e-9)
+                print(
+                    String(
+                        format:
+                            "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f %12.2f",
+                        (preset.rawValue + (modes.count > 1 ? " " + mode : "")).padding(toLength: 14, withPad: " ", startingAt: 0),
+                        t(\.total), t(\.waitViews), t(\.forward),
+                        t(\.forwardCompute), t(\.loss),
+                        t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
+                        mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
+                        mean(\.coordinatorShare) * 100, steady, mean { Double($0.linkBytes?.values.reduce(0) { $0 + $1.total } ?? 0) } / 1e6
+                    ))
             }
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let records = MetricsFollower(folder.appendingPathComponent("metrics.jsonl")).newRecords().dropFirst()
-            let n = Double(records.count)
-            func mean(_ value: (StepRecord) -> Double) -> Double { records.reduce(0) { $0 + value($1) } / n }
-            let t = { (k: KeyPath<StepRecord.Times, Double>) in mean { $0.times[keyPath: k] } }
-            let steady = Double(records.reduce(0) { $0 + $1.batch }) / max(records.reduce(0) { $0 + $1.times.total }, 1e-9)
-            print(
-                String(
-                    format: "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f %12.2f",
-                    preset.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0), t(\.total), t(\.waitViews), t(\.forward),
-                    t(\.forwardCompute), t(\.loss),
-                    t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
-                    mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
-                    mean(\.coordinatorShare) * 100, steady, mean { Double($0.linkBytes?.values.reduce(0) { $0 + $1.total } ?? 0) } / 1e6))
         }
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
         print("hub MB/step: bytes in and out of the coordinator on its worker links per step (10^6 bytes)")

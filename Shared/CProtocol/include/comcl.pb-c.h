@@ -32,7 +32,11 @@ typedef struct Comcl__V1__Provenance Comcl__V1__Provenance;
 typedef struct Comcl__V1__PatchRequest Comcl__V1__PatchRequest;
 typedef struct Comcl__V1__Patch Comcl__V1__Patch;
 typedef struct Comcl__V1__AugmentRequest Comcl__V1__AugmentRequest;
+typedef struct Comcl__V1__ViewsStored Comcl__V1__ViewsStored;
+typedef struct Comcl__V1__FetchViews Comcl__V1__FetchViews;
+typedef struct Comcl__V1__FetchedViews Comcl__V1__FetchedViews;
 typedef struct Comcl__V1__ViewPair Comcl__V1__ViewPair;
+typedef struct Comcl__V1__ViewSource Comcl__V1__ViewSource;
 typedef struct Comcl__V1__ForwardRequest Comcl__V1__ForwardRequest;
 typedef struct Comcl__V1__Embeddings Comcl__V1__Embeddings;
 typedef struct Comcl__V1__BackwardRequest Comcl__V1__BackwardRequest;
@@ -256,10 +260,16 @@ struct  Comcl__V1__Ready
    * (ERROR_CODE_WRONG_RUN), so two runs sharing ports never serve each other.
    */
   char *run_token;
+  /*
+   * Where this worker serves its results to other workers (the data plane, docs/protocol.md):
+   * an augmenter keeps its views and embedding workers fetch them from here. Empty: results
+   * come back inline to the coordinator.
+   */
+  char *data_endpoint;
 };
 #define COMCL__V1__READY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__ready__descriptor) \
-    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Comcl__V1__Heartbeat
@@ -340,10 +350,14 @@ struct  Comcl__V1__Error
    * set when the error is about one work item
    */
   Comcl__V1__WorkId *id;
+  /*
+   * set when the work failed because this data endpoint did not answer
+   */
+  char *data_endpoint;
 };
 #define COMCL__V1__ERROR__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__error__descriptor) \
-    , COMCL__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL }
+    , COMCL__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 typedef enum {
@@ -487,10 +501,74 @@ struct  Comcl__V1__AugmentRequest
    * augmentation recipe as JSON (docs/augmentation.md); empty = the default
    */
   char *recipe;
+  /*
+   * Stored views of earlier steps are no longer needed: the augmenter may drop them.
+   */
+  uint64_t keep_from_step;
 };
 #define COMCL__V1__AUGMENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__augment_request__descriptor) \
-    , NULL, 0, (char *)protobuf_c_empty_string }
+    , NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Augmenter -> coordinator, from an augmenter with a data endpoint: the views are made and kept
+ * there; the embedding worker that needs them fetches them directly (FetchViews).
+ */
+struct  Comcl__V1__ViewsStored
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  Comcl__V1__Level level;
+  Comcl__V1__Provenance *provenance;
+  /*
+   * the augmenter's data endpoint
+   */
+  char *endpoint;
+  /*
+   * FNV-1a 64 of the first view's bytes then the second's
+   */
+  uint64_t digest;
+  /*
+   * the views' dtype and shape (both views share them)
+   */
+  Comcl__V1__DType dtype;
+  size_t n_shape;
+  uint64_t *shape;
+};
+#define COMCL__V1__VIEWS_STORED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__views_stored__descriptor) \
+    , NULL, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string, 0, COMCL__V1__DTYPE__DTYPE_UNSPECIFIED, 0,NULL }
+
+
+/*
+ * Embedding worker -> augmenter (its data endpoint): the views of these items.
+ */
+struct  Comcl__V1__FetchViews
+{
+  ProtobufCMessage base;
+  size_t n_ids;
+  Comcl__V1__WorkId **ids;
+};
+#define COMCL__V1__FETCH_VIEWS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetch_views__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * Augmenter -> embedding worker: the views it holds, and the ids it does not.
+ */
+struct  Comcl__V1__FetchedViews
+{
+  ProtobufCMessage base;
+  size_t n_pairs;
+  Comcl__V1__ViewPair **pairs;
+  size_t n_missing;
+  Comcl__V1__WorkId **missing;
+};
+#define COMCL__V1__FETCHED_VIEWS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetched_views__descriptor) \
+    , 0,NULL, 0,NULL }
 
 
 struct  Comcl__V1__ViewPair
@@ -511,18 +589,46 @@ struct  Comcl__V1__ViewPair
 
 
 /*
- * Coordinator -> worker: one shard's views, to embed.
+ * One patch's two views for a forward: at an augmenter's data endpoint, or inline (from an
+ * augmenter without one, or a coordinator that has the views in hand).
+ */
+struct  Comcl__V1__ViewSource
+{
+  ProtobufCMessage base;
+  /*
+   * the patch's work item
+   */
+  Comcl__V1__WorkId *id;
+  /*
+   * where the views are kept; empty = inline
+   */
+  char *endpoint;
+  /*
+   * inline views: float32 [3, H, W]
+   */
+  Comcl__V1__Tensor *first;
+  Comcl__V1__Tensor *second;
+};
+#define COMCL__V1__VIEW_SOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__view_source__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, NULL, NULL }
+
+
+/*
+ * Coordinator -> worker: one shard's views, to embed. The worker lays them out block by block
+ * (G first views, then the same G patches' second views: two batch-norm groups).
  */
 struct  Comcl__V1__ForwardRequest
 {
   ProtobufCMessage base;
   Comcl__V1__WorkId *id;
   /*
-   * float32 [N, 3, H, W]
+   * the shard's n patches in batch order
    */
-  Comcl__V1__Tensor *inputs;
+  size_t n_sources;
+  Comcl__V1__ViewSource **sources;
   /*
-   * the loss row of each of the N inputs
+   * the loss row of each of the 2n inputs
    */
   size_t n_sample;
   uint64_t *sample;
@@ -545,7 +651,7 @@ struct  Comcl__V1__ForwardRequest
 };
 #define COMCL__V1__FORWARD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__forward_request__descriptor) \
-    , NULL, NULL, 0,NULL, 0, 0, NULL, (char *)protobuf_c_empty_string }
+    , NULL, 0,NULL, 0,NULL, 0, 0, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -792,6 +898,9 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_EMBEDDINGS = 33,
   COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST = 34,
   COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS = 35,
+  COMCL__V1__ENVELOPE__BODY_VIEWS_STORED = 36,
+  COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS = 37,
+  COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS = 38,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
@@ -823,6 +932,9 @@ struct  Comcl__V1__Envelope
     Comcl__V1__Embeddings *embeddings;
     Comcl__V1__BackwardRequest *backward_request;
     Comcl__V1__ParameterGradients *parameter_gradients;
+    Comcl__V1__ViewsStored *views_stored;
+    Comcl__V1__FetchViews *fetch_views;
+    Comcl__V1__FetchedViews *fetched_views;
     Comcl__V1__EvaluationRequest *evaluation_request;
     Comcl__V1__EvaluationResult *evaluation_result;
   };
@@ -1155,6 +1267,63 @@ Comcl__V1__AugmentRequest *
 void   comcl__v1__augment_request__free_unpacked
                      (Comcl__V1__AugmentRequest *message,
                       ProtobufCAllocator *allocator);
+/* Comcl__V1__ViewsStored methods */
+void   comcl__v1__views_stored__init
+                     (Comcl__V1__ViewsStored         *message);
+size_t comcl__v1__views_stored__get_packed_size
+                     (const Comcl__V1__ViewsStored   *message);
+size_t comcl__v1__views_stored__pack
+                     (const Comcl__V1__ViewsStored   *message,
+                      uint8_t             *out);
+size_t comcl__v1__views_stored__pack_to_buffer
+                     (const Comcl__V1__ViewsStored   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__ViewsStored *
+       comcl__v1__views_stored__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__views_stored__free_unpacked
+                     (Comcl__V1__ViewsStored *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__FetchViews methods */
+void   comcl__v1__fetch_views__init
+                     (Comcl__V1__FetchViews         *message);
+size_t comcl__v1__fetch_views__get_packed_size
+                     (const Comcl__V1__FetchViews   *message);
+size_t comcl__v1__fetch_views__pack
+                     (const Comcl__V1__FetchViews   *message,
+                      uint8_t             *out);
+size_t comcl__v1__fetch_views__pack_to_buffer
+                     (const Comcl__V1__FetchViews   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__FetchViews *
+       comcl__v1__fetch_views__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__fetch_views__free_unpacked
+                     (Comcl__V1__FetchViews *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__FetchedViews methods */
+void   comcl__v1__fetched_views__init
+                     (Comcl__V1__FetchedViews         *message);
+size_t comcl__v1__fetched_views__get_packed_size
+                     (const Comcl__V1__FetchedViews   *message);
+size_t comcl__v1__fetched_views__pack
+                     (const Comcl__V1__FetchedViews   *message,
+                      uint8_t             *out);
+size_t comcl__v1__fetched_views__pack_to_buffer
+                     (const Comcl__V1__FetchedViews   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__FetchedViews *
+       comcl__v1__fetched_views__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__fetched_views__free_unpacked
+                     (Comcl__V1__FetchedViews *message,
+                      ProtobufCAllocator *allocator);
 /* Comcl__V1__ViewPair methods */
 void   comcl__v1__view_pair__init
                      (Comcl__V1__ViewPair         *message);
@@ -1173,6 +1342,25 @@ Comcl__V1__ViewPair *
                       const uint8_t       *data);
 void   comcl__v1__view_pair__free_unpacked
                      (Comcl__V1__ViewPair *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__ViewSource methods */
+void   comcl__v1__view_source__init
+                     (Comcl__V1__ViewSource         *message);
+size_t comcl__v1__view_source__get_packed_size
+                     (const Comcl__V1__ViewSource   *message);
+size_t comcl__v1__view_source__pack
+                     (const Comcl__V1__ViewSource   *message,
+                      uint8_t             *out);
+size_t comcl__v1__view_source__pack_to_buffer
+                     (const Comcl__V1__ViewSource   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__ViewSource *
+       comcl__v1__view_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__view_source__free_unpacked
+                     (Comcl__V1__ViewSource *message,
                       ProtobufCAllocator *allocator);
 /* Comcl__V1__ForwardRequest methods */
 void   comcl__v1__forward_request__init
@@ -1417,8 +1605,20 @@ typedef void (*Comcl__V1__Patch_Closure)
 typedef void (*Comcl__V1__AugmentRequest_Closure)
                  (const Comcl__V1__AugmentRequest *message,
                   void *closure_data);
+typedef void (*Comcl__V1__ViewsStored_Closure)
+                 (const Comcl__V1__ViewsStored *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__FetchViews_Closure)
+                 (const Comcl__V1__FetchViews *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__FetchedViews_Closure)
+                 (const Comcl__V1__FetchedViews *message,
+                  void *closure_data);
 typedef void (*Comcl__V1__ViewPair_Closure)
                  (const Comcl__V1__ViewPair *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__ViewSource_Closure)
+                 (const Comcl__V1__ViewSource *message,
                   void *closure_data);
 typedef void (*Comcl__V1__ForwardRequest_Closure)
                  (const Comcl__V1__ForwardRequest *message,
@@ -1479,7 +1679,11 @@ extern const ProtobufCMessageDescriptor comcl__v1__provenance__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__views_stored__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetch_views__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetched_views__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__view_source__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__forward_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__embeddings__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor;

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import Synchronization
+import Wire
+
+/// A worker's data endpoint (the data plane, docs/protocol.md): a ROUTER socket on its own
+/// thread that answers `FetchViews` from `KeptViews`, so a fetch is served while the worker's
+/// compute thread is busy with the next item. Fetches are read-only: an item can be fetched
+/// again (a step redone on other embedding workers).
+public final class DataServer: @unchecked Sendable {
+    /// The endpoint to give to others (the bound one, its port chosen when bound to `:*`).
+    public let endpoint: String
+    private let router: ZMQRouter
+    private let views: KeptViews
+    private let stopping = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+    private let name: String
+    private let logger: Logger
+
+    /// `bind`: an endpoint others can reach, on an address of this machine (`tcp://10.0.0.7:*`
+    /// picks a free port; a wildcard address would not tell others where to connect).
+    public init(
+        _ context: ZMQContext, bind: String, views: KeptViews, name: String, options: SocketOptions = SocketOptions(), logger: Logger
+    ) throws {
+        router = try ZMQRouter(context, bind: bind, options: options)
+        endpoint = try router.socket.lastEndpoint
+        (self.views, self.name, self.logger) = (views, name, logger)
+        let thread = Thread { [self] in serve() }
+        thread.name = "data-server"
+        thread.start()
+    }
+
+    private func serve() {
+        defer { done.signal() }
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                guard let message = try router.receive(timeout: 0.1) else { continue }
+                let reply: Body
+                do {
+                    let request = try Envelope.decode(frames: message.frames)
+                    if case .fetchViews(let fetch) = request.body {
+                        reply = .fetchedViews(views.fetch(fetch.ids))
+                    } else {
+                        reply = .error(
+                            ErrorReport(code: .unsupported, message: "a data endpoint answers FetchViews, not \(request.body.kind)"))
+                    }
+                } catch let error as WireError {
+                    reply = .error(ErrorReport(code: error.code, message: "\(error)"))
+                }
+                try? router.send(Envelope(sender: name, body: reply).encoded(), to: message.peer)
+            } catch {
+                logger.error("data endpoint \(endpoint): \(error)")
+                return
+            }
+        }
+    }
+
+    /// Stops serving and closes the socket.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        done.wait()
+        router.socket.close()
+    }
+}
