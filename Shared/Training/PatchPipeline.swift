@@ -154,9 +154,10 @@ public final class PatchPipeline {
 
     /// The views kept at `endpoint` are lost (its augmenter left, or a worker could not fetch
     /// them): each is made again from its patch under the same id. Returns the steps touched,
-    /// which must be taken again once complete.
-    public func remake(at endpoint: String) -> Set<Int> {
+    /// which must be taken again once complete, and the view pairs remade.
+    public func remake(at endpoint: String) -> (steps: Set<Int>, items: Int) {
         var touched = Set<Int>()
+        var items = 0
         for (step, s) in slots {
             for item in s.views.indices where s.views[item] == .stored(endpoint: endpoint) {
                 guard let patch = s.patches[item] else { continue }
@@ -164,13 +165,14 @@ public final class PatchPipeline {
                 slots[step]!.missing += 1
                 slots[step]!.taken = false
                 touched.insert(step)
+                items += 1
                 remakeViews(augmentRequest(patch))
             }
         }
         if !touched.isEmpty {
-            logger.warning("views kept at \(endpoint) are lost: making them again for steps \(touched.sorted().map { $0 + 1 })")
+            logger.warning("views kept at \(endpoint) are lost: making \(items) again, of steps \(touched.sorted().map { $0 + 1 })")
         }
-        return touched
+        return (touched, items)
     }
 
     /// Forgets a step once its update is applied.

@@ -95,6 +95,9 @@ public struct StepRecord: Codable, Sendable {
         /// Results the pipeline dropped: for an attempt since re-planned, a step already taken,
         /// or a slot already filled.
         public var dropped = 0
+        /// View pairs made again because the augmenter keeping them left or a worker could not
+        /// fetch them (the data plane). Optional: metrics written before it existed still read.
+        public var viewsRemade: Int? = 0
 
         public init() {}
     }

@@ -308,7 +308,8 @@ public final class TrainingRun: CoordinatorDriver {
     /// Views kept at `endpoint` are gone: the pipeline makes them again, and a step holding any
     /// of them is taken again once they are in (its attempt count goes on).
     private func viewsLost(at endpoint: String) {
-        let steps = pipeline.remake(at: endpoint)
+        let (steps, items) = pipeline.remake(at: endpoint)
+        faults.viewsRemade = (faults.viewsRemade ?? 0) + items
         for work in [current, next].compactMap({ $0 }) where steps.contains(work.number) {
             nextAttempt[work.number] = work.attempt + 1
             if work.number == current?.number { current = nil } else { next = nil }

@@ -105,6 +105,13 @@ struct BenchTrainCommand: ParsableCommand {
                         mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
                         mean(\.coordinatorShare) * 100, steady, mean { Double($0.linkBytes?.values.reduce(0) { $0 + $1.total } ?? 0) } / 1e6
                     ))
+                let links = Set(records.flatMap { $0.linkBytes?.keys.map { $0 } ?? [] }).sorted()
+                let split = links.map { link in
+                    String(
+                        format: "%@ %.2f in / %.2f out", link, mean { Double($0.linkBytes?[link]?.received ?? 0) } / 1e6,
+                        mean { Double($0.linkBytes?[link]?.sent ?? 0) } / 1e6)
+                }
+                print("                hub MB/step by link: " + split.joined(separator: "; "))
             }
         }
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
