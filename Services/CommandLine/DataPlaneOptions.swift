@@ -1,15 +1,17 @@
 import ArgumentParser
+import Logging
 import ServiceKit
+import Transport
 
-/// Where an augmenter serves its views to the embedding workers (the data plane,
-/// docs/protocol.md): `auto` binds a free port on this machine's address toward the coordinator;
-/// `off` sends the views back to the coordinator inline (the fallback, and always the case with
-/// CURVE keys: the data endpoint has no CURVE yet); `tcp://ADDRESS:PORT` binds and hands out
-/// exactly that.
+/// Where a cropper serves its patches to the augmenters, or an augmenter its views to the
+/// embedding workers (the data plane, docs/protocol.md): `auto` binds a free port on this
+/// machine's address toward the coordinator; `off` sends them back to the coordinator inline (the
+/// fallback, and always the case with CURVE keys: the data endpoint has no CURVE yet);
+/// `tcp://ADDRESS:PORT` binds and hands out exactly that.
 public struct DataPlaneOptions: ParsableArguments {
     @Option(
         help:
-            "Where embedding workers fetch this augmenter's views: auto (a free port on the address that reaches the coordinator), off (views go back through the coordinator), or tcp://ADDRESS:PORT."
+            "Where others fetch this worker's results (a cropper's patches, an augmenter's views): auto (a free port on the address that reaches the coordinator), off (they go back through the coordinator), or tcp://ADDRESS:PORT."
     )
     public var dataEndpoint = "auto"
 
@@ -18,8 +20,8 @@ public struct DataPlaneOptions: ParsableArguments {
     /// The endpoint to bind, or nil for inline views (with the reason, for the log).
     public func bind(coordinator: String, curve: Bool) throws -> (endpoint: String?, note: String) {
         switch dataEndpoint {
-        case "off": return (nil, "data endpoint off: views go back through the coordinator")
-        case _ where curve: return (nil, "CURVE keys given: views go back through the coordinator (the data endpoint has no CURVE yet)")
+        case "off": return (nil, "data endpoint off: results go back through the coordinator")
+        case _ where curve: return (nil, "CURVE keys given: results go back through the coordinator (the data endpoint has no CURVE yet)")
         case "auto":
             let address = LocalAddress.toward(endpoint: coordinator) ?? "127.0.0.1"
             return ("tcp://\(address):*", "")
@@ -30,5 +32,21 @@ public struct DataPlaneOptions: ParsableArguments {
             }
             return (dataEndpoint, "")
         }
+    }
+
+    /// Starts the data endpoint serving `views` or `patches` when one is wanted, and records it in
+    /// `settings` (sent in Ready). Returns the server (nil: results inline) and a line for the log.
+    public func start(
+        coordinator: String, settings: inout WorkerSettings, views: KeptViews? = nil, patches: KeptPatches? = nil, logger: Logger
+    ) throws -> (server: DataServer?, banner: String) {
+        let (bind, note) = try bind(coordinator: coordinator, curve: settings.socketOptions.curve != nil)
+        guard let bind else { return (nil, note) }
+        var options = settings.socketOptions
+        options.curve = nil
+        let server = try DataServer(
+            ZMQContext(), bind: bind, views: views, patches: patches, name: settings.workerID, options: options, logger: logger)
+        settings.dataEndpoint = server.endpoint
+        let what = views != nil ? "views kept for the embedding workers" : "patches kept for the augmenters"
+        return (server, "\(what) at \(server.endpoint) (at most \(KeptViews.defaultLimit))")
     }
 }

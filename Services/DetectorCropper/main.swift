@@ -9,12 +9,15 @@ import Transport
 import Wire
 
 /// comcl-detector-cropper: a worker service connected to the coordinator's detectorCropper link.
+/// With a data endpoint (the default) it keeps each patch and tells the coordinator where it is;
+/// the augmenter that makes its views fetches it there.
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comcl-detector-cropper",
         abstract: "The detector/cropper: finds lesion boxes and cuts 128x128 patches (docs/method.md section 2).")
 
     @OptionGroup var options: ServiceOptions
+    @OptionGroup var data: DataPlaneOptions
 
     @Option(help: "Folder that the image paths of patch requests are relative to.")
     var dataRoot: String
@@ -77,17 +80,24 @@ struct WorkerCommand: ParsableCommand {
             dataRoot: URL(fileURLWithPath: dataRoot), detector: lesionDetector,
             cache: DetectionCache(folder: URL(fileURLWithPath: cache), detectorIdentity: lesionDetector.identity), cutter: cutter,
             imageSide: imageSide, memoryBytes: memoryMb << 20)
+        var settings = try options.settings(service: "comcl-detector-cropper")
+        let kept = KeptPatches()
+        let (server, note) = try data.start(
+            coordinator: options.coordinator, settings: &settings, patches: kept, logger: .init(label: "comcl.comcl-detector-cropper"))
+        defer { server?.stop() }
         let banner = [
-            "detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB",
+            "detector: \(lesionDetector.identity)", "data root: \(dataRoot), detection cache: \(cache), image memory: \(memoryMb) MB", note,
         ]
-        let code = WorkerService.run(
-            service: "comcl-detector-cropper", role: .detectorCropper, settings: try options.settings(service: "comcl-detector-cropper"),
-            banner: banner
-        ) { request in
+        let endpoint = settings.dataEndpoint
+        let code = WorkerService.run(service: "comcl-detector-cropper", role: .detectorCropper, settings: settings, banner: banner) {
+            request in
             guard case .patchRequest(let patchRequest) = request.body else {
                 throw WorkFailure(code: .unsupported, "the detector/cropper answers PatchRequest, not \(request.body.kind)")
             }
-            return .patch(try cropper.handle(patchRequest))
+            let patch = try cropper.handle(patchRequest)
+            guard !endpoint.isEmpty else { return .patch(patch) }
+            kept.put(patch, id: patch.id, keepFromStep: patchRequest.keepFromStep)
+            return .patchStored(PatchStored(id: patch.id, level: patch.level, provenance: patch.provenance, endpoint: endpoint))
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -16,9 +16,13 @@ public final class Augmenter: Sendable {
 
     public init() {}
 
-    public func handle(_ request: AugmentRequest) throws -> ViewPair {
+    /// `fetched`: the patch, when the request names where a cropper keeps it (the service
+    /// fetches it first).
+    public func handle(_ request: AugmentRequest, patch fetched: Patch? = nil) throws -> ViewPair {
         let recipe = try recipe(for: request.recipe)
-        let patch = request.patch
+        guard let patch = fetched ?? request.patch else {
+            throw WorkFailure(code: .badInput, "the request names where its patch is kept (\(request.id)), and no patch was fetched")
+        }
         // The wire checks this on decode; a Patch built in-process has not been through it.
         guard patch.pixels.dtype == .uint8, patch.pixels.shape.count == 3, patch.pixels.shape[2] == 3 else {
             throw WorkFailure(code: .badInput, "patch pixels must be uint8 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")

@@ -772,6 +772,186 @@ void   comcl__v1__augment_request__free_unpacked
   assert(message->base.descriptor == &comcl__v1__augment_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   comcl__v1__patch_stored__init
+                     (Comcl__V1__PatchStored         *message)
+{
+  static const Comcl__V1__PatchStored init_value = COMCL__V1__PATCH_STORED__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__patch_stored__get_packed_size
+                     (const Comcl__V1__PatchStored *message)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_stored__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__patch_stored__pack
+                     (const Comcl__V1__PatchStored *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_stored__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__patch_stored__pack_to_buffer
+                     (const Comcl__V1__PatchStored *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_stored__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__PatchStored *
+       comcl__v1__patch_stored__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__PatchStored *)
+     protobuf_c_message_unpack (&comcl__v1__patch_stored__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__patch_stored__free_unpacked
+                     (Comcl__V1__PatchStored *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__patch_stored__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__patch_source__init
+                     (Comcl__V1__PatchSource         *message)
+{
+  static const Comcl__V1__PatchSource init_value = COMCL__V1__PATCH_SOURCE__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__patch_source__get_packed_size
+                     (const Comcl__V1__PatchSource *message)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__patch_source__pack
+                     (const Comcl__V1__PatchSource *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__patch_source__pack_to_buffer
+                     (const Comcl__V1__PatchSource *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__PatchSource *
+       comcl__v1__patch_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__PatchSource *)
+     protobuf_c_message_unpack (&comcl__v1__patch_source__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__patch_source__free_unpacked
+                     (Comcl__V1__PatchSource *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__fetch_patches__init
+                     (Comcl__V1__FetchPatches         *message)
+{
+  static const Comcl__V1__FetchPatches init_value = COMCL__V1__FETCH_PATCHES__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__fetch_patches__get_packed_size
+                     (const Comcl__V1__FetchPatches *message)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__fetch_patches__pack
+                     (const Comcl__V1__FetchPatches *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__fetch_patches__pack_to_buffer
+                     (const Comcl__V1__FetchPatches *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__FetchPatches *
+       comcl__v1__fetch_patches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__FetchPatches *)
+     protobuf_c_message_unpack (&comcl__v1__fetch_patches__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__fetch_patches__free_unpacked
+                     (Comcl__V1__FetchPatches *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__fetched_patches__init
+                     (Comcl__V1__FetchedPatches         *message)
+{
+  static const Comcl__V1__FetchedPatches init_value = COMCL__V1__FETCHED_PATCHES__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__fetched_patches__get_packed_size
+                     (const Comcl__V1__FetchedPatches *message)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__fetched_patches__pack
+                     (const Comcl__V1__FetchedPatches *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__fetched_patches__pack_to_buffer
+                     (const Comcl__V1__FetchedPatches *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__FetchedPatches *
+       comcl__v1__fetched_patches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__FetchedPatches *)
+     protobuf_c_message_unpack (&comcl__v1__fetched_patches__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__fetched_patches__free_unpacked
+                     (Comcl__V1__FetchedPatches *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   comcl__v1__views_stored__init
                      (Comcl__V1__ViewsStored         *message)
 {
@@ -2557,7 +2737,7 @@ const ProtobufCMessageDescriptor comcl__v1__provenance__descriptor =
   (ProtobufCMessageInit) comcl__v1__provenance__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__patch_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor comcl__v1__patch_request__field_descriptors[6] =
 {
   {
     "id",
@@ -2619,10 +2799,23 @@ static const ProtobufCFieldDescriptor comcl__v1__patch_request__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "keep_from_step",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchRequest, keep_from_step),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__patch_request__field_indices_by_name[] = {
   0,   /* field[0] = id */
   1,   /* field[1] = image_id */
+  5,   /* field[5] = keep_from_step */
   3,   /* field[3] = level */
   2,   /* field[2] = path */
   4,   /* field[4] = seed */
@@ -2630,7 +2823,7 @@ static const unsigned comcl__v1__patch_request__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__patch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor =
 {
@@ -2640,7 +2833,7 @@ const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor =
   "Comcl__V1__PatchRequest",
   "comcl.v1",
   sizeof(Comcl__V1__PatchRequest),
-  5,
+  6,
   comcl__v1__patch_request__field_descriptors,
   comcl__v1__patch_request__field_indices_by_name,
   1,  comcl__v1__patch_request__number_ranges,
@@ -2724,7 +2917,7 @@ const ProtobufCMessageDescriptor comcl__v1__patch__descriptor =
   (ProtobufCMessageInit) comcl__v1__patch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descriptors[5] =
 {
   {
     "patch",
@@ -2774,17 +2967,30 @@ static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "source",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__AugmentRequest, source),
+    &comcl__v1__patch_source__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__augment_request__field_indices_by_name[] = {
   3,   /* field[3] = keep_from_step */
   0,   /* field[0] = patch */
   2,   /* field[2] = recipe */
   1,   /* field[1] = seed */
+  4,   /* field[4] = source */
 };
 static const ProtobufCIntRange comcl__v1__augment_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor =
 {
@@ -2794,11 +3000,254 @@ const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor =
   "Comcl__V1__AugmentRequest",
   "comcl.v1",
   sizeof(Comcl__V1__AugmentRequest),
-  4,
+  5,
   comcl__v1__augment_request__field_descriptors,
   comcl__v1__augment_request__field_indices_by_name,
   1,  comcl__v1__augment_request__number_ranges,
   (ProtobufCMessageInit) comcl__v1__augment_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__patch_stored__field_descriptors[4] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchStored, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchStored, level),
+    &comcl__v1__level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provenance",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchStored, provenance),
+    &comcl__v1__provenance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchStored, endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__patch_stored__field_indices_by_name[] = {
+  3,   /* field[3] = endpoint */
+  0,   /* field[0] = id */
+  1,   /* field[1] = level */
+  2,   /* field[2] = provenance */
+};
+static const ProtobufCIntRange comcl__v1__patch_stored__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor comcl__v1__patch_stored__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.PatchStored",
+  "PatchStored",
+  "Comcl__V1__PatchStored",
+  "comcl.v1",
+  sizeof(Comcl__V1__PatchStored),
+  4,
+  comcl__v1__patch_stored__field_descriptors,
+  comcl__v1__patch_stored__field_indices_by_name,
+  1,  comcl__v1__patch_stored__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__patch_stored__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__patch_source__field_descriptors[4] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchSource, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "endpoint",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchSource, endpoint),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "level",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchSource, level),
+    &comcl__v1__level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provenance",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__PatchSource, provenance),
+    &comcl__v1__provenance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__patch_source__field_indices_by_name[] = {
+  1,   /* field[1] = endpoint */
+  0,   /* field[0] = id */
+  2,   /* field[2] = level */
+  3,   /* field[3] = provenance */
+};
+static const ProtobufCIntRange comcl__v1__patch_source__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor comcl__v1__patch_source__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.PatchSource",
+  "PatchSource",
+  "Comcl__V1__PatchSource",
+  "comcl.v1",
+  sizeof(Comcl__V1__PatchSource),
+  4,
+  comcl__v1__patch_source__field_descriptors,
+  comcl__v1__patch_source__field_indices_by_name,
+  1,  comcl__v1__patch_source__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__patch_source__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__fetch_patches__field_descriptors[1] =
+{
+  {
+    "ids",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchPatches, n_ids),
+    offsetof(Comcl__V1__FetchPatches, ids),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__fetch_patches__field_indices_by_name[] = {
+  0,   /* field[0] = ids */
+};
+static const ProtobufCIntRange comcl__v1__fetch_patches__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor comcl__v1__fetch_patches__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.FetchPatches",
+  "FetchPatches",
+  "Comcl__V1__FetchPatches",
+  "comcl.v1",
+  sizeof(Comcl__V1__FetchPatches),
+  1,
+  comcl__v1__fetch_patches__field_descriptors,
+  comcl__v1__fetch_patches__field_indices_by_name,
+  1,  comcl__v1__fetch_patches__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetch_patches__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__fetched_patches__field_descriptors[2] =
+{
+  {
+    "patches",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchedPatches, n_patches),
+    offsetof(Comcl__V1__FetchedPatches, patches),
+    &comcl__v1__patch__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "missing",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__FetchedPatches, n_missing),
+    offsetof(Comcl__V1__FetchedPatches, missing),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__fetched_patches__field_indices_by_name[] = {
+  1,   /* field[1] = missing */
+  0,   /* field[0] = patches */
+};
+static const ProtobufCIntRange comcl__v1__fetched_patches__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor comcl__v1__fetched_patches__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.FetchedPatches",
+  "FetchedPatches",
+  "Comcl__V1__FetchedPatches",
+  "comcl.v1",
+  sizeof(Comcl__V1__FetchedPatches),
+  2,
+  comcl__v1__fetched_patches__field_descriptors,
+  comcl__v1__fetched_patches__field_indices_by_name,
+  1,  comcl__v1__fetched_patches__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetched_patches__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__views_stored__field_descriptors[7] =
@@ -3996,7 +4445,7 @@ const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
   (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[23] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[26] =
 {
   {
     "protocol_version",
@@ -4274,6 +4723,42 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[23]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "patch_stored",
+    39,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, patch_stored),
+    &comcl__v1__patch_stored__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fetch_patches",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, fetch_patches),
+    &comcl__v1__fetch_patches__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fetched_patches",
+    41,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, fetched_patches),
+    &comcl__v1__fetched_patches__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = augment_request */
@@ -4284,13 +4769,16 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   7,   /* field[7] = error */
   14,   /* field[14] = evaluation_request */
   15,   /* field[15] = evaluation_result */
+  24,   /* field[24] = fetch_patches */
   21,   /* field[21] = fetch_views */
+  25,   /* field[25] = fetched_patches */
   22,   /* field[22] = fetched_views */
   16,   /* field[16] = forward_request */
   3,   /* field[3] = heartbeat */
   19,   /* field[19] = parameter_gradients */
   11,   /* field[11] = patch */
   10,   /* field[10] = patch_request */
+  23,   /* field[23] = patch_stored */
   0,   /* field[0] = protocol_version */
   2,   /* field[2] = ready */
   1,   /* field[1] = sender */
@@ -4307,7 +4795,7 @@ static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
   { 20, 8 },
   { 28, 13 },
   { 30, 14 },
-  { 0, 23 }
+  { 0, 26 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -4317,7 +4805,7 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  23,
+  26,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
   5,  comcl__v1__envelope__number_ranges,

@@ -92,6 +92,16 @@ public enum WireSamples {
                         BatchNormStatistics(layer: 0, mean: try floats([2, 4]), variance: try floats([2, 4], offset: 1)),
                         BatchNormStatistics(layer: 1, mean: try floats([2, 8]), variance: try floats([2, 8], offset: 2)),
                     ], weightsVersion: 17, samples: 4, computeSeconds: 1.5)),
+            .patchStored(PatchStored(id: id, level: .healthyHigh, provenance: provenance(), endpoint: "tcp://10.0.0.5:40111")),
+            .augmentRequest(
+                AugmentRequest(
+                    source: PatchSource(id: id, endpoint: "tcp://10.0.0.5:40111", level: .lesionLow, provenance: provenance()), seed: 7,
+                    keepFromStep: 2)),
+            .fetchPatches(FetchPatches(ids: [id])),
+            .fetchedPatches(
+                FetchedPatches(
+                    patches: [Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance())],
+                    missing: [WorkID(run: "r", step: 3, item: 9)])),
             .viewsStored(
                 ViewsStored(
                     id: id, level: .lesionLow, provenance: provenance(), endpoint: "tcp://10.0.0.7:41234", digest: 0xABCD, dtype: .float32,

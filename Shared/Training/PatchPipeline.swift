@@ -22,6 +22,12 @@ public struct StepViews: Sendable {
     }
 }
 
+/// An item's patch: inline (from a cropper without a data endpoint), or where a cropper keeps it.
+enum PatchPlace {
+    case inline(Patch)
+    case stored(PatchSource)
+}
+
 /// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`
 /// future steps in flight, and tracking every item until its views arrive (inline, or kept at
 /// an augmenter's data endpoint). An item that fails (a corrupt image...) is re-planned from
@@ -34,6 +40,7 @@ public final class PatchPipeline {
     let planner: BatchPlanner
     let logger: Logger
     let requestPatch: (PatchRequest) -> Void
+    let recutPatch: (PatchRequest) -> Void
     let requestViews: (AugmentRequest) -> Void
     let remakeViews: (AugmentRequest) -> Void
     public private(set) var planned = 0  // steps submitted so far, from `firstStep`
@@ -44,14 +51,18 @@ public final class PatchPipeline {
     /// Results dropped since the last `takeDropped()`: for an attempt since re-planned, a step
     /// already taken, or a slot already filled (so no item fills a slot twice).
     private var dropped = 0
+    /// Patches cut again since the last `takeRecut()`, because the cropper keeping them could not
+    /// be reached.
+    private var recut = 0
 
     private struct Slots {
         var levels: [Level]
         var images: [String]
         var views: [ViewSource.Place?]
         var digests: [UInt64]
-        /// Each item's patch, kept to make its views again if they are lost with an augmenter.
-        var patches: [Patch?]
+        /// Each item's patch (inline, or where a cropper keeps it), to make its views again if
+        /// they are lost with an augmenter.
+        var patches: [PatchPlace?]
         var attempts: [Int]
         var missing: Int
         /// Handed to the trainer (`take`); set back by `remake`.
@@ -65,10 +76,10 @@ public final class PatchPipeline {
     public init(
         config: TrainingConfig, planner: BatchPlanner, firstStep: Int, logger: Logger,
         requestPatch: @escaping (PatchRequest) -> Void, requestViews: @escaping (AugmentRequest) -> Void,
-        remakeViews: @escaping (AugmentRequest) -> Void
+        remakeViews: @escaping (AugmentRequest) -> Void, recutPatch: @escaping (PatchRequest) -> Void
     ) {
         (self.config, self.planner, self.logger, self.planned, current) = (config, planner, logger, firstStep, firstStep)
-        (self.requestPatch, self.requestViews, self.remakeViews) = (requestPatch, requestViews, remakeViews)
+        (self.requestPatch, self.requestViews, self.remakeViews, self.recutPatch) = (requestPatch, requestViews, remakeViews, recutPatch)
     }
 
     /// Items of steps planned and not yet in.
@@ -90,9 +101,16 @@ public final class PatchPipeline {
     }
 
     private func request(step: Int, item: Int, attempt: Int, _ patch: PlannedPatch) {
-        let id = PatchItemID(run: config.run, step: step, slot: item, attempt: attempt).workID
         slots[step]!.images[item] = patch.image
-        requestPatch(PatchRequest(id: id, imageID: patch.image, path: patch.image, level: patch.level, seed: config.seed))
+        requestPatch(patchRequest(step: step, item: item))
+    }
+
+    /// The item's patch request as planned (its latest attempt).
+    private func patchRequest(step: Int, item: Int) -> PatchRequest {
+        let s = slots[step]!
+        let id = PatchItemID(run: config.run, step: step, slot: item, attempt: s.attempts[item]).workID
+        return PatchRequest(
+            id: id, imageID: s.images[item], path: s.images[item], level: s.levels[item], seed: config.seed, keepFromStep: UInt64(current))
     }
 
     private func locate(_ id: WorkID) -> (step: Int, item: Int, attempt: Int)? {
@@ -105,6 +123,12 @@ public final class PatchPipeline {
         return (patch.step, patch.slot, patch.attempt)
     }
 
+    /// Patches cut again (see `recut`) since the last call.
+    public func takeRecut() -> Int {
+        defer { recut = 0 }
+        return recut
+    }
+
     /// Results dropped (see `dropped`) since the last call.
     public func takeDropped() -> Int {
         defer { dropped = 0 }
@@ -112,15 +136,23 @@ public final class PatchPipeline {
     }
 
     /// A patch from the cropper: on to the augmenter (and kept, to make its views again).
-    public func received(_ patch: Patch) {
-        guard let (step, item, _) = locate(patch.id) else { return }
-        slots[step]!.fromDetection[item] = patch.provenance.fromDetection
-        slots[step]!.patches[item] = patch
-        requestViews(augmentRequest(patch))
+    public func received(_ patch: Patch) { received(.inline(patch), id: patch.id, provenance: patch.provenance) }
+
+    /// A patch kept at a cropper's data endpoint: the augmenter fetches it there.
+    public func received(_ stored: PatchStored) { received(.stored(stored.source), id: stored.id, provenance: stored.provenance) }
+
+    private func received(_ place: PatchPlace, id: WorkID, provenance: Provenance) {
+        guard let (step, item, _) = locate(id), slots[step]!.views[item] == nil else { return }
+        slots[step]!.fromDetection[item] = provenance.fromDetection
+        slots[step]!.patches[item] = place
+        requestViews(augmentRequest(place))
     }
 
-    private func augmentRequest(_ patch: Patch) -> AugmentRequest {
-        AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe, keepFromStep: UInt64(current))
+    private func augmentRequest(_ place: PatchPlace) -> AugmentRequest {
+        switch place {
+        case .inline(let patch): AugmentRequest(patch: patch, seed: config.seed, recipe: config.recipe, keepFromStep: UInt64(current))
+        case .stored(let source): AugmentRequest(source: source, seed: config.seed, recipe: config.recipe, keepFromStep: UInt64(current))
+        }
     }
 
     /// Views from an augmenter without a data endpoint: into their slot.
@@ -178,11 +210,20 @@ public final class PatchPipeline {
     /// Forgets a step once its update is applied.
     public func release(step: Int) { slots[step] = nil }
 
-    /// An item failed on either link: re-plan it from another image of its level.
+    /// An item failed on either link: its patch could not be fetched from the cropper keeping it
+    /// (cut it again, same id, same patch), or it failed for good (re-plan it from another image
+    /// of its level).
     public func failed(_ id: WorkID, _ report: ErrorReport) {
         guard let (step, item, attempt) = locate(id) else { return }
         guard slots[step]!.views[item] == nil else {
             dropped += 1  // a failure for an item whose views are in
+            return
+        }
+        if !report.dataEndpoint.isEmpty {
+            logger.warning("step \(step) item \(item): \(report.message); cutting its patch again")
+            slots[step]!.patches[item] = nil
+            recut += 1
+            recutPatch(patchRequest(step: step, item: item))
             return
         }
         guard attempt + 1 < Self.maxAttempts else {

@@ -98,6 +98,9 @@ public struct StepRecord: Codable, Sendable {
         /// View pairs made again because the augmenter keeping them left or a worker could not
         /// fetch them (the data plane). Optional: metrics written before it existed still read.
         public var viewsRemade: Int? = 0
+        /// Patches cut again because the cropper keeping them could not be reached (the data
+        /// plane). Optional, as above.
+        public var patchesRecut: Int? = 0
 
         public init() {}
     }

@@ -107,7 +107,8 @@ public final class TrainingRun: CoordinatorDriver {
             config: config, planner: planner, firstStep: step, logger: logger,
             requestPatch: { [unowned self] in links[.detectorCropper]?.submit(.patchRequest($0)) },
             requestViews: { [unowned self] in links[.augmenter]?.submit(.augmentRequest($0)) },
-            remakeViews: { [unowned self] in links[.augmenter]?.resubmit(.augmentRequest($0)) })
+            remakeViews: { [unowned self] in links[.augmenter]?.resubmit(.augmentRequest($0)) },
+            recutPatch: { [unowned self] in links[.detectorCropper]?.resubmit(.patchRequest($0)) })
         if step >= config.steps { finish() }
     }
 
@@ -132,6 +133,7 @@ public final class TrainingRun: CoordinatorDriver {
             }
             switch (role, event) {
             case (.detectorCropper, .result(_, .patch(let patch), _)): pipeline.received(patch)
+            case (.detectorCropper, .result(_, .patchStored(let stored), _)): pipeline.received(stored)
             case (.augmenter, .result(_, .viewPair(let pair), _)): pipeline.received(pair)
             case (.augmenter, .result(_, .viewsStored(let stored), _)): pipeline.received(stored)
             case (.augmenter, .joined(let ready)): dataEndpoints[ready.workerID] = ready.dataEndpoint
@@ -260,6 +262,7 @@ public final class TrainingRun: CoordinatorDriver {
         record.items = String(work.views.digest, radix: 16)
         record.linkBytes = linkBytesSinceRecord()
         faults.dropped += pipeline.takeDropped()
+        faults.patchesRecut = (faults.patchesRecut ?? 0) + pipeline.takeRecut()
         record.faults = faults
         faults = StepRecord.Faults()
         last = record

@@ -4,14 +4,15 @@ import Synchronization
 import Wire
 
 /// A worker's data endpoint (the data plane, docs/protocol.md): a ROUTER socket on its own
-/// thread that answers `FetchViews` from `KeptViews`, so a fetch is served while the worker's
-/// compute thread is busy with the next item. Fetches are read-only: an item can be fetched
-/// again (a step redone on other embedding workers).
+/// thread that answers `FetchViews` from an augmenter's kept views and `FetchPatches` from a
+/// cropper's kept patches, so a fetch is served while the worker's compute thread is busy with
+/// the next item. Fetches are read-only: an item can be fetched again (work redone elsewhere).
 public final class DataServer: @unchecked Sendable {
     /// The endpoint to give to others (the bound one, its port chosen when bound to `:*`).
     public let endpoint: String
     private let router: ZMQRouter
-    private let views: KeptViews
+    private let views: KeptViews?
+    private let patches: KeptPatches?
     private let stopping = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
     private let name: String
@@ -20,11 +21,12 @@ public final class DataServer: @unchecked Sendable {
     /// `bind`: an endpoint others can reach, on an address of this machine (`tcp://10.0.0.7:*`
     /// picks a free port; a wildcard address would not tell others where to connect).
     public init(
-        _ context: ZMQContext, bind: String, views: KeptViews, name: String, options: SocketOptions = SocketOptions(), logger: Logger
+        _ context: ZMQContext, bind: String, views: KeptViews? = nil, patches: KeptPatches? = nil, name: String,
+        options: SocketOptions = SocketOptions(), logger: Logger
     ) throws {
         router = try ZMQRouter(context, bind: bind, options: options)
         endpoint = try router.socket.lastEndpoint
-        (self.views, self.name, self.logger) = (views, name, logger)
+        (self.views, self.patches, self.name, self.logger) = (views, patches, name, logger)
         let thread = Thread { [self] in serve() }
         thread.name = "data-server"
         thread.start()
@@ -38,11 +40,17 @@ public final class DataServer: @unchecked Sendable {
                 let reply: Body
                 do {
                     let request = try Envelope.decode(frames: message.frames)
-                    if case .fetchViews(let fetch) = request.body {
-                        reply = .fetchedViews(views.fetch(fetch.ids))
-                    } else {
+                    switch (request.body, views, patches) {
+                    case (.fetchViews(let fetch), let views?, _):
+                        let (pairs, missing) = views.fetch(fetch.ids)
+                        reply = .fetchedViews(FetchedViews(pairs: pairs, missing: missing))
+                    case (.fetchPatches(let fetch), _, let patches?):
+                        let (found, missing) = patches.fetch(fetch.ids)
+                        reply = .fetchedPatches(FetchedPatches(patches: found, missing: missing))
+                    default:
+                        let serves = views == nil ? "FetchPatches" : "FetchViews"
                         reply = .error(
-                            ErrorReport(code: .unsupported, message: "a data endpoint answers FetchViews, not \(request.body.kind)"))
+                            ErrorReport(code: .unsupported, message: "this data endpoint answers \(serves), not \(request.body.kind)"))
                     }
                 } catch let error as WireError {
                     reply = .error(ErrorReport(code: error.code, message: "\(error)"))

@@ -2,9 +2,119 @@ import Basics
 import Domain
 import CProtocol
 
-// The data plane (docs/protocol.md): an augmenter with a data endpoint keeps its views and says
-// so to the coordinator (ViewsStored); the embedding worker that embeds them fetches them there
-// (FetchViews -> FetchedViews), so the pixels never pass through the coordinator.
+// The data plane (docs/protocol.md): a cropper with a data endpoint keeps its patches and says
+// so to the coordinator (PatchStored); the augmenter that makes their views fetches them there
+// (FetchPatches -> FetchedPatches). An augmenter keeps its views the same way (ViewsStored); the
+// embedding worker fetches them (FetchViews -> FetchedViews). The pixels never pass through the
+// coordinator.
+
+/// Detector/cropper -> coordinator: a patch cut and kept at `endpoint`.
+public struct PatchStored: Equatable, Sendable {
+    public var id: WorkID
+    public var level: Level
+    public var provenance: Provenance
+    public var endpoint: String
+
+    public init(id: WorkID, level: Level, provenance: Provenance, endpoint: String) {
+        (self.id, self.level, self.provenance, self.endpoint) = (id, level, provenance, endpoint)
+    }
+
+    /// Where the augmenter finds it.
+    public var source: PatchSource { PatchSource(id: id, endpoint: endpoint, level: level, provenance: provenance) }
+}
+
+extension PatchStored: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__PatchStored> {
+        let c = arena.message(Comcl__V1__PatchStored.self, comcl__v1__patch_stored__init)
+        c.pointee.id = id.lower(in: arena)
+        c.pointee.level = Wire.lower(level)
+        c.pointee.provenance = provenance.lower(in: arena)
+        c.pointee.endpoint = arena.string(endpoint)
+        return c
+    }
+
+    init(lifting c: UnsafePointer<Comcl__V1__PatchStored>, field: String) throws {
+        let p = c.pointee
+        id = try WorkID.lift(p.id, field: "\(field).id")
+        level = try Level.liftRequired(p.level, field: "\(field).level")
+        provenance = try Provenance.lift(p.provenance, field: "\(field).provenance")
+        endpoint = liftString(p.endpoint)
+        guard !endpoint.isEmpty else { throw WireError.missingField("\(field).endpoint") }
+    }
+}
+
+/// Where a cropper keeps a patch (an `AugmentRequest` without pixels).
+public struct PatchSource: Equatable, Sendable {
+    public var id: WorkID
+    public var endpoint: String
+    public var level: Level
+    public var provenance: Provenance
+
+    public init(id: WorkID, endpoint: String, level: Level, provenance: Provenance) {
+        (self.id, self.endpoint, self.level, self.provenance) = (id, endpoint, level, provenance)
+    }
+}
+
+extension PatchSource: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__PatchSource> {
+        let c = arena.message(Comcl__V1__PatchSource.self, comcl__v1__patch_source__init)
+        c.pointee.id = id.lower(in: arena)
+        c.pointee.endpoint = arena.string(endpoint)
+        c.pointee.level = Wire.lower(level)
+        c.pointee.provenance = provenance.lower(in: arena)
+        return c
+    }
+
+    init(lifting c: UnsafePointer<Comcl__V1__PatchSource>, field: String) throws {
+        let p = c.pointee
+        id = try WorkID.lift(p.id, field: "\(field).id")
+        endpoint = liftString(p.endpoint)
+        guard !endpoint.isEmpty else { throw WireError.missingField("\(field).endpoint") }
+        level = try Level.liftRequired(p.level, field: "\(field).level")
+        provenance = try Provenance.lift(p.provenance, field: "\(field).provenance")
+    }
+}
+
+/// Augmenter -> cropper's data endpoint: the patches of these items.
+public struct FetchPatches: Equatable, Sendable {
+    public var ids: [WorkID]
+
+    public init(ids: [WorkID]) { self.ids = ids }
+}
+
+extension FetchPatches: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchPatches> {
+        let c = arena.message(Comcl__V1__FetchPatches.self, comcl__v1__fetch_patches__init)
+        (c.pointee.n_ids, c.pointee.ids) = arena.messages(ids)
+        return c
+    }
+
+    init(lifting c: UnsafePointer<Comcl__V1__FetchPatches>, field: String) throws {
+        ids = try WorkID.liftAll(c.pointee.n_ids, c.pointee.ids, field: "\(field).ids")
+    }
+}
+
+/// Cropper -> augmenter: the patches it holds, and the ids it does not.
+public struct FetchedPatches: Equatable, Sendable {
+    public var patches: [Patch]
+    public var missing: [WorkID]
+
+    public init(patches: [Patch], missing: [WorkID] = []) { (self.patches, self.missing) = (patches, missing) }
+}
+
+extension FetchedPatches: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchedPatches> {
+        let c = arena.message(Comcl__V1__FetchedPatches.self, comcl__v1__fetched_patches__init)
+        (c.pointee.n_patches, c.pointee.patches) = arena.messages(patches)
+        (c.pointee.n_missing, c.pointee.missing) = arena.messages(missing)
+        return c
+    }
+
+    init(lifting c: UnsafePointer<Comcl__V1__FetchedPatches>, field: String) throws {
+        patches = try Patch.liftAll(c.pointee.n_patches, c.pointee.patches, field: "\(field).patches")
+        missing = try WorkID.liftAll(c.pointee.n_missing, c.pointee.missing, field: "\(field).missing")
+    }
+}
 
 /// Augmenter -> coordinator: views made and kept at `endpoint`.
 public struct ViewsStored: Equatable, Sendable {

@@ -51,9 +51,11 @@ public struct PatchRequest: Equatable, Sendable {
     public var path: String
     public var level: Level
     public var seed: UInt64
+    /// Patches kept for earlier steps may be dropped (a cropper with a data endpoint).
+    public var keepFromStep: UInt64
 
-    public init(id: WorkID, imageID: String, path: String, level: Level, seed: UInt64) {
-        (self.id, self.imageID, self.path, self.level, self.seed) = (id, imageID, path, level, seed)
+    public init(id: WorkID, imageID: String, path: String, level: Level, seed: UInt64, keepFromStep: UInt64 = 0) {
+        (self.id, self.imageID, self.path, self.level, self.seed, self.keepFromStep) = (id, imageID, path, level, seed, keepFromStep)
     }
 }
 
@@ -65,6 +67,7 @@ extension PatchRequest: CConvertible {
         c.pointee.path = arena.string(path)
         c.pointee.level = Wire.lower(level)
         c.pointee.seed = seed
+        c.pointee.keep_from_step = keepFromStep
         return c
     }
 
@@ -76,6 +79,7 @@ extension PatchRequest: CConvertible {
         try requireRelativePath(path, field: "\(field).path")
         level = try Level.liftRequired(p.level, field: "\(field).level")
         seed = p.seed
+        keepFromStep = p.keep_from_step
     }
 }
 
@@ -111,26 +115,33 @@ extension Patch: CConvertible {
     }
 }
 
-/// A patch for an augmenter, with the run seed and the recipe (JSON) its views follow.
+/// A patch for an augmenter (inline, or where a cropper keeps it), with the run seed and the
+/// recipe (JSON) its views follow. Exactly one of `patch` and `source` is set.
 public struct AugmentRequest: Equatable, Sendable {
-    public var patch: Patch
+    public var patch: Patch?
+    public var source: PatchSource?
     public var seed: UInt64
     /// The augmentation recipe as JSON; empty means the augmenter's default.
     public var recipe: String
     /// Views kept for earlier steps may be dropped (an augmenter with a data endpoint).
     public var keepFromStep: UInt64
 
-    public var id: WorkID { patch.id }
+    public var id: WorkID { patch?.id ?? source!.id }
 
     public init(patch: Patch, seed: UInt64, recipe: String = "", keepFromStep: UInt64 = 0) {
         (self.patch, self.seed, self.recipe, self.keepFromStep) = (patch, seed, recipe, keepFromStep)
+    }
+
+    public init(source: PatchSource, seed: UInt64, recipe: String = "", keepFromStep: UInt64 = 0) {
+        (self.source, self.seed, self.recipe, self.keepFromStep) = (source, seed, recipe, keepFromStep)
     }
 }
 
 extension AugmentRequest: CConvertible {
     func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__AugmentRequest> {
         let c = arena.message(Comcl__V1__AugmentRequest.self, comcl__v1__augment_request__init)
-        c.pointee.patch = patch.lower(in: arena)
+        c.pointee.patch = patch?.lower(in: arena)
+        c.pointee.source = source?.lower(in: arena)
         c.pointee.seed = seed
         c.pointee.recipe = arena.string(recipe)
         c.pointee.keep_from_step = keepFromStep
@@ -139,7 +150,11 @@ extension AugmentRequest: CConvertible {
 
     init(lifting c: UnsafePointer<Comcl__V1__AugmentRequest>, field: String) throws {
         let p = c.pointee
-        patch = try Patch.lift(p.patch, field: "\(field).patch")
+        patch = try Patch.liftOptional(p.patch, field: "\(field).patch")
+        source = try PatchSource.liftOptional(p.source, field: "\(field).source")
+        guard (patch == nil) != (source == nil) else {
+            throw WireError.invalidValue(field: "\(field).patch", reason: "give the patch inline or where it is kept, exactly one")
+        }
         seed = p.seed
         recipe = liftString(p.recipe)
         keepFromStep = p.keep_from_step

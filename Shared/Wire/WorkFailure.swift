@@ -16,6 +16,9 @@ extension WorkError {
 public struct WorkFailure: WorkError, CustomStringConvertible, Equatable {
     public let code: ErrorCode
     public let description: String
+    public let dataEndpoint: String
 
-    public init(code: ErrorCode, _ description: String) { (self.code, self.description) = (code, description) }
+    public init(code: ErrorCode, _ description: String, dataEndpoint: String = "") {
+        (self.code, self.description, self.dataEndpoint) = (code, description, dataEndpoint)
+    }
 }

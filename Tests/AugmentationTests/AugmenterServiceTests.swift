@@ -32,7 +32,7 @@ import Wire
     /// What any replica must answer: the library's views, computed here.
     static let expected: [UInt64: ViewPair] = {
         let augmenter = Augmenter()
-        return Dictionary(uniqueKeysWithValues: requests.map { ($0.patch.id.item, try! augmenter.handle($0)) })
+        return Dictionary(uniqueKeysWithValues: requests.map { ($0.id.item, try! augmenter.handle($0)) })
     }()
 
     /// `inline`: views come back in the answer (`--data-endpoint off`) instead of being kept at
@@ -130,7 +130,7 @@ import Wire
     @Test func badRequestsFailClearlyAndTheReplicaCarriesOn() throws {
         var badRecipe = Self.requests[0], tiny = Self.requests[1]
         badRecipe.recipe = #"{"ops": [{"op": "random-affine", "degrees": 270}]}"#
-        tiny.patch.pixels = try Tensor(uint8: [UInt8](repeating: 0, count: 2 * 3 * 3), shape: [2, 3, 3])
+        tiny.patch!.pixels = try Tensor(uint8: [UInt8](repeating: 0, count: 2 * 3 * 3), shape: [2, 3, 3])
         let outcome = try run(replicas: ["solo"], requests: [badRecipe, tiny, Self.requests[2]])
         guard case .error(let recipeError) = outcome.results[0], case .error(let sizeError) = outcome.results[1] else {
             Issue.record("bad requests should fail: \(Self.outline(outcome.events))")

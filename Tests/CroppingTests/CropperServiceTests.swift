@@ -43,8 +43,11 @@ import Wire
         }
     }
 
-    /// Runs `requests` through `replicas` croppers; returns the results by item.
+    /// Runs `requests` through `replicas` croppers; returns the results by item. A patch kept at
+    /// a cropper's data endpoint is fetched from there as it is announced (as an augmenter would)
+    /// and returned as the `Patch` it is.
     func cut(_ requests: [PatchRequest], replicas: Int, extra: [String] = []) throws -> [UInt64: Body] {
+        let client = DataClient(context, name: "test-augmenter", timeout: 5)
         let router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
         let endpoint = try router.socket.lastEndpoint
         let distributor = WorkDistributor(
@@ -58,6 +61,8 @@ import Wire
         while results.count < requests.count, Date() < deadline {
             for event in try distributor.poll(timeout: 0.05) {
                 switch event {
+                case .result(let id, .patchStored(let stored), _):
+                    results[id.item] = try client.fetchPatches([stored.endpoint: [id]])[id].map { .patch($0) } ?? .patchStored(stored)
                 case .result(let id, let body, _): results[id.item] = body
                 case .failed(let id, let report): results[id.item] = .error(report)
                 default: break
@@ -73,7 +78,9 @@ import Wire
         let requests = requests("r")
         let one = try cut(requests, replicas: 1)
         let two = try cut(requests, replicas: 2)
+        let inline = try cut(requests, replicas: 1, extra: ["--data-endpoint", "off"])  // patches back in the answer
         #expect(one == two)
+        #expect(one == inline)
         let truth = try LesionBoxFile.read(root.appendingPathComponent("data/lesions.csv").path)
         var fromDetection = 0
         for request in requests {
@@ -145,7 +152,12 @@ import Wire
         var patches = 0
         let deadline = Date().addingTimeInterval(120)
         while patches < requests.count, Date() < deadline {
-            for case .result(_, .patch, _) in try distributor.poll(timeout: 0.05) { patches += 1 }
+            for case .result(_, let body, _) in try distributor.poll(timeout: 0.05) {
+                switch body {
+                case .patch, .patchStored: patches += 1
+                default: break
+                }
+            }
         }
         worker.signal(SIGTERM)
         _ = worker.wait(timeout: 10)

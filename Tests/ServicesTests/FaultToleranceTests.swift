@@ -176,15 +176,16 @@ import TestSupport
         // The faults happened and were absorbed: each killed worker left with items (re-issued,
         // or for the embedding worker a step redone on the workers left).
         var left: [String: Int] = [:]
-        var (reissued, remade) = (0, 0)
+        var (reissued, remade, recut) = (0, 0, 0)
         for record in records {
             for (role, count) in record.faults["workers_left"] as? [String: Int] ?? [:] { left[role, default: 0] += count }
             reissued += record.faults["reissued"] as? Int ?? 0
             remade += record.faults["views_remade"] as? Int ?? 0
+            recut += record.faults["patches_recut"] as? Int ?? 0
         }
         let redone = records.filter { $0.attempts > 1 }.count
         print(
-            "fault test: \(steps) steps, killed \(killed.joined(separator: ", ")); left \(left), re-issued \(reissued), views remade \(remade), steps redone \(redone), records \(records.count)"
+            "fault test: \(steps) steps, killed \(killed.joined(separator: ", ")); left \(left), re-issued \(reissued), views remade \(remade), patches cut again \(recut), steps redone \(redone), records \(records.count)"
         )
         for role in ["detector-cropper", "augmenter", "embedding-worker"] {
             #expect(left[role, default: 0] >= Self.rounds, "\(role): \(left)")

@@ -15,7 +15,8 @@ import Wire
         var views: [AugmentRequest] = []
         let pipeline = PatchPipeline(
             config: config, planner: planner, firstStep: 0, logger: Logger(label: "test"),
-            requestPatch: { patches.append($0) }, requestViews: { views.append($0) }, remakeViews: { views.append($0) })
+            requestPatch: { patches.append($0) }, requestViews: { views.append($0) }, remakeViews: { views.append($0) },
+            recutPatch: { patches.append($0) })
         pipeline.fill(current: 0)
         #expect(patches.count == 8)
         // The first lesion item's image is missing: it is re-planned from another image.
@@ -30,7 +31,7 @@ import Wire
             pipeline.received(Patch(id: request.id, pixels: pixels, level: request.level, provenance: provenance))
         }
         let view = try Tensor(dtype: .float32, shape: [3, 1, 1], data: [UInt8](repeating: 0, count: 12))
-        for request in views { pipeline.received(ViewPair(id: request.patch.id, first: view, second: view, level: request.patch.level)) }
+        for request in views { pipeline.received(ViewPair(id: request.id, first: view, second: view, level: request.patch!.level)) }
         let step = try #require(pipeline.take(step: 0))
         #expect(step.sources.lesionFromDetection == 2 && step.sources.lesionFallback == 2)
         #expect(step.sources.skipped == ["missing": 1])

@@ -15,22 +15,26 @@ import Wire
         return ViewPair(id: WorkID(run: "r", step: step, item: item), first: first, second: second, level: .lesionLow)
     }
 
+    static func keep(_ kept: KeptViews, step: UInt64, item: UInt64, keepFromStep: UInt64) throws {
+        kept.put(try pair(step: step, item: item), id: WorkID(run: "r", step: step, item: item), keepFromStep: keepFromStep)
+    }
+
     @Test func keptViewsFollowTheCoordinatorsStepAndACountBound() throws {
         let kept = KeptViews(limit: 3)
-        for item in 0..<2 { kept.put(try Self.pair(step: 0, item: UInt64(item)), keepFromStep: 0) }
-        kept.put(try Self.pair(step: 1, item: 0), keepFromStep: 1)  // step 0 is done
+        for item in 0..<2 { try Self.keep(kept, step: 0, item: UInt64(item), keepFromStep: 0) }
+        try Self.keep(kept, step: 1, item: 0, keepFromStep: 1)  // step 0 is done
         #expect(kept.count == 1)
         #expect(kept.fetch([WorkID(run: "r", step: 0, item: 0)]).missing.count == 1)
-        for item in 1..<4 { kept.put(try Self.pair(step: 2, item: UInt64(item)), keepFromStep: 1) }
+        for item in 1..<4 { try Self.keep(kept, step: 2, item: UInt64(item), keepFromStep: 1) }
         #expect(kept.count == 3)
         #expect(kept.evicted == 1)  // the oldest (step 1) went first
-        #expect(kept.fetch([WorkID(run: "r", step: 2, item: 3)]).pairs == [try Self.pair(step: 2, item: 3)])
+        #expect(kept.fetch([WorkID(run: "r", step: 2, item: 3)]).found == [try Self.pair(step: 2, item: 3)])
     }
 
     @Test func aWorkerFetchesFromSeveralEndpointsAndHearsWhichFailed() throws {
         let (a, b) = (KeptViews(), KeptViews())
-        for item in 0..<70 { a.put(try Self.pair(step: 1, item: UInt64(item)), keepFromStep: 0) }  // two requests' worth
-        b.put(try Self.pair(step: 1, item: 100), keepFromStep: 0)
+        for item in 0..<70 { try Self.keep(a, step: 1, item: UInt64(item), keepFromStep: 0) }  // two requests' worth
+        try Self.keep(b, step: 1, item: 100, keepFromStep: 0)
         let logger = Logger(label: "test")
         let serverA = try DataServer(context, bind: "tcp://127.0.0.1:*", views: a, name: "a", logger: logger)
         let serverB = try DataServer(context, bind: "tcp://127.0.0.1:*", views: b, name: "b", logger: logger)

@@ -32,7 +32,8 @@ import Wire
     @Test func workIDIsReportedForWorkItems() throws {
         for body in try WireSamples.all() {
             switch body {
-            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews: #expect(body.workID == nil)
+            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews, .fetchPatches, .fetchedPatches:
+                #expect(body.workID == nil)
             case .error(let e): #expect(body.workID == e.id)
             default: #expect(body.workID == WireSamples.id)
             }

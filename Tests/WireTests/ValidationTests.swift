@@ -167,6 +167,17 @@ import Testing
             request(.stored(endpoint: "tcp://10.0.0.7:4000"), samples: [0]))
     }
 
+    @Test func anAugmentRequestHasItsPatchInlineOrKeptNotBoth() throws {
+        var request = AugmentRequest(
+            source: PatchSource(
+                id: WireSamples.id, endpoint: "tcp://10.0.0.5:4000", level: .lesionLow, provenance: WireSamples.provenance()),
+            seed: 1)
+        request.patch = Patch(id: WireSamples.id, pixels: try WireSamples.pixels(), level: .lesionLow, provenance: WireSamples.provenance())
+        expectError(
+            .invalidValue(field: "augment_request.patch", reason: "give the patch inline or where it is kept, exactly one"),
+            Envelope(sender: "t", body: .augmentRequest(request)).encoded())
+    }
+
     @Test func storedViewsNameWhereTheyAre() throws {
         let stored = ViewsStored(id: WireSamples.id, level: .healthyLow, endpoint: "", digest: 1, dtype: .float32, shape: [3, 8, 8])
         expectError(.missingField("views_stored.endpoint"), Envelope(sender: "t", body: .viewsStored(stored)).encoded())

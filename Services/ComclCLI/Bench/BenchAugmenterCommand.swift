@@ -80,7 +80,7 @@ struct BenchAugmenterCommand: ParsableCommand {
             try dealer.send(Envelope(sender: "coordinator", body: .augmentRequest(request)).encoded())
             guard let message = try router.receive(timeout: 5) else { throw ValidationError("loopback message lost") }
             _ = try Envelope.decode(message.frames[0])
-            let reply = replies[Int(request.patch.id.item) % replies.count]
+            let reply = replies[Int(request.id.item) % replies.count]
             try router.send(Envelope(sender: "augmenter", body: .viewPair(reply)).encoded(), to: message.peer)
             guard let frames = try dealer.receive(timeout: 5) else { throw ValidationError("loopback reply lost") }
             _ = try Envelope.decode(frames[0])

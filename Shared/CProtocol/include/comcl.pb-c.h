@@ -32,6 +32,10 @@ typedef struct Comcl__V1__Provenance Comcl__V1__Provenance;
 typedef struct Comcl__V1__PatchRequest Comcl__V1__PatchRequest;
 typedef struct Comcl__V1__Patch Comcl__V1__Patch;
 typedef struct Comcl__V1__AugmentRequest Comcl__V1__AugmentRequest;
+typedef struct Comcl__V1__PatchStored Comcl__V1__PatchStored;
+typedef struct Comcl__V1__PatchSource Comcl__V1__PatchSource;
+typedef struct Comcl__V1__FetchPatches Comcl__V1__FetchPatches;
+typedef struct Comcl__V1__FetchedPatches Comcl__V1__FetchedPatches;
 typedef struct Comcl__V1__ViewsStored Comcl__V1__ViewsStored;
 typedef struct Comcl__V1__FetchViews Comcl__V1__FetchViews;
 typedef struct Comcl__V1__FetchedViews Comcl__V1__FetchedViews;
@@ -460,10 +464,14 @@ struct  Comcl__V1__PatchRequest
    * run seed; the cropper derives its generator from (seed, id)
    */
   uint64_t seed;
+  /*
+   * Stored patches of earlier steps are no longer needed: the cropper may drop them.
+   */
+  uint64_t keep_from_step;
 };
 #define COMCL__V1__PATCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__patch_request__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, 0 }
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, 0, 0 }
 
 
 struct  Comcl__V1__Patch
@@ -490,9 +498,13 @@ struct  Comcl__V1__AugmentRequest
 {
   ProtobufCMessage base;
   /*
-   * its id is the work item's id
+   * the patch inline (its id is the work item's id), or:
    */
   Comcl__V1__Patch *patch;
+  /*
+   * where a cropper keeps it (the data plane)
+   */
+  Comcl__V1__PatchSource *source;
   /*
    * run seed; each view's generator comes from (seed, step, item, view)
    */
@@ -508,7 +520,73 @@ struct  Comcl__V1__AugmentRequest
 };
 #define COMCL__V1__AUGMENT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__augment_request__descriptor) \
-    , NULL, 0, (char *)protobuf_c_empty_string, 0 }
+    , NULL, NULL, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * Detector/cropper -> coordinator, from a cropper with a data endpoint: the patch is cut and kept
+ * there; the augmenter that makes its views fetches it directly (FetchPatches).
+ */
+struct  Comcl__V1__PatchStored
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  Comcl__V1__Level level;
+  Comcl__V1__Provenance *provenance;
+  /*
+   * the cropper's data endpoint
+   */
+  char *endpoint;
+};
+#define COMCL__V1__PATCH_STORED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__patch_stored__descriptor) \
+    , NULL, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Where a patch is kept, for an AugmentRequest.
+ */
+struct  Comcl__V1__PatchSource
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  char *endpoint;
+  Comcl__V1__Level level;
+  Comcl__V1__Provenance *provenance;
+};
+#define COMCL__V1__PATCH_SOURCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__patch_source__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, NULL }
+
+
+/*
+ * Augmenter -> cropper (its data endpoint): the patches of these items.
+ */
+struct  Comcl__V1__FetchPatches
+{
+  ProtobufCMessage base;
+  size_t n_ids;
+  Comcl__V1__WorkId **ids;
+};
+#define COMCL__V1__FETCH_PATCHES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetch_patches__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * Cropper -> augmenter: the patches it holds, and the ids it does not.
+ */
+struct  Comcl__V1__FetchedPatches
+{
+  ProtobufCMessage base;
+  size_t n_patches;
+  Comcl__V1__Patch **patches;
+  size_t n_missing;
+  Comcl__V1__WorkId **missing;
+};
+#define COMCL__V1__FETCHED_PATCHES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetched_patches__descriptor) \
+    , 0,NULL, 0,NULL }
 
 
 /*
@@ -901,6 +979,9 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_VIEWS_STORED = 36,
   COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS = 37,
   COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS = 38,
+  COMCL__V1__ENVELOPE__BODY_PATCH_STORED = 39,
+  COMCL__V1__ENVELOPE__BODY_FETCH_PATCHES = 40,
+  COMCL__V1__ENVELOPE__BODY_FETCHED_PATCHES = 41,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
@@ -935,6 +1016,9 @@ struct  Comcl__V1__Envelope
     Comcl__V1__ViewsStored *views_stored;
     Comcl__V1__FetchViews *fetch_views;
     Comcl__V1__FetchedViews *fetched_views;
+    Comcl__V1__PatchStored *patch_stored;
+    Comcl__V1__FetchPatches *fetch_patches;
+    Comcl__V1__FetchedPatches *fetched_patches;
     Comcl__V1__EvaluationRequest *evaluation_request;
     Comcl__V1__EvaluationResult *evaluation_result;
   };
@@ -1266,6 +1350,82 @@ Comcl__V1__AugmentRequest *
                       const uint8_t       *data);
 void   comcl__v1__augment_request__free_unpacked
                      (Comcl__V1__AugmentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__PatchStored methods */
+void   comcl__v1__patch_stored__init
+                     (Comcl__V1__PatchStored         *message);
+size_t comcl__v1__patch_stored__get_packed_size
+                     (const Comcl__V1__PatchStored   *message);
+size_t comcl__v1__patch_stored__pack
+                     (const Comcl__V1__PatchStored   *message,
+                      uint8_t             *out);
+size_t comcl__v1__patch_stored__pack_to_buffer
+                     (const Comcl__V1__PatchStored   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__PatchStored *
+       comcl__v1__patch_stored__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__patch_stored__free_unpacked
+                     (Comcl__V1__PatchStored *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__PatchSource methods */
+void   comcl__v1__patch_source__init
+                     (Comcl__V1__PatchSource         *message);
+size_t comcl__v1__patch_source__get_packed_size
+                     (const Comcl__V1__PatchSource   *message);
+size_t comcl__v1__patch_source__pack
+                     (const Comcl__V1__PatchSource   *message,
+                      uint8_t             *out);
+size_t comcl__v1__patch_source__pack_to_buffer
+                     (const Comcl__V1__PatchSource   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__PatchSource *
+       comcl__v1__patch_source__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__patch_source__free_unpacked
+                     (Comcl__V1__PatchSource *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__FetchPatches methods */
+void   comcl__v1__fetch_patches__init
+                     (Comcl__V1__FetchPatches         *message);
+size_t comcl__v1__fetch_patches__get_packed_size
+                     (const Comcl__V1__FetchPatches   *message);
+size_t comcl__v1__fetch_patches__pack
+                     (const Comcl__V1__FetchPatches   *message,
+                      uint8_t             *out);
+size_t comcl__v1__fetch_patches__pack_to_buffer
+                     (const Comcl__V1__FetchPatches   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__FetchPatches *
+       comcl__v1__fetch_patches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__fetch_patches__free_unpacked
+                     (Comcl__V1__FetchPatches *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__FetchedPatches methods */
+void   comcl__v1__fetched_patches__init
+                     (Comcl__V1__FetchedPatches         *message);
+size_t comcl__v1__fetched_patches__get_packed_size
+                     (const Comcl__V1__FetchedPatches   *message);
+size_t comcl__v1__fetched_patches__pack
+                     (const Comcl__V1__FetchedPatches   *message,
+                      uint8_t             *out);
+size_t comcl__v1__fetched_patches__pack_to_buffer
+                     (const Comcl__V1__FetchedPatches   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__FetchedPatches *
+       comcl__v1__fetched_patches__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__fetched_patches__free_unpacked
+                     (Comcl__V1__FetchedPatches *message,
                       ProtobufCAllocator *allocator);
 /* Comcl__V1__ViewsStored methods */
 void   comcl__v1__views_stored__init
@@ -1605,6 +1765,18 @@ typedef void (*Comcl__V1__Patch_Closure)
 typedef void (*Comcl__V1__AugmentRequest_Closure)
                  (const Comcl__V1__AugmentRequest *message,
                   void *closure_data);
+typedef void (*Comcl__V1__PatchStored_Closure)
+                 (const Comcl__V1__PatchStored *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__PatchSource_Closure)
+                 (const Comcl__V1__PatchSource *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__FetchPatches_Closure)
+                 (const Comcl__V1__FetchPatches *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__FetchedPatches_Closure)
+                 (const Comcl__V1__FetchedPatches *message,
+                  void *closure_data);
 typedef void (*Comcl__V1__ViewsStored_Closure)
                  (const Comcl__V1__ViewsStored *message,
                   void *closure_data);
@@ -1679,6 +1851,10 @@ extern const ProtobufCMessageDescriptor comcl__v1__provenance__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__patch_stored__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__patch_source__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetch_patches__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetched_patches__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__views_stored__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__fetch_views__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__fetched_views__descriptor;
