@@ -14,9 +14,9 @@ struct LocalTrainingOptions: ParsableArguments {
     @Option(help: "Augmenter processes.") var augmenters = 2
     @Option(
         help:
-            "Where the embedding workers get the views: auto (fetched from the augmenters' data endpoints) or off (through the coordinator, as before the data plane; for comparisons)."
+            "Where patches and views travel: auto (fetched from the croppers' and augmenters' data endpoints) or off (through the coordinator, as before the data plane; for comparisons)."
     )
-    var augmenterData = "auto"
+    var dataPlane = "auto"
     @Option(help: "Embedding worker processes (data-parallel replicas).") var embeddingWorkers = 2
     @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
     @Option(
@@ -41,7 +41,7 @@ struct LocalTrainingOptions: ParsableArguments {
             throw ValidationError("--augmenters and --embedding-workers must be at least 1")
         }
         guard (1024...65530).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65530") }
-        guard ["auto", "off"].contains(augmenterData) else { throw ValidationError("--augmenter-data \(augmenterData): give auto or off") }
+        guard ["auto", "off"].contains(dataPlane) else { throw ValidationError("--data-plane \(dataPlane): give auto or off") }
         if let detectorConf, !(0...1).contains(detectorConf) {
             throw ValidationError("--detector-conf \(detectorConf): must lie in [0, 1]")
         }
@@ -52,7 +52,7 @@ struct LocalTrainingOptions: ParsableArguments {
             config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(),
             quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
-        local.augmenterData = augmenterData
+        local.dataPlane = dataPlane
         (local.detectionCache, local.basePort, local.resume, local.exportViews) = (
             detectionCache, basePort, training.resume, training.exportViews
         )

@@ -16,9 +16,9 @@ public struct LocalTraining {
     public var manifest: Manifest
     public var quality: String?
     public var augmenters = 2
-    /// The augmenters' --data-endpoint: auto (views fetched from them) or off (views through the
-    /// coordinator, as before the data plane; for comparisons).
-    public var augmenterData = "auto"
+    /// The croppers' and augmenters' --data-endpoint: auto (patches and views fetched from them)
+    /// or off (through the coordinator, as before the data plane; for comparisons).
+    public var dataPlane = "auto"
     public var embeddingWorkers = 2
     public var workerThreads: Int?
     public var detectionCache: String?
@@ -69,12 +69,13 @@ public struct LocalTraining {
             arguments: [
                 "--coordinator", links.workers[.detectorCropper]!, "--data-root", manifest.imageRoot,
                 "--cache", detectionCache ?? folder.appendingPathComponent("detections").path, "--detector", detector,
+                "--data-endpoint", dataPlane,
             ] + (detectorConfidence.map { ["--conf", "\($0)"] } ?? []))
         for i in 1...augmenters {
             try cluster.start(
                 "augmenter-\(i)", executable: "comcl-augmenter",
                 arguments: [
-                    "--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)", "--data-endpoint", augmenterData,
+                    "--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)", "--data-endpoint", dataPlane,
                 ])
         }
         for i in 1...embeddingWorkers {

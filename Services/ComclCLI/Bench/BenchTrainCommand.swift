@@ -38,9 +38,9 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "First loopback port.") var basePort = 5670
     @Option(
         help:
-            "Where the workers get the views: auto (the augmenters' data endpoints), off (through the coordinator), or both (each preset twice)."
+            "Where patches and views travel: auto (from the croppers' and augmenters' data endpoints), off (through the coordinator), or both (each preset twice)."
     )
-    var augmenterData = "auto"
+    var dataPlane = "auto"
 
     func run() throws {
         let chosen = try presets.split(separator: ",").map { name in
@@ -64,8 +64,8 @@ struct BenchTrainCommand: ParsableCommand {
         print(
             "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s  hub MB/step"
         )
-        let modes = augmenterData == "both" ? ["off", "auto"] : [augmenterData]
-        guard modes.allSatisfy({ ["auto", "off"].contains($0) }) else { throw ValidationError("--augmenter-data: auto, off or both") }
+        let modes = dataPlane == "both" ? ["off", "auto"] : [dataPlane]
+        guard modes.allSatisfy({ ["auto", "off"].contains($0) }) else { throw ValidationError("--data-plane: auto, off or both") }
         for preset in chosen {
             for mode in modes {
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-\(UUID().uuidString)")
@@ -77,7 +77,7 @@ struct BenchTrainCommand: ParsableCommand {
                         folder.path,
                         "--steps", "\(steps)", "--augmenters", "\(augmenters)", "--embedding-workers", "\(embeddingWorkers)", "--base-port",
                         "\(basePort)",
-                        "--checkpoint-every", "\(steps)", "--detection-cache", cache.path, "--augmenter-data", mode,
+                        "--checkpoint-every", "\(steps)", "--detection-cache", cache.path, "--data-plane", mode,
                     ] + preset.flags
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()
