@@ -817,141 +817,6 @@ void   comcl__v1__patch_stored__free_unpacked
   assert(message->base.descriptor == &comcl__v1__patch_stored__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__patch_source__init
-                     (Comcl__V1__PatchSource         *message)
-{
-  static const Comcl__V1__PatchSource init_value = COMCL__V1__PATCH_SOURCE__INIT;
-  *message = init_value;
-}
-size_t comcl__v1__patch_source__get_packed_size
-                     (const Comcl__V1__PatchSource *message)
-{
-  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t comcl__v1__patch_source__pack
-                     (const Comcl__V1__PatchSource *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t comcl__v1__patch_source__pack_to_buffer
-                     (const Comcl__V1__PatchSource *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Comcl__V1__PatchSource *
-       comcl__v1__patch_source__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Comcl__V1__PatchSource *)
-     protobuf_c_message_unpack (&comcl__v1__patch_source__descriptor,
-                                allocator, len, data);
-}
-void   comcl__v1__patch_source__free_unpacked
-                     (Comcl__V1__PatchSource *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &comcl__v1__patch_source__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
-void   comcl__v1__fetch_patches__init
-                     (Comcl__V1__FetchPatches         *message)
-{
-  static const Comcl__V1__FetchPatches init_value = COMCL__V1__FETCH_PATCHES__INIT;
-  *message = init_value;
-}
-size_t comcl__v1__fetch_patches__get_packed_size
-                     (const Comcl__V1__FetchPatches *message)
-{
-  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t comcl__v1__fetch_patches__pack
-                     (const Comcl__V1__FetchPatches *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t comcl__v1__fetch_patches__pack_to_buffer
-                     (const Comcl__V1__FetchPatches *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Comcl__V1__FetchPatches *
-       comcl__v1__fetch_patches__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Comcl__V1__FetchPatches *)
-     protobuf_c_message_unpack (&comcl__v1__fetch_patches__descriptor,
-                                allocator, len, data);
-}
-void   comcl__v1__fetch_patches__free_unpacked
-                     (Comcl__V1__FetchPatches *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &comcl__v1__fetch_patches__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
-void   comcl__v1__fetched_patches__init
-                     (Comcl__V1__FetchedPatches         *message)
-{
-  static const Comcl__V1__FetchedPatches init_value = COMCL__V1__FETCHED_PATCHES__INIT;
-  *message = init_value;
-}
-size_t comcl__v1__fetched_patches__get_packed_size
-                     (const Comcl__V1__FetchedPatches *message)
-{
-  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
-  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
-}
-size_t comcl__v1__fetched_patches__pack
-                     (const Comcl__V1__FetchedPatches *message,
-                      uint8_t       *out)
-{
-  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
-  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
-}
-size_t comcl__v1__fetched_patches__pack_to_buffer
-                     (const Comcl__V1__FetchedPatches *message,
-                      ProtobufCBuffer *buffer)
-{
-  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
-  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
-}
-Comcl__V1__FetchedPatches *
-       comcl__v1__fetched_patches__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data)
-{
-  return (Comcl__V1__FetchedPatches *)
-     protobuf_c_message_unpack (&comcl__v1__fetched_patches__descriptor,
-                                allocator, len, data);
-}
-void   comcl__v1__fetched_patches__free_unpacked
-                     (Comcl__V1__FetchedPatches *message,
-                      ProtobufCAllocator *allocator)
-{
-  if(!message)
-    return;
-  assert(message->base.descriptor == &comcl__v1__fetched_patches__descriptor);
-  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
-}
 void   comcl__v1__views_stored__init
                      (Comcl__V1__ViewsStored         *message)
 {
@@ -997,94 +862,94 @@ void   comcl__v1__views_stored__free_unpacked
   assert(message->base.descriptor == &comcl__v1__views_stored__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__fetch_views__init
-                     (Comcl__V1__FetchViews         *message)
+void   comcl__v1__fetch__init
+                     (Comcl__V1__Fetch         *message)
 {
-  static const Comcl__V1__FetchViews init_value = COMCL__V1__FETCH_VIEWS__INIT;
+  static const Comcl__V1__Fetch init_value = COMCL__V1__FETCH__INIT;
   *message = init_value;
 }
-size_t comcl__v1__fetch_views__get_packed_size
-                     (const Comcl__V1__FetchViews *message)
+size_t comcl__v1__fetch__get_packed_size
+                     (const Comcl__V1__Fetch *message)
 {
-  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetch__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t comcl__v1__fetch_views__pack
-                     (const Comcl__V1__FetchViews *message,
+size_t comcl__v1__fetch__pack
+                     (const Comcl__V1__Fetch *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetch__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t comcl__v1__fetch_views__pack_to_buffer
-                     (const Comcl__V1__FetchViews *message,
+size_t comcl__v1__fetch__pack_to_buffer
+                     (const Comcl__V1__Fetch *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetch__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Comcl__V1__FetchViews *
-       comcl__v1__fetch_views__unpack
+Comcl__V1__Fetch *
+       comcl__v1__fetch__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Comcl__V1__FetchViews *)
-     protobuf_c_message_unpack (&comcl__v1__fetch_views__descriptor,
+  return (Comcl__V1__Fetch *)
+     protobuf_c_message_unpack (&comcl__v1__fetch__descriptor,
                                 allocator, len, data);
 }
-void   comcl__v1__fetch_views__free_unpacked
-                     (Comcl__V1__FetchViews *message,
+void   comcl__v1__fetch__free_unpacked
+                     (Comcl__V1__Fetch *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &comcl__v1__fetch_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetch__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-void   comcl__v1__fetched_views__init
-                     (Comcl__V1__FetchedViews         *message)
+void   comcl__v1__fetched__init
+                     (Comcl__V1__Fetched         *message)
 {
-  static const Comcl__V1__FetchedViews init_value = COMCL__V1__FETCHED_VIEWS__INIT;
+  static const Comcl__V1__Fetched init_value = COMCL__V1__FETCHED__INIT;
   *message = init_value;
 }
-size_t comcl__v1__fetched_views__get_packed_size
-                     (const Comcl__V1__FetchedViews *message)
+size_t comcl__v1__fetched__get_packed_size
+                     (const Comcl__V1__Fetched *message)
 {
-  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetched__descriptor);
   return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
 }
-size_t comcl__v1__fetched_views__pack
-                     (const Comcl__V1__FetchedViews *message,
+size_t comcl__v1__fetched__pack
+                     (const Comcl__V1__Fetched *message,
                       uint8_t       *out)
 {
-  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetched__descriptor);
   return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
 }
-size_t comcl__v1__fetched_views__pack_to_buffer
-                     (const Comcl__V1__FetchedViews *message,
+size_t comcl__v1__fetched__pack_to_buffer
+                     (const Comcl__V1__Fetched *message,
                       ProtobufCBuffer *buffer)
 {
-  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetched__descriptor);
   return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
 }
-Comcl__V1__FetchedViews *
-       comcl__v1__fetched_views__unpack
+Comcl__V1__Fetched *
+       comcl__v1__fetched__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data)
 {
-  return (Comcl__V1__FetchedViews *)
-     protobuf_c_message_unpack (&comcl__v1__fetched_views__descriptor,
+  return (Comcl__V1__Fetched *)
+     protobuf_c_message_unpack (&comcl__v1__fetched__descriptor,
                                 allocator, len, data);
 }
-void   comcl__v1__fetched_views__free_unpacked
-                     (Comcl__V1__FetchedViews *message,
+void   comcl__v1__fetched__free_unpacked
+                     (Comcl__V1__Fetched *message,
                       ProtobufCAllocator *allocator)
 {
   if(!message)
     return;
-  assert(message->base.descriptor == &comcl__v1__fetched_views__descriptor);
+  assert(message->base.descriptor == &comcl__v1__fetched__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   comcl__v1__view_pair__init
@@ -2974,7 +2839,7 @@ static const ProtobufCFieldDescriptor comcl__v1__augment_request__field_descript
     PROTOBUF_C_TYPE_MESSAGE,
     0,   /* quantifier_offset */
     offsetof(Comcl__V1__AugmentRequest, source),
-    &comcl__v1__patch_source__descriptor,
+    &comcl__v1__patch_stored__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -3082,172 +2947,6 @@ const ProtobufCMessageDescriptor comcl__v1__patch_stored__descriptor =
   comcl__v1__patch_stored__field_indices_by_name,
   1,  comcl__v1__patch_stored__number_ranges,
   (ProtobufCMessageInit) comcl__v1__patch_stored__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor comcl__v1__patch_source__field_descriptors[4] =
-{
-  {
-    "id",
-    1,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__PatchSource, id),
-    &comcl__v1__work_id__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "endpoint",
-    2,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__PatchSource, endpoint),
-    NULL,
-    &protobuf_c_empty_string,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "level",
-    3,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_ENUM,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__PatchSource, level),
-    &comcl__v1__level__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "provenance",
-    4,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    0,   /* quantifier_offset */
-    offsetof(Comcl__V1__PatchSource, provenance),
-    &comcl__v1__provenance__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned comcl__v1__patch_source__field_indices_by_name[] = {
-  1,   /* field[1] = endpoint */
-  0,   /* field[0] = id */
-  2,   /* field[2] = level */
-  3,   /* field[3] = provenance */
-};
-static const ProtobufCIntRange comcl__v1__patch_source__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 4 }
-};
-const ProtobufCMessageDescriptor comcl__v1__patch_source__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.PatchSource",
-  "PatchSource",
-  "Comcl__V1__PatchSource",
-  "comcl.v1",
-  sizeof(Comcl__V1__PatchSource),
-  4,
-  comcl__v1__patch_source__field_descriptors,
-  comcl__v1__patch_source__field_indices_by_name,
-  1,  comcl__v1__patch_source__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__patch_source__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor comcl__v1__fetch_patches__field_descriptors[1] =
-{
-  {
-    "ids",
-    1,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchPatches, n_ids),
-    offsetof(Comcl__V1__FetchPatches, ids),
-    &comcl__v1__work_id__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned comcl__v1__fetch_patches__field_indices_by_name[] = {
-  0,   /* field[0] = ids */
-};
-static const ProtobufCIntRange comcl__v1__fetch_patches__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 1 }
-};
-const ProtobufCMessageDescriptor comcl__v1__fetch_patches__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.FetchPatches",
-  "FetchPatches",
-  "Comcl__V1__FetchPatches",
-  "comcl.v1",
-  sizeof(Comcl__V1__FetchPatches),
-  1,
-  comcl__v1__fetch_patches__field_descriptors,
-  comcl__v1__fetch_patches__field_indices_by_name,
-  1,  comcl__v1__fetch_patches__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__fetch_patches__init,
-  NULL,NULL,NULL    /* reserved[123] */
-};
-static const ProtobufCFieldDescriptor comcl__v1__fetched_patches__field_descriptors[2] =
-{
-  {
-    "patches",
-    1,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchedPatches, n_patches),
-    offsetof(Comcl__V1__FetchedPatches, patches),
-    &comcl__v1__patch__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "missing",
-    2,
-    PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchedPatches, n_missing),
-    offsetof(Comcl__V1__FetchedPatches, missing),
-    &comcl__v1__work_id__descriptor,
-    NULL,
-    0,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-};
-static const unsigned comcl__v1__fetched_patches__field_indices_by_name[] = {
-  1,   /* field[1] = missing */
-  0,   /* field[0] = patches */
-};
-static const ProtobufCIntRange comcl__v1__fetched_patches__number_ranges[1 + 1] =
-{
-  { 1, 0 },
-  { 0, 2 }
-};
-const ProtobufCMessageDescriptor comcl__v1__fetched_patches__descriptor =
-{
-  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.FetchedPatches",
-  "FetchedPatches",
-  "Comcl__V1__FetchedPatches",
-  "comcl.v1",
-  sizeof(Comcl__V1__FetchedPatches),
-  2,
-  comcl__v1__fetched_patches__field_descriptors,
-  comcl__v1__fetched_patches__field_indices_by_name,
-  1,  comcl__v1__fetched_patches__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__fetched_patches__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__views_stored__field_descriptors[7] =
@@ -3366,53 +3065,65 @@ const ProtobufCMessageDescriptor comcl__v1__views_stored__descriptor =
   (ProtobufCMessageInit) comcl__v1__views_stored__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__fetch_views__field_descriptors[1] =
+static const ProtobufCFieldDescriptor comcl__v1__fetch__field_descriptors[1] =
 {
   {
     "ids",
     1,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchViews, n_ids),
-    offsetof(Comcl__V1__FetchViews, ids),
+    offsetof(Comcl__V1__Fetch, n_ids),
+    offsetof(Comcl__V1__Fetch, ids),
     &comcl__v1__work_id__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned comcl__v1__fetch_views__field_indices_by_name[] = {
+static const unsigned comcl__v1__fetch__field_indices_by_name[] = {
   0,   /* field[0] = ids */
 };
-static const ProtobufCIntRange comcl__v1__fetch_views__number_ranges[1 + 1] =
+static const ProtobufCIntRange comcl__v1__fetch__number_ranges[1 + 1] =
 {
   { 1, 0 },
   { 0, 1 }
 };
-const ProtobufCMessageDescriptor comcl__v1__fetch_views__descriptor =
+const ProtobufCMessageDescriptor comcl__v1__fetch__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.FetchViews",
-  "FetchViews",
-  "Comcl__V1__FetchViews",
+  "comcl.v1.Fetch",
+  "Fetch",
+  "Comcl__V1__Fetch",
   "comcl.v1",
-  sizeof(Comcl__V1__FetchViews),
+  sizeof(Comcl__V1__Fetch),
   1,
-  comcl__v1__fetch_views__field_descriptors,
-  comcl__v1__fetch_views__field_indices_by_name,
-  1,  comcl__v1__fetch_views__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__fetch_views__init,
+  comcl__v1__fetch__field_descriptors,
+  comcl__v1__fetch__field_indices_by_name,
+  1,  comcl__v1__fetch__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetch__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__fetched_views__field_descriptors[2] =
+static const ProtobufCFieldDescriptor comcl__v1__fetched__field_descriptors[3] =
 {
   {
-    "pairs",
+    "patches",
     1,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchedViews, n_pairs),
-    offsetof(Comcl__V1__FetchedViews, pairs),
+    offsetof(Comcl__V1__Fetched, n_patches),
+    offsetof(Comcl__V1__Fetched, patches),
+    &comcl__v1__patch__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pairs",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Fetched, n_pairs),
+    offsetof(Comcl__V1__Fetched, pairs),
     &comcl__v1__view_pair__descriptor,
     NULL,
     0,             /* flags */
@@ -3420,39 +3131,40 @@ static const ProtobufCFieldDescriptor comcl__v1__fetched_views__field_descriptor
   },
   {
     "missing",
-    2,
+    3,
     PROTOBUF_C_LABEL_REPEATED,
     PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__FetchedViews, n_missing),
-    offsetof(Comcl__V1__FetchedViews, missing),
+    offsetof(Comcl__V1__Fetched, n_missing),
+    offsetof(Comcl__V1__Fetched, missing),
     &comcl__v1__work_id__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
-static const unsigned comcl__v1__fetched_views__field_indices_by_name[] = {
-  1,   /* field[1] = missing */
-  0,   /* field[0] = pairs */
+static const unsigned comcl__v1__fetched__field_indices_by_name[] = {
+  2,   /* field[2] = missing */
+  1,   /* field[1] = pairs */
+  0,   /* field[0] = patches */
 };
-static const ProtobufCIntRange comcl__v1__fetched_views__number_ranges[1 + 1] =
+static const ProtobufCIntRange comcl__v1__fetched__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
-const ProtobufCMessageDescriptor comcl__v1__fetched_views__descriptor =
+const ProtobufCMessageDescriptor comcl__v1__fetched__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-  "comcl.v1.FetchedViews",
-  "FetchedViews",
-  "Comcl__V1__FetchedViews",
+  "comcl.v1.Fetched",
+  "Fetched",
+  "Comcl__V1__Fetched",
   "comcl.v1",
-  sizeof(Comcl__V1__FetchedViews),
-  2,
-  comcl__v1__fetched_views__field_descriptors,
-  comcl__v1__fetched_views__field_indices_by_name,
-  1,  comcl__v1__fetched_views__number_ranges,
-  (ProtobufCMessageInit) comcl__v1__fetched_views__init,
+  sizeof(Comcl__V1__Fetched),
+  3,
+  comcl__v1__fetched__field_descriptors,
+  comcl__v1__fetched__field_indices_by_name,
+  1,  comcl__v1__fetched__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__fetched__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__view_pair__field_descriptors[5] =
@@ -4445,7 +4157,7 @@ const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
   (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[26] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[24] =
 {
   {
     "protocol_version",
@@ -4700,25 +4412,25 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[26]
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "fetch_views",
+    "fetch",
     37,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, fetch_views),
-    &comcl__v1__fetch_views__descriptor,
+    offsetof(Comcl__V1__Envelope, fetch),
+    &comcl__v1__fetch__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "fetched_views",
+    "fetched",
     38,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, fetched_views),
-    &comcl__v1__fetched_views__descriptor,
+    offsetof(Comcl__V1__Envelope, fetched),
+    &comcl__v1__fetched__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -4735,30 +4447,6 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[26]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
-  {
-    "fetch_patches",
-    40,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, fetch_patches),
-    &comcl__v1__fetch_patches__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
-  {
-    "fetched_patches",
-    41,
-    PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_MESSAGE,
-    offsetof(Comcl__V1__Envelope, body_case),
-    offsetof(Comcl__V1__Envelope, fetched_patches),
-    &comcl__v1__fetched_patches__descriptor,
-    NULL,
-    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
-    0,NULL,NULL    /* reserved1,reserved2, etc */
-  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = augment_request */
@@ -4769,10 +4457,8 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   7,   /* field[7] = error */
   14,   /* field[14] = evaluation_request */
   15,   /* field[15] = evaluation_result */
-  24,   /* field[24] = fetch_patches */
-  21,   /* field[21] = fetch_views */
-  25,   /* field[25] = fetched_patches */
-  22,   /* field[22] = fetched_views */
+  21,   /* field[21] = fetch */
+  22,   /* field[22] = fetched */
   16,   /* field[16] = forward_request */
   3,   /* field[3] = heartbeat */
   19,   /* field[19] = parameter_gradients */
@@ -4795,7 +4481,7 @@ static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
   { 20, 8 },
   { 28, 13 },
   { 30, 14 },
-  { 0, 26 }
+  { 0, 24 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -4805,7 +4491,7 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  26,
+  24,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
   5,  comcl__v1__envelope__number_ranges,

@@ -95,22 +95,18 @@ public enum WireSamples {
             .patchStored(PatchStored(id: id, level: .healthyHigh, provenance: provenance(), endpoint: "tcp://10.0.0.5:40111")),
             .augmentRequest(
                 AugmentRequest(
-                    source: PatchSource(id: id, endpoint: "tcp://10.0.0.5:40111", level: .lesionLow, provenance: provenance()), seed: 7,
+                    source: PatchStored(id: id, level: .lesionLow, provenance: provenance(), endpoint: "tcp://10.0.0.5:40111"), seed: 7,
                     keepFromStep: 2)),
-            .fetchPatches(FetchPatches(ids: [id])),
-            .fetchedPatches(
-                FetchedPatches(
-                    patches: [Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance())],
-                    missing: [WorkID(run: "r", step: 3, item: 9)])),
             .viewsStored(
                 ViewsStored(
                     id: id, level: .lesionLow, provenance: provenance(), endpoint: "tcp://10.0.0.7:41234", digest: 0xABCD, dtype: .float32,
                     shape: [3, 64, 64])),
-            .fetchViews(FetchViews(ids: [id, WorkID(run: "r", step: 3, item: 9)])),
-            .fetchedViews(
-                FetchedViews(
+            .fetch(Fetch(ids: [id, WorkID(run: "r", step: 3, item: 9)])),
+            .fetched(
+                Fetched(
                     pairs: [ViewPair(id: id, first: try floats([3, 4, 5]), second: try floats([3, 4, 5], offset: 1), level: .lesionHigh)],
                     missing: [WorkID(run: "r", step: 3, item: 9)])),
+            .fetched(Fetched(patches: [Patch(id: id, pixels: try pixels(), level: .lesionHigh, provenance: provenance())])),
             .evaluationRequest(evaluationRequest()),
             .evaluationRequest(
                 EvaluationRequest(

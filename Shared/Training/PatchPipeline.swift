@@ -25,7 +25,7 @@ public struct StepViews: Sendable {
 /// An item's patch: inline (from a cropper without a data endpoint), or where a cropper keeps it.
 enum PatchPlace {
     case inline(Patch)
-    case stored(PatchSource)
+    case stored(PatchStored)
 }
 
 /// Carries each planned patch through detector/cropper -> augmenter, keeping up to `prefetch`
@@ -139,7 +139,7 @@ public final class PatchPipeline {
     public func received(_ patch: Patch) { received(.inline(patch), id: patch.id, provenance: patch.provenance) }
 
     /// A patch kept at a cropper's data endpoint: the augmenter fetches it there.
-    public func received(_ stored: PatchStored) { received(.stored(stored.source), id: stored.id, provenance: stored.provenance) }
+    public func received(_ stored: PatchStored) { received(.stored(stored), id: stored.id, provenance: stored.provenance) }
 
     private func received(_ place: PatchPlace, id: WorkID, provenance: Provenance) {
         guard let (step, item, _) = locate(id), slots[step]!.views[item] == nil else { return }

@@ -9,7 +9,7 @@ public final class DataClient: @unchecked Sendable {
     /// thread answers at once, even while it computes): 10 s moves ~1 GB on loopback, more than a
     /// shard of the paper's batch (~80 MB of 224-px views).
     public static let defaultTimeout = 10.0
-    /// Items per FetchViews: 64 pairs of 224-px float views are 77 MB, well under the 256 MiB
+    /// Items per Fetch: 64 pairs of 224-px float views are 77 MB, well under the 256 MiB
     /// message limit (WireLimits) that a whole shard of the paper's batch would pass.
     static let itemsPerRequest = 64
     private let context: ZMQContext
@@ -33,22 +33,22 @@ public final class DataClient: @unchecked Sendable {
     /// then every answer awaited. Throws `DataUnavailable` naming the first endpoint (in name
     /// order) that does not answer in time, refuses, or lacks an item.
     public func fetch(_ wanted: [String: [WorkID]]) throws -> [WorkID: ViewPair] {
-        try exchange(wanted, ask: { .fetchViews(FetchViews(ids: $0)) }) { body in
-            guard case .fetchedViews(let fetched) = body else { return nil }
+        try exchange(wanted) { body in
+            guard case .fetched(let fetched) = body else { return nil }
             return (fetched.pairs.map { ($0.id, $0) }, fetched.missing)
         }
     }
 
     /// The patches of the items wanted from each endpoint (croppers'), as `fetch` does views.
     public func fetchPatches(_ wanted: [String: [WorkID]]) throws -> [WorkID: Patch] {
-        try exchange(wanted, ask: { .fetchPatches(FetchPatches(ids: $0)) }) { body in
-            guard case .fetchedPatches(let fetched) = body else { return nil }
+        try exchange(wanted) { body in
+            guard case .fetched(let fetched) = body else { return nil }
             return (fetched.patches.map { ($0.id, $0) }, fetched.missing)
         }
     }
 
     private func exchange<Value>(
-        _ wanted: [String: [WorkID]], ask: ([WorkID]) -> Body, read: (Body) -> (found: [(WorkID, Value)], missing: [WorkID])?
+        _ wanted: [String: [WorkID]], read: (Body) -> (found: [(WorkID, Value)], missing: [WorkID])?
     ) throws -> [WorkID: Value] {
         let endpoints = wanted.keys.sorted()
         var chunks: [(endpoint: String, ids: [WorkID])] = []
@@ -59,7 +59,7 @@ public final class DataClient: @unchecked Sendable {
             }
         }
         for (endpoint, ids) in chunks {
-            try guarded(endpoint) { try dealer(endpoint).send(Envelope(sender: name, body: ask(ids)).encoded()) }
+            try guarded(endpoint) { try dealer(endpoint).send(Envelope(sender: name, body: .fetch(Fetch(ids: ids))).encoded()) }
         }
         var values: [WorkID: Value] = [:]
         for (endpoint, ids) in chunks {  // a DEALER gets its answers in the order it asked

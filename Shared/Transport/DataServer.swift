@@ -4,8 +4,8 @@ import Synchronization
 import Wire
 
 /// A worker's data endpoint (the data plane, docs/protocol.md): a ROUTER socket on its own
-/// thread that answers `FetchViews` from an augmenter's kept views and `FetchPatches` from a
-/// cropper's kept patches, so a fetch is served while the worker's compute thread is busy with
+/// thread that answers `Fetch` from what the worker keeps (a cropper's patches, an augmenter's
+/// views), so a fetch is served while the worker's compute thread is busy with
 /// the next item. Fetches are read-only: an item can be fetched again (work redone elsewhere).
 public final class DataServer: @unchecked Sendable {
     /// The endpoint to give to others (the bound one, its port chosen when bound to `:*`).
@@ -41,16 +41,14 @@ public final class DataServer: @unchecked Sendable {
                 do {
                     let request = try Envelope.decode(frames: message.frames)
                     switch (request.body, views, patches) {
-                    case (.fetchViews(let fetch), let views?, _):
+                    case (.fetch(let fetch), let views?, _):
                         let (pairs, missing) = views.fetch(fetch.ids)
-                        reply = .fetchedViews(FetchedViews(pairs: pairs, missing: missing))
-                    case (.fetchPatches(let fetch), _, let patches?):
+                        reply = .fetched(Fetched(pairs: pairs, missing: missing))
+                    case (.fetch(let fetch), _, let patches?):
                         let (found, missing) = patches.fetch(fetch.ids)
-                        reply = .fetchedPatches(FetchedPatches(patches: found, missing: missing))
+                        reply = .fetched(Fetched(patches: found, missing: missing))
                     default:
-                        let serves = views == nil ? "FetchPatches" : "FetchViews"
-                        reply = .error(
-                            ErrorReport(code: .unsupported, message: "this data endpoint answers \(serves), not \(request.body.kind)"))
+                        reply = .error(ErrorReport(code: .unsupported, message: "a data endpoint answers Fetch, not \(request.body.kind)"))
                     }
                 } catch let error as WireError {
                     reply = .error(ErrorReport(code: error.code, message: "\(error)"))

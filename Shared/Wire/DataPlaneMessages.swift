@@ -4,11 +4,11 @@ import CProtocol
 
 // The data plane (docs/protocol.md): a cropper with a data endpoint keeps its patches and says
 // so to the coordinator (PatchStored); the augmenter that makes their views fetches them there
-// (FetchPatches -> FetchedPatches). An augmenter keeps its views the same way (ViewsStored); the
-// embedding worker fetches them (FetchViews -> FetchedViews). The pixels never pass through the
-// coordinator.
+// (Fetch -> Fetched). An augmenter keeps its views the same way (ViewsStored); the embedding
+// worker fetches them (Fetch -> Fetched). The pixels never pass through the coordinator.
 
-/// Detector/cropper -> coordinator: a patch cut and kept at `endpoint`.
+/// Detector/cropper -> coordinator: a patch cut and kept at `endpoint`; the coordinator passes it
+/// on in the `AugmentRequest` (`source`), and the augmenter fetches the patch there.
 public struct PatchStored: Equatable, Sendable {
     public var id: WorkID
     public var level: Level
@@ -18,9 +18,6 @@ public struct PatchStored: Equatable, Sendable {
     public init(id: WorkID, level: Level, provenance: Provenance, endpoint: String) {
         (self.id, self.level, self.provenance, self.endpoint) = (id, level, provenance, endpoint)
     }
-
-    /// Where the augmenter finds it.
-    public var source: PatchSource { PatchSource(id: id, endpoint: endpoint, level: level, provenance: provenance) }
 }
 
 extension PatchStored: CConvertible {
@@ -40,79 +37,6 @@ extension PatchStored: CConvertible {
         provenance = try Provenance.lift(p.provenance, field: "\(field).provenance")
         endpoint = liftString(p.endpoint)
         guard !endpoint.isEmpty else { throw WireError.missingField("\(field).endpoint") }
-    }
-}
-
-/// Where a cropper keeps a patch (an `AugmentRequest` without pixels).
-public struct PatchSource: Equatable, Sendable {
-    public var id: WorkID
-    public var endpoint: String
-    public var level: Level
-    public var provenance: Provenance
-
-    public init(id: WorkID, endpoint: String, level: Level, provenance: Provenance) {
-        (self.id, self.endpoint, self.level, self.provenance) = (id, endpoint, level, provenance)
-    }
-}
-
-extension PatchSource: CConvertible {
-    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__PatchSource> {
-        let c = arena.message(Comcl__V1__PatchSource.self, comcl__v1__patch_source__init)
-        c.pointee.id = id.lower(in: arena)
-        c.pointee.endpoint = arena.string(endpoint)
-        c.pointee.level = Wire.lower(level)
-        c.pointee.provenance = provenance.lower(in: arena)
-        return c
-    }
-
-    init(lifting c: UnsafePointer<Comcl__V1__PatchSource>, field: String) throws {
-        let p = c.pointee
-        id = try WorkID.lift(p.id, field: "\(field).id")
-        endpoint = liftString(p.endpoint)
-        guard !endpoint.isEmpty else { throw WireError.missingField("\(field).endpoint") }
-        level = try Level.liftRequired(p.level, field: "\(field).level")
-        provenance = try Provenance.lift(p.provenance, field: "\(field).provenance")
-    }
-}
-
-/// Augmenter -> cropper's data endpoint: the patches of these items.
-public struct FetchPatches: Equatable, Sendable {
-    public var ids: [WorkID]
-
-    public init(ids: [WorkID]) { self.ids = ids }
-}
-
-extension FetchPatches: CConvertible {
-    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchPatches> {
-        let c = arena.message(Comcl__V1__FetchPatches.self, comcl__v1__fetch_patches__init)
-        (c.pointee.n_ids, c.pointee.ids) = arena.messages(ids)
-        return c
-    }
-
-    init(lifting c: UnsafePointer<Comcl__V1__FetchPatches>, field: String) throws {
-        ids = try WorkID.liftAll(c.pointee.n_ids, c.pointee.ids, field: "\(field).ids")
-    }
-}
-
-/// Cropper -> augmenter: the patches it holds, and the ids it does not.
-public struct FetchedPatches: Equatable, Sendable {
-    public var patches: [Patch]
-    public var missing: [WorkID]
-
-    public init(patches: [Patch], missing: [WorkID] = []) { (self.patches, self.missing) = (patches, missing) }
-}
-
-extension FetchedPatches: CConvertible {
-    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchedPatches> {
-        let c = arena.message(Comcl__V1__FetchedPatches.self, comcl__v1__fetched_patches__init)
-        (c.pointee.n_patches, c.pointee.patches) = arena.messages(patches)
-        (c.pointee.n_missing, c.pointee.missing) = arena.messages(missing)
-        return c
-    }
-
-    init(lifting c: UnsafePointer<Comcl__V1__FetchedPatches>, field: String) throws {
-        patches = try Patch.liftAll(c.pointee.n_patches, c.pointee.patches, field: "\(field).patches")
-        missing = try WorkID.liftAll(c.pointee.n_missing, c.pointee.missing, field: "\(field).missing")
     }
 }
 
@@ -166,42 +90,48 @@ extension ViewsStored: CConvertible {
     }
 }
 
-/// Embedding worker -> augmenter's data endpoint: the views of these items.
-public struct FetchViews: Equatable, Sendable {
+/// A worker -> another's data endpoint: what it keeps for these items (patches from a cropper,
+/// view pairs from an augmenter).
+public struct Fetch: Equatable, Sendable {
     public var ids: [WorkID]
 
     public init(ids: [WorkID]) { self.ids = ids }
 }
 
-extension FetchViews: CConvertible {
-    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchViews> {
-        let c = arena.message(Comcl__V1__FetchViews.self, comcl__v1__fetch_views__init)
+extension Fetch: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__Fetch> {
+        let c = arena.message(Comcl__V1__Fetch.self, comcl__v1__fetch__init)
         (c.pointee.n_ids, c.pointee.ids) = arena.messages(ids)
         return c
     }
 
-    init(lifting c: UnsafePointer<Comcl__V1__FetchViews>, field: String) throws {
+    init(lifting c: UnsafePointer<Comcl__V1__Fetch>, field: String) throws {
         ids = try WorkID.liftAll(c.pointee.n_ids, c.pointee.ids, field: "\(field).ids")
     }
 }
 
-/// Augmenter -> embedding worker: the views it holds, and the ids it does not.
-public struct FetchedViews: Equatable, Sendable {
+/// The answer to a `Fetch`: what the endpoint keeps of those items, and the ids it does not.
+public struct Fetched: Equatable, Sendable {
+    public var patches: [Patch]
     public var pairs: [ViewPair]
     public var missing: [WorkID]
 
-    public init(pairs: [ViewPair], missing: [WorkID] = []) { (self.pairs, self.missing) = (pairs, missing) }
+    public init(patches: [Patch] = [], pairs: [ViewPair] = [], missing: [WorkID] = []) {
+        (self.patches, self.pairs, self.missing) = (patches, pairs, missing)
+    }
 }
 
-extension FetchedViews: CConvertible {
-    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__FetchedViews> {
-        let c = arena.message(Comcl__V1__FetchedViews.self, comcl__v1__fetched_views__init)
+extension Fetched: CConvertible {
+    func lower(in arena: CArena) -> UnsafeMutablePointer<Comcl__V1__Fetched> {
+        let c = arena.message(Comcl__V1__Fetched.self, comcl__v1__fetched__init)
+        (c.pointee.n_patches, c.pointee.patches) = arena.messages(patches)
         (c.pointee.n_pairs, c.pointee.pairs) = arena.messages(pairs)
         (c.pointee.n_missing, c.pointee.missing) = arena.messages(missing)
         return c
     }
 
-    init(lifting c: UnsafePointer<Comcl__V1__FetchedViews>, field: String) throws {
+    init(lifting c: UnsafePointer<Comcl__V1__Fetched>, field: String) throws {
+        patches = try Patch.liftAll(c.pointee.n_patches, c.pointee.patches, field: "\(field).patches")
         pairs = try ViewPair.liftAll(c.pointee.n_pairs, c.pointee.pairs, field: "\(field).pairs")
         missing = try WorkID.liftAll(c.pointee.n_missing, c.pointee.missing, field: "\(field).missing")
     }

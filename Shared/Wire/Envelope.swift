@@ -29,11 +29,9 @@ public enum Body: Equatable, Sendable {
     case backwardRequest(BackwardRequest)
     case parameterGradients(ParameterGradients)
     case viewsStored(ViewsStored)
-    case fetchViews(FetchViews)
-    case fetchedViews(FetchedViews)
+    case fetch(Fetch)
+    case fetched(Fetched)
     case patchStored(PatchStored)
-    case fetchPatches(FetchPatches)
-    case fetchedPatches(FetchedPatches)
     case evaluationRequest(EvaluationRequest)
     case evaluationResult(EvaluationResult)
 
@@ -57,11 +55,9 @@ public enum Body: Equatable, Sendable {
         case .backwardRequest: "BackwardRequest"
         case .parameterGradients: "ParameterGradients"
         case .viewsStored: "ViewsStored"
-        case .fetchViews: "FetchViews"
-        case .fetchedViews: "FetchedViews"
+        case .fetch: "Fetch"
+        case .fetched: "Fetched"
         case .patchStored: "PatchStored"
-        case .fetchPatches: "FetchPatches"
-        case .fetchedPatches: "FetchedPatches"
         case .evaluationRequest: "EvaluationRequest"
         case .evaluationResult: "EvaluationResult"
         }
@@ -85,7 +81,7 @@ public enum Body: Equatable, Sendable {
         case .evaluationRequest(let m): m.id
         case .evaluationResult(let m): m.id
         case .error(let m): m.id
-        case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews, .fetchPatches, .fetchedPatches: nil
+        case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetch, .fetched: nil
         }
     }
 }
@@ -134,15 +130,10 @@ public struct Envelope: Equatable, Sendable {
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS; c.pointee.parameter_gradients = m.lower(in: arena)
         case .viewsStored(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_VIEWS_STORED; c.pointee.views_stored = m.lower(in: arena)
-        case .fetchViews(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS; c.pointee.fetch_views = m.lower(in: arena)
-        case .fetchedViews(let m):
-            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS; c.pointee.fetched_views = m.lower(in: arena)
+        case .fetch(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCH; c.pointee.fetch = m.lower(in: arena)
+        case .fetched(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCHED; c.pointee.fetched = m.lower(in: arena)
         case .patchStored(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH_STORED; c.pointee.patch_stored = m.lower(in: arena)
-        case .fetchPatches(let m):
-            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCH_PATCHES; c.pointee.fetch_patches = m.lower(in: arena)
-        case .fetchedPatches(let m):
-            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCHED_PATCHES; c.pointee.fetched_patches = m.lower(in: arena)
         case .evaluationRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST; c.pointee.evaluation_request = m.lower(in: arena)
         case .evaluationResult(let m):
@@ -197,11 +188,9 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS:
             .parameterGradients(try .lift(e.parameter_gradients, field: "parameter_gradients"))
         case COMCL__V1__ENVELOPE__BODY_VIEWS_STORED: .viewsStored(try .lift(e.views_stored, field: "views_stored"))
-        case COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS: .fetchViews(try .lift(e.fetch_views, field: "fetch_views"))
-        case COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS: .fetchedViews(try .lift(e.fetched_views, field: "fetched_views"))
+        case COMCL__V1__ENVELOPE__BODY_FETCH: .fetch(try .lift(e.fetch, field: "fetch"))
+        case COMCL__V1__ENVELOPE__BODY_FETCHED: .fetched(try .lift(e.fetched, field: "fetched"))
         case COMCL__V1__ENVELOPE__BODY_PATCH_STORED: .patchStored(try .lift(e.patch_stored, field: "patch_stored"))
-        case COMCL__V1__ENVELOPE__BODY_FETCH_PATCHES: .fetchPatches(try .lift(e.fetch_patches, field: "fetch_patches"))
-        case COMCL__V1__ENVELOPE__BODY_FETCHED_PATCHES: .fetchedPatches(try .lift(e.fetched_patches, field: "fetched_patches"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST:
             .evaluationRequest(try .lift(e.evaluation_request, field: "evaluation_request"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT: .evaluationResult(try .lift(e.evaluation_result, field: "evaluation_result"))

@@ -119,7 +119,7 @@ extension Patch: CConvertible {
 /// recipe (JSON) its views follow. Exactly one of `patch` and `source` is set.
 public struct AugmentRequest: Equatable, Sendable {
     public var patch: Patch?
-    public var source: PatchSource?
+    public var source: PatchStored?
     public var seed: UInt64
     /// The augmentation recipe as JSON; empty means the augmenter's default.
     public var recipe: String
@@ -132,7 +132,7 @@ public struct AugmentRequest: Equatable, Sendable {
         (self.patch, self.seed, self.recipe, self.keepFromStep) = (patch, seed, recipe, keepFromStep)
     }
 
-    public init(source: PatchSource, seed: UInt64, recipe: String = "", keepFromStep: UInt64 = 0) {
+    public init(source: PatchStored, seed: UInt64, recipe: String = "", keepFromStep: UInt64 = 0) {
         (self.source, self.seed, self.recipe, self.keepFromStep) = (source, seed, recipe, keepFromStep)
     }
 }
@@ -151,7 +151,7 @@ extension AugmentRequest: CConvertible {
     init(lifting c: UnsafePointer<Comcl__V1__AugmentRequest>, field: String) throws {
         let p = c.pointee
         patch = try Patch.liftOptional(p.patch, field: "\(field).patch")
-        source = try PatchSource.liftOptional(p.source, field: "\(field).source")
+        source = try PatchStored.liftOptional(p.source, field: "\(field).source")
         guard (patch == nil) != (source == nil) else {
             throw WireError.invalidValue(field: "\(field).patch", reason: "give the patch inline or where it is kept, exactly one")
         }

@@ -32,7 +32,7 @@ import Wire
     @Test func workIDIsReportedForWorkItems() throws {
         for body in try WireSamples.all() {
             switch body {
-            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetchViews, .fetchedViews, .fetchPatches, .fetchedPatches:
+            case .ready, .heartbeat, .status, .statusRequest, .shutdown, .fetch, .fetched:
                 #expect(body.workID == nil)
             case .error(let e): #expect(body.workID == e.id)
             default: #expect(body.workID == WireSamples.id)

@@ -169,8 +169,8 @@ import Testing
 
     @Test func anAugmentRequestHasItsPatchInlineOrKeptNotBoth() throws {
         var request = AugmentRequest(
-            source: PatchSource(
-                id: WireSamples.id, endpoint: "tcp://10.0.0.5:4000", level: .lesionLow, provenance: WireSamples.provenance()),
+            source: PatchStored(
+                id: WireSamples.id, level: .lesionLow, provenance: WireSamples.provenance(), endpoint: "tcp://10.0.0.5:4000"),
             seed: 1)
         request.patch = Patch(id: WireSamples.id, pixels: try WireSamples.pixels(), level: .lesionLow, provenance: WireSamples.provenance())
         expectError(

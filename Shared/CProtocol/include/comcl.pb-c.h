@@ -33,12 +33,9 @@ typedef struct Comcl__V1__PatchRequest Comcl__V1__PatchRequest;
 typedef struct Comcl__V1__Patch Comcl__V1__Patch;
 typedef struct Comcl__V1__AugmentRequest Comcl__V1__AugmentRequest;
 typedef struct Comcl__V1__PatchStored Comcl__V1__PatchStored;
-typedef struct Comcl__V1__PatchSource Comcl__V1__PatchSource;
-typedef struct Comcl__V1__FetchPatches Comcl__V1__FetchPatches;
-typedef struct Comcl__V1__FetchedPatches Comcl__V1__FetchedPatches;
 typedef struct Comcl__V1__ViewsStored Comcl__V1__ViewsStored;
-typedef struct Comcl__V1__FetchViews Comcl__V1__FetchViews;
-typedef struct Comcl__V1__FetchedViews Comcl__V1__FetchedViews;
+typedef struct Comcl__V1__Fetch Comcl__V1__Fetch;
+typedef struct Comcl__V1__Fetched Comcl__V1__Fetched;
 typedef struct Comcl__V1__ViewPair Comcl__V1__ViewPair;
 typedef struct Comcl__V1__ViewSource Comcl__V1__ViewSource;
 typedef struct Comcl__V1__ForwardRequest Comcl__V1__ForwardRequest;
@@ -502,9 +499,9 @@ struct  Comcl__V1__AugmentRequest
    */
   Comcl__V1__Patch *patch;
   /*
-   * where a cropper keeps it (the data plane)
+   * where a cropper keeps it (the data plane: the cropper's answer)
    */
-  Comcl__V1__PatchSource *source;
+  Comcl__V1__PatchStored *source;
   /*
    * run seed; each view's generator comes from (seed, step, item, view)
    */
@@ -525,7 +522,7 @@ struct  Comcl__V1__AugmentRequest
 
 /*
  * Detector/cropper -> coordinator, from a cropper with a data endpoint: the patch is cut and kept
- * there; the augmenter that makes its views fetches it directly (FetchPatches).
+ * there; the augmenter that makes its views fetches it directly (Fetch).
  */
 struct  Comcl__V1__PatchStored
 {
@@ -544,54 +541,8 @@ struct  Comcl__V1__PatchStored
 
 
 /*
- * Where a patch is kept, for an AugmentRequest.
- */
-struct  Comcl__V1__PatchSource
-{
-  ProtobufCMessage base;
-  Comcl__V1__WorkId *id;
-  char *endpoint;
-  Comcl__V1__Level level;
-  Comcl__V1__Provenance *provenance;
-};
-#define COMCL__V1__PATCH_SOURCE__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__patch_source__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string, COMCL__V1__LEVEL__LEVEL_UNSPECIFIED, NULL }
-
-
-/*
- * Augmenter -> cropper (its data endpoint): the patches of these items.
- */
-struct  Comcl__V1__FetchPatches
-{
-  ProtobufCMessage base;
-  size_t n_ids;
-  Comcl__V1__WorkId **ids;
-};
-#define COMCL__V1__FETCH_PATCHES__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetch_patches__descriptor) \
-    , 0,NULL }
-
-
-/*
- * Cropper -> augmenter: the patches it holds, and the ids it does not.
- */
-struct  Comcl__V1__FetchedPatches
-{
-  ProtobufCMessage base;
-  size_t n_patches;
-  Comcl__V1__Patch **patches;
-  size_t n_missing;
-  Comcl__V1__WorkId **missing;
-};
-#define COMCL__V1__FETCHED_PATCHES__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetched_patches__descriptor) \
-    , 0,NULL, 0,NULL }
-
-
-/*
  * Augmenter -> coordinator, from an augmenter with a data endpoint: the views are made and kept
- * there; the embedding worker that needs them fetches them directly (FetchViews).
+ * there; the embedding worker that needs them fetches them directly (Fetch).
  */
 struct  Comcl__V1__ViewsStored
 {
@@ -620,33 +571,37 @@ struct  Comcl__V1__ViewsStored
 
 
 /*
- * Embedding worker -> augmenter (its data endpoint): the views of these items.
+ * A worker -> another's data endpoint: what it keeps for these items (an augmenter asks a
+ * cropper for patches, an embedding worker asks an augmenter for views).
  */
-struct  Comcl__V1__FetchViews
+struct  Comcl__V1__Fetch
 {
   ProtobufCMessage base;
   size_t n_ids;
   Comcl__V1__WorkId **ids;
 };
-#define COMCL__V1__FETCH_VIEWS__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetch_views__descriptor) \
+#define COMCL__V1__FETCH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetch__descriptor) \
     , 0,NULL }
 
 
 /*
- * Augmenter -> embedding worker: the views it holds, and the ids it does not.
+ * The answer: what it keeps of those (patches from a cropper, view pairs from an augmenter), and
+ * the ids it does not keep.
  */
-struct  Comcl__V1__FetchedViews
+struct  Comcl__V1__Fetched
 {
   ProtobufCMessage base;
+  size_t n_patches;
+  Comcl__V1__Patch **patches;
   size_t n_pairs;
   Comcl__V1__ViewPair **pairs;
   size_t n_missing;
   Comcl__V1__WorkId **missing;
 };
-#define COMCL__V1__FETCHED_VIEWS__INIT \
- { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetched_views__descriptor) \
-    , 0,NULL, 0,NULL }
+#define COMCL__V1__FETCHED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__fetched__descriptor) \
+    , 0,NULL, 0,NULL, 0,NULL }
 
 
 struct  Comcl__V1__ViewPair
@@ -977,11 +932,9 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_BACKWARD_REQUEST = 34,
   COMCL__V1__ENVELOPE__BODY_PARAMETER_GRADIENTS = 35,
   COMCL__V1__ENVELOPE__BODY_VIEWS_STORED = 36,
-  COMCL__V1__ENVELOPE__BODY_FETCH_VIEWS = 37,
-  COMCL__V1__ENVELOPE__BODY_FETCHED_VIEWS = 38,
+  COMCL__V1__ENVELOPE__BODY_FETCH = 37,
+  COMCL__V1__ENVELOPE__BODY_FETCHED = 38,
   COMCL__V1__ENVELOPE__BODY_PATCH_STORED = 39,
-  COMCL__V1__ENVELOPE__BODY_FETCH_PATCHES = 40,
-  COMCL__V1__ENVELOPE__BODY_FETCHED_PATCHES = 41,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
@@ -1014,11 +967,9 @@ struct  Comcl__V1__Envelope
     Comcl__V1__BackwardRequest *backward_request;
     Comcl__V1__ParameterGradients *parameter_gradients;
     Comcl__V1__ViewsStored *views_stored;
-    Comcl__V1__FetchViews *fetch_views;
-    Comcl__V1__FetchedViews *fetched_views;
+    Comcl__V1__Fetch *fetch;
+    Comcl__V1__Fetched *fetched;
     Comcl__V1__PatchStored *patch_stored;
-    Comcl__V1__FetchPatches *fetch_patches;
-    Comcl__V1__FetchedPatches *fetched_patches;
     Comcl__V1__EvaluationRequest *evaluation_request;
     Comcl__V1__EvaluationResult *evaluation_result;
   };
@@ -1370,63 +1321,6 @@ Comcl__V1__PatchStored *
 void   comcl__v1__patch_stored__free_unpacked
                      (Comcl__V1__PatchStored *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__PatchSource methods */
-void   comcl__v1__patch_source__init
-                     (Comcl__V1__PatchSource         *message);
-size_t comcl__v1__patch_source__get_packed_size
-                     (const Comcl__V1__PatchSource   *message);
-size_t comcl__v1__patch_source__pack
-                     (const Comcl__V1__PatchSource   *message,
-                      uint8_t             *out);
-size_t comcl__v1__patch_source__pack_to_buffer
-                     (const Comcl__V1__PatchSource   *message,
-                      ProtobufCBuffer     *buffer);
-Comcl__V1__PatchSource *
-       comcl__v1__patch_source__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   comcl__v1__patch_source__free_unpacked
-                     (Comcl__V1__PatchSource *message,
-                      ProtobufCAllocator *allocator);
-/* Comcl__V1__FetchPatches methods */
-void   comcl__v1__fetch_patches__init
-                     (Comcl__V1__FetchPatches         *message);
-size_t comcl__v1__fetch_patches__get_packed_size
-                     (const Comcl__V1__FetchPatches   *message);
-size_t comcl__v1__fetch_patches__pack
-                     (const Comcl__V1__FetchPatches   *message,
-                      uint8_t             *out);
-size_t comcl__v1__fetch_patches__pack_to_buffer
-                     (const Comcl__V1__FetchPatches   *message,
-                      ProtobufCBuffer     *buffer);
-Comcl__V1__FetchPatches *
-       comcl__v1__fetch_patches__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   comcl__v1__fetch_patches__free_unpacked
-                     (Comcl__V1__FetchPatches *message,
-                      ProtobufCAllocator *allocator);
-/* Comcl__V1__FetchedPatches methods */
-void   comcl__v1__fetched_patches__init
-                     (Comcl__V1__FetchedPatches         *message);
-size_t comcl__v1__fetched_patches__get_packed_size
-                     (const Comcl__V1__FetchedPatches   *message);
-size_t comcl__v1__fetched_patches__pack
-                     (const Comcl__V1__FetchedPatches   *message,
-                      uint8_t             *out);
-size_t comcl__v1__fetched_patches__pack_to_buffer
-                     (const Comcl__V1__FetchedPatches   *message,
-                      ProtobufCBuffer     *buffer);
-Comcl__V1__FetchedPatches *
-       comcl__v1__fetched_patches__unpack
-                     (ProtobufCAllocator  *allocator,
-                      size_t               len,
-                      const uint8_t       *data);
-void   comcl__v1__fetched_patches__free_unpacked
-                     (Comcl__V1__FetchedPatches *message,
-                      ProtobufCAllocator *allocator);
 /* Comcl__V1__ViewsStored methods */
 void   comcl__v1__views_stored__init
                      (Comcl__V1__ViewsStored         *message);
@@ -1446,43 +1340,43 @@ Comcl__V1__ViewsStored *
 void   comcl__v1__views_stored__free_unpacked
                      (Comcl__V1__ViewsStored *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__FetchViews methods */
-void   comcl__v1__fetch_views__init
-                     (Comcl__V1__FetchViews         *message);
-size_t comcl__v1__fetch_views__get_packed_size
-                     (const Comcl__V1__FetchViews   *message);
-size_t comcl__v1__fetch_views__pack
-                     (const Comcl__V1__FetchViews   *message,
+/* Comcl__V1__Fetch methods */
+void   comcl__v1__fetch__init
+                     (Comcl__V1__Fetch         *message);
+size_t comcl__v1__fetch__get_packed_size
+                     (const Comcl__V1__Fetch   *message);
+size_t comcl__v1__fetch__pack
+                     (const Comcl__V1__Fetch   *message,
                       uint8_t             *out);
-size_t comcl__v1__fetch_views__pack_to_buffer
-                     (const Comcl__V1__FetchViews   *message,
+size_t comcl__v1__fetch__pack_to_buffer
+                     (const Comcl__V1__Fetch   *message,
                       ProtobufCBuffer     *buffer);
-Comcl__V1__FetchViews *
-       comcl__v1__fetch_views__unpack
+Comcl__V1__Fetch *
+       comcl__v1__fetch__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   comcl__v1__fetch_views__free_unpacked
-                     (Comcl__V1__FetchViews *message,
+void   comcl__v1__fetch__free_unpacked
+                     (Comcl__V1__Fetch *message,
                       ProtobufCAllocator *allocator);
-/* Comcl__V1__FetchedViews methods */
-void   comcl__v1__fetched_views__init
-                     (Comcl__V1__FetchedViews         *message);
-size_t comcl__v1__fetched_views__get_packed_size
-                     (const Comcl__V1__FetchedViews   *message);
-size_t comcl__v1__fetched_views__pack
-                     (const Comcl__V1__FetchedViews   *message,
+/* Comcl__V1__Fetched methods */
+void   comcl__v1__fetched__init
+                     (Comcl__V1__Fetched         *message);
+size_t comcl__v1__fetched__get_packed_size
+                     (const Comcl__V1__Fetched   *message);
+size_t comcl__v1__fetched__pack
+                     (const Comcl__V1__Fetched   *message,
                       uint8_t             *out);
-size_t comcl__v1__fetched_views__pack_to_buffer
-                     (const Comcl__V1__FetchedViews   *message,
+size_t comcl__v1__fetched__pack_to_buffer
+                     (const Comcl__V1__Fetched   *message,
                       ProtobufCBuffer     *buffer);
-Comcl__V1__FetchedViews *
-       comcl__v1__fetched_views__unpack
+Comcl__V1__Fetched *
+       comcl__v1__fetched__unpack
                      (ProtobufCAllocator  *allocator,
                       size_t               len,
                       const uint8_t       *data);
-void   comcl__v1__fetched_views__free_unpacked
-                     (Comcl__V1__FetchedViews *message,
+void   comcl__v1__fetched__free_unpacked
+                     (Comcl__V1__Fetched *message,
                       ProtobufCAllocator *allocator);
 /* Comcl__V1__ViewPair methods */
 void   comcl__v1__view_pair__init
@@ -1768,23 +1662,14 @@ typedef void (*Comcl__V1__AugmentRequest_Closure)
 typedef void (*Comcl__V1__PatchStored_Closure)
                  (const Comcl__V1__PatchStored *message,
                   void *closure_data);
-typedef void (*Comcl__V1__PatchSource_Closure)
-                 (const Comcl__V1__PatchSource *message,
-                  void *closure_data);
-typedef void (*Comcl__V1__FetchPatches_Closure)
-                 (const Comcl__V1__FetchPatches *message,
-                  void *closure_data);
-typedef void (*Comcl__V1__FetchedPatches_Closure)
-                 (const Comcl__V1__FetchedPatches *message,
-                  void *closure_data);
 typedef void (*Comcl__V1__ViewsStored_Closure)
                  (const Comcl__V1__ViewsStored *message,
                   void *closure_data);
-typedef void (*Comcl__V1__FetchViews_Closure)
-                 (const Comcl__V1__FetchViews *message,
+typedef void (*Comcl__V1__Fetch_Closure)
+                 (const Comcl__V1__Fetch *message,
                   void *closure_data);
-typedef void (*Comcl__V1__FetchedViews_Closure)
-                 (const Comcl__V1__FetchedViews *message,
+typedef void (*Comcl__V1__Fetched_Closure)
+                 (const Comcl__V1__Fetched *message,
                   void *closure_data);
 typedef void (*Comcl__V1__ViewPair_Closure)
                  (const Comcl__V1__ViewPair *message,
@@ -1852,12 +1737,9 @@ extern const ProtobufCMessageDescriptor comcl__v1__patch_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__augment_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__patch_stored__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__patch_source__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__fetch_patches__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__fetched_patches__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__views_stored__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__fetch_views__descriptor;
-extern const ProtobufCMessageDescriptor comcl__v1__fetched_views__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetch__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__fetched__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__view_pair__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__view_source__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__forward_request__descriptor;
