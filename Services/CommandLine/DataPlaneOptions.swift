@@ -23,7 +23,13 @@ public struct DataPlaneOptions: ParsableArguments {
         case "off": return (nil, "data endpoint off: results go back through the coordinator")
         case _ where curve: return (nil, "CURVE keys given: results go back through the coordinator (the data endpoint has no CURVE yet)")
         case "auto":
-            let address = LocalAddress.toward(endpoint: coordinator) ?? "127.0.0.1"
+            // An address others may not reach would fail every fetch: without one, stay inline.
+            guard let address = LocalAddress.toward(endpoint: coordinator) else {
+                return (
+                    nil,
+                    "no IPv4 address of this machine routes to \(coordinator): results go back through the coordinator (--data-endpoint tcp://ADDRESS:PORT serves them from ADDRESS)"
+                )
+            }
             return ("tcp://\(address):*", "")
         default:
             guard dataEndpoint.hasPrefix("tcp://"), !dataEndpoint.contains("*") || dataEndpoint.hasSuffix(":*") else {
