@@ -29,9 +29,7 @@ struct WorkerCommand: ParsableCommand {
             note,
         ]
         // Patches kept at croppers are fetched from there, on the compute thread.
-        var fetchOptions = settings.socketOptions
-        fetchOptions.curve = nil
-        let client = DataClient(ZMQContext(), name: settings.workerID, options: fetchOptions)
+        let client = settings.dataClient()
         let endpoint = settings.dataEndpoint
         let code = WorkerService.run(service: "comcl-augmenter", role: .augmenter, settings: settings, banner: banner) { request in
             guard case .augmentRequest(let augmentRequest) = request.body else {

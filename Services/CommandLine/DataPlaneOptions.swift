@@ -47,10 +47,9 @@ public struct DataPlaneOptions: ParsableArguments {
     ) throws -> (server: DataServer?, banner: String) {
         let (bind, note) = try bind(coordinator: coordinator, curve: settings.socketOptions.curve != nil)
         guard let bind else { return (nil, note) }
-        var options = settings.socketOptions
-        options.curve = nil
         let server = try DataServer(
-            ZMQContext(), bind: bind, views: views, patches: patches, name: settings.workerID, options: options, logger: logger)
+            ZMQContext(), bind: bind, views: views, patches: patches, name: settings.workerID, options: settings.dataSocketOptions,
+            logger: logger)
         settings.dataEndpoint = server.endpoint
         let what = views != nil ? "views kept for the embedding workers" : "patches kept for the augmenters"
         return (server, "\(what) at \(server.endpoint) (at most \(KeptViews.defaultLimit))")

@@ -4,7 +4,6 @@ import Foundation
 import ServiceCommandLine
 import ServiceKit
 import Training
-import Transport
 import Wire
 
 /// comcl-embedding-worker: one data-parallel replica of the encoder (oneDNN). It holds no run
@@ -30,9 +29,7 @@ struct WorkerCommand: ParsableCommand {
         service.capacity = 1
         let settings = try service.settings(service: "comcl-embedding-worker")
         // Views kept at augmenters are fetched from there (the data plane), on the compute thread.
-        var dataOptions = settings.socketOptions
-        dataOptions.curve = nil
-        let client = DataClient(ZMQContext(), name: settings.workerID, options: dataOptions)
+        let client = settings.dataClient()
         let replica = EmbeddingReplica(fetch: { try client.fetch($0) })
         let banner = ["\(EngineInfo.summary); \(choice); \(threads) threads"]
         let code = WorkerService.run(

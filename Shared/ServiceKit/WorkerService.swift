@@ -48,6 +48,17 @@ public struct WorkerSettings: Sendable {
     /// Where the worker serves its results to other workers ("" = none; the data plane).
     public var dataEndpoint = ""
 
+    /// The data plane's sockets (a data endpoint, fetches from others' endpoints): the link's
+    /// options without CURVE, which the data endpoints do not have yet.
+    public var dataSocketOptions: SocketOptions {
+        var options = socketOptions
+        options.curve = nil
+        return options
+    }
+
+    /// A client for fetching from other workers' data endpoints (used on the compute thread).
+    public func dataClient() -> DataClient { DataClient(ZMQContext(), name: workerID, options: dataSocketOptions) }
+
     public init(
         coordinator: String, workerID: String, capacity: Int = 2, heartbeat: Double = 1, logLevel: Logger.Level = .info,
         socketOptions: SocketOptions = SocketOptions(), runToken: String = ""

@@ -91,10 +91,11 @@ public final class PatchPipeline {
         while planned <= min(current + config.prefetch, config.steps - 1) {
             let step = planned
             let plan = planner.plan(step: step)
-            let none = Array(repeating: Never?.none, count: plan.count)
+            let n = plan.count
             slots[step] = Slots(
-                levels: plan.map(\.level), images: plan.map(\.image), views: none.map { _ in nil }, digests: none.map { _ in 0 },
-                patches: none.map { _ in nil }, attempts: none.map { _ in 0 }, missing: plan.count, fromDetection: none.map { _ in nil })
+                levels: plan.map(\.level), images: plan.map(\.image), views: Array(repeating: nil, count: n),
+                digests: Array(repeating: 0, count: n), patches: Array(repeating: nil, count: n), attempts: Array(repeating: 0, count: n),
+                missing: n, fromDetection: Array(repeating: nil, count: n))
             for (item, patch) in plan.enumerated() { request(step: step, item: item, attempt: 0, patch) }
             planned += 1
         }
