@@ -150,7 +150,9 @@ let package = Package(
         // Services (one executable each) and the front end.
         service("comcl-detector-cropper", folder: "DetectorCropper", deps: serviceDeps + ["Cropping", "Detection", "RemoteDetection"]),
         service("comcl-augmenter", folder: "Augmenter", deps: serviceDeps + ["Augmentation"]),
-        service("comcl-embedding-worker", folder: "EmbeddingWorker", deps: serviceDeps + ["Encoder", "Training"]),
+        service(
+            "comcl-embedding-worker", folder: "EmbeddingWorker",
+            deps: serviceDeps + ["Encoder", "Training", .product(name: "Logging", package: "swift-log")]),
         service(
             "comcl-coordinator", folder: "Coordinator",
             deps: serviceDeps + ["Augmentation", "Basics", "Contrastive", "Coordination", "Datasets", "Encoder", "Evaluation", "Training"]),
@@ -214,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: [
-                "Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Wire",
+                "Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),

@@ -1177,6 +1177,186 @@ void   comcl__v1__backward_request__free_unpacked
   assert(message->base.descriptor == &comcl__v1__backward_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   comcl__v1__step_applied__init
+                     (Comcl__V1__StepApplied         *message)
+{
+  static const Comcl__V1__StepApplied init_value = COMCL__V1__STEP_APPLIED__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__step_applied__get_packed_size
+                     (const Comcl__V1__StepApplied *message)
+{
+  assert(message->base.descriptor == &comcl__v1__step_applied__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__step_applied__pack
+                     (const Comcl__V1__StepApplied *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__step_applied__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__step_applied__pack_to_buffer
+                     (const Comcl__V1__StepApplied *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__step_applied__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__StepApplied *
+       comcl__v1__step_applied__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__StepApplied *)
+     protobuf_c_message_unpack (&comcl__v1__step_applied__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__step_applied__free_unpacked
+                     (Comcl__V1__StepApplied *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__step_applied__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__gradient_part__init
+                     (Comcl__V1__GradientPart         *message)
+{
+  static const Comcl__V1__GradientPart init_value = COMCL__V1__GRADIENT_PART__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__gradient_part__get_packed_size
+                     (const Comcl__V1__GradientPart *message)
+{
+  assert(message->base.descriptor == &comcl__v1__gradient_part__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__gradient_part__pack
+                     (const Comcl__V1__GradientPart *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__gradient_part__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__gradient_part__pack_to_buffer
+                     (const Comcl__V1__GradientPart *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__gradient_part__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__GradientPart *
+       comcl__v1__gradient_part__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__GradientPart *)
+     protobuf_c_message_unpack (&comcl__v1__gradient_part__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__gradient_part__free_unpacked
+                     (Comcl__V1__GradientPart *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__gradient_part__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__state_request__init
+                     (Comcl__V1__StateRequest         *message)
+{
+  static const Comcl__V1__StateRequest init_value = COMCL__V1__STATE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__state_request__get_packed_size
+                     (const Comcl__V1__StateRequest *message)
+{
+  assert(message->base.descriptor == &comcl__v1__state_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__state_request__pack
+                     (const Comcl__V1__StateRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__state_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__state_request__pack_to_buffer
+                     (const Comcl__V1__StateRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__state_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__StateRequest *
+       comcl__v1__state_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__StateRequest *)
+     protobuf_c_message_unpack (&comcl__v1__state_request__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__state_request__free_unpacked
+                     (Comcl__V1__StateRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__state_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   comcl__v1__state_reply__init
+                     (Comcl__V1__StateReply         *message)
+{
+  static const Comcl__V1__StateReply init_value = COMCL__V1__STATE_REPLY__INIT;
+  *message = init_value;
+}
+size_t comcl__v1__state_reply__get_packed_size
+                     (const Comcl__V1__StateReply *message)
+{
+  assert(message->base.descriptor == &comcl__v1__state_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t comcl__v1__state_reply__pack
+                     (const Comcl__V1__StateReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &comcl__v1__state_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t comcl__v1__state_reply__pack_to_buffer
+                     (const Comcl__V1__StateReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &comcl__v1__state_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Comcl__V1__StateReply *
+       comcl__v1__state_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Comcl__V1__StateReply *)
+     protobuf_c_message_unpack (&comcl__v1__state_reply__descriptor,
+                                allocator, len, data);
+}
+void   comcl__v1__state_reply__free_unpacked
+                     (Comcl__V1__StateReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &comcl__v1__state_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   comcl__v1__parameter_gradients__init
                      (Comcl__V1__ParameterGradients         *message)
 {
@@ -3553,7 +3733,7 @@ const ProtobufCMessageDescriptor comcl__v1__embeddings__descriptor =
   (ProtobufCMessageInit) comcl__v1__embeddings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__backward_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor comcl__v1__backward_request__field_descriptors[5] =
 {
   {
     "id",
@@ -3591,16 +3771,42 @@ static const ProtobufCFieldDescriptor comcl__v1__backward_request__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "peers",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Comcl__V1__BackwardRequest, n_peers),
+    offsetof(Comcl__V1__BackwardRequest, peers),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "learning_rate",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__BackwardRequest, learning_rate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__backward_request__field_indices_by_name[] = {
   1,   /* field[1] = embedding_gradient */
   0,   /* field[0] = id */
+  4,   /* field[4] = learning_rate */
+  3,   /* field[3] = peers */
   2,   /* field[2] = weights_version */
 };
 static const ProtobufCIntRange comcl__v1__backward_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor =
 {
@@ -3610,11 +3816,293 @@ const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor =
   "Comcl__V1__BackwardRequest",
   "comcl.v1",
   sizeof(Comcl__V1__BackwardRequest),
-  3,
+  5,
   comcl__v1__backward_request__field_descriptors,
   comcl__v1__backward_request__field_indices_by_name,
   1,  comcl__v1__backward_request__number_ranges,
   (ProtobufCMessageInit) comcl__v1__backward_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__step_applied__field_descriptors[6] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, weights_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "weights_checksum",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, weights_checksum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "samples",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, samples),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "compute_s",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, compute_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exchange_s",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StepApplied, exchange_s),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__step_applied__field_indices_by_name[] = {
+  4,   /* field[4] = compute_s */
+  5,   /* field[5] = exchange_s */
+  0,   /* field[0] = id */
+  3,   /* field[3] = samples */
+  2,   /* field[2] = weights_checksum */
+  1,   /* field[1] = weights_version */
+};
+static const ProtobufCIntRange comcl__v1__step_applied__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor comcl__v1__step_applied__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.StepApplied",
+  "StepApplied",
+  "Comcl__V1__StepApplied",
+  "comcl.v1",
+  sizeof(Comcl__V1__StepApplied),
+  6,
+  comcl__v1__step_applied__field_descriptors,
+  comcl__v1__step_applied__field_indices_by_name,
+  1,  comcl__v1__step_applied__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__step_applied__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__gradient_part__field_descriptors[5] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__GradientPart, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sum",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__GradientPart, sum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__GradientPart, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "values",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__GradientPart, values),
+    &comcl__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "batch_norm",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__GradientPart, n_batch_norm),
+    offsetof(Comcl__V1__GradientPart, batch_norm),
+    &comcl__v1__batch_norm_statistics__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__gradient_part__field_indices_by_name[] = {
+  4,   /* field[4] = batch_norm */
+  0,   /* field[0] = id */
+  2,   /* field[2] = offset */
+  1,   /* field[1] = sum */
+  3,   /* field[3] = values */
+};
+static const ProtobufCIntRange comcl__v1__gradient_part__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor comcl__v1__gradient_part__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.GradientPart",
+  "GradientPart",
+  "Comcl__V1__GradientPart",
+  "comcl.v1",
+  sizeof(Comcl__V1__GradientPart),
+  5,
+  comcl__v1__gradient_part__field_descriptors,
+  comcl__v1__gradient_part__field_indices_by_name,
+  1,  comcl__v1__gradient_part__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__gradient_part__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__state_request__field_descriptors[1] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StateRequest, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__state_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange comcl__v1__state_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor comcl__v1__state_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.StateRequest",
+  "StateRequest",
+  "Comcl__V1__StateRequest",
+  "comcl.v1",
+  sizeof(Comcl__V1__StateRequest),
+  1,
+  comcl__v1__state_request__field_descriptors,
+  comcl__v1__state_request__field_indices_by_name,
+  1,  comcl__v1__state_request__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__state_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor comcl__v1__state_reply__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StateReply, id),
+    &comcl__v1__work_id__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__StateReply, state),
+    &comcl__v1__replica_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned comcl__v1__state_reply__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = state */
+};
+static const ProtobufCIntRange comcl__v1__state_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor comcl__v1__state_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "comcl.v1.StateReply",
+  "StateReply",
+  "Comcl__V1__StateReply",
+  "comcl.v1",
+  sizeof(Comcl__V1__StateReply),
+  2,
+  comcl__v1__state_reply__field_descriptors,
+  comcl__v1__state_reply__field_indices_by_name,
+  1,  comcl__v1__state_reply__number_ranges,
+  (ProtobufCMessageInit) comcl__v1__state_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor comcl__v1__parameter_gradients__field_descriptors[6] =
@@ -3784,7 +4272,7 @@ const ProtobufCMessageDescriptor comcl__v1__batch_norm_statistics__descriptor =
   (ProtobufCMessageInit) comcl__v1__batch_norm_statistics__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__replica_state__field_descriptors[3] =
+static const ProtobufCFieldDescriptor comcl__v1__replica_state__field_descriptors[4] =
 {
   {
     "version",
@@ -3822,16 +4310,29 @@ static const ProtobufCFieldDescriptor comcl__v1__replica_state__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "optimizer",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__ReplicaState, optimizer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__replica_state__field_indices_by_name[] = {
   2,   /* field[2] = checksum */
+  3,   /* field[3] = optimizer */
   1,   /* field[1] = tensors */
   0,   /* field[0] = version */
 };
 static const ProtobufCIntRange comcl__v1__replica_state__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor comcl__v1__replica_state__descriptor =
 {
@@ -3841,7 +4342,7 @@ const ProtobufCMessageDescriptor comcl__v1__replica_state__descriptor =
   "Comcl__V1__ReplicaState",
   "comcl.v1",
   sizeof(Comcl__V1__ReplicaState),
-  3,
+  4,
   comcl__v1__replica_state__field_descriptors,
   comcl__v1__replica_state__field_indices_by_name,
   1,  comcl__v1__replica_state__number_ranges,
@@ -4157,7 +4658,7 @@ const ProtobufCMessageDescriptor comcl__v1__evaluation_result__descriptor =
   (ProtobufCMessageInit) comcl__v1__evaluation_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[24] =
+static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[28] =
 {
   {
     "protocol_version",
@@ -4447,6 +4948,54 @@ static const ProtobufCFieldDescriptor comcl__v1__envelope__field_descriptors[24]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "step_applied",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, step_applied),
+    &comcl__v1__step_applied__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "gradient_part",
+    41,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, gradient_part),
+    &comcl__v1__gradient_part__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_request",
+    42,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, state_request),
+    &comcl__v1__state_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_reply",
+    43,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Comcl__V1__Envelope, body_case),
+    offsetof(Comcl__V1__Envelope, state_reply),
+    &comcl__v1__state_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = augment_request */
@@ -4460,6 +5009,7 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   21,   /* field[21] = fetch */
   22,   /* field[22] = fetched */
   16,   /* field[16] = forward_request */
+  25,   /* field[25] = gradient_part */
   3,   /* field[3] = heartbeat */
   19,   /* field[19] = parameter_gradients */
   11,   /* field[11] = patch */
@@ -4469,8 +5019,11 @@ static const unsigned comcl__v1__envelope__field_indices_by_name[] = {
   2,   /* field[2] = ready */
   1,   /* field[1] = sender */
   6,   /* field[6] = shutdown */
+  27,   /* field[27] = state_reply */
+  26,   /* field[26] = state_request */
   4,   /* field[4] = status */
   5,   /* field[5] = status_request */
+  24,   /* field[24] = step_applied */
   12,   /* field[12] = view_pair */
   20,   /* field[20] = views_stored */
 };
@@ -4481,7 +5034,7 @@ static const ProtobufCIntRange comcl__v1__envelope__number_ranges[5 + 1] =
   { 20, 8 },
   { 28, 13 },
   { 30, 14 },
-  { 0, 24 }
+  { 0, 28 }
 };
 const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 {
@@ -4491,7 +5044,7 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
   "Comcl__V1__Envelope",
   "comcl.v1",
   sizeof(Comcl__V1__Envelope),
-  24,
+  28,
   comcl__v1__envelope__field_descriptors,
   comcl__v1__envelope__field_indices_by_name,
   5,  comcl__v1__envelope__number_ranges,
@@ -4501,10 +5054,10 @@ const ProtobufCMessageDescriptor comcl__v1__envelope__descriptor =
 static const ProtobufCEnumValue comcl__v1__protocol_version__enum_values_by_number[2] =
 {
   { "PROTOCOL_VERSION_UNSPECIFIED", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_UNSPECIFIED", 0 },
-  { "PROTOCOL_VERSION_CURRENT", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT", 2 },
+  { "PROTOCOL_VERSION_CURRENT", "COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT", 3 },
 };
 static const ProtobufCIntRange comcl__v1__protocol_version__value_ranges[] = {
-{0, 0},{2, 1},{0, 2}
+{0, 0},{3, 1},{0, 2}
 };
 static const ProtobufCEnumValueIndex comcl__v1__protocol_version__enum_values_by_name[2] =
 {

@@ -19,6 +19,19 @@ extension Adam {
         return w.data()
     }
 
+    /// A new Adam over `parameters` with the settings, moments and step of a state file (a
+    /// replica takes the run's optimizer from the coordinator's state this way).
+    public static func restored(_ file: SafeTensors, parameters: [Parameter], names: [String]) throws -> Adam {
+        let m = file.metadata
+        guard let lr = m["lr"].flatMap(Float.init), let beta1 = m["beta1"].flatMap(Float.init), let beta2 = m["beta2"].flatMap(Float.init),
+            let eps = m["eps"].flatMap(Float.init), let weightDecay = m["weight_decay"].flatMap(Float.init),
+            let decay = m["decay"].flatMap(Decay.init(rawValue:))
+        else { throw ModelStateError.file("an Adam state file without its settings (metadata \(m))") }
+        let adam = Adam(parameters, learningRate: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decay: decay)
+        try adam.restoreState(file, names: names)
+        return adam
+    }
+
     /// Restores moments and step; every tensor is checked before any is changed.
     public func restoreState(_ file: SafeTensors, names: [String]) throws {
         guard file.metadata["optimizer"] == "adam", let saved = file.metadata["step"].flatMap(Int.init) else {

@@ -78,13 +78,32 @@ public enum WireSamples {
                         tensors: [
                             NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3])),
                             NamedTensor(name: "bn1.running_mean", tensor: try floats([4])),
-                        ], checksum: 0xDEAD_BEEF_0BAD_F00D),
+                        ], checksum: 0xDEAD_BEEF_0BAD_F00D, optimizer: [0x53, 0x54, 0, 1]),
                     model: "resnet18:0.25")),
             .embeddings(
                 Embeddings(
                     id: id, embeddings: try floats([2, 8]), samples: [0, 1], weightsVersion: 18, weightsChecksum: 0xFEED,
                     computeSeconds: 0.25)),
             .backwardRequest(BackwardRequest(id: id, embeddingGradient: try floats([3, 128]), weightsVersion: 17)),
+            .backwardRequest(
+                BackwardRequest(
+                    id: id, embeddingGradient: try floats([3, 128]), weightsVersion: 17,
+                    peers: ["tcp://10.0.0.8:40001", "tcp://10.0.0.9:40002"],
+                    learningRate: 1e-3)),
+            .stepApplied(
+                StepApplied(id: id, weightsVersion: 18, weightsChecksum: 0xBEEF, samples: 4, computeSeconds: 1.25, exchangeSeconds: 0.5)),
+            .gradientPart(
+                GradientPart(
+                    id: id, sum: true, offset: 1024, values: try floats([96]),
+                    batchNorm: [BatchNormStatistics(layer: 0, mean: try floats([2, 4]), variance: try floats([2, 4], offset: 1))])),
+            .gradientPart(GradientPart(id: id, sum: false, offset: 0, values: try floats([32]))),
+            .stateRequest(StateRequest(id: id)),
+            .stateReply(
+                StateReply(
+                    id: id,
+                    state: ReplicaState(
+                        version: 3, tensors: [NamedTensor(name: "fc.0.bias", tensor: try floats([8]))], checksum: 0xF00D,
+                        optimizer: [1, 2, 3]))),
             .parameterGradients(
                 ParameterGradients(
                     id: id, gradients: [NamedTensor(name: "conv1.weight", tensor: try floats([4, 3, 3, 3]))],

@@ -16,8 +16,9 @@ public struct LocalTraining {
     public var manifest: Manifest
     public var quality: String?
     public var augmenters = 2
-    /// The croppers' and augmenters' --data-endpoint: auto (patches and views fetched from them)
-    /// or off (through the coordinator, as before the data plane; for comparisons).
+    /// Every worker's --data-endpoint: auto (patches and views fetched from the croppers and
+    /// augmenters, gradients summed among the embedding workers) or off (all through the
+    /// coordinator, as before the data plane; for comparisons).
     public var dataPlane = "auto"
     public var embeddingWorkers = 2
     public var workerThreads: Int?
@@ -83,6 +84,7 @@ public struct LocalTraining {
                 "embedding-worker-\(i)", executable: "comcl-embedding-worker",
                 arguments: [
                     "--coordinator", links.workers[.embeddingWorker]!, "--worker-id", "embedding-worker-\(i)", "--threads", "\(threads)",
+                    "--data-endpoint", dataPlane,
                 ])
         }
         // It idles until training ends, then has the machine to itself.

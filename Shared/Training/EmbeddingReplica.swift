@@ -4,37 +4,51 @@ import Wire
 
 /// One embedding worker's model replica and its side of the step protocol (docs/training.md):
 /// `ForwardRequest` in (with the state to load first when ours is older) -> forward, keeping the
-/// activations -> `Embeddings` out; `BackwardRequest` in for that same shard -> backward ->
-/// `ParameterGradients` (with the batch-norm groups' statistics) out. Input buffers are reused.
-/// The model is built from the requests' "<arch>:<width>", so a worker needs no model flags.
+/// activations -> `Embeddings` out; `BackwardRequest` in for that same shard -> backward -> the
+/// step's gradient summed with the other workers' (`GradientPeers`: each sums one slice and
+/// hands it to the rest) -> the same Adam step on every replica -> `StepApplied` out. Without
+/// peers' endpoints the request is relayed: `ParameterGradients` out, the coordinator's sum in
+/// as a `GradientPart`, `StepApplied` out. A `StateRequest` gets the whole state (for a
+/// checkpoint, or a worker that joins). Input buffers are reused. The model is built from the
+/// requests' "<arch>:<width>", so a worker needs no model flags.
 /// Unchecked Sendable: a worker session calls it from its one compute thread only.
 public final class EmbeddingReplica: @unchecked Sendable {
     public private(set) var model: EncoderModel
     public private(set) var modelName: String
     public private(set) var version: UInt64?
     public private(set) var checksum: UInt64 = 0
+    private var optimizer: Adam?
+    private var running = RunningStatistics()
     /// The shard whose activations the model holds (the last forward), and its row count.
     private var held: (id: ShardID, rows: Int)?
+    /// A relayed backward's shard, waiting for the coordinator's sum, and its learning rate.
+    private var relayed: (id: ShardID, rows: Int, learningRate: Double, started: Double)?
     private var input: Tensor4?
     private let fetch: ViewFetch?
+    private let peers: GradientPeers?
 
     /// Fetches the views kept at augmenters' data endpoints (the ids wanted from each); throws a
     /// `WorkError` naming the endpoint that failed (`DataClient`). Nil: inline views only.
     public typealias ViewFetch = (_ wanted: [String: [WorkID]]) throws -> [WorkID: ViewPair]
 
-    public init(_ config: ModelConfig = TrainingConfig().model, fetch: ViewFetch? = nil) {
+    /// `peers`: this worker's inbox and pusher for summing with the other workers; nil: relayed only.
+    public init(_ config: ModelConfig = TrainingConfig().model, fetch: ViewFetch? = nil, peers: GradientPeers? = nil) {
         model = EncoderModel(config)
         modelName = TrainingConfig.modelName(config)
         model.training = true
-        self.fetch = fetch
+        (self.fetch, self.peers) = (fetch, peers)
     }
 
     /// Answers one request of the embedding link.
     public func handle(_ body: Body) throws(TrainingError) -> Body {
         switch body {
         case .forwardRequest(let request): return .embeddings(try forward(request))
-        case .backwardRequest(let request): return .parameterGradients(try backward(request))
-        default: throw .badInput("an embedding worker answers ForwardRequest and BackwardRequest, not \(body.kind)")
+        case .backwardRequest(let request): return try backward(request)
+        case .gradientPart(let sum): return .stepApplied(try applyRelayed(sum))
+        case .stateRequest(let request): return .stateReply(try state(request))
+        default:
+            throw .badInput(
+                "an embedding worker answers ForwardRequest, BackwardRequest, GradientPart and StateRequest, not \(body.kind)")
         }
     }
 
@@ -43,11 +57,14 @@ public final class EmbeddingReplica: @unchecked Sendable {
         guard let id = ShardID(batch.id), id.phase == .forward else { throw .badInput("\(batch.id) is not a forward shard id") }
         if batch.model != modelName {
             model = EncoderModel(try TrainingConfig.model(named: batch.model))
-            (modelName, version, held, input) = (batch.model, nil, nil, nil)
+            (modelName, version, held, relayed, input, optimizer, running) = (batch.model, nil, nil, nil, nil, nil, RunningStatistics())
         }
+        (held, relayed) = (nil, nil)
         if let update = batch.state, update.version != version {
-            held = nil
+            version = nil  // a state that fails to load leaves no version behind
             try StateTensors.load(update, into: model)
+            optimizer = try StateTensors.optimizer(update, for: model)
+            running.save(model)
             (version, checksum) = (update.version, update.checksum)
         }
         guard version == batch.weightsVersion else {
@@ -56,6 +73,7 @@ public final class EmbeddingReplica: @unchecked Sendable {
             )
         }
         let x = try inputs(batch, id: id)
+        running.restore(model)  // an earlier attempt's forward moved them
         model.backbone.batchNormGroupSize = batch.batchNormGroup
         let z = model.forward(x)
         held = (id, x.shape.n)
@@ -64,7 +82,8 @@ public final class EmbeddingReplica: @unchecked Sendable {
             weightsVersion: batch.weightsVersion, weightsChecksum: checksum, computeSeconds: seconds(since: started))
     }
 
-    func backward(_ request: BackwardRequest) throws(TrainingError) -> ParameterGradients {
+    /// The backward of the shard last embedded, then the step: summed with the peers, or relayed.
+    func backward(_ request: BackwardRequest) throws(TrainingError) -> Body {
         let started = clock.now()
         guard let id = ShardID(request.id), id.phase == .backward else { throw .badInput("\(request.id) is not a backward shard id") }
         guard let held, held.id == id.with(.forward), version == request.weightsVersion else {
@@ -79,9 +98,62 @@ public final class EmbeddingReplica: @unchecked Sendable {
         let d = Matrix(rows: dz.shape[0], cols: dz.shape[1])
         StateTensors.copy(dz, into: d.pointer)
         model.backward(d)
-        return ParameterGradients(
-            id: request.id, gradients: StateTensors.gradients(model), batchNorm: StateTensors.batchNormStatistics(model),
-            weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started))
+        let statistics = StateTensors.batchNormStatistics(model)
+        guard !request.peers.isEmpty else {
+            relayed = (id, held.rows, request.learningRate, started)
+            return .parameterGradients(
+                ParameterGradients(
+                    id: request.id, gradients: StateTensors.gradients(model), batchNorm: statistics,
+                    weightsVersion: request.weightsVersion, samples: held.rows, computeSeconds: seconds(since: started)))
+        }
+        // A peer's shard is the same size on a like machine: one not heard of in 4x our backward
+        // (at least 10 s) is gone, and the coordinator decides what the step becomes.
+        let timeout = max(10, 4 * seconds(since: started))
+        var (sum, shards, waited) = (ReplicaUpdate.flatten(model), [statistics], 0.0)
+        if request.peers.count > 1 {
+            guard let peers else {
+                throw .badInput("\(id): summing with \(request.peers.count - 1) peers, and this replica has no data endpoint")
+            }
+            (sum, shards, waited) = try peers.sum(sum, statistics: statistics, id: id, endpoints: request.peers, timeout: timeout)
+        }
+        try take(sum: sum, statistics: shards, learningRate: request.learningRate)
+        return .stepApplied(
+            StepApplied(
+                id: request.id, weightsVersion: version!, weightsChecksum: checksum, samples: held.rows,
+                computeSeconds: seconds(since: started) - waited, exchangeSeconds: waited))
+    }
+
+    /// A relayed shard's step: the coordinator's sum of every shard's gradient.
+    func applyRelayed(_ sum: GradientPart) throws(TrainingError) -> StepApplied {
+        let started = clock.now()
+        guard let id = ShardID(sum.id), id.phase == .apply, sum.sum, sum.offset == 0 else {
+            throw .badInput("\(sum.id) is not a relayed sum of a whole gradient")
+        }
+        guard let relayed, relayed.id == id.with(.backward) else {
+            throw .unavailable("no relayed backward for \(id) (this replica last sent \(self.relayed.map { "\($0.id)" } ?? "nothing"))")
+        }
+        self.relayed = nil
+        try take(sum: sum.values.floats()!, statistics: [sum.batchNorm], learningRate: relayed.learningRate)
+        return StepApplied(
+            id: sum.id, weightsVersion: version!, weightsChecksum: checksum, samples: relayed.rows,
+            computeSeconds: seconds(since: started), exchangeSeconds: started - relayed.started)
+    }
+
+    /// Takes the step from the summed gradient: the next version.
+    private func take(sum: [Float], statistics: [[BatchNormStatistics]], learningRate: Double) throws(TrainingError) {
+        guard let optimizer, let current = version else { throw .unavailable("this replica holds no state to step") }
+        running.restore(model)
+        version = nil  // a step that fails halfway leaves no version behind
+        try ReplicaUpdate.apply(sum: sum, statistics: statistics, to: model, optimizer: optimizer, learningRate: learningRate)
+        running.save(model)
+        (version, checksum) = (current + 1, StateTensors.checksum(model))
+    }
+
+    /// The whole state, as of this replica's version (for a checkpoint or a worker that joins).
+    func state(_ request: StateRequest) throws(TrainingError) -> StateReply {
+        guard let version, let optimizer else { throw .unavailable("this replica holds no state yet") }
+        running.restore(model)
+        return StateReply(id: request.id, state: StateTensors.state(model, optimizer: optimizer, version: version, checksum: checksum))
     }
 
     /// The shard's views, fetched where they are kept, laid out block by block (G first views,

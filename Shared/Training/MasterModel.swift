@@ -1,16 +1,21 @@
 import Encoder
+import Foundation
 import Wire
 
-/// The coordinator's copy of the model: it owns the optimizer. Each step it sums the shards'
-/// parameter gradients in shard order (the loss is a batch mean, so the sum is the batch's
-/// gradient), steps Adam, replays the batch-norm groups' statistics in group order, and
-/// publishes the new state for the replicas (docs/training.md).
+/// The coordinator's copy of the model (docs/training.md). The replicas take every step
+/// themselves (`ReplicaUpdate`); the coordinator tracks the version and checksum they agree on,
+/// and holds the whole state (weights, running statistics, Adam's) only where it needs it: at the
+/// start (fresh, or a checkpoint), and for a checkpoint or a worker that joins mid-run, loaded
+/// then from a replica that is up to date.
 public final class MasterModel {
     public let model: EncoderModel
-    public let optimizer: Adam
-    /// Steps applied; the replicas' weights version.
+    public private(set) var optimizer: Adam
+    /// Steps the replicas have applied; their weights version.
     public private(set) var version: UInt64 = 0
+    /// The checksum of the replicas' state at `version`.
     public private(set) var checksum: UInt64
+    /// The version `model` and `optimizer` hold.
+    public private(set) var heldVersion: UInt64 = 0
     private var published: ReplicaState?
 
     public init(_ config: ModelConfig, seed: UInt64, learningRate: Float, weightDecay: Float) {
@@ -19,27 +24,58 @@ public final class MasterModel {
         checksum = StateTensors.checksum(model)
     }
 
+    /// Whether `model` holds the replicas' current state (else `load` one from a replica first).
+    public var holdsCurrent: Bool { heldVersion == version }
+
     /// After loading a checkpoint: its step is the version.
     public func restored(version: UInt64) {
-        self.version = version
+        (self.version, heldVersion) = (version, version)
         checksum = StateTensors.checksum(model)
         published = nil
     }
 
-    /// The state the replicas load before the next forward.
+    /// The replicas took a step: the state is now `version` with `checksum` (the model here is
+    /// behind until a replica's state is loaded).
+    public func advanced(to version: UInt64, checksum: UInt64) {
+        precondition(version == self.version + 1, "version \(self.version) cannot advance to \(version)")
+        (self.version, self.checksum) = (version, checksum)
+    }
+
+    /// Every replica was lost: the run goes back to the state held here (its steps since are
+    /// taken again). Returns the version it was at.
+    public func rewind() -> UInt64 {
+        let lost = version
+        version = heldVersion
+        checksum = StateTensors.checksum(model)
+        return lost
+    }
+
+    /// The state a replica loads before the next forward (the model must hold the current one).
     public var state: ReplicaState {
+        precondition(holdsCurrent, "the coordinator holds version \(heldVersion), the replicas are at \(version)")
         if let published, published.version == version { return published }
-        let state = StateTensors.state(model, version: version, checksum: checksum)
+        let state = StateTensors.state(model, optimizer: optimizer, version: version, checksum: checksum)
         published = state
         return state
     }
 
-    /// Applies one step from the shards' replies, in shard (= group) order. Every reply is
-    /// checked before anything changes. Returns the seconds spent aggregating and in Adam.
-    @discardableResult
-    public func apply(_ shards: [ParameterGradients]) throws(TrainingError) -> (aggregate: Double, optimizer: Double) {
-        let started = clock.now()
-        let channels = model.backbone.batchNormChannels
+    /// Loads a replica's state, which must be the current version with the agreed checksum.
+    public func load(_ state: ReplicaState, from worker: String) throws(TrainingError) {
+        guard state.version == version, state.checksum == checksum else {
+            throw .badInput(
+                "replica \(worker) sent state v\(state.version) \(StateTensors.hex(state.checksum)); the replicas agreed on v\(version) \(StateTensors.hex(checksum))"
+            )
+        }
+        try StateTensors.load(state, into: model)
+        optimizer = try StateTensors.optimizer(state, for: model)
+        heldVersion = version
+        published = state
+    }
+
+    /// The relayed sum: the shards' gradients added in shard (= group) order from zeros, with every
+    /// shard's batch-norm statistics concatenated in that order, for replicas that take it as a
+    /// `GradientPart`. Every reply is checked before anything is summed.
+    public func sum(_ shards: [ParameterGradients]) throws(TrainingError) -> (values: [Float], batchNorm: [BatchNormStatistics]) {
         var byName: [[String: Tensor]] = []
         for shard in shards {
             guard shard.weightsVersion == version else {
@@ -50,39 +86,24 @@ public final class MasterModel {
                 throw .badInput(
                     "gradients of \(shard.id): \(name) is \(tensors[name].map { "\($0.shape)" } ?? "missing"), expected \(p.shape)")
             }
-            guard shard.batchNorm.count == channels.count else {
-                throw .badInput(
-                    "gradients of \(shard.id): statistics of \(shard.batchNorm.count) batch-norm layers, the model has \(channels.count)")
-            }
-            for (layer, c) in channels.enumerated() where shard.batchNorm[layer].mean.shape.last != c {
-                throw .badInput(
-                    "gradients of \(shard.id): batch-norm layer \(layer) statistics are \(shard.batchNorm[layer].mean.shape), expected [groups, \(c)]"
-                )
-            }
+            try ReplicaUpdate.check(shard.batchNorm, of: "gradients of \(shard.id)", model: model)
             byName.append(tensors)
         }
-        model.zeroGrad()
-        for tensors in byName {
-            for (name, p) in model.parameters {
-                let g = p.grad!.pointer
-                tensors[name]!.data.withUnsafeBytes { raw in
-                    let source = raw.bindMemory(to: Float.self)
-                    for i in 0..<p.count { g[i] += source[i] }
-                }
-            }
+        var values = [Float](repeating: 0, count: ReplicaUpdate.length(model))
+        var offset = 0
+        for (name, p) in model.parameters {
+            var part = [Float](repeating: 0, count: p.count)
+            for tensors in byName { ReplicaUpdate.add(tensors[name]!, into: &part) }
+            values.replaceSubrange(offset..<offset + p.count, with: part)
+            offset += p.count
         }
-        let summed = clock.now()
-        optimizer.update()
-        let stepped = clock.now()
-        let statistics = channels.indices.map { layer in
-            (
-                mean: shards.flatMap { $0.batchNorm[layer].mean.floats()! },
-                variance: shards.flatMap { $0.batchNorm[layer].variance.floats()! }
-            )
+        let batchNorm = model.backbone.batchNormChannels.indices.map { layer in
+            let mean = shards.flatMap { $0.batchNorm[layer].mean.floats()! },
+                variance = shards.flatMap { $0.batchNorm[layer].variance.floats()! }
+            let shape = [mean.count / model.backbone.batchNormChannels[layer], model.backbone.batchNormChannels[layer]]
+            return BatchNormStatistics(
+                layer: layer, mean: try! Tensor(float32: mean, shape: shape), variance: try! Tensor(float32: variance, shape: shape))
         }
-        model.backbone.replayBatchNormGroupStatistics(statistics)
-        version += 1
-        checksum = StateTensors.checksum(model)
-        return (summed - started + seconds(since: stepped), stepped - summed)
+        return (values, batchNorm)
     }
 }

@@ -47,6 +47,11 @@ public final class PatchPipeline {
     /// The step training now: views of earlier steps may be dropped by the augmenters.
     private var current = 0
     private var slots: [Int: Slots] = [:]
+    /// Released steps' slots, from the step the coordinator's copy of the model holds on
+    /// (`forget(before:)`): if every replica is lost they are taken again (`rewind`).
+    private var archive: [Int: Slots] = [:]
+    /// Steps being made again after a rewind: their requests reuse answered ids.
+    private var replaying = Set<Int>()
     public private(set) var failure: String?
     /// Results dropped since the last `takeDropped()`: for an attempt since re-planned, a step
     /// already taken, or a slot already filled (so no item fills a slot twice).
@@ -146,7 +151,7 @@ public final class PatchPipeline {
         guard let (step, item, _) = locate(id), slots[step]!.views[item] == nil else { return }
         slots[step]!.fromDetection[item] = provenance.fromDetection
         slots[step]!.patches[item] = place
-        requestViews(augmentRequest(place))
+        if replaying.contains(step) { remakeViews(augmentRequest(place)) } else { requestViews(augmentRequest(place)) }
     }
 
     private func augmentRequest(_ place: PatchPlace) -> AugmentRequest {
@@ -208,8 +213,36 @@ public final class PatchPipeline {
         return (touched, items)
     }
 
-    /// Forgets a step once its update is applied.
-    public func release(step: Int) { slots[step] = nil }
+    /// Puts a step aside once the replicas took it (`rewind` may need it again).
+    public func release(step: Int) {
+        archive[step] = slots.removeValue(forKey: step)
+        replaying.remove(step)
+    }
+
+    /// Forgets the steps before `step`: the coordinator's copy of the model holds `step`.
+    public func forget(before step: Int) { archive = archive.filter { $0.key >= step } }
+
+    /// Every replica was lost: the run goes on from the coordinator's copy at `step`, so the
+    /// steps from there are taken again. Their patches are cut again and their views made again
+    /// under the same ids, so they are the same; steps still in the pipeline are taken again as
+    /// they are. Returns the steps made again.
+    public func rewind(to step: Int) -> Int {
+        let again = archive.keys.filter { $0 >= step }.sorted()
+        for number in again {
+            var slot = archive.removeValue(forKey: number)!
+            let n = slot.views.count
+            (slot.views, slot.patches, slot.digests) = (
+                Array(repeating: nil, count: n), Array(repeating: nil, count: n), Array(repeating: 0, count: n)
+            )
+            (slot.missing, slot.fromDetection) = (n, Array(repeating: nil, count: n))
+            slots[number] = slot
+            replaying.insert(number)
+        }
+        for number in slots.keys { slots[number]!.taken = false }
+        current = step
+        for number in again { for item in slots[number]!.views.indices { recutPatch(patchRequest(step: number, item: item)) } }
+        return again.count
+    }
 
     /// An item failed on either link: its patch could not be fetched from the cropper keeping it
     /// (cut it again, same id, same patch), or it failed for good (re-plan it from another image

@@ -3,9 +3,11 @@ import Wire
 /// Work ids on the embedding link. One step's shard is computed in two phases by one worker
 /// (forward keeps the activations the backward needs); if a worker leaves mid-step the step is
 /// redone on the workers left under a new attempt number, so every id stays unique (the router
-/// remembers answered ids). The item packs `phase << 40 | attempt << 20 | shard`.
+/// remembers answered ids). The item packs `phase << 40 | attempt << 20 | shard`. A relayed
+/// worker's sum is a third phase (`apply`); a state request a fourth (`state`: the step is the
+/// weights version asked for, the shard a counter).
 public struct ShardID: Hashable, Sendable, CustomStringConvertible {
-    public enum Phase: UInt64, Sendable { case forward = 0, backward = 1 }
+    public enum Phase: UInt64, Sendable { case forward = 0, backward = 1, apply = 2, state = 3 }
 
     public var run: String
     public var step: Int

@@ -1,5 +1,6 @@
 import Basics
 import Encoder
+import Foundation
 import Wire
 
 /// A model's state on the wire: every float tensor of the state dict (weights and running
@@ -22,11 +23,24 @@ public enum StateTensors {
     }
 
     /// The whole state a replica loads; `checksum` is the model's.
-    public static func state(_ model: EncoderModel, version: UInt64, checksum: UInt64) -> ReplicaState {
+    public static func state(_ model: EncoderModel, optimizer: Adam, version: UInt64, checksum: UInt64) -> ReplicaState {
         let tensors = floats(model).map {
             NamedTensor(name: $0.name, tensor: tensor($0.parameter.value.pointer, shape: $0.parameter.shape))
         }
-        return ReplicaState(version: version, tensors: tensors, checksum: checksum)
+        let adam = [UInt8](optimizer.encodeState(names: model.parameters.map(\.name)))
+        return ReplicaState(version: version, tensors: tensors, checksum: checksum, optimizer: adam)
+    }
+
+    /// The state's Adam (settings, moments, step) over `model`'s parameters.
+    static func optimizer(_ state: ReplicaState, for model: EncoderModel) throws(TrainingError) -> Adam {
+        guard !state.optimizer.isEmpty else { throw .badInput("model state \(state.version) carries no optimizer state") }
+        do {
+            return try Adam.restored(
+                SafeTensors(data: Data(state.optimizer)), parameters: model.parameters.map(\.parameter), names: model.parameters.map(\.name)
+            )
+        } catch {
+            throw .badInput("model state \(state.version): its optimizer state cannot be used: \(error)")
+        }
     }
 
     /// Loads a state into the existing buffers (no allocation), after checking every name and

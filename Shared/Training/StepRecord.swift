@@ -27,12 +27,12 @@ public struct StepRecord: Codable, Sendable {
         /// decoding and loading the state).
         public var forwardCompute = 0.0
         public var loss = 0.0
-        /// First gradient request sent -> last parameter gradients in.
+        /// Backward requests sent -> every shard's outcome in (backward, the sum, Adam).
         public var backward = 0.0
         public var backwardCompute = 0.0
-        /// Summing the shards' gradients and replaying batch-norm statistics.
+        /// Summing the step's gradient: the longest a worker waited for its peers' parts (a
+        /// relayed step: the coordinator's sum). Within `backward`, which also holds Adam.
         public var aggregate = 0.0
-        public var optimizer = 0.0
         /// Coordinator work outside the phases above that the workers wait for: the state to
         /// publish (shard inputs are built while the workers compute the previous step).
         public var other = 0.0
@@ -101,6 +101,9 @@ public struct StepRecord: Codable, Sendable {
         /// Patches cut again because the cropper keeping them could not be reached (the data
         /// plane). Optional, as above.
         public var patchesRecut: Int? = 0
+        /// Steps taken again because every replica holding the weights was lost at once: the run
+        /// went on from the coordinator's last copy (docs/training.md). Optional, as above.
+        public var stepsTakenAgain: Int? = 0
 
         public init() {}
     }

@@ -8,9 +8,11 @@ import Wire
 
 /// The miner/loss coordinator's training loop (docs/training.md), driven by the coordinator
 /// service's event loop: plan -> patches -> views (prefetched) -> sharded forward on the
-/// embedding workers -> loss and dL/dz -> backward on the same workers -> sum, Adam, batch-norm
-/// replay -> metrics and checkpoints. If an embedding worker leaves mid-step, the step's
-/// forward/backward is redone on the workers left (a new attempt); nothing else is lost.
+/// embedding workers -> loss and dL/dz -> backward on the same workers, which sum their
+/// gradients among themselves and each take the step -> metrics and checkpoints (the state
+/// fetched from a replica). If an embedding worker leaves mid-step, the step is committed when
+/// any replica took it (the others get the state before their next forward) or redone on the
+/// workers left (a new attempt); nothing else is lost.
 public final class TrainingRun: CoordinatorDriver {
     public let config: TrainingConfig
     public let folder: URL
@@ -37,11 +39,20 @@ public final class TrainingRun: CoordinatorDriver {
     /// The process's CPU seconds when the last step ended (after its checkpoint).
     private var cpuAtStepEnd = processCPUSeconds()
     private var workerVersions: [String: UInt64] = [:]
+    /// The state asked of a replica (for a checkpoint, or for a worker that needs the state).
+    private var stateRequest: (id: ShardID, worker: String)?
+    private var stateRequests = 0
+    /// A checkpoint waits for the state (`checkpointOutcome`: the step's loss, for its SPL state).
+    private var checkpointDue = false
+    private var checkpointOutcome: LossOutcome?
     /// Each augmenter's data endpoint ("" for one that answers inline), by worker id.
     private var dataEndpoints: [String: String] = [:]
     /// The attempt number the next `TrainingStep` of a step starts at (a step taken again after
     /// its views were lost keeps counting).
     private var nextAttempt: [Int: Int] = [:]
+    /// Where a step's attempts start: past every attempt of the steps taken before a rewind,
+    /// whose work ids the embedding link has seen answered.
+    private var attemptBase = 0
     private var announcedWait = false
     /// Faults since the last step record.
     private var faults = StepRecord.Faults()
@@ -142,7 +153,7 @@ public final class TrainingRun: CoordinatorDriver {
             case (.detectorCropper, .failed(let id, let report)), (.augmenter, .failed(let id, let report)): pipeline.failed(id, report)
             case (.embeddingWorker, .result(let id, let body, let worker)): received(id, body, from: worker)
             case (.embeddingWorker, .failed(let id, let report)): shardFailed(id, report)
-            case (.embeddingWorker, .lost(let worker, _, _)): workerVersions[worker] = nil
+            case (.embeddingWorker, .lost(let worker, _, _)): workerVersions[worker] = nil  // its failures follow
             default: break
             }
         }
@@ -154,6 +165,10 @@ public final class TrainingRun: CoordinatorDriver {
         if let problem = writer.failure { return fail(problem) }
         pipeline.fill(current: step)
         if let problem = pipeline.failure { return fail(problem) }
+        if checkpointDue {
+            checkpointIfHeld()
+            if checkpointDue { return }
+        }
         // `next` is this step's once the previous ended, unless this step's views were lost since.
         if current == nil, var work = next?.number == step ? next : prepare(step) {
             if work.number == next?.number { next = nil }
@@ -175,14 +190,15 @@ public final class TrainingRun: CoordinatorDriver {
             fail("step \(step + 1): cannot export its views: \(error)")
             return nil
         }
-        return TrainingStep(views, config: config, shards: max(workerIDs.count, minWorkers), attempt: nextAttempt[step, default: 0])
+        return TrainingStep(
+            views, config: config, shards: max(workerIDs.count, minWorkers), attempt: nextAttempt[step, default: attemptBase])
     }
 
     // MARK: the step on the embedding link
 
     /// 1. The forward requests, once enough workers are connected.
     private func startForward() {
-        let workers = workerIDs
+        let workers = links[.embeddingWorker]!.workers.map { (id: $0.workerID, endpoint: $0.dataEndpoint) }
         guard workers.count >= minWorkers else {
             if !announcedWait {
                 logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)")
@@ -191,8 +207,10 @@ public final class TrainingRun: CoordinatorDriver {
             return
         }
         announcedWait = false
+        let needsState = { [self] (worker: String) in workerVersions[worker] != master.version }
+        guard master.holdsCurrent || !workers.contains(where: { needsState($0.id) }) else { return requestState() }
         let started = clock.now()
-        let requests = current?.forward(on: workers, master: master) { workerVersions[$0] != master.version } ?? []
+        let requests = current?.forward(on: workers, master: master, needsState: needsState) ?? []
         current?.times.other += seconds(since: started)
         for (worker, request) in requests { submit(.forwardRequest(request), to: worker) }
     }
@@ -202,9 +220,11 @@ public final class TrainingRun: CoordinatorDriver {
         handle(events, on: .embeddingWorker)
     }
 
-    /// 2.-4. A worker's reply: embeddings (the last one computes the loss and sends the backward
-    /// requests) or parameter gradients (the last one ends the step).
+    /// 2.-5. A worker's reply: embeddings (the last one computes the loss and sends the backward
+    /// requests), a relayed shard's gradients (the last one sends the sum), a replica's step
+    /// (the last outcome ends the step), or the state asked for.
     private func received(_ id: WorkID, _ body: Body, from worker: String) {
+        if case .stateReply(let reply) = body { return receivedState(reply, id: id, from: worker) }
         guard let work = current else { return }
         do {
             switch body {
@@ -215,7 +235,15 @@ public final class TrainingRun: CoordinatorDriver {
                 for (worker, request) in backward ?? [] { submit(.backwardRequest(request), to: worker) }
             case .parameterGradients(let reply):
                 guard let shard = work.shard(of: id, in: .backward) else { return }
-                if current?.received(reply, shard: shard) == true { finishStep() }
+                switch try current?.received(reply, shard: shard, master: master) {
+                case .sum(let sums): for (worker, sum) in sums { submit(.gradientPart(sum), to: worker) }
+                case .resolved(let resolution): resolved(resolution)
+                case .waiting, nil: break
+                }
+            case .stepApplied(let reply):
+                guard let shard = work.shard(of: id) else { return }
+                workerVersions[worker] = reply.weightsVersion
+                if let resolution = try current?.received(reply, shard: shard, master: master) { resolved(resolution) }
             default:
                 fail("embedding worker \(worker) answered \(id) with \(body.kind)")
             }
@@ -224,22 +252,75 @@ public final class TrainingRun: CoordinatorDriver {
         }
     }
 
-    /// 5. The update, then the record and (every --checkpoint-every steps) a checkpoint.
+    /// Every shard's outcome is in: commit the step, or take it again if no replica took it.
+    private func resolved(_ resolution: TrainingStep.Resolution) {
+        guard let work = current else { return }
+        switch resolution {
+        case .retry:
+            guard work.attempt + 1 - attemptBase < Self.maxStepAttempts else {
+                return fail("step \(step + 1): no replica could take the step in \(Self.maxStepAttempts) attempts")
+            }
+            logger.warning("step \(step + 1): no replica took the step; redoing its forward/backward")
+            current?.retry()
+        case .committed(let checksum, let stale):
+            for worker in stale { workerVersions[worker] = nil }
+            if !stale.isEmpty {
+                logger.warning("step \(step + 1): taken without \(stale.joined(separator: ", ")), which get the state first")
+            }
+            current?.commit(to: master, checksum: checksum)
+            finishStep()
+        }
+    }
+
+    /// The record and (every --checkpoint-every steps) a checkpoint, once the replicas took the step.
     private func finishStep() {
-        guard var work = current else { return }
-        do { try work.apply(to: master, learningRate: config.learningRate(at: step)) } catch { return fail("step \(step + 1): \(error)") }
+        guard let work = current else { return }
         let cpu = processCPUSeconds() - cpuAtStepEnd
-        let checkpointStarted = clock.now()
         step += 1
-        if step % config.checkpointEvery == 0 || step == config.steps { saveCheckpoint(work.outcome) }
-        work.times.checkpoint = seconds(since: checkpointStarted)
-        record(work, cpu: cpu)
+        if step % config.checkpointEvery == 0 || step == config.steps { (checkpointDue, checkpointOutcome) = (true, work.outcome) }
+        let checkpointStarted = clock.now()
+        checkpointIfHeld()
+        var finished = work
+        finished.times.checkpoint = seconds(since: checkpointStarted)
+        record(finished, cpu: cpu)
         current = nil
         pipeline.release(step: work.number)
         nextAttempt[work.number] = nil
         stepEnded = clock.now()
         cpuAtStepEnd = processCPUSeconds()
-        if step >= config.steps { finish() }
+        if step >= config.steps && !checkpointDue { finish() }
+    }
+
+    // MARK: the state from a replica
+
+    /// A due checkpoint, taken now if the master holds the current state, else asked of a replica.
+    private func checkpointIfHeld() {
+        guard checkpointDue else { return }
+        guard master.holdsCurrent else { return requestState() }
+        saveCheckpoint(checkpointOutcome)
+        (checkpointDue, checkpointOutcome) = (false, nil)
+    }
+
+    /// Asks an up-to-date replica for its state (once at a time).
+    private func requestState() {
+        guard stateRequest == nil, !finished else { return }
+        guard let source = workerIDs.first(where: { workerVersions[$0] == master.version }) else {
+            if workerIDs.isEmpty { return }  // wait for workers; one that took the step may come back
+            return rewind()
+        }
+        stateRequests += 1
+        let id = ShardID(run: config.run, step: Int(master.version), attempt: 0, shard: stateRequests % ShardID.fieldLimit, phase: .state)
+        stateRequest = (id, source)
+        submit(.stateRequest(StateRequest(id: id.workID)), to: source)
+    }
+
+    private func receivedState(_ reply: StateReply, id: WorkID, from worker: String) {
+        guard let request = stateRequest, ShardID(id) == request.id else { return }
+        stateRequest = nil
+        do { try master.load(reply.state, from: worker) } catch { return fail("\(error)") }
+        pipeline.forget(before: Int(master.heldVersion))
+        checkpointIfHeld()
+        if step >= config.steps && !checkpointDue { finish() }
     }
 
     private func record(_ work: TrainingStep, cpu: Double) {
@@ -292,14 +373,44 @@ public final class TrainingRun: CoordinatorDriver {
         }
     }
 
+    /// No connected replica holds the current weights (every one that took the last steps left at
+    /// once): the run goes on from the coordinator's copy (the last checkpoint, or a state fetched
+    /// since) and takes the steps after it again, with the same views, so it ends the same.
+    private func rewind() {
+        let lost = master.rewind()
+        let from = Int(master.version)
+        logger.warning(
+            "no embedding worker holds the weights of step \(lost) any more (every replica that took it left): going on from the coordinator's copy at step \(from) and taking steps \(from + 1)-\(lost) again"
+        )
+        step = from
+        (current, next, nextAttempt, workerVersions) = (nil, nil, [:], [:])
+        (checkpointDue, checkpointOutcome) = (false, nil)
+        attemptBase += Self.maxStepAttempts
+        _ = pipeline.rewind(to: from)
+        faults.stepsTakenAgain = (faults.stepsTakenAgain ?? 0) + Int(lost) - from
+    }
+
     /// An embedding item failed: its worker left (redo the step's embedding work on the workers
     /// left), it could not fetch views from an augmenter (make them again, then redo), or the
     /// worker refused it (a bug or a mismatch: stop with its message).
     private func shardFailed(_ id: WorkID, _ report: ErrorReport) {
+        if let request = stateRequest, ShardID(id) == request.id {
+            guard report.code == .unavailable else { return fail("the state of \(request.worker): \(report.message)") }
+            workerVersions[request.worker] = nil  // advance() asks another
+            stateRequest = nil
+            return
+        }
         guard let work = current, let shard = work.shard(of: id) else { return }
         guard report.code == .unavailable else { return fail("step \(step + 1) shard \(shard): \(report.message)") }
+        if work.phase == .backward {
+            // Its peers may still take the step: wait for every shard's outcome.
+            logger.warning("step \(step + 1): \(report.message)")
+            workerVersions[work.shards[shard].worker] = nil
+            if let resolution = current?.failed(shard: shard) { resolved(resolution) }
+            return
+        }
         // Workers coming and going is normal; a step that cannot get through in 10 tries is not.
-        guard work.attempt + 1 < Self.maxStepAttempts else {
+        guard work.attempt + 1 - attemptBase < Self.maxStepAttempts else {
             return fail("step \(step + 1): embedding work failed \(Self.maxStepAttempts) times; last: \(report.message)")
         }
         logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward")

@@ -9,7 +9,7 @@ public final class DataClient: @unchecked Sendable {
     /// thread answers at once, even while it computes): 10 s moves ~1 GB on loopback, more than a
     /// shard of the paper's batch (~80 MB of 224-px views).
     public static let defaultTimeout = 10.0
-    /// Items per Fetch: 64 pairs of 224-px float views are 77 MB, well under the 256 MiB
+    /// Items per Fetch: 64 pairs of 224-px float views are 77 MB, well under the 512 MiB
     /// message limit (WireLimits) that a whole shard of the paper's batch would pass.
     static let itemsPerRequest = 64
     private let context: ZMQContext
@@ -45,6 +45,12 @@ public final class DataClient: @unchecked Sendable {
             guard case .fetched(let fetched) = body else { return nil }
             return (fetched.patches.map { ($0.id, $0) }, fetched.missing)
         }
+    }
+
+    /// Sends a gradient part to a peer's data endpoint, unanswered (the peer waits for it; a
+    /// peer that is gone is noticed by the one waiting).
+    public func push(_ part: GradientPart, to endpoint: String) throws {
+        try guarded(endpoint) { try dealer(endpoint).send(Envelope(sender: name, body: .gradientPart(part)).encoded()) }
     }
 
     private func exchange<Value>(

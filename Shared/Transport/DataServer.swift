@@ -7,12 +7,14 @@ import Wire
 /// thread that answers `Fetch` from what the worker keeps (a cropper's patches, an augmenter's
 /// views), so a fetch is served while the worker's compute thread is busy with
 /// the next item. Fetches are read-only: an item can be fetched again (work redone elsewhere).
+/// An embedding worker's takes the `GradientPart`s its peers push (unanswered) into its inbox.
 public final class DataServer: @unchecked Sendable {
     /// The endpoint to give to others (the bound one, its port chosen when bound to `:*`).
     public let endpoint: String
     private let router: ZMQRouter
     private let views: KeptViews?
     private let patches: KeptPatches?
+    private let inbox: GradientInbox?
     private let stopping = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
     private let name: String
@@ -21,12 +23,12 @@ public final class DataServer: @unchecked Sendable {
     /// `bind`: an endpoint others can reach, on an address of this machine (`tcp://10.0.0.7:*`
     /// picks a free port; a wildcard address would not tell others where to connect).
     public init(
-        _ context: ZMQContext, bind: String, views: KeptViews? = nil, patches: KeptPatches? = nil, name: String,
-        options: SocketOptions = SocketOptions(), logger: Logger
+        _ context: ZMQContext, bind: String, views: KeptViews? = nil, patches: KeptPatches? = nil, inbox: GradientInbox? = nil,
+        name: String, options: SocketOptions = SocketOptions(), logger: Logger
     ) throws {
         router = try ZMQRouter(context, bind: bind, options: options)
         endpoint = try router.socket.lastEndpoint
-        (self.views, self.patches, self.name, self.logger) = (views, patches, name, logger)
+        (self.views, self.patches, self.inbox, self.name, self.logger) = (views, patches, inbox, name, logger)
         let thread = Thread { [self] in serve() }
         thread.name = "data-server"
         thread.start()
@@ -40,6 +42,10 @@ public final class DataServer: @unchecked Sendable {
                 let reply: Body
                 do {
                     let request = try Envelope.decode(frames: message.frames)
+                    if case .gradientPart(let part) = request.body, let inbox {
+                        inbox.put(part)
+                        continue
+                    }
                     switch (request.body, views, patches) {
                     case (.fetch(let fetch), let views?, _):
                         let (pairs, missing) = views.fetch(fetch.ids)
@@ -48,9 +54,12 @@ public final class DataServer: @unchecked Sendable {
                         let (found, missing) = patches.fetch(fetch.ids)
                         reply = .fetched(Fetched(patches: found, missing: missing))
                     default:
-                        reply = .error(ErrorReport(code: .unsupported, message: "a data endpoint answers Fetch, not \(request.body.kind)"))
+                        reply = .error(
+                            ErrorReport(
+                                code: .unsupported,
+                                message: "this data endpoint takes \(inbox == nil ? "Fetch" : "GradientPart"), not \(request.body.kind)"))
                     }
-                } catch let error as WireError {
+                } catch {  // a WireError: decoding is the only thing that throws here
                     reply = .error(ErrorReport(code: error.code, message: "\(error)"))
                 }
                 try? router.send(Envelope(sender: name, body: reply).encoded(), to: message.peer)

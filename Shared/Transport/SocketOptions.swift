@@ -1,3 +1,4 @@
+import Wire
 import CZeroMQ
 
 /// The socket options the services set deliberately (docs/architecture.md section 4).
@@ -10,7 +11,7 @@ public struct SocketOptions: Sendable {
     /// still delivers its goodbye but never hangs on a dead peer.
     public var lingerMilliseconds: Int32 = 1000
     /// Larger incoming messages make libzmq drop the connection (docs/architecture.md section 4).
-    public var maxMessageBytes: Int64 = Int64(256 << 20)
+    public var maxMessageBytes: Int64 = Int64(WireLimits.defaultMaxMessageBytes)
     /// ROUTER only: an unroutable send fails loudly instead of being dropped silently.
     public var routerMandatory = true
     /// Routing id announced to a ROUTER (DEALER side); nil lets libzmq pick.

@@ -42,6 +42,11 @@ final class CArena {
         return ProtobufCBinaryData(len: value.count, data: value.isEmpty ? nil : pointer)
     }
 
+    /// The `n_x` / `x` pair of a repeated string field.
+    func strings(_ values: [String]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        (values.count, array(values.map { Optional(string($0)) }))
+    }
+
     /// The `n_x` / `x` pair of a repeated message field.
     func messages<M: CConvertible>(_ values: [M]) -> (Int, UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>?) {
         (values.count, array(values.map { Optional($0.lower(in: self)) }))
@@ -77,6 +82,10 @@ extension CConvertible {
 
 func liftString(_ c: UnsafeMutablePointer<CChar>?) -> String {
     c.map { String(cString: $0) } ?? ""
+}
+
+func liftStrings(_ count: Int, _ items: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> [String] {
+    liftScalars(count, items).map(liftString)
 }
 
 func liftBytes(_ c: ProtobufCBinaryData) -> [UInt8] {

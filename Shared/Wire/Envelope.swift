@@ -5,9 +5,10 @@ public let protocolVersion = UInt32(COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSIO
 
 public enum WireLimits {
     /// Largest message we accept by default. The biggest message we send is a
-    /// ReplicaState: torchvision's ResNet-50 is 25.6 M parameters, about 98 MiB in fp32,
-    /// so 256 MiB leaves headroom while bounding what a bad peer can make us allocate.
-    public static let defaultMaxMessageBytes = 256 << 20
+    /// ReplicaState: torchvision's ResNet-50 is 25.6 M parameters, about 98 MiB in fp32, and
+    /// Adam's two moments travel with it (about 290 MiB in all), so 512 MiB leaves headroom
+    /// while bounding what a bad peer can make us allocate.
+    public static let defaultMaxMessageBytes = 512 << 20
 }
 
 /// Every message kind (the `body` oneof of Envelope).
@@ -32,6 +33,10 @@ public enum Body: Equatable, Sendable {
     case fetch(Fetch)
     case fetched(Fetched)
     case patchStored(PatchStored)
+    case stepApplied(StepApplied)
+    case gradientPart(GradientPart)
+    case stateRequest(StateRequest)
+    case stateReply(StateReply)
     case evaluationRequest(EvaluationRequest)
     case evaluationResult(EvaluationResult)
 
@@ -58,6 +63,10 @@ public enum Body: Equatable, Sendable {
         case .fetch: "Fetch"
         case .fetched: "Fetched"
         case .patchStored: "PatchStored"
+        case .stepApplied: "StepApplied"
+        case .gradientPart: "GradientPart"
+        case .stateRequest: "StateRequest"
+        case .stateReply: "StateReply"
         case .evaluationRequest: "EvaluationRequest"
         case .evaluationResult: "EvaluationResult"
         }
@@ -78,6 +87,10 @@ public enum Body: Equatable, Sendable {
         case .parameterGradients(let m): m.id
         case .viewsStored(let m): m.id
         case .patchStored(let m): m.id
+        case .stepApplied(let m): m.id
+        case .gradientPart(let m): m.id
+        case .stateRequest(let m): m.id
+        case .stateReply(let m): m.id
         case .evaluationRequest(let m): m.id
         case .evaluationResult(let m): m.id
         case .error(let m): m.id
@@ -134,6 +147,14 @@ public struct Envelope: Equatable, Sendable {
         case .fetched(let m): c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_FETCHED; c.pointee.fetched = m.lower(in: arena)
         case .patchStored(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_PATCH_STORED; c.pointee.patch_stored = m.lower(in: arena)
+        case .stepApplied(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_STEP_APPLIED; c.pointee.step_applied = m.lower(in: arena)
+        case .gradientPart(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_GRADIENT_PART; c.pointee.gradient_part = m.lower(in: arena)
+        case .stateRequest(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_STATE_REQUEST; c.pointee.state_request = m.lower(in: arena)
+        case .stateReply(let m):
+            c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_STATE_REPLY; c.pointee.state_reply = m.lower(in: arena)
         case .evaluationRequest(let m):
             c.pointee.body_case = COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST; c.pointee.evaluation_request = m.lower(in: arena)
         case .evaluationResult(let m):
@@ -191,6 +212,10 @@ public struct Envelope: Equatable, Sendable {
         case COMCL__V1__ENVELOPE__BODY_FETCH: .fetch(try .lift(e.fetch, field: "fetch"))
         case COMCL__V1__ENVELOPE__BODY_FETCHED: .fetched(try .lift(e.fetched, field: "fetched"))
         case COMCL__V1__ENVELOPE__BODY_PATCH_STORED: .patchStored(try .lift(e.patch_stored, field: "patch_stored"))
+        case COMCL__V1__ENVELOPE__BODY_STEP_APPLIED: .stepApplied(try .lift(e.step_applied, field: "step_applied"))
+        case COMCL__V1__ENVELOPE__BODY_GRADIENT_PART: .gradientPart(try .lift(e.gradient_part, field: "gradient_part"))
+        case COMCL__V1__ENVELOPE__BODY_STATE_REQUEST: .stateRequest(try .lift(e.state_request, field: "state_request"))
+        case COMCL__V1__ENVELOPE__BODY_STATE_REPLY: .stateReply(try .lift(e.state_reply, field: "state_reply"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST:
             .evaluationRequest(try .lift(e.evaluation_request, field: "evaluation_request"))
         case COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT: .evaluationResult(try .lift(e.evaluation_result, field: "evaluation_result"))

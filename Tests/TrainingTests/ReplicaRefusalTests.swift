@@ -56,10 +56,24 @@ import Wire
         #expect(message { try replica.handle(.backwardRequest(wrongShape)) }.contains("expected dL/d(embedding) of [2, 128]"))
         var good = request
         good.id = right
+        // No peers: relayed, so the gradients go to the coordinator.
         guard case .parameterGradients(let reply) = try replica.handle(.backwardRequest(good)) else { Issue.record("no gradients"); return }
         #expect(reply.batchNorm.first.map { $0.layer == 0 && $0.mean.shape == [2, 4] && $0.variance.shape == [2, 4] } == true)
         #expect(reply.gradients.contains { $0.name == "conv1.weight" })
         // A backward consumes the activations.
         #expect(message { try replica.handle(.backwardRequest(good)) }.contains("no activations"))
+    }
+
+    @Test func aRelayedSumMustBeForTheShardItSent() throws {
+        let apply = ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .apply).workID
+        let sum = GradientPart(id: apply, sum: true, offset: 0, values: try Tensor(float32: [0], shape: [1]))
+        #expect(message { try replica.handle(.gradientPart(sum)) }.contains("no relayed backward"))
+        let peers = BackwardRequest(
+            id: ShardID(run: "r", step: 0, attempt: 0, shard: 0, phase: .backward).workID,
+            embeddingGradient: try Tensor(float32: [Float](repeating: 0, count: 2 * 128), shape: [2, 128]), weightsVersion: 0,
+            peers: ["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"])
+        _ = try forward(master.state)
+        #expect(message { try replica.handle(.backwardRequest(peers)) }.contains("no data endpoint"))
+        #expect(message { try replica.handle(.stateRequest(StateRequest(id: apply))) }.isEmpty)
     }
 }

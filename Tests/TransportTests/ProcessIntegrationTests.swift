@@ -114,7 +114,7 @@ import Wire
         let old = try probe(endpoint, "old", ["--protocol-version", "1"])
         let events = try drive(distributor, timeout: 10) { !$0.isEmpty }
         #expect(
-            events.first.map { if case .rejected(_, let reason) = $0 { reason.contains("version 1, we speak version 2") } else { false } }
+            events.first.map { if case .rejected(_, let reason) = $0 { reason.contains("version 1, we speak version 3") } else { false } }
                 == true)
         #expect(old.wait(timeout: 10) == 0)
         #expect(old.output.contains("protocolVersion"), "the old peer hears why: \(old.output)")

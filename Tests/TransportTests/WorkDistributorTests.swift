@@ -154,7 +154,7 @@ import Wire
         net.deliver(from: Array("old".utf8), frames: [ready])
         let events = try distributor.poll(timeout: 0)
         #expect(
-            events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 1, we speak version 2: upgrade one side")])
+            events == [.rejected(workerID: "peer-6f6c64", reason: "peer speaks protocol version 1, we speak version 3: upgrade one side")])
         #expect(errors("old").map(\.code) == [.protocolVersion])
         #expect(distributor.workerCount == 0)
     }

@@ -33,10 +33,10 @@ import Testing
 
     @Test func otherProtocolVersionIsRejectedFirst() {
         let bytes = rawEnvelope(version: 1) { _, _ in }
-        expectError(.protocolVersion(peer: 1, ours: 2), bytes)
-        #expect(WireError.protocolVersion(peer: 1, ours: 2).code == .protocolVersion)
-        #expect("\(WireError.protocolVersion(peer: 1, ours: 2))".contains("version 1"))
-        expectError(.protocolVersion(peer: 0, ours: 2), rawEnvelope(version: 0) { _, _ in })
+        expectError(.protocolVersion(peer: 1, ours: 3), bytes)
+        #expect(WireError.protocolVersion(peer: 1, ours: 3).code == .protocolVersion)
+        #expect("\(WireError.protocolVersion(peer: 1, ours: 3))".contains("version 1"))
+        expectError(.protocolVersion(peer: 0, ours: 3), rawEnvelope(version: 0) { _, _ in })
     }
 
     @Test func garbageAndTruncationAreUndecodable() {

@@ -13,7 +13,7 @@ struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract:
-            "Time split of training steps with real processes: waiting for views, forward, loss, backward, aggregation, optimizer; worker busy and coordinator shares."
+            "Time split of training steps with real processes: waiting for views, forward, loss, backward (with the workers' gradient sum and Adam), the wait for peers' parts; worker busy and coordinator shares."
     )
 
     enum Preset: String, ExpressibleByArgument, CaseIterable {
@@ -62,7 +62,7 @@ struct BenchTrainCommand: ParsableCommand {
             "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(augmenters) augmenters, \(embeddingWorkers) embedding workers; prior-work views of 128 px; steps 2-\(steps) averaged"
         )
         print(
-            "preset          s/step   wait  forward (compute)   loss  backward (compute)  aggr  adam  other  ckpt   busy slowest  coord  patches/s  hub MB/step"
+            "preset          s/step   wait  forward (compute)   loss  backward (compute)   sum  other  ckpt   busy slowest  coord  patches/s  hub MB/step"
         )
         let modes = dataPlane == "both" ? ["off", "auto"] : [dataPlane]
         guard modes.allSatisfy({ ["auto", "off"].contains($0) }) else { throw ValidationError("--data-plane: auto, off or both") }
@@ -97,11 +97,11 @@ struct BenchTrainCommand: ParsableCommand {
                 print(
                     String(
                         format:
-                            "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f %12.2f",
+                            "%@ %7.2f %6.2f %8.2f %9.2f %6.3f %9.2f %9.2f %5.3f %6.3f %5.2f %5.1f%% %6.1f%% %5.2f%% %10.1f %12.2f",
                         (preset.rawValue + (modes.count > 1 ? " " + mode : "")).padding(toLength: 14, withPad: " ", startingAt: 0),
                         t(\.total), t(\.waitViews), t(\.forward),
                         t(\.forwardCompute), t(\.loss),
-                        t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.optimizer), t(\.other), t(\.checkpoint),
+                        t(\.backward), t(\.backwardCompute), t(\.aggregate), t(\.other), t(\.checkpoint),
                         mean(\.workerBusy) * 100, mean { ($0.times.forwardCompute + $0.times.backwardCompute) / $0.times.total } * 100,
                         mean(\.coordinatorShare) * 100, steady, mean { Double($0.linkBytes?.values.reduce(0) { $0 + $1.total } ?? 0) } / 1e6
                     ))
@@ -115,6 +115,7 @@ struct BenchTrainCommand: ParsableCommand {
             }
         }
         print("(compute): the slowest worker's compute within the phase; the rest is transfers and decoding")
+        print("sum: the longest a worker waited for its peers' gradient parts (within backward)")
         print("hub MB/step: bytes in and out of the coordinator on its worker links per step (10^6 bytes)")
         print("slowest: the slowest worker's busy share; busy is lower by the workers' spread (uneven CPU on a shared machine)")
         print(

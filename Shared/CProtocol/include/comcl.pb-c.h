@@ -41,6 +41,10 @@ typedef struct Comcl__V1__ViewSource Comcl__V1__ViewSource;
 typedef struct Comcl__V1__ForwardRequest Comcl__V1__ForwardRequest;
 typedef struct Comcl__V1__Embeddings Comcl__V1__Embeddings;
 typedef struct Comcl__V1__BackwardRequest Comcl__V1__BackwardRequest;
+typedef struct Comcl__V1__StepApplied Comcl__V1__StepApplied;
+typedef struct Comcl__V1__GradientPart Comcl__V1__GradientPart;
+typedef struct Comcl__V1__StateRequest Comcl__V1__StateRequest;
+typedef struct Comcl__V1__StateReply Comcl__V1__StateReply;
 typedef struct Comcl__V1__ParameterGradients Comcl__V1__ParameterGradients;
 typedef struct Comcl__V1__BatchNormStatistics Comcl__V1__BatchNormStatistics;
 typedef struct Comcl__V1__ReplicaState Comcl__V1__ReplicaState;
@@ -59,8 +63,9 @@ typedef enum _Comcl__V1__ProtocolVersion {
   COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_UNSPECIFIED = 0,
   /*
    * 2: the embedding link's messages split by direction, batch-norm statistics typed.
+   * 3: replicas take the optimizer step themselves (gradients summed among the workers).
    */
-  COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT = 2
+  COMCL__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_CURRENT = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__PROTOCOL_VERSION)
 } Comcl__V1__ProtocolVersion;
 /*
@@ -722,7 +727,8 @@ struct  Comcl__V1__Embeddings
 
 
 /*
- * Coordinator -> worker: dL/d(embedding) for the shard the worker last embedded.
+ * Coordinator -> worker: dL/d(embedding) for the shard the worker last embedded, and how the
+ * step's gradient is summed.
  */
 struct  Comcl__V1__BackwardRequest
 {
@@ -733,14 +739,119 @@ struct  Comcl__V1__BackwardRequest
    */
   Comcl__V1__Tensor *embedding_gradient;
   uint64_t weights_version;
+  /*
+   * every shard's worker's data endpoint, in shard order; empty = relayed
+   */
+  size_t n_peers;
+  char **peers;
+  /*
+   * Adam's rate for this step
+   */
+  double learning_rate;
 };
 #define COMCL__V1__BACKWARD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__backward_request__descriptor) \
-    , NULL, NULL, 0 }
+    , NULL, NULL, 0, 0,NULL, 0 }
 
 
 /*
- * Worker -> coordinator: the shard's parameter gradients and batch-norm group statistics.
+ * Worker -> coordinator: this replica took the step; its state is now `weights_version`.
+ */
+struct  Comcl__V1__StepApplied
+{
+  ProtobufCMessage base;
+  /*
+   * the backward request's
+   */
+  Comcl__V1__WorkId *id;
+  /*
+   * after the step
+   */
+  uint64_t weights_version;
+  /*
+   * FNV-1a 64 of the state after the step (every replica's agrees)
+   */
+  uint64_t weights_checksum;
+  /*
+   * rows of this worker's shard
+   */
+  uint32_t samples;
+  /*
+   * seconds the worker computed (backward, its sums, Adam)
+   */
+  double compute_s;
+  /*
+   * seconds it waited for its peers' parts
+   */
+  double exchange_s;
+};
+#define COMCL__V1__STEP_APPLIED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__step_applied__descriptor) \
+    , NULL, 0, 0, 0, 0, 0 }
+
+
+/*
+ * A part of a step's flattened gradient (the trainable parameters in state-dict order, end to
+ * end). Between workers (to a peer's data endpoint, unanswered): one shard's gradient over the
+ * slice the receiver sums, or the sum of the sender's slice. Coordinator -> relayed worker (a
+ * request, answered by StepApplied): the whole sum.
+ */
+struct  Comcl__V1__GradientPart
+{
+  ProtobufCMessage base;
+  /*
+   * the backward shard id of the sender (coordinator: of the receiver)
+   */
+  Comcl__V1__WorkId *id;
+  /*
+   * false: one shard's gradient; true: summed over every shard in shard order
+   */
+  protobuf_c_boolean sum;
+  /*
+   * where `values` starts in the flattened gradient
+   */
+  uint64_t offset;
+  /*
+   * float32 [count]
+   */
+  Comcl__V1__Tensor *values;
+  /*
+   * with a sum: the groups' statistics of the
+   */
+  size_t n_batch_norm;
+  Comcl__V1__BatchNormStatistics **batch_norm;
+};
+#define COMCL__V1__GRADIENT_PART__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__gradient_part__descriptor) \
+    , NULL, 0, 0, NULL, 0,NULL }
+
+
+/*
+ * Coordinator -> worker: its whole state, for a checkpoint or for a worker that joins.
+ */
+struct  Comcl__V1__StateRequest
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+};
+#define COMCL__V1__STATE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__state_request__descriptor) \
+    , NULL }
+
+
+struct  Comcl__V1__StateReply
+{
+  ProtobufCMessage base;
+  Comcl__V1__WorkId *id;
+  Comcl__V1__ReplicaState *state;
+};
+#define COMCL__V1__STATE_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__state_reply__descriptor) \
+    , NULL, NULL }
+
+
+/*
+ * Relayed worker -> coordinator: the shard's parameter gradients and batch-norm group statistics.
  */
 struct  Comcl__V1__ParameterGradients
 {
@@ -772,7 +883,7 @@ struct  Comcl__V1__ParameterGradients
 
 
 /*
- * One batch-norm layer's statistics of each group of a shard, which the coordinator replays
+ * One batch-norm layer's statistics of each group of a shard, which every replica replays
  * into the running statistics in group order (so they do not depend on the worker count).
  */
 struct  Comcl__V1__BatchNormStatistics
@@ -797,8 +908,8 @@ struct  Comcl__V1__BatchNormStatistics
 
 
 /*
- * A model's whole state (weights and running statistics, in our layout, by state-dict name);
- * the checksum proves the worker loaded exactly the coordinator's.
+ * A model's whole state (weights and running statistics, in our layout, by state-dict name,
+ * and the optimizer's); the checksum proves the worker loaded exactly the coordinator's.
  */
 struct  Comcl__V1__ReplicaState
 {
@@ -810,13 +921,17 @@ struct  Comcl__V1__ReplicaState
   size_t n_tensors;
   Comcl__V1__NamedTensor **tensors;
   /*
-   * FNV-1a 64 of the state
+   * FNV-1a 64 of the tensors
    */
   uint64_t checksum;
+  /*
+   * Adam's moments, step and settings: a checkpoint's optimizer.safetensors
+   */
+  ProtobufCBinaryData optimizer;
 };
 #define COMCL__V1__REPLICA_STATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__replica_state__descriptor) \
-    , 0, 0,NULL, 0 }
+    , 0, 0,NULL, 0, {0,NULL} }
 
 
 /*
@@ -935,6 +1050,10 @@ typedef enum {
   COMCL__V1__ENVELOPE__BODY_FETCH = 37,
   COMCL__V1__ENVELOPE__BODY_FETCHED = 38,
   COMCL__V1__ENVELOPE__BODY_PATCH_STORED = 39,
+  COMCL__V1__ENVELOPE__BODY_STEP_APPLIED = 40,
+  COMCL__V1__ENVELOPE__BODY_GRADIENT_PART = 41,
+  COMCL__V1__ENVELOPE__BODY_STATE_REQUEST = 42,
+  COMCL__V1__ENVELOPE__BODY_STATE_REPLY = 43,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_REQUEST = 30,
   COMCL__V1__ENVELOPE__BODY_EVALUATION_RESULT = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__ENVELOPE__BODY__CASE)
@@ -970,6 +1089,10 @@ struct  Comcl__V1__Envelope
     Comcl__V1__Fetch *fetch;
     Comcl__V1__Fetched *fetched;
     Comcl__V1__PatchStored *patch_stored;
+    Comcl__V1__StepApplied *step_applied;
+    Comcl__V1__GradientPart *gradient_part;
+    Comcl__V1__StateRequest *state_request;
+    Comcl__V1__StateReply *state_reply;
     Comcl__V1__EvaluationRequest *evaluation_request;
     Comcl__V1__EvaluationResult *evaluation_result;
   };
@@ -1473,6 +1596,82 @@ Comcl__V1__BackwardRequest *
 void   comcl__v1__backward_request__free_unpacked
                      (Comcl__V1__BackwardRequest *message,
                       ProtobufCAllocator *allocator);
+/* Comcl__V1__StepApplied methods */
+void   comcl__v1__step_applied__init
+                     (Comcl__V1__StepApplied         *message);
+size_t comcl__v1__step_applied__get_packed_size
+                     (const Comcl__V1__StepApplied   *message);
+size_t comcl__v1__step_applied__pack
+                     (const Comcl__V1__StepApplied   *message,
+                      uint8_t             *out);
+size_t comcl__v1__step_applied__pack_to_buffer
+                     (const Comcl__V1__StepApplied   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__StepApplied *
+       comcl__v1__step_applied__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__step_applied__free_unpacked
+                     (Comcl__V1__StepApplied *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__GradientPart methods */
+void   comcl__v1__gradient_part__init
+                     (Comcl__V1__GradientPart         *message);
+size_t comcl__v1__gradient_part__get_packed_size
+                     (const Comcl__V1__GradientPart   *message);
+size_t comcl__v1__gradient_part__pack
+                     (const Comcl__V1__GradientPart   *message,
+                      uint8_t             *out);
+size_t comcl__v1__gradient_part__pack_to_buffer
+                     (const Comcl__V1__GradientPart   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__GradientPart *
+       comcl__v1__gradient_part__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__gradient_part__free_unpacked
+                     (Comcl__V1__GradientPart *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__StateRequest methods */
+void   comcl__v1__state_request__init
+                     (Comcl__V1__StateRequest         *message);
+size_t comcl__v1__state_request__get_packed_size
+                     (const Comcl__V1__StateRequest   *message);
+size_t comcl__v1__state_request__pack
+                     (const Comcl__V1__StateRequest   *message,
+                      uint8_t             *out);
+size_t comcl__v1__state_request__pack_to_buffer
+                     (const Comcl__V1__StateRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__StateRequest *
+       comcl__v1__state_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__state_request__free_unpacked
+                     (Comcl__V1__StateRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Comcl__V1__StateReply methods */
+void   comcl__v1__state_reply__init
+                     (Comcl__V1__StateReply         *message);
+size_t comcl__v1__state_reply__get_packed_size
+                     (const Comcl__V1__StateReply   *message);
+size_t comcl__v1__state_reply__pack
+                     (const Comcl__V1__StateReply   *message,
+                      uint8_t             *out);
+size_t comcl__v1__state_reply__pack_to_buffer
+                     (const Comcl__V1__StateReply   *message,
+                      ProtobufCBuffer     *buffer);
+Comcl__V1__StateReply *
+       comcl__v1__state_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   comcl__v1__state_reply__free_unpacked
+                     (Comcl__V1__StateReply *message,
+                      ProtobufCAllocator *allocator);
 /* Comcl__V1__ParameterGradients methods */
 void   comcl__v1__parameter_gradients__init
                      (Comcl__V1__ParameterGradients         *message);
@@ -1686,6 +1885,18 @@ typedef void (*Comcl__V1__Embeddings_Closure)
 typedef void (*Comcl__V1__BackwardRequest_Closure)
                  (const Comcl__V1__BackwardRequest *message,
                   void *closure_data);
+typedef void (*Comcl__V1__StepApplied_Closure)
+                 (const Comcl__V1__StepApplied *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__GradientPart_Closure)
+                 (const Comcl__V1__GradientPart *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__StateRequest_Closure)
+                 (const Comcl__V1__StateRequest *message,
+                  void *closure_data);
+typedef void (*Comcl__V1__StateReply_Closure)
+                 (const Comcl__V1__StateReply *message,
+                  void *closure_data);
 typedef void (*Comcl__V1__ParameterGradients_Closure)
                  (const Comcl__V1__ParameterGradients *message,
                   void *closure_data);
@@ -1745,6 +1956,10 @@ extern const ProtobufCMessageDescriptor comcl__v1__view_source__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__forward_request__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__embeddings__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__backward_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__step_applied__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__gradient_part__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__state_request__descriptor;
+extern const ProtobufCMessageDescriptor comcl__v1__state_reply__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__parameter_gradients__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__batch_norm_statistics__descriptor;
 extern const ProtobufCMessageDescriptor comcl__v1__replica_state__descriptor;
