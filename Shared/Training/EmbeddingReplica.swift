@@ -156,9 +156,9 @@ public final class EmbeddingReplica: @unchecked Sendable {
         return StateReply(id: request.id, state: StateTensors.state(model, optimizer: optimizer, version: version, checksum: checksum))
     }
 
-    /// The shard's views, fetched where they are kept, laid out block by block (G first views,
-    /// then the same G patches' second views) in our channels-last input, into a buffer kept
-    /// between steps.
+    /// The shard's views, fetched where they are kept, laid out as `Sharding.layout` says (block
+    /// by block: G first views, then the same G patches' second views) in our channels-last input,
+    /// into a buffer kept between steps.
     private func inputs(_ batch: ForwardRequest, id: ShardID) throws(TrainingError) -> Tensor4 {
         var views: [WorkID: (first: Tensor, second: Tensor)] = [:]
         var stored: [String: [WorkID]] = [:]
@@ -190,17 +190,13 @@ public final class EmbeddingReplica: @unchecked Sendable {
             )
         }
         let rows = 2 * pairs.count
-        let group = batch.batchNormGroup == 0 ? pairs.count : batch.batchNormGroup
         let layout = Shape4(n: rows, h: shape[1], w: shape[2], c: 3)
         let x = Tensor4(shape: layout, buffer: input?.buffer ?? FloatBuffer(count: layout.count))
         input = x
-        var row = 0
-        for block in stride(from: 0, to: pairs.count, by: group) {
-            for view in [\(first: Tensor, second: Tensor).first, \.second] {
-                for pair in pairs[block..<min(block + group, pairs.count)] {
-                    pair[keyPath: view].data.withUnsafeBytes { x.setChannelsFirst(sample: row, $0.bindMemory(to: Float.self)) }
-                    row += 1
-                }
+        for (row, place) in Sharding.layout(count: pairs.count, group: batch.batchNormGroup).enumerated() {
+            let pair = pairs[place.patch]
+            (place.second ? pair.second : pair.first).data.withUnsafeBytes {
+                x.setChannelsFirst(sample: row, $0.bindMemory(to: Float.self))
             }
         }
         return x

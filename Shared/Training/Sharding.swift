@@ -12,16 +12,21 @@ public enum Sharding {
         return (0..<count).map { s in (blocks * s / count * group)..<(blocks * (s + 1) / count * group) }
     }
 
-    /// A shard's views (its patches in batch order) and the loss row of each of its 2n inputs as
-    /// the worker lays them out, block by block: G first views (patch i: row i), then the same
-    /// G patches' second views (row B + i).
+    /// How a worker lays out a shard of `count` patches, input row by input row: block by block,
+    /// the block's G first views, then the same G patches' second views. Each row's patch (its
+    /// index in the shard) and view. The coordinator's loss rows and the worker's input follow it.
+    public static func layout(count: Int, group: Int) -> [(patch: Int, second: Bool)] {
+        let g = group == 0 ? count : group
+        return stride(from: 0, to: count, by: g).flatMap { block in
+            [false, true].flatMap { second in (block..<min(block + g, count)).map { (patch: $0, second: second) } }
+        }
+    }
+
+    /// A shard's views (its patches in batch order) and the loss row of each of its 2n inputs in
+    /// the worker's `layout`: patch i's first view is loss row i, its second view row B + i.
     public static func sources(_ views: StepViews, patches: Range<Int>, group: Int) -> ([ViewSource], [UInt64]) {
         let b = views.views.count
-        var samples: [UInt64] = []
-        for block in stride(from: patches.lowerBound, to: patches.upperBound, by: group) {
-            samples += (block..<(block + group)).map { UInt64($0) }
-            samples += (block..<(block + group)).map { UInt64(b + $0) }
-        }
+        let samples = layout(count: patches.count, group: group).map { UInt64(patches.lowerBound + $0.patch + ($0.second ? b : 0)) }
         return (Array(views.views[patches]), samples)
     }
 
