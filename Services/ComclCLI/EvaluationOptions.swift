@@ -6,8 +6,15 @@ import Training
 
 /// The evaluation flags; each default is EvaluationConfig's (which cites its source).
 struct EvaluationOptions: ParsableArguments {
-    @Option(help: "linear (frozen backbone, a linear layer on its features) or finetune (every weight; the paper's protocol).")
+    @Option(
+        help:
+            "linear (frozen backbone, a linear layer on its features), finetune (every weight; the paper's protocol) or knn (frozen backbone, a weighted cosine k-nearest-neighbour vote; see --knn)."
+    )
     var transfer = EvaluationConfig().transfer
+    @Option(
+        help: "Score with a weighted cosine kNN of this many neighbours on frozen features (solo-learn's default: 20); sets --transfer knn."
+    )
+    var knn: Int?
     @Option(help: "Images are resized to this square side (prior work: 512).") var imageSize = EvaluationConfig().imageSize
     @Option(help: "Grades of a grading task (DR: 5, grades 0-4).") var classes = EvaluationConfig().classes
     @Option(help: "Classifier training epochs (the reference protocol: 20).") var epochs = EvaluationConfig().epochs
@@ -45,7 +52,9 @@ struct EvaluationOptions: ParsableArguments {
 
     func resolved() throws -> EvaluationConfig {
         var c = EvaluationConfig()
+        let transfer = knn == nil ? transfer : .knn
         (c.transfer, c.imageSize, c.classes, c.epochs, c.batch) = (transfer, imageSize, classes, epochs, batch)
+        c.knnNeighbours = knn ?? c.knnNeighbours
         (c.optimizer, c.learningRate, c.backboneLearningRate) = (optimizer, lr ?? EvaluationConfig.learningRate(for: transfer), backboneLr)
         (c.momentum, c.weightDecay, c.warmupEpochs, c.flips, c.rotation) = (momentum, weightDecay, warmupEpochs, !noFlips, rotation)
         if let normalization {

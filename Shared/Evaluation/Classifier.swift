@@ -20,6 +20,8 @@ public final class Classifier {
     /// before the head (a random backbone's features run to the hundreds; MAE's linear probe
     /// normalises them likewise, with an affine-free batch norm).
     private var featureScale: (mean: [Float], std: [Float])?
+    /// kNN: the training images' features and targets.
+    private var knn: WeightedKNN?
     /// The input normalisation: the config's, else measured on the training images by `train`.
     public private(set) var normalization: Normalization
 
@@ -40,6 +42,7 @@ public final class Classifier {
         return switch config.transfer {
         case .finetune: finetune(data, progress)
         case .linear: linearProbe(data, progress)
+        case .knn: nearestNeighbours(data)
         }
     }
 
@@ -47,6 +50,7 @@ public final class Classifier {
     /// row per image, in eval mode.
     public func predict(_ data: LabelledImages) -> [[Double]] {
         model.training = false
+        if let knn { return knn.predict(features(data)) }
         if let featureScale {
             let logits = model.classifier!.forward(standardized(features(data), featureScale))
             return (0..<logits.rows).map { scores(logits, row: $0) }
@@ -122,6 +126,17 @@ public final class Classifier {
             update()
             return loss
         }
+    }
+
+    /// kNN: nothing to train; the training images' features and targets are kept for the vote.
+    private func nearestNeighbours(_ data: LabelledImages) -> [EpochRecord] {
+        let targets: [[Double]] =
+            switch task {
+            case .grading(let classes): data.grades.map { grade in (0..<classes).map { $0 == grade ? 1 : 0 } }
+            case .multiLabel: data.positives.map { $0.map { $0 ? 1 : 0 } }
+            }
+        knn = WeightedKNN(features: features(data), targets: targets, neighbours: config.knnNeighbours)
+        return []
     }
 
     /// An optimiser and its base rate; the schedule scales every base rate by one factor.

@@ -7,6 +7,9 @@ public enum Transfer: String, Codable, Sendable, CaseIterable {
     case linear
     /// Every weight trained: the paper's protocol.
     case finetune
+    /// Frozen backbone; a weighted cosine k-nearest-neighbour vote on its pooled features
+    /// (`WeightedKNN`): nothing trained, the features judged alone.
+    case knn
 }
 
 /// Which splits the low-quality sweep degrades.
@@ -65,8 +68,10 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
     /// Low-quality shares of the sweep besides the data's own (the paper: 70 % and 100 %).
     public var sweep: [Double] = [0.7, 1.0]
     public var sweepSplits = SweepSplits.all
-    /// Multi-label decision threshold on the sigmoid score.
+    /// Multi-label decision threshold on the sigmoid score (kNN: on the neighbours' vote).
     public var threshold = 0.5
+    /// kNN: neighbours that vote (solo-learn's default, 20).
+    public var knnNeighbours = WeightedKNN.defaultNeighbours
     /// The split, the shuffles, the augmentation, the degradations and a from-scratch model's
     /// weights derive from it.
     public var seed: UInt64 = 0
@@ -76,6 +81,18 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
     public var std: [Float]?
 
     public init() {}
+
+    /// How the classifier is made, in words: "fine-tuned, 20 epochs of batch 32, Adam (head
+    /// 0.001, backbone 0.0001)", "linear probe, 20 epochs of batch 32, SGD 0.1", "kNN, k 20"
+    /// (nothing is trained).
+    public var transferSummary: String {
+        let optimiser = optimizer == .adam ? "Adam (head \(learningRate), backbone \(backboneLearningRate))" : "SGD \(learningRate)"
+        return switch transfer {
+        case .finetune: "fine-tuned, \(epochs) epochs of batch \(batch), \(optimiser)"
+        case .linear: "linear probe, \(epochs) epochs of batch \(batch), SGD \(learningRate)"
+        case .knn: "kNN, k \(knnNeighbours)"
+        }
+    }
 
     /// The default learning rate of each transfer (the head's, for a fine-tune). Fine-tune: the
     /// reference protocol's 1e-3. Linear probe (SGD on standardised features): 0.1, measured
@@ -94,7 +111,7 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
         try read(&momentum, .momentum); try read(&weightDecay, .weightDecay); try read(&warmupEpochs, .warmupEpochs)
         try read(&flips, .flips); try read(&rotation, .rotation); try read(&testShare, .testShare); try read(&sweep, .sweep);
         try read(&sweepSplits, .sweepSplits)
-        try read(&threshold, .threshold); try read(&seed, .seed)
+        try read(&threshold, .threshold); try read(&seed, .seed); try read(&knnNeighbours, .knnNeighbours)
         (mean, std) = (try c.decodeIfPresent([Float].self, forKey: .mean), try c.decodeIfPresent([Float].self, forKey: .std))
     }
 
@@ -117,6 +134,7 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
         guard testShare > 0, testShare < 1 else { throw .config("test share must lie in (0, 1)") }
         guard sweep.allSatisfy({ (0...1).contains($0) }) else { throw .config("sweep shares must lie in [0, 1]") }
         guard (0...1).contains(threshold) else { throw .config("threshold must lie in [0, 1]") }
+        guard knnNeighbours >= 1 else { throw .config("kNN neighbours \(knnNeighbours): at least 1") }
         guard (mean == nil) == (std == nil) else {
             throw .config("give mean and std together, or neither (then the training images' are used)")
         }

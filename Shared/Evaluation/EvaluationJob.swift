@@ -143,7 +143,7 @@ public struct EvaluationJob: Codable, Sendable, Equatable {
         let (specs, train, test) = try prepare()
         let output = URL(fileURLWithPath: self.output)
         log(
-            "evaluating \(specs.map(\.name).joined(separator: ", ")): \(config.transfer.rawValue), \(config.imageSize) px, \(config.epochs) epochs; "
+            "evaluating \(specs.map(\.name).joined(separator: ", ")): \(config.transferSummary), \(config.imageSize) px; "
                 + "\(train.entries.count) training and \(test.entries.count) test images; sweep \(config.sweep) (\(config.sweepSplits.rawValue) splits)"
         )
         let results = try Evaluation(config: config, models: specs, threads: threads, log: log).run(

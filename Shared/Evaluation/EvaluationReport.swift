@@ -21,9 +21,9 @@ public enum EvaluationReport {
         let c = results.config
         var md = ["# Evaluation report", ""]
         md.append(
-            "\(results.task.name), \(c.transfer == .finetune ? "fine-tuned" : "linear probe") at \(c.imageSize) px, \(c.epochs) epochs, "
-                + "batch \(c.batch), SGD lr \(c.learningRate); \(results.trainImages) training and \(results.testImages) test images; seed \(c.seed). "
-                + "Sweep: \(c.sweepSplits == .all ? "training and test splits degraded, classifier trained again at each share (the paper's protocol)" : "test split degraded; the classifier trained on the data as it is meets it")."
+            "\(results.task.name), \(c.transferSummary), at \(c.imageSize) px; "
+                + "\(results.trainImages) training and \(results.testImages) test images; seed \(c.seed). "
+                + "Sweep: \(c.sweepSplits == .all ? "training and test splits degraded, classifier made again at each share (the paper's protocol)" : "test split degraded; the classifier made on the data as it is meets it")."
         )
         md += ["", "## Results", "", ResultsTable.markdown(results), ""]
         md.append(

@@ -71,6 +71,22 @@ import Wire
         #expect(run.grading?.accuracy == 1, "\(transfer): test accuracy \(run.grading?.accuracy ?? -1), losses \(run.epochs.map(\.loss))")
     }
 
+    /// kNN on frozen random features: nothing trained, and colour alone lets the neighbours vote right.
+    @Test func nearestNeighboursVoteOnFrozenFeatures() throws {
+        let root = Self.folder("colour-knn")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let manifest = try Self.colourDataset(root, count: 24)
+        let (train, test) = DataSplit.split(manifest, testShare: 0.25, seed: 0)
+        var config = Self.config(.knn)
+        config.knnNeighbours = 3
+        let spec = ModelSpec(name: "scratch", weights: nil, arch: .resnet18, width: 0.125)
+        let results = try Evaluation(config: config, models: [spec], threads: 2).run(
+            train: train, test: test, output: root.appendingPathComponent("out"))
+        let run = try #require(results.runs.first)
+        #expect(run.epochs.isEmpty)
+        #expect(run.grading?.accuracy == 1, "kNN test accuracy \(run.grading?.accuracy ?? -1)")
+    }
+
     /// Multi-label (a generic label file): "red" and "blue" findings drawn as colour, "healthy"
     /// images with neither; the label set comes from the data and the probe separates both.
     @Test func multiLabelFromAGenericFile() throws {
