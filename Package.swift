@@ -91,6 +91,7 @@ let package = Package(
         .target(name: "Contrastive", dependencies: ["Basics", "Domain"], path: "Shared/Contrastive"),
         // Diagnosis scores: accuracy, (quadratic) kappa, ROC AUC; predictions vs truth CSVs.
         .target(name: "Metrics", dependencies: ["Datasets"], path: "Shared/Metrics"),
+        .target(name: "TensorBoard", path: "Shared/TensorBoard"),
         // Charts as PNG through Cairo: line charts, confusion matrices, scatter plots.
         .target(name: "Plots", dependencies: ["Basics", "CCairo"], path: "Shared/Plots"),
         // Diagnosis on top of an encoder: splits, linear probe / fine-tune, the low-quality sweep.
@@ -114,7 +115,7 @@ let package = Package(
         .target(
             name: "Training",
             dependencies: [
-                "Augmentation", "Basics", "Contrastive", "Coordination", "Domain", "Encoder", "Transport", "Wire",
+                "Augmentation", "Basics", "Contrastive", "Coordination", "Domain", "Encoder", "TensorBoard", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/Training"),
@@ -220,6 +221,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard"], path: "Tests/TensorBoardTests"),
         .testTarget(
             name: "EvaluationTests", dependencies: ["Datasets", "Domain", "Encoder", "Evaluation", "Metrics", "Synthetic", "Wire"],
             path: "Tests/EvaluationTests"),

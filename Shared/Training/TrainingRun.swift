@@ -21,6 +21,7 @@ public final class TrainingRun: CoordinatorDriver {
     let planner: BatchPlanner
     let logger: Logger
     private let metrics: MetricsLog
+    private let scalarLogs: ScalarLogs
     private var pipeline: PatchPipeline!
     private var links: [Role: WorkDistributor] = [:]
 
@@ -90,11 +91,14 @@ public final class TrainingRun: CoordinatorDriver {
             )
         } else {
             step = 0
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent("metrics.jsonl"))
+            for stale in ["metrics.jsonl", "metrics.csv", "tensorboard"] {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(stale))
+            }
         }
         firstStep = step
         if step == 0 { try export?.initial(master.model) }
         metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
+        scalarLogs = try ScalarLogs(run: folder)
         writer = CheckpointWriter(run: folder)
         try config.save(to: folder.appendingPathComponent("config.json"))
         for (level, count) in planner.shortLevels {
@@ -348,7 +352,12 @@ public final class TrainingRun: CoordinatorDriver {
         faults = StepRecord.Faults()
         last = record
         logger.info("\(record.progressLine)")
-        do { try metrics.append(record) } catch { fail("cannot write metrics: \(error)") }
+        do {
+            try metrics.append(record)
+            try scalarLogs.append(record)
+        } catch {
+            fail("cannot write metrics: \(error)")
+        }
     }
 
     private func linkBytesSinceRecord() -> [String: StepRecord.LinkBytes] {
