@@ -56,7 +56,7 @@ struct LocalTrainingOptions: ParsableArguments {
         (local.detectionCache, local.basePort, local.resume, local.exportViews) = (
             detectionCache, basePort, training.resume, training.exportViews
         )
-        (local.detector, local.detectorConfidence) = (detector, detectorConf)
+        (local.detector, local.detectorConfidence, local.metricsPort) = (detector, detectorConf, training.metricsPort)
         return local
     }
 }

@@ -48,6 +48,11 @@ public struct TrainingOptions: ParsableArguments {
             "Developer tool: write each step's views and the initial weights to this folder, for training another implementation on the same inputs (docs/training.md)."
     )
     public var exportViews: String?
+    @Option(
+        help:
+            "Serve the run's state to Prometheus at http://<this machine>:PORT/metrics (the coordinator's; default: off; 9464 is the OpenTelemetry exporters' port)."
+    )
+    public var metricsPort: Int?
 
     public init() {}
 

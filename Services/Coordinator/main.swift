@@ -119,6 +119,8 @@ struct CoordinatorCommand: ParsableCommand {
             logger.info("CurveZMQ clients: \(allowed!.count) listed keys in \(curveClients); any other is refused")
         }
         let run = try trainingRun(logger: logger)
+        let metrics = try metricsEndpoint(for: run, logger: logger)
+        defer { metrics?.stop() }
         let candidates: [(any CoordinatorDriver)?] = [run, try evaluationStage(after: run?.config, logger: logger)]
         let stages = candidates.compactMap { $0 }
         let driver = stages.isEmpty ? nil : DriverSequence(stages)
@@ -151,6 +153,18 @@ struct CoordinatorCommand: ParsableCommand {
             guard let summary else { return }
             try AtomicFile.write(Data("\(result.table)\nreport: \(result.report)\n".utf8), to: summary)
         }
+    }
+
+    /// Prometheus's /metrics, when asked for (--metrics-port): the run's state after every step.
+    func metricsEndpoint(for run: TrainingRun?, logger: Logger) throws -> HTTPTextEndpoint? {
+        guard let port = training.metricsPort else { return nil }
+        guard (1...65535).contains(port) else { throw ValidationError("--metrics-port \(port): give a TCP port, 1-65535") }
+        let endpoint = try HTTPTextEndpoint(
+            bind: "tcp://0.0.0.0:\(port)", path: "/metrics", contentType: "text/plain; version=0.0.4; charset=utf-8", logger: logger)
+        endpoint.update("# comcl: no step taken yet\n")
+        run?.publish = { endpoint.update($0) }
+        logger.info("Prometheus metrics at http://\(ProcessInfo.processInfo.hostName):\(port)/metrics")
+        return endpoint
     }
 
     /// The training run, when asked for (--run-folder with --labels).

@@ -29,6 +29,8 @@ public struct LocalTraining {
     public var detectorConfidence: Double?
     /// The coordinator's --export-views folder (ViewExport).
     public var exportViews: String?
+    /// The coordinator's --metrics-port (Prometheus), if any.
+    public var metricsPort: Int?
     public var basePort = 5570
     public var resume = false
     /// An EvaluationJob file: the coordinator has it run by an evaluator when training ends.
@@ -63,6 +65,7 @@ public struct LocalTraining {
         if !manifest.skipped.isEmpty { coordinatorArguments.append("--skip-bad") }
         if resume { coordinatorArguments.append("--resume") }
         if let exportViews { coordinatorArguments += ["--export-views", exportViews] }
+        if let metricsPort { coordinatorArguments += ["--metrics-port", "\(metricsPort)"] }
         if let evaluation { coordinatorArguments += ["--evaluation", evaluation.path] }
         let coordinator = try cluster.start("coordinator", executable: "comcl-coordinator", arguments: coordinatorArguments)
         try cluster.start(

@@ -60,3 +60,49 @@ final class ScalarLogs {
         try csv.write(contentsOf: Data(text.utf8))
     }
 }
+
+/// The run's state in Prometheus's text exposition format (version 0.0.4), for the coordinator's
+/// opt-in `/metrics` (docs/training.md): the last step's gauges (names in base units, a pairing
+/// as a label) and the faults absorbed since the coordinator started, as counters.
+public enum PrometheusText {
+    public static func exposition(_ record: StepRecord, faults: [String: Int]) -> String {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+            lines += ["# HELP comcl_\(name) \(help)", "# TYPE comcl_\(name) \(type)"]
+            lines += samples.map { "comcl_\(name)\($0.labels.isEmpty ? "" : "{\($0.labels)}") \(number($0.value))" }
+        }
+        func pairing(_ p: StepRecord.PairingRecord) -> String { "pairing=\"\(escaped(p.pairing))\"" }
+        metric("step", "gauge", "Steps done.", [("", Double(record.step + 1))])
+        metric("steps", "gauge", "Steps the run takes.", [("", Double(record.steps))])
+        metric("loss", "gauge", "The last step's loss, every pairing together.", [("", record.loss)])
+        metric("pairing_loss", "gauge", "The last step's loss of each pairing.", record.pairings.map { (pairing($0), $0.loss) })
+        metric("pairing_hard_negatives", "gauge", "K_t: negatives per anchor kept.", record.pairings.map { (pairing($0), Double($0.k)) })
+        metric(
+            "pairing_anchors_selected", "gauge", "Anchors the self-paced schedule selected.",
+            record.pairings.map { (pairing($0), Double($0.selected)) })
+        if let similarity = record.similarity {
+            metric(
+                "cosine", "gauge", "Mean cosine of positive pairs and of other pairs.",
+                [("pair=\"positive\"", similarity.positive), ("pair=\"other\"", similarity.other)])
+        }
+        if let rate = record.learningRate { metric("learning_rate", "gauge", "Adam's rate in the last step.", [("", rate)]) }
+        metric("patches_per_second", "gauge", "Patches per second since the run started.", [("", record.patchesPerSecond)])
+        metric("worker_busy_ratio", "gauge", "Embedding workers' compute share of the last step.", [("", record.workerBusy)])
+        metric("coordinator_cpu_ratio", "gauge", "The coordinator's CPU share of the last step.", [("", record.coordinatorShare)])
+        metric("step_seconds", "gauge", "The last step's wall time.", [("", record.times.total)])
+        metric("embedding_workers", "gauge", "Shards (embedding workers) of the last step.", [("", Double(record.workers))])
+        metric(
+            "faults_total", "counter", "What the run absorbed since the coordinator started, by kind.",
+            faults.sorted { $0.key < $1.key }.map { ("kind=\"\(escaped($0.key))\"", Double($0.value)) })
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func escaped(_ label: String) -> String {
+        label.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(
+            of: "\n", with: "\\n")
+    }
+
+    private static func number(_ value: Double) -> String {
+        value.isNaN ? "NaN" : value.isInfinite ? (value > 0 ? "+Inf" : "-Inf") : "\(value)"
+    }
+}

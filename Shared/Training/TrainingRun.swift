@@ -22,6 +22,10 @@ public final class TrainingRun: CoordinatorDriver {
     let logger: Logger
     private let metrics: MetricsLog
     private let scalarLogs: ScalarLogs
+    /// Hears the run's state in Prometheus text after every step (the coordinator's /metrics).
+    public var publish: ((String) -> Void)?
+    /// Faults absorbed since this process started, by kind (Prometheus counters).
+    private var faultTotals: [String: Int] = [:]
     private var pipeline: PatchPipeline!
     private var links: [Role: WorkDistributor] = [:]
 
@@ -352,6 +356,14 @@ public final class TrainingRun: CoordinatorDriver {
         faults = StepRecord.Faults()
         last = record
         logger.info("\(record.progressLine)")
+        for (kind, count) in [
+            ("workers_left", record.faults?.workersLeft.values.reduce(0, +) ?? 0), ("items_reissued", record.faults?.reissued ?? 0),
+            ("views_remade", record.faults?.viewsRemade ?? 0), ("patches_recut", record.faults?.patchesRecut ?? 0),
+            ("steps_taken_again", record.faults?.stepsTakenAgain ?? 0), ("step_attempts_redone", record.attempts - 1),
+        ] {
+            faultTotals[kind, default: 0] += count
+        }
+        publish?(PrometheusText.exposition(record, faults: faultTotals))
         do {
             try metrics.append(record)
             try scalarLogs.append(record)

@@ -2,6 +2,8 @@ import CZeroMQ
 
 public enum SocketType: Sendable {
     case router, dealer, pair, pub, sub, push, pull, req, rep
+    /// Raw TCP: [peer id, bytes] per read, an empty frame on connect and disconnect (`HTTPTextEndpoint`).
+    case stream
 
     var raw: Int32 {
         switch self {
@@ -14,6 +16,7 @@ public enum SocketType: Sendable {
         case .pull: ZMQ_PULL
         case .req: ZMQ_REQ
         case .rep: ZMQ_REP
+        case .stream: ZMQ_STREAM
         }
     }
 }
