@@ -48,9 +48,10 @@ struct LocalTrainingOptions: ParsableArguments {
     }
 
     func localTraining() throws -> LocalTraining {
+        let manifest = try dataset.load()
         var local = LocalTraining(
-            config: try training.resolved(), folder: URL(fileURLWithPath: training.runFolder!), manifest: try dataset.load(),
-            quality: dataset.quality)
+            config: try training.resolved(images: manifest.entries.count), folder: URL(fileURLWithPath: training.runFolder!),
+            manifest: manifest, quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
         local.dataPlane = dataPlane
         (local.detectionCache, local.basePort, local.resume, local.exportViews) = (

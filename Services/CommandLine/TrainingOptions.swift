@@ -14,6 +14,16 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Run name (work ids and checkpoints carry it).") public var run = TrainingConfig().run
     @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") public var seed = TrainingConfig().seed
     @Option(help: "Optimisation steps.") public var steps = TrainingConfig().steps
+    @Option(
+        help:
+            "Passes over the training images instead of --steps: steps = ceil(epochs x images / batch) (an image gives one patch a pass)."
+    )
+    public var epochs: Double?
+    @Option(
+        help:
+            "Start pre-training from these backbone weights instead of a seeded random init: a .safetensors file (ours, or torchvision's names, as comcl embed takes them) or a run folder (its latest checkpoint)."
+    )
+    public var initWeights: String?
     @Option(help: "Patches per step, a multiple of 4 (the paper: 400).") public var batch = TrainingConfig().batch
     @Option(
         help: "Patches per batch-norm group, dividing --batch (20: near Hoffer et al. 2017's ghost batch of 32, dividing the paper's 400).")
@@ -56,8 +66,9 @@ public struct TrainingOptions: ParsableArguments {
 
     public init() {}
 
-    /// The run's configuration: from --config, else from the flags; validated.
-    public func resolved() throws -> TrainingConfig {
+    /// The run's configuration: from --config, else from the flags; validated. `images`: the
+    /// training images, which --epochs counts in.
+    public func resolved(images: Int) throws -> TrainingConfig {
         if let config {
             do {
                 let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
@@ -67,6 +78,15 @@ public struct TrainingOptions: ParsableArguments {
         }
         var c = TrainingConfig()
         (c.run, c.seed, c.steps, c.batch, c.bnGroup, c.arch, c.width, c.mode) = (run, seed, steps, batch, bnGroup, arch, width, mode)
+        if let epochs {
+            guard epochs > 0, epochs.isFinite else { throw ValidationError("--epochs \(epochs): give a positive number of passes") }
+            c.steps = max(1, Int((epochs * Double(images) / Double(batch)).rounded(.up)))
+        }
+        if let initWeights {
+            do { c.initWeights = try InitialWeights.describe(initWeights) } catch {
+                throw ValidationError("--init-weights \(initWeights): \(error)")
+            }
+        }
         c.pairings = pairings.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         do { c.weights = try TrainingConfig.weights(parsing: weights) } catch { throw ValidationError("\(error)") }
         (c.tau, c.kMin, c.splThreshold, c.rho0, c.learningRate, c.weightDecay) = (tau, kMin, splThreshold, rho0, lr, weightDecay)

@@ -180,7 +180,7 @@ struct CoordinatorCommand: ParsableCommand {
         do { manifest = try Manifest.load(options) } catch { throw ValidationError("\(error)") }
         do {
             return try TrainingRun(
-                config: try training.resolved(), entries: manifest.entries.map { ($0.image, $0.level) },
+                config: try training.resolved(images: manifest.entries.count), entries: manifest.entries.map { ($0.image, $0.level) },
                 folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers,
                 exportViews: training.exportViews.map { URL(fileURLWithPath: $0) }, logger: logger)
         } catch let error as TrainingError {

@@ -63,6 +63,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     /// Future steps whose patches are in the pipeline while the encoder works.
     public var prefetch = 2
     public var checkpointEvery = 50
+    /// The backbone pre-training starts from (`InitialWeights`: its path and content digest); nil:
+    /// the seeded random init (He et al. 2015, as torchvision's).
+    public var initWeights: InitialWeights?
 
     public init() {}
 
@@ -79,6 +82,7 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
         try read(&prefetch, .prefetch); try read(&checkpointEvery, .checkpointEvery)
         lrSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .lrSchedule) ?? .constant
         warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? 0
+        initWeights = try c.decodeIfPresent(InitialWeights.self, forKey: .initWeights)
     }
 
     /// Adam's rate for step `step` (0-based).

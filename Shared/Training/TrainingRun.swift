@@ -100,6 +100,11 @@ public final class TrainingRun: CoordinatorDriver {
             }
         }
         firstStep = step
+        if step == 0, let initial = config.initWeights {
+            try initial.load(into: master.model)
+            master.restored(version: 0)
+            logger.info("starting from the backbone of \(initial.path) (weights \(String(master.checksum, radix: 16)))")
+        }
         if step == 0 { try export?.initial(master.model) }
         metrics = try MetricsLog(folder.appendingPathComponent("metrics.jsonl"))
         scalarLogs = try ScalarLogs(run: folder)
