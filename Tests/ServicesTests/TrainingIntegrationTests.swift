@@ -103,6 +103,31 @@ import TestSupport
         #expect(worst.relative < 1e-3, "largest relative difference \(worst.relative) in \(worst.name)")
     }
 
+    /// The workers summing among themselves (data endpoints) and everything through the
+    /// coordinator (`--data-plane off`: views inline, gradients relayed) give the same bits; the
+    /// first keeps the coordinator's embedding link to control messages.
+    @Test func workersSummingAndTheRelayedPathAgreeBitwise() throws {
+        let (peers, relayed) = (Self.folder("peers"), Self.folder("relayed"))
+        defer { for run in [peers, relayed] { try? FileManager.default.removeItem(at: run) } }
+        var records: [[[String: Any]]] = []
+        for (run, plane, port) in [(peers, "auto", 6330), (relayed, "off", 6340)] {
+            let child = try Self.train(run, port: port, steps: 4, extra: ["--data-plane", plane])
+            try #require(child.wait(timeout: 300) == 0, "\(child.output)")
+            let text = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            records.append(text.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] })
+        }
+        #expect(records[0].map { $0["items"] as! String } == records[1].map { $0["items"] as! String })
+        #expect(records[0].map { $0["checksum"] as! String } == records[1].map { $0["checksum"] as! String })
+        func embeddingBytes(_ record: [String: Any]) -> Int {
+            let link = (record["link_bytes"] as! [String: [String: Int]])["embedding-worker"]!
+            return link["received"]! + link["sent"]!
+        }
+        // Steps 2 and 3 (the first carries the initial state, the fourth the state fetched for step
+        // 3's checkpoint): embeddings and dL/dz only, against every view and gradient via the hub.
+        let (control, relayedBytes) = (records[0][1...2].map(embeddingBytes), records[1][1...2].map(embeddingBytes))
+        #expect(control.allSatisfy { $0 < 100_000 } && relayedBytes.allSatisfy { $0 > 1_000_000 }, "\(control) against \(relayedBytes)")
+    }
+
     @Test func killedAndResumedEndsWithTheSameWeights() throws {
         let (whole, broken) = (Self.folder("whole"), Self.folder("broken"))
         defer { for run in [whole, broken] { try? FileManager.default.removeItem(at: run) } }
