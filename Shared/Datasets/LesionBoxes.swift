@@ -31,7 +31,9 @@ public struct LesionBox: Equatable, Sendable, Codable {
 
 /// A file of boxes: CSV, one per line, `image,x,y,w,h,score,class` (the ground-truth file `comcl
 /// synth` writes), or JSON (`.json`): an array of objects with the same keys (`class` optional),
-/// what a detection script most easily dumps.
+/// what a detection script most easily dumps. ChestX-ray14's `BBox_List_2017.csv` is read as it
+/// comes (`Image Index,Finding Label,Bbox [x,y,w,h]`: pixels of the 1024-px images, the finding
+/// as the class, score 1: annotations, not detections).
 public enum LesionBoxFile {
     public static let header = ["image", "x", "y", "w", "h", "score", "class"]
 
@@ -47,10 +49,12 @@ public enum LesionBoxFile {
     public static func parse(_ data: Data, path: String) throws -> [String: [LesionBox]] {
         if path.lowercased().hasSuffix(".json") { return try parseJSON(data, path: path) }
         let table = try CSVTable(data: data, path: path)
-        let columns = try header.map { try table.column($0) }
+        // ChestX-ray14's header splits "Bbox [x,y,w,h]" into four columns: image, finding, x, y, w, h.
+        let chestXRay14 = table.header.first == "Image Index" && table.header.dropFirst().first == "Finding Label"
+        let columns = chestXRay14 ? [0, 2, 3, 4, 5, -1, 1] : try header.map { try table.column($0) }
         var boxes: [String: [LesionBox]] = [:]
         for record in table.records {
-            let fields = try columns.map { try table.field(record, $0) }
+            let fields = try columns.map { $0 < 0 ? "1" : try table.field(record, $0) }
             let numbers = fields[1...5].map { Double($0) }
             guard numbers.allSatisfy({ $0 != nil && $0!.isFinite }) else {
                 throw DatasetError(

@@ -47,6 +47,28 @@ import Testing
         #expect(throws: DatasetError(file: path, line: 2, "a box needs w, h > 0 and a score in [0, 1]")) { try LesionBoxFile.read(path) }
     }
 
+    /// ChestX-ray14's box file as NIH ships it (its first lines), read without conversion.
+    @Test func chestXRay14BoxFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("BBox_List_2017-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        Image Index,Finding Label,Bbox [x,y,w,h],,,
+        00013118_008.png,Atelectasis,225.084745762712,547.019216763771,86.7796610169491,79.1864406779661,,,
+        00014716_007.png,Atelectasis,686.101694915254,131.543009035008,185.491525423729,313.491525423729,,,
+        00013118_008.png,Cardiomegaly,366.373333333333,442.311111111111,453.973333333333,229.262222222222,,,
+
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let boxes = try LesionBoxFile.read(path)
+        #expect(boxes.keys.sorted() == ["00013118_008.png", "00014716_007.png"])
+        #expect(boxes["00013118_008.png"]?.map(\.lesionClass) == ["Atelectasis", "Cardiomegaly"])
+        #expect(
+            boxes["00014716_007.png"] == [
+                LesionBox(
+                    x: 686.101694915254, y: 131.543009035008, width: 185.491525423729, height: 313.491525423729, score: 1,
+                    lesionClass: "Atelectasis")
+            ])
+    }
+
     @Test func jsonBoxes() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("boxes-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
