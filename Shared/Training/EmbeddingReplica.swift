@@ -109,12 +109,14 @@ public final class EmbeddingReplica: @unchecked Sendable {
         // A peer's shard is the same size on a like machine: one not heard of in 4x our backward
         // (at least 10 s) is gone, and the coordinator decides what the step becomes.
         let timeout = max(10, 4 * seconds(since: started))
-        var (sum, shards, waited) = (ReplicaUpdate.flatten(model), [statistics], 0.0)
+        // One shard: the gradients are already the sum.
+        var (sum, shards, waited): ([Float]?, [[BatchNormStatistics]], Double) = (nil, [statistics], 0)
         if request.peers.count > 1 {
             guard let peers else {
                 throw .badInput("\(id): summing with \(request.peers.count - 1) peers, and this replica has no data endpoint")
             }
-            (sum, shards, waited) = try peers.sum(sum, statistics: statistics, id: id, endpoints: request.peers, timeout: timeout)
+            (sum, shards, waited) = try peers.sum(
+                ReplicaUpdate.flatten(model), statistics: statistics, id: id, endpoints: request.peers, timeout: timeout)
         }
         try take(sum: sum, statistics: shards, learningRate: request.learningRate)
         return .stepApplied(
@@ -140,7 +142,7 @@ public final class EmbeddingReplica: @unchecked Sendable {
     }
 
     /// Takes the step from the summed gradient: the next version.
-    private func take(sum: [Float], statistics: [[BatchNormStatistics]], learningRate: Double) throws(TrainingError) {
+    private func take(sum: [Float]?, statistics: [[BatchNormStatistics]], learningRate: Double) throws(TrainingError) {
         guard let optimizer, let current = version else { throw .unavailable("this replica holds no state to step") }
         running.restore(model)
         version = nil  // a step that fails halfway leaves no version behind

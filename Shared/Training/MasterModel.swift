@@ -97,12 +97,11 @@ public final class MasterModel {
             values.replaceSubrange(offset..<offset + p.count, with: part)
             offset += p.count
         }
-        let batchNorm = model.backbone.batchNormChannels.indices.map { layer in
-            let mean = shards.flatMap { $0.batchNorm[layer].mean.floats()! },
-                variance = shards.flatMap { $0.batchNorm[layer].variance.floats()! }
-            let shape = [mean.count / model.backbone.batchNormChannels[layer], model.backbone.batchNormChannels[layer]]
+        let channels = model.backbone.batchNormChannels
+        let batchNorm = ReplicaUpdate.groups(shards.map(\.batchNorm), layers: channels.count).enumerated().map { layer, s in
+            let shape = [s.mean.count / channels[layer], channels[layer]]
             return BatchNormStatistics(
-                layer: layer, mean: try! Tensor(float32: mean, shape: shape), variance: try! Tensor(float32: variance, shape: shape))
+                layer: layer, mean: try! Tensor(float32: s.mean, shape: shape), variance: try! Tensor(float32: s.variance, shape: shape))
         }
         return (values, batchNorm)
     }

@@ -225,8 +225,8 @@ public final class PatchPipeline {
     /// Every replica was lost: the run goes on from the coordinator's copy at `step`, so the
     /// steps from there are taken again. Their patches are cut again and their views made again
     /// under the same ids, so they are the same; steps still in the pipeline are taken again as
-    /// they are. Returns the steps made again.
-    public func rewind(to step: Int) -> Int {
+    /// they are.
+    public func rewind(to step: Int) {
         let again = archive.keys.filter { $0 >= step }.sorted()
         for number in again {
             var slot = archive.removeValue(forKey: number)!
@@ -241,7 +241,6 @@ public final class PatchPipeline {
         for number in slots.keys { slots[number]!.taken = false }
         current = step
         for number in again { for item in slots[number]!.views.indices { recutPatch(patchRequest(step: number, item: item)) } }
-        return again.count
     }
 
     /// An item failed on either link: its patch could not be fetched from the cropper keeping it

@@ -44,27 +44,35 @@ public enum ReplicaUpdate {
         }
     }
 
-    /// Takes the step: `sum` (flattened) into the gradients, Adam at `learningRate`, then the
-    /// shards' batch-norm statistics (each checked, in shard order) replayed into the running
-    /// statistics, which must be the step's starting ones (`RunningStatistics.restore`).
+    /// Takes the step: `sum` (flattened) into the gradients (nil: they already hold it, a step
+    /// of one shard), Adam at `learningRate`, then the shards' batch-norm statistics (each
+    /// checked, in shard order) replayed into the running statistics, which must be the step's
+    /// starting ones (`RunningStatistics.restore`).
     static func apply(
-        sum: [Float], statistics shards: [[BatchNormStatistics]], to model: EncoderModel, optimizer: Adam, learningRate: Double
+        sum: [Float]?, statistics shards: [[BatchNormStatistics]], to model: EncoderModel, optimizer: Adam, learningRate: Double
     ) throws(TrainingError) {
-        guard sum.count == length(model) else {
+        if let sum, sum.count != length(model) {
             throw .badInput("a summed gradient of \(sum.count) values; the model has \(length(model))")
         }
         for (index, shard) in shards.enumerated() { try check(shard, of: "shard \(index)", model: model) }
-        var offset = 0
-        for (_, p) in model.parameters {
-            sum.withUnsafeBufferPointer { p.grad!.pointer.update(from: $0.baseAddress! + offset, count: p.count) }
-            offset += p.count
+        if let sum {
+            var offset = 0
+            for (_, p) in model.parameters {
+                sum.withUnsafeBufferPointer { p.grad!.pointer.update(from: $0.baseAddress! + offset, count: p.count) }
+                offset += p.count
+            }
         }
         optimizer.learningRate = Float(learningRate)
         optimizer.update()
-        let statistics = model.backbone.batchNormChannels.indices.map { layer in
+        model.backbone.replayBatchNormGroupStatistics(groups(shards, layers: model.backbone.batchNormChannels.count))
+    }
+
+    /// Each batch-norm layer's group statistics of every shard, concatenated in shard order: the
+    /// groups in the order one worker holding the whole batch would have them.
+    static func groups(_ shards: [[BatchNormStatistics]], layers: Int) -> [(mean: [Float], variance: [Float])] {
+        (0..<layers).map { layer in
             (mean: shards.flatMap { $0[layer].mean.floats()! }, variance: shards.flatMap { $0[layer].variance.floats()! })
         }
-        model.backbone.replayBatchNormGroupStatistics(statistics)
     }
 }
 

@@ -412,7 +412,7 @@ public final class TrainingRun: CoordinatorDriver {
         (current, next, nextAttempt, workerVersions) = (nil, nil, [:], [:])
         (checkpointDue, checkpointOutcome) = (false, nil)
         attemptBase += Self.maxStepAttempts
-        _ = pipeline.rewind(to: from)
+        pipeline.rewind(to: from)
         faults.stepsTakenAgain = (faults.stepsTakenAgain ?? 0) + Int(lost) - from
     }
 
