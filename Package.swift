@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "comcl-embedding-worker", targets: ["comcl-embedding-worker"]),
         .executable(name: "comcl-coordinator", targets: ["comcl-coordinator"]),
         .executable(name: "comcl-evaluator", targets: ["comcl-evaluator"]),
+        .executable(name: "comcl-dicom-decoder", targets: ["comcl-dicom-decoder"]),
         .library(name: "Wire", targets: ["Wire"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Images", targets: ["Images"]),
@@ -57,6 +58,14 @@ let package = Package(
         .target(name: "CEngineKernels", path: "Shared/CEngineKernels"),
         // libpng's setjmp/longjmp error path, contained in C.
         .target(name: "CImageCodec", dependencies: ["CPNG"], path: "Shared/CImageCodec"),
+        // GDCM (C++; Debian's libgdcm-dev ships no pkg-config file) behind a C function: DICOM in
+        // every transfer syntax GDCM decodes. Its headers are included by their gdcm-3.0/ path.
+        .target(
+            name: "CDicomCodec", path: "Shared/CDicomCodec",
+            linkerSettings: [.linkedLibrary("gdcmMSFF"), .linkedLibrary("gdcmDSED"), .linkedLibrary("gdcmCommon"), .linkedLibrary("m")]),
+        // GDCM in a process of its own (Images' DicomDecoder runs it per file): a damaged DICOM
+        // can abort GDCM, and that must cost one image, not the service decoding it.
+        .executableTarget(name: "comcl-dicom-decoder", dependencies: ["CDicomCodec"], path: "Services/DicomDecoder"),
 
         // Swift libraries.
         // The domain's words (the four levels, image quality) that no infrastructure owns.
@@ -189,7 +198,7 @@ let package = Package(
                 "Transport", "Wire", "ServiceKit", "TestSupport", "comcl-transport-probe", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TransportTests"),
-        .testTarget(name: "ImagesTests", dependencies: ["Images"], path: "Tests/ImagesTests"),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "TestSupport", "comcl-dicom-decoder"], path: "Tests/ImagesTests"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Wire"], path: "Tests/DatasetsTests"),
         .testTarget(
             name: "DetectionTests", dependencies: ["Datasets", "Detection", "ImageOps", "Images", "Synthetic"], path: "Tests/DetectionTests"

@@ -13,7 +13,7 @@ curve=0
 if [[ ${1:-} == --curve ]]; then curve=1; shift; fi
 steps=${1:-150}
 base=localhost/comcl-base:bookworm
-runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libdnnl2,libgomp1,libpng16-16,libturbojpeg0,libcairo2,fonts-dejavu-core
+runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libdnnl2,libgomp1,libpng16-16,libturbojpeg0,libcairo2,libgdcm3.0,fonts-dejavu-core
 
 need=()
 for tool in podman runc podman-compose debootstrap; do command -v "$tool" >/dev/null || need+=("$tool"); done
@@ -29,12 +29,14 @@ scripts/install-deps.sh
 swift build -c release
 stage=.build/container
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/lib"
-for exe in comcl comcl-coordinator comcl-detector-cropper comcl-augmenter comcl-embedding-worker comcl-evaluator; do
+for exe in comcl comcl-coordinator comcl-detector-cropper comcl-augmenter comcl-embedding-worker comcl-evaluator comcl-dicom-decoder; do
   cp ".build/release/$exe" "$stage/bin/"
   # The Swift runtime libraries it links (the C ones come from Debian packages in the image).
   ldd ".build/release/$exe" | awk '$3 ~ /\/swift\// {print $3}' | xargs -r -I{} cp -u {} "$stage/lib/"
 done
 
+# A base image from before a runtime package was added lacks it: build it again.
+if podman image exists "$base" && ! podman run --rm "$base" test -e /usr/lib/x86_64-linux-gnu/libgdcmMSFF.so.3.0; then podman rmi "$base" >/dev/null; fi
 if ! podman image exists "$base"; then
   echo "== base image $base (debootstrap from the apt mirror; no registry here)"
   rootfs=$(mktemp -d)

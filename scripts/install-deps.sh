@@ -2,7 +2,7 @@
 # Installs the Debian packages CoMCL-Swift builds against, if any is missing.
 # Usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
 set -euo pipefail
-packages=(pkg-config libzmq3-dev libprotobuf-c-dev libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libcairo2-dev fonts-dejavu-core)
+packages=(pkg-config libzmq3-dev libprotobuf-c-dev libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libcairo2-dev libgdcm-dev fonts-dejavu-core)
 # The stale-generated-code test runs protoc-c; the PngSuite fetch uses apt-get download + dpkg-deb;
 # the Python detector example needs protoc (Python classes) and a venv (scripts/python-examples.sh);
 # the hosts-apart test captures traffic between network namespaces with tcpdump (iproute2: ip netns).

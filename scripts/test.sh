@@ -9,5 +9,6 @@ python3 scripts/module-graph.py --check >/dev/null || python3 scripts/module-gra
 scripts/fetch-pngsuite.sh >/dev/null
 scripts/python-examples.sh >/dev/null
 scripts/torch-venv.sh >/dev/null
+scripts/dicom-venv.sh >/dev/null
 swift build --build-tests
 exec swift test --skip-build "$@"

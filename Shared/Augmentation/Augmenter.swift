@@ -24,8 +24,9 @@ public final class Augmenter: Sendable {
             throw WorkFailure(code: .badInput, "the request names where its patch is kept (\(request.id)), and no patch was fetched")
         }
         // The wire checks this on decode; a Patch built in-process has not been through it.
-        guard patch.pixels.dtype == .uint8, patch.pixels.shape.count == 3, patch.pixels.shape[2] == 3 else {
-            throw WorkFailure(code: .badInput, "patch pixels must be uint8 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")
+        guard [.uint8, .uint16].contains(patch.pixels.dtype), patch.pixels.shape.count == 3, patch.pixels.shape[2] == 3 else {
+            throw WorkFailure(
+                code: .badInput, "patch pixels must be uint8 or uint16 [H, W, 3], got \(patch.pixels.dtype) \(patch.pixels.shape)")
         }
         let (height, width) = (patch.pixels.shape[0], patch.pixels.shape[1])
         let sides = Self.minPatchSide...Self.maxPatchSide
@@ -33,7 +34,11 @@ public final class Augmenter: Sendable {
             throw WorkFailure(
                 code: .badInput, "patch of \(width)x\(height): each side must lie in \(sides.lowerBound)...\(sides.upperBound)")
         }
-        let image = FloatImage(try RGBImage(width: width, height: height, pixels: patch.pixels.data))
+        // A 16-bit patch (DICOM, 16-bit PNG) keeps its precision into the float views.
+        let image =
+            if let wide = patch.pixels.uint16s() { FloatImage(try RGB16Image(width: width, height: height, pixels: wide)) } else {
+                FloatImage(try RGBImage(width: width, height: height, pixels: patch.pixels.data))
+            }
         let views = try (0..<2).map { view in
             try Self.tensor(
                 recipe.view(of: image, seed: request.seed, step: patch.id.step, item: patch.id.item, view: view),

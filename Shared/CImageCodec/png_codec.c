@@ -40,9 +40,9 @@ static void fail(char *message, size_t message_size, const char *text) {
     snprintf(message, message_size, "%s", text);
 }
 
-int comcl_png_decode_rgb8(const uint8_t *data, size_t size, uint64_t max_pixels,
-                          uint8_t **pixels_out, uint32_t *width_out, uint32_t *height_out,
-                          char *message, size_t message_size) {
+int comcl_png_decode_rgb(const uint8_t *data, size_t size, uint64_t max_pixels, int keep_16,
+                         uint8_t **pixels_out, uint32_t *width_out, uint32_t *height_out, int *depth_out,
+                         char *message, size_t message_size) {
     if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
         fail(message, message_size, "not a PNG file (bad signature)");
         return 1;
@@ -84,10 +84,12 @@ int comcl_png_decode_rgb8(const uint8_t *data, size_t size, uint64_t max_pixels,
         return COMCL_PNG_TOO_LARGE;
     }
     const int palette = color_type == PNG_COLOR_TYPE_PALETTE;
+    const int depth = palette || bit_depth != 16 || !keep_16 ? 8 : 16;
     if (palette) {
         png_set_packing(png);  // one index per byte; expanded below with a range check
     } else {
-        if (bit_depth == 16) png_set_strip_16(png);
+        if (bit_depth == 16 && depth == 8) png_set_strip_16(png);
+        if (depth == 16) png_set_swap(png);  // PNG stores big-endian; the caller reads host order (little-endian)
         if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
         if (color_type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
         if (!(color_type & PNG_COLOR_MASK_COLOR)) png_set_gray_to_rgb(png);
@@ -95,13 +97,13 @@ int comcl_png_decode_rgb8(const uint8_t *data, size_t size, uint64_t max_pixels,
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 
-    const size_t channels = palette ? 1 : 3;
-    if (png_get_rowbytes(png, info) != (size_t)width * channels) png_error(png, "unexpected row layout after transforms");
-    uint8_t *target = malloc((size_t)width * height * channels);
+    const size_t row_bytes = (size_t)width * (palette ? 1 : 3) * (depth / 8);
+    if (png_get_rowbytes(png, info) != row_bytes) png_error(png, "unexpected row layout after transforms");
+    uint8_t *target = malloc(row_bytes * height);
     if (palette) indices = target; else pixels = target;
     rows = malloc(sizeof(png_bytep) * height);
     if (target == NULL || rows == NULL) png_error(png, "out of memory");
-    for (png_uint_32 y = 0; y < height; y++) rows[y] = target + (size_t)y * width * channels;
+    for (png_uint_32 y = 0; y < height; y++) rows[y] = target + (size_t)y * row_bytes;
     png_read_image(png, rows);
     png_read_end(png, NULL);  // checks the chunks after the image data and IEND
 
@@ -130,6 +132,7 @@ int comcl_png_decode_rgb8(const uint8_t *data, size_t size, uint64_t max_pixels,
     *pixels_out = pixels;
     *width_out = width;
     *height_out = height;
+    *depth_out = depth;
     return 0;
 }
 

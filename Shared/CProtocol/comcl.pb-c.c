@@ -5153,22 +5153,24 @@ const ProtobufCEnumDescriptor comcl__v1__level__descriptor =
   comcl__v1__level__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue comcl__v1__dtype__enum_values_by_number[5] =
+static const ProtobufCEnumValue comcl__v1__dtype__enum_values_by_number[6] =
 {
   { "DTYPE_UNSPECIFIED", "COMCL__V1__DTYPE__DTYPE_UNSPECIFIED", 0 },
   { "DTYPE_UINT8", "COMCL__V1__DTYPE__DTYPE_UINT8", 1 },
   { "DTYPE_FLOAT32", "COMCL__V1__DTYPE__DTYPE_FLOAT32", 2 },
   { "DTYPE_INT32", "COMCL__V1__DTYPE__DTYPE_INT32", 3 },
   { "DTYPE_INT64", "COMCL__V1__DTYPE__DTYPE_INT64", 4 },
+  { "DTYPE_UINT16", "COMCL__V1__DTYPE__DTYPE_UINT16", 5 },
 };
 static const ProtobufCIntRange comcl__v1__dtype__value_ranges[] = {
-{0, 0},{0, 5}
+{0, 0},{0, 6}
 };
-static const ProtobufCEnumValueIndex comcl__v1__dtype__enum_values_by_name[5] =
+static const ProtobufCEnumValueIndex comcl__v1__dtype__enum_values_by_name[6] =
 {
   { "DTYPE_FLOAT32", 2 },
   { "DTYPE_INT32", 3 },
   { "DTYPE_INT64", 4 },
+  { "DTYPE_UINT16", 5 },
   { "DTYPE_UINT8", 1 },
   { "DTYPE_UNSPECIFIED", 0 },
 };
@@ -5179,9 +5181,9 @@ const ProtobufCEnumDescriptor comcl__v1__dtype__descriptor =
   "DType",
   "Comcl__V1__DType",
   "comcl.v1",
-  5,
+  6,
   comcl__v1__dtype__enum_values_by_number,
-  5,
+  6,
   comcl__v1__dtype__enum_values_by_name,
   1,
   comcl__v1__dtype__value_ranges,

@@ -68,7 +68,12 @@ public final class Cropper: Sendable {
         (provenance.imageWidth, provenance.imageHeight) = (image.width, image.height)
         provenance.boxIndex = patch.boxIndex ?? -1
         provenance.detector = patch.boxIndex == nil ? "" : detector.identity
-        let pixels = try Tensor(dtype: .uint8, shape: [cutter.size, cutter.size, 3], data: patch.pixels.pixels)
+        // A 16-bit source is cut at the same window from its 16-bit copy.
+        let shape = [cutter.size, cutter.size, 3]
+        let pixels =
+            if let wide = prepared.wide {
+                try Tensor(uint16: cutter.window(wide, x: patch.window.x, y: patch.window.y, side: patch.window.side).pixels, shape: shape)
+            } else { try Tensor(uint8: patch.pixels.pixels, shape: shape) }
         return Patch(id: request.id, pixels: pixels, level: request.level, provenance: provenance)
     }
 
@@ -78,9 +83,10 @@ public final class Cropper: Sendable {
             throw WorkFailure(code: .notFound, "\(path): missing or unreadable under the data root \(dataRoot.path)")
         }
         let bytes = [UInt8](data)
-        let image: RGBImage
-        do { image = try ImageDecoder.decode(bytes) } catch { throw WorkFailure(code: .badInput, "\(path): \(error)") }
-        return ImageMemory.Entry(image: Resize.shorterSide(image, atMost: imageSide), contentKey: ContentHash.hex(bytes) + "-\(imageSide)")
+        let decoded: DecodedImage
+        do { decoded = try ImageDecoder.decodeImage(bytes) } catch { throw WorkFailure(code: .badInput, "\(path): \(error)") }
+        let shrunk = Resize.shorterSide(decoded, atMost: imageSide)
+        return ImageMemory.Entry(image: shrunk.rgb, wide: shrunk.wide, contentKey: ContentHash.hex(bytes) + "-\(imageSide)")
     }
 
     /// Boxes for an image, from the cache when this detector has seen these bytes before.

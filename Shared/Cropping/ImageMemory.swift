@@ -11,13 +11,15 @@ import Images
 public final class ImageMemory: @unchecked Sendable {
     public struct Entry: Sendable {
         public var image: RGBImage
+        /// The same image at 16 bits, for a source deeper than 8 bits (what is cut and sent).
+        public var wide: RGB16Image?
         /// The detection cache's key for the file's bytes.
         public var contentKey: String
         /// The image's lesion boxes, once detected.
         public var boxes: [LesionBox]?
 
-        public init(image: RGBImage, contentKey: String, boxes: [LesionBox]? = nil) {
-            (self.image, self.contentKey, self.boxes) = (image, contentKey, boxes)
+        public init(image: RGBImage, wide: RGB16Image? = nil, contentKey: String, boxes: [LesionBox]? = nil) {
+            (self.image, self.wide, self.contentKey, self.boxes) = (image, wide, contentKey, boxes)
         }
     }
 
@@ -63,5 +65,7 @@ public final class ImageMemory: @unchecked Sendable {
         }
     }
 
-    private static func size(_ entry: Entry) -> Int { entry.image.pixels.count + 64 * (entry.boxes?.count ?? 0) + 256 }
+    private static func size(_ entry: Entry) -> Int {
+        entry.image.pixels.count + 2 * (entry.wide?.pixels.count ?? 0) + 64 * (entry.boxes?.count ?? 0) + 256
+    }
 }

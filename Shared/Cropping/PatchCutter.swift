@@ -60,8 +60,9 @@ public struct PatchCutter: Sendable {
         return CutPatch(pixels: window(image, x: best.x, y: best.y, side: side), window: (best.x, best.y, side), boxIndex: nil, score: 0)
     }
 
-    /// The square window at (x, y), resized to `size` when it is not already.
-    private func window(_ image: RGBImage, x: Int, y: Int, side: Int) -> RGBImage {
+    /// The square window at (x, y), resized to `size` when it is not already; also how the
+    /// cropper cuts a 16-bit image at the window chosen on its 8-bit rendering.
+    public func window<Image: RGBRaster>(_ image: Image, x: Int, y: Int, side: Int) -> Image {
         let cut = Resize.crop(image, x: x, y: y, width: side, height: side)
         return side == size ? cut : Resize.bilinear(cut, width: size, height: size)
     }

@@ -51,9 +51,12 @@ public struct DatasetDegrader {
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         var entries = manifest.entries
         let (seed, rejectShare, modality) = (self.seed, self.rejectShare, self.modality ?? Modality.of(manifest))
-        let outcomes = try Parallel.map(n, threads: threads) { index -> (QualityDegradation, FundusDegradation.Severity)? in
+        let outcomes = try Parallel.map(n, threads: threads) { index -> (QualityDegradation, FundusDegradation.Severity, String)? in
             let entry = manifest.entries[index]
-            let source = manifest.url(of: entry), destination = images.appendingPathComponent(entry.image)
+            // A degraded image is written as PNG or JPEG; one from a DICOM gets ".png" added.
+            let extensionKept = ["png", "jpg", "jpeg"].contains(URL(fileURLWithPath: entry.image).pathExtension.lowercased())
+            let name = chosen.contains(index) && !extensionKept ? entry.image + ".png" : entry.image
+            let source = manifest.url(of: entry), destination = images.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(at: destination)
             guard chosen.contains(index) else {
@@ -63,18 +66,20 @@ public struct DatasetDegrader {
             var dg = SeededGenerator(seed: seed, UInt64(index))
             let severity: FundusDegradation.Severity = dg.chance(rejectShare) ? .strong : .mild
             let degradation = QualityDegradation.random(modality, severity: severity, using: &dg)
-            let decoded: RGBImage
-            do { decoded = try ImageDecoder.decode(contentsOf: source.path) } catch { throw Problem("\(entry.image): \(error)") }
-            var image = FloatImage(decoded)
+            let decoded: DecodedImage
+            do { decoded = try ImageDecoder.decodeImage(contentsOf: source.path) } catch { throw Problem("\(entry.image): \(error)") }
+            // Degraded at the source's precision, written at 8 bits.
+            var image = decoded.wide.map { FloatImage($0) } ?? FloatImage(decoded.rgb)
             degradation.apply(to: &image)
             let jpeg = ["jpg", "jpeg"].contains(destination.pathExtension.lowercased())
             let bytes = jpeg ? try JPEGEncoder.encode(image.rgbImage()) : try PNGEncoder.encode(image.rgbImage())
             try Data(bytes).write(to: destination)
-            return (degradation, severity)
+            return (degradation, severity, name)
         }
         var degraded: [String: QualityDegradation] = [:]
         for index in 0..<n {
-            guard let (degradation, severity) = outcomes[index] else { continue }
+            guard let (degradation, severity, name) = outcomes[index] else { continue }
+            entries[index].image = name
             entries[index].quality = .low
             entries[index].qualityGrade = severity.eyeqQuality
             degraded[entries[index].image] = degradation

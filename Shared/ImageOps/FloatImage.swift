@@ -20,6 +20,12 @@ public struct FloatImage: Equatable, Sendable {
         pixels = image.pixels.map { Float($0) / 255 }
     }
 
+    /// A 16-bit image at its full precision.
+    public init(_ image: RGB16Image) {
+        (width, height) = (image.width, image.height)
+        pixels = image.pixels.map { Float($0) / 65535 }
+    }
+
     /// Rounds to 8 bits, clamping to [0, 255].
     public func rgbImage() -> RGBImage {
         let bytes = pixels.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) }

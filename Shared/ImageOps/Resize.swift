@@ -4,11 +4,13 @@ import Images
 /// BILINEAR resize does (and torchvision's with antialias), so downscaling averages instead of
 /// aliasing. Separable: rows, then columns.
 public enum Resize {
-    public static func bilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    /// 8- or 16-bit images alike: each output sample rounded to the nearest level.
+    public static func bilinear<Image: RGBRaster>(_ image: Image, width: Int, height: Int) -> Image {
         if width == image.width, height == image.height { return image }
         let out = resample(image.pixels.map(Float.init), from: (image.width, image.height), to: (width, height))
+        let top = Float(Image.Sample.max)
         // Sizes are valid by construction.
-        return try! RGBImage(width: width, height: height, pixels: out.map { UInt8(max(0, min(255, $0.rounded()))) })
+        return try! Image(width: width, height: height, pixels: out.map { Image.Sample(max(0, min(top, $0.rounded()))) })
     }
 
     /// The same filter in float (torchvision's resize of a float tensor with antialias=True).
@@ -90,7 +92,7 @@ public enum Resize {
     }
 
     /// Shrinks (never enlarges) so the shorter side is at most `side`, keeping the aspect ratio.
-    public static func shorterSide(_ image: RGBImage, atMost side: Int) -> RGBImage {
+    public static func shorterSide<Image: RGBRaster>(_ image: Image, atMost side: Int) -> Image {
         let shorter = min(image.width, image.height)
         guard side > 0, shorter > side else { return image }
         let scale = Double(side) / Double(shorter)
@@ -100,14 +102,22 @@ public enum Resize {
     }
 
     /// A window of `image` (it must lie inside).
-    public static func crop(_ image: RGBImage, x: Int, y: Int, width: Int, height: Int) -> RGBImage {
+    public static func crop<Image: RGBRaster>(_ image: Image, x: Int, y: Int, width: Int, height: Int) -> Image {
         precondition(x >= 0 && y >= 0 && x + width <= image.width && y + height <= image.height, "crop outside the image")
-        var out = [UInt8]()
+        var out = [Image.Sample]()
         out.reserveCapacity(width * height * 3)
         for row in y..<(y + height) {
             let start = (row * image.width + x) * 3
             out.append(contentsOf: image.pixels[start..<(start + width * 3)])
         }
-        return try! RGBImage(width: width, height: height, pixels: out)
+        return try! Image(width: width, height: height, pixels: out)
+    }
+
+    /// Both renderings of a decoded image shrunk alike (shorterSide).
+    public static func shorterSide(_ image: DecodedImage, atMost side: Int) -> DecodedImage {
+        var out = image
+        out.rgb = shorterSide(image.rgb, atMost: side)
+        out.wide = image.wide.map { shorterSide($0, atMost: side) }
+        return out
     }
 }

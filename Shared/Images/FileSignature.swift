@@ -8,9 +8,6 @@ enum FileSignature {
     }
 
     static let known: [Known] = [
-        Known(name: "DICOM", advice: "convert it to PNG first (Debian's libgdcm-tools: gdcmconv; or dcmtk's dcmj2pnm)") {
-            $0.count >= 132 && Array($0[128..<132]) == Array("DICM".utf8)
-        },
         Known(name: "TIFF", advice: "convert it to PNG first (e.g. ImageMagick: convert in.tif out.png)") {
             $0.starts(with: [0x49, 0x49, 0x2A, 0x00]) || $0.starts(with: [0x4D, 0x4D, 0x00, 0x2A])
         },

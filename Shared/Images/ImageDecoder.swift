@@ -2,15 +2,26 @@ import CImageCodec
 import CTurboJPEG
 import Foundation
 
-/// Decodes PNG and JPEG files to RGB8. Every failure is a thrown `ImageError`, never a
-/// crash: libpng's longjmp stays inside C (png_codec.c) and TurboJPEG stops on warnings,
-/// so a truncated file is an error rather than a half-grey image.
+/// Decodes PNG, JPEG and DICOM files. `decode` gives 8-bit RGB (what detection, overlays and
+/// the evaluator read); `decodeImage` also keeps a 16-bit copy of a deeper source (DICOM,
+/// 16-bit PNG) for the training path. Every failure is a thrown `ImageError`, never a crash:
+/// libpng's longjmp stays inside C (png_codec.c), GDCM's exceptions inside C++
+/// (dicom_codec.cpp), and TurboJPEG stops on warnings, so a truncated file is an error rather
+/// than a half-grey image.
 public enum ImageDecoder {
     /// Refuse larger images before allocating: EyeQ photos are at most about 4000 x 3000
     /// (12 Mpx) and ChestX-ray14 images 1024 x 1024, so 64 Mpx only stops absurd headers.
     public static let defaultMaxPixels = 64 << 20
 
     public static func decode(contentsOf path: String, maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        try decodeImage(contentsOf: path, maxPixels: maxPixels).rgb
+    }
+
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        try decodeImage(bytes, maxPixels: maxPixels).rgb
+    }
+
+    public static func decodeImage(contentsOf path: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -18,31 +29,56 @@ public enum ImageDecoder {
             let reason = FileManager.default.fileExists(atPath: path) ? error.localizedDescription : "no such file"
             throw ImageError.unreadable(path: path, reason: reason)
         }
-        return try decode([UInt8](data), maxPixels: maxPixels)
+        return try decodeImage([UInt8](data), maxPixels: maxPixels)
     }
 
-    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(bytes, maxPixels: maxPixels) }
+    public static func decodeImage(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNGImage(bytes, maxPixels: maxPixels) }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            return ExifOrientation.apply(ExifOrientation.of(jpeg: bytes), to: try decodeJPEG(bytes, maxPixels: maxPixels))
+            return DecodedImage(
+                rgb: ExifOrientation.apply(ExifOrientation.of(jpeg: bytes), to: try decodeJPEG(bytes, maxPixels: maxPixels)))
         }
+        // A DICOM file: a 128-byte preamble, then "DICM" (PS3.10 section 7.1); or an older file
+        // without them that starts with its first element, group 0002 or 0008 little-endian.
+        let preamble = bytes.count >= 132 && Array(bytes[128..<132]) == Array("DICM".utf8)
+        let bare = bytes.count >= 8 && (bytes[0] == 0x02 || bytes[0] == 0x08) && bytes[1] == 0 && bytes[3] == 0
+        if preamble || bare { return try DicomDecoder.decode(bytes, maxPixels: maxPixels) }
         if let known = FileSignature.recognise(bytes) { throw ImageError.unsupportedFormat(name: known.name, advice: known.advice) }
         throw ImageError.unknownFormat
     }
 
+    /// A PNG at 8 bits (16-bit samples keep their high byte, as Pillow reads them).
     public static func decodePNG(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
+        try decodePNG(bytes, maxPixels: maxPixels, keep16: false).rgb
+    }
+
+    /// A PNG, with its 16-bit samples kept when it has them.
+    public static func decodePNGImage(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
+        try decodePNG(bytes, maxPixels: maxPixels, keep16: true)
+    }
+
+    private static func decodePNG(_ bytes: [UInt8], maxPixels: Int, keep16: Bool) throws -> DecodedImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: UInt32 = 0
         var height: UInt32 = 0
+        var depth: Int32 = 8
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer {
-            comcl_png_decode_rgb8($0.baseAddress, $0.count, UInt64(maxPixels), &pixels, &width, &height, &message, message.count)
+            comcl_png_decode_rgb(
+                $0.baseAddress, $0.count, UInt64(maxPixels), keep16 ? 1 : 0, &pixels, &width, &height, &depth, &message, message.count)
         }
         if status == Int32(COMCL_PNG_TOO_LARGE) { throw ImageError.tooLarge(width: Int(width), height: Int(height), limit: maxPixels) }
         guard status == 0, let pixels else { throw ImageError.corruptPNG(cText(message)) }
         defer { comcl_free(pixels) }
         let count = Int(width) * Int(height) * 3
-        return try RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count)))
+        guard depth == 16 else {
+            return DecodedImage(
+                rgb: try RGBImage(width: Int(width), height: Int(height), pixels: Array(UnsafeBufferPointer(start: pixels, count: count))))
+        }
+        let samples = pixels.withMemoryRebound(to: UInt16.self, capacity: count) { Array(UnsafeBufferPointer(start: $0, count: count)) }
+        let wide = try RGB16Image(width: Int(width), height: Int(height), pixels: samples)
+        // The 8-bit rendering keeps the high byte, as the 8-bit decode and Pillow do.
+        return DecodedImage(rgb: try RGBImage(width: wide.width, height: wide.height, pixels: samples.map { UInt8($0 >> 8) }), wide: wide)
     }
 
     public static func decodeJPEG(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {

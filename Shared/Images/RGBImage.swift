@@ -25,16 +25,18 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedFormat(name: String, advice: String)
     case corruptPNG(String)
     case corruptJPEG(String)
+    case corruptDICOM(String)
     case tooLarge(width: Int, height: Int, limit: Int)
     case invalidSize(String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
-        case .unknownFormat: "not a PNG or JPEG file (unrecognised signature)"
-        case let .unsupportedFormat(name, advice): "a \(name) file: this version reads PNG and JPEG images only; \(advice)"
+        case .unknownFormat: "not a PNG, JPEG or DICOM file (unrecognised signature)"
+        case let .unsupportedFormat(name, advice): "a \(name) file: this version reads PNG, JPEG and DICOM images only; \(advice)"
         case let .corruptPNG(reason): "corrupt or unsupported PNG: \(reason)"
         case let .corruptJPEG(reason): "corrupt or unsupported JPEG: \(reason)"
+        case let .corruptDICOM(reason): "unreadable or unsupported DICOM: \(reason)"
         case let .tooLarge(width, height, limit): "image of \(width)x\(height) exceeds the limit of \(limit) pixels"
         case let .invalidSize(reason): "invalid image size: \(reason)"
         }

@@ -46,11 +46,12 @@ public enum Role: Int32, WireEnum, CustomStringConvertible {
 extension Level: WireEnum {}
 
 public enum DType: Int32, WireEnum {
-    case uint8 = 1, float32, int32, int64
+    case uint8 = 1, float32, int32, int64, uint16
 
     public var byteSize: Int {
         switch self {
         case .uint8: 1
+        case .uint16: 2
         case .float32, .int32: 4
         case .int64: 8
         }

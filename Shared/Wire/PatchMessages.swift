@@ -83,7 +83,7 @@ extension PatchRequest: CConvertible {
     }
 }
 
-/// A cut patch: uint8 pixels of shape [H, W, 3].
+/// A cut patch: pixels of shape [H, W, 3], uint8, or uint16 when cut from a 16-bit source.
 public struct Patch: Equatable, Sendable {
     public var id: WorkID
     public var pixels: Tensor
@@ -109,7 +109,7 @@ extension Patch: CConvertible {
         let p = c.pointee
         id = try WorkID.lift(p.id, field: "\(field).id")
         pixels = try Tensor.lift(p.pixels, field: "\(field).pixels")
-        try pixels.require(dtype: .uint8, shape: [nil, nil, 3], field: "\(field).pixels")
+        try pixels.require(dtype: pixels.dtype == .uint16 ? .uint16 : .uint8, shape: [nil, nil, 3], field: "\(field).pixels")
         level = try Level.liftRequired(p.level, field: "\(field).level")
         provenance = try Provenance.lift(p.provenance, field: "\(field).provenance")
     }

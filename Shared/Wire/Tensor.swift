@@ -44,12 +44,21 @@ public struct Tensor: Equatable, Sendable {
         try self.init(dtype: .uint8, shape: shape, data: values)
     }
 
+    /// 16-bit values, little-endian as the wire carries them (this code runs little-endian).
+    public init(uint16 values: [UInt16], shape: [Int]) throws {
+        try self.init(dtype: .uint16, shape: shape, data: values.withUnsafeBytes { Array($0) })
+    }
+
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// The values as Float; nil unless dtype is float32.
-    public func floats() -> [Float]? {
-        guard dtype == .float32 else { return nil }
-        return [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+    public func floats() -> [Float]? { dtype == .float32 ? values() : nil }
+
+    /// The values as UInt16; nil unless dtype is uint16.
+    public func uint16s() -> [UInt16]? { dtype == .uint16 ? values() : nil }
+
+    private func values<Element>() -> [Element] {
+        [Element](unsafeUninitializedCapacity: elementCount) { buffer, count in
             data.withUnsafeBytes { source in
                 UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
             }

@@ -98,6 +98,30 @@ import Wire
         return total / Float(image.pixelCount)
     }
 
+    /// A 16-bit patch (cut from a DICOM or a 16-bit PNG) keeps its precision into the views: the
+    /// same image at 16 bits (v * 257) gives the 8-bit patch's views, and levels between two
+    /// 8-bit ones survive into the normalised floats.
+    @Test func sixteenBitPatchesKeepTheirPrecision() throws {
+        let eight = Self.patch.rgbImage().pixels
+        let id = WorkID(run: "t", step: 2, item: 5)
+        let provenance = Provenance(imageID: "img", window: Box(x: 0, y: 0, w: 128, h: 128, score: 0), fromDetection: false)
+        func first(_ pixels: Tensor) throws -> [Float] {
+            try Augmenter().handle(AugmentRequest(patch: Patch(id: id, pixels: pixels, level: .lesionLow, provenance: provenance), seed: 1))
+                .first.floats()!
+        }
+        let narrow = try first(try Tensor(uint8: eight, shape: [128, 128, 3]))
+        let wide = try first(try Tensor(uint16: eight.map { UInt16($0) * 257 }, shape: [128, 128, 3]))
+        #expect(zip(narrow, wide).map { abs($0 - $1) }.max()! < 1e-5)
+        // A ramp over 4,096 16-bit levels: the identity recipe shows them all (an 8-bit patch, 256 at most).
+        let ramp = (0..<(128 * 128)).flatMap { i in [UInt16](repeating: UInt16(i % 4096) * 16, count: 3) }
+        let plain = #"{"ops": [{"op": "normalize", "mean": [0, 0, 0], "std": [1, 1, 1]}]}"#
+        let views = try Augmenter().handle(
+            AugmentRequest(
+                patch: Patch(id: id, pixels: try Tensor(uint16: ramp, shape: [128, 128, 3]), level: .lesionLow, provenance: provenance),
+                seed: 1, recipe: plain))
+        #expect(Set(views.first.floats()!).count == 4096)
+    }
+
     @Test func augmenterAnswersWithTwoViewsOrAClearError() throws {
         let pixels = try Tensor(uint8: Self.patch.rgbImage().pixels, shape: [128, 128, 3])
         let id = WorkID(run: "t", step: 2, item: 5)
@@ -131,6 +155,6 @@ import Wire
             provenance: provenance)
         #expect {
             try augmenter.handle(AugmentRequest(patch: grey, seed: 1))
-        } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("must be uint8 [H, W, 3], got uint8 [64, 64]") }
+        } throws: { ($0 as? WorkFailure)?.code == .badInput && "\($0)".contains("must be uint8 or uint16 [H, W, 3], got uint8 [64, 64]") }
     }
 }

@@ -44,6 +44,15 @@ import Testing
         #expect(image.pixels.count == expected.count)
     }
 
+    /// A 16-bit PNG keeps its 16 bits for the training path (the 8-bit rendering is checked above).
+    @Test(arguments: suite.filter { $0.hasSuffix("16") })
+    func sixteenBitSamplesAreKept(_ name: String) throws {
+        let sng = try SNGFile(path: "\(Self.testdata)/pngsuite/\(name).sng")
+        let image = try ImageDecoder.decodeImage(try Self.bytes("pngsuite/\(name).png"))
+        #expect(image.wide?.pixels == sng.expectedRGB16(), "\(name)")
+        #expect(image.rgb == (try ImageDecoder.decode(try Self.bytes("pngsuite/\(name).png"))))
+    }
+
     @Test(arguments: [("gray-gradient.interlaced.png", "gray-gradient.png"), ("benchRGB-interlace.png", "benchRGB.png")])
     func interlacedMatchesNonInterlaced(_ interlaced: String, _ plain: String) throws {
         #expect(try ImageDecoder.decode(try Self.bytes(interlaced)) == ImageDecoder.decode(try Self.bytes(plain)))

@@ -56,6 +56,18 @@ struct SNGFile {
         }
     }
 
+    /// The pixels of a 16-bit image as 16-bit RGB (gray replicated, alpha dropped).
+    func expectedRGB16() -> [UInt16] {
+        precondition(bitDepth == 16, "a 16-bit image")
+        let channels = ["grayscale": 1, "grayscale alpha": 2, "color": 3, "color alpha": 4][colour]!
+        return rows.prefix(height).flatMap { row in
+            (0..<width).flatMap { x in
+                let sample = { (c: Int) in UInt16(row[(x * channels + c) * 2]) << 8 | UInt16(row[(x * channels + c) * 2 + 1]) }
+                return channels >= 3 ? [sample(0), sample(1), sample(2)] : [sample(0), sample(0), sample(0)]
+            }
+        }
+    }
+
     /// The pixels as 8-bit RGB by our decoder's rules: 16-bit samples keep the high byte,
     /// gray is replicated, palette indices are looked up, alpha is dropped.
     func expectedRGB() -> [UInt8] {

@@ -117,7 +117,11 @@ typedef enum _Comcl__V1__DType {
   COMCL__V1__DTYPE__DTYPE_UINT8 = 1,
   COMCL__V1__DTYPE__DTYPE_FLOAT32 = 2,
   COMCL__V1__DTYPE__DTYPE_INT32 = 3,
-  COMCL__V1__DTYPE__DTYPE_INT64 = 4
+  COMCL__V1__DTYPE__DTYPE_INT64 = 4,
+  /*
+   * little-endian; a patch cut from a 16-bit source (DICOM, 16-bit PNG)
+   */
+  COMCL__V1__DTYPE__DTYPE_UINT16 = 5
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(COMCL__V1__DTYPE)
 } Comcl__V1__DType;
 typedef enum _Comcl__V1__ServiceState {
@@ -481,7 +485,7 @@ struct  Comcl__V1__Patch
   ProtobufCMessage base;
   Comcl__V1__WorkId *id;
   /*
-   * uint8, shape [H, W, 3]
+   * uint8, or uint16 from a 16-bit source; shape [H, W, 3]
    */
   Comcl__V1__Tensor *pixels;
   Comcl__V1__Level level;
