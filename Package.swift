@@ -35,6 +35,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C libraries (Debian -dev packages).
@@ -147,6 +148,7 @@ let package = Package(
                 "Augmentation", "Datasets", "Encoder", "ServiceKit", "Training", "Transport", "Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ],
             path: "Services/CommandLine"),
 
@@ -192,6 +194,10 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Training"], path: "Tests/LauncherTests"),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], path: "Tests/FuzzingTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests"),
+        .testTarget(
+            name: "ServiceCommandLineTests",
+            dependencies: ["ServiceCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/ServiceCommandLineTests"),
         .testTarget(
             name: "TransportTests",
             dependencies: [

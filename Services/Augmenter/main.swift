@@ -55,4 +55,4 @@ struct WorkerCommand: ParsableCommand {
     }
 }
 
-WorkerCommand.main()
+WorkerCommand.main(LayeredArguments.forProcess(WorkerCommand.self))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceCommandLine
 import ServiceKit
 
 /// `comcl`: the command users type.
@@ -24,7 +25,11 @@ struct Comcl: ParsableCommand {
 // parse, a refused path) is one sentence: the banner would bury it.
 var command: ParsableCommand
 do {
-    command = try Comcl.parseAsRoot(CommandLineValues.attachingNegativeNumbers(Array(CommandLine.arguments.dropFirst())))
+    // The layered settings (file, COMCL_* environment, flags); the commands that make a run print
+    // theirs in full and keep them in its folder.
+    let runs: Set = ["train", "evaluate", "demo", "ablation", "soak"]
+    let arguments = LayeredArguments.forProcess(Comcl.self) { runs.contains($0.commandPath.last!) }
+    command = try Comcl.parseAsRoot(CommandLineValues.attachingNegativeNumbers(arguments))
 } catch {
     Comcl.exit(withError: error)
 }

@@ -9,8 +9,11 @@ import Training
 public struct TrainingOptions: ParsableArguments {
     @Option(help: "Run folder: config.json, metrics.jsonl, checkpoints/.")
     public var runFolder: String?
-    @Option(help: "Take every setting below from this config.json (as a run folder holds) instead of the flags.")
-    public var config: String?
+    @Option(
+        help:
+            "Take every training setting from this resolved configuration (a run folder's config.json; how comcl train hands the coordinator its run) instead of the flags."
+    )
+    public var trainingConfig: String?
     @Option(help: "Run name (work ids and checkpoints carry it).") public var run = TrainingConfig().run
     @Option(help: "The run's one seed: plans, crops, views and initial weights derive from it.") public var seed = TrainingConfig().seed
     @Option(help: "Optimisation steps.") public var steps = TrainingConfig().steps
@@ -66,15 +69,15 @@ public struct TrainingOptions: ParsableArguments {
 
     public init() {}
 
-    /// The run's configuration: from --config, else from the flags; validated. `images`: the
+    /// The run's configuration: from --training-config, else from the flags; validated. `images`: the
     /// training images, which --epochs counts in.
     public func resolved(images: Int) throws -> TrainingConfig {
-        if let config {
+        if let trainingConfig {
             do {
-                let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+                let c = try JSONDecoder().decode(TrainingConfig.self, from: Data(contentsOf: URL(fileURLWithPath: trainingConfig)))
                 try c.validate()
                 return c
-            } catch { throw ValidationError("--config \(config): \(error)") }
+            } catch { throw ValidationError("--training-config \(trainingConfig): \(error)") }
         }
         var c = TrainingConfig()
         (c.run, c.seed, c.steps, c.batch, c.bnGroup, c.arch, c.width, c.mode) = (run, seed, steps, batch, bnGroup, arch, width, mode)

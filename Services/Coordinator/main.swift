@@ -189,4 +189,4 @@ struct CoordinatorCommand: ParsableCommand {
     }
 }
 
-CoordinatorCommand.main()
+CoordinatorCommand.main(LayeredArguments.forProcess(CoordinatorCommand.self))

@@ -103,4 +103,4 @@ struct WorkerCommand: ParsableCommand {
     }
 }
 
-WorkerCommand.main()
+WorkerCommand.main(LayeredArguments.forProcess(WorkerCommand.self))

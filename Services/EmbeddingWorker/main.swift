@@ -53,4 +53,4 @@ struct WorkerCommand: ParsableCommand {
     }
 }
 
-WorkerCommand.main()
+WorkerCommand.main(LayeredArguments.forProcess(WorkerCommand.self))

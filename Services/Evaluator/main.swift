@@ -54,4 +54,4 @@ extension EvaluationError: WorkError {
     public var code: ErrorCode { .badInput }
 }
 
-WorkerCommand.main()
+WorkerCommand.main(LayeredArguments.forProcess(WorkerCommand.self))

@@ -58,7 +58,7 @@ public struct LocalTraining {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let threads = workerThreads ?? max(1, cores / embeddingWorkers)
         var coordinatorArguments = [
-            "--control", links.control, "--run-folder", folder.path, "--config", configFile.path, "--labels", manifest.labelFile,
+            "--control", links.control, "--run-folder", folder.path, "--training-config", configFile.path, "--labels", manifest.labelFile,
             "--images", manifest.imageRoot, "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers)",
         ]
         if let quality { coordinatorArguments += ["--quality", quality] }

@@ -6,7 +6,7 @@ import TestSupport
 /// JPEG 2000) trains and evaluates as it is, with no conversion: ChestX-ray14's label files name
 /// eight copies of it, two per level; `comcl train` runs the real services on them (the cropper
 /// cuts 16-bit patches, the augmenters make views from them) and `comcl evaluate` fine-tunes on
-/// the checkpoint.
+/// the checkpoint. The training settings come through the three layers (file, environment, flags).
 @Suite(.serialized) struct DicomTrainingTests {
     static let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/training/small-views.json").path
@@ -29,16 +29,29 @@ import TestSupport
         try quality.write(toFile: qualities, atomically: true, encoding: .utf8)
         let dataset = ["--labels", labels, "--format", "chestxray", "--quality", qualities]
 
-        let run = folder.appendingPathComponent("run")
+        // The settings come in all three layers (a YAML file, COMCL_* variables, flags), as a
+        // deployment would give them; the run keeps what it used.
+        let run = folder.appendingPathComponent("run"), settings = folder.appendingPathComponent("settings.yaml")
+        try """
+        batch: 8
+        bn_group: 2
+        width: 0.125
+        steps: 5
+        recipe: \(Self.recipe)
+        checkpointEvery: 2
+        lr-schedule: constant
+        """.write(to: settings, atomically: true, encoding: .utf8)
         let train = try ChildProcess(
-            "comcl",
-            ["train"] + dataset + [
-                "--run-folder", run.path, "--base-port", "6960", "--steps", "2", "--batch", "8", "--bn-group", "2", "--width", "0.125",
-                "--recipe", Self.recipe, "--embedding-workers", "1", "--worker-threads", "1", "--checkpoint-every", "2", "--seed", "5",
-                "--lr-schedule", "constant",
-            ])
+            executable: ChildProcess.productsDirectory.appendingPathComponent("comcl"),
+            ["train", "--config", settings.path] + dataset + [
+                "--run-folder", run.path, "--base-port", "6960", "--embedding-workers", "1", "--worker-threads", "1", "--seed", "5",
+            ], name: "comcl", environment: ["COMCL_STEPS": "2"])
         try #require(train.wait(timeout: 400) == 0, "\(train.output)")
         #expect(train.output.contains("step 2/2"), "\(train.output)")
+        let kept = try String(contentsOf: run.appendingPathComponent("settings-train.yaml"), encoding: .utf8)
+        for line in ["steps: 2  # environment", "bn-group: 2  # file", "seed: 5  # flag", "prefetch: 2  # default"] {
+            #expect(kept.contains(line), "\(line) in \(kept)")
+        }
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         #expect(metrics.split(separator: "\n").count >= 2 && !metrics.contains("nan"), "\(metrics)")
         let checkpoint = run.appendingPathComponent("checkpoints/step-000002/model.safetensors").path

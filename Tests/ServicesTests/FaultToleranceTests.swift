@@ -36,7 +36,7 @@ import TestSupport
             try ChildProcess(
                 "comcl-coordinator",
                 [
-                    "--control", "tcp://127.0.0.1:\(port)", "--run-folder", run.path, "--config", config.path,
+                    "--control", "tcp://127.0.0.1:\(port)", "--run-folder", run.path, "--training-config", config.path,
                     "--labels", data.appendingPathComponent("labels16.csv").path, "--format", "eyeq", "--min-workers", "2",
                 ] + (resume ? ["--resume"] : []), name: "coordinator")
         }
