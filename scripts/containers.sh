@@ -12,45 +12,16 @@ cd "$(dirname "$0")/.."
 curve=0
 if [[ ${1:-} == --curve ]]; then curve=1; shift; fi
 steps=${1:-150}
-base=localhost/comcl-base:bookworm
-runtime_packages=libzmq5,libprotobuf-c1,libopenblas0-pthread,libdnnl2,libgomp1,libpng16-16,libturbojpeg0,libcairo2,libgdcm3.0,fonts-dejavu-core
-
 need=()
-for tool in podman runc podman-compose debootstrap; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in podman-compose; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if ((${#need[@]})); then apt-get install -y "${need[@]}"; fi
-# These sandboxes refuse setrlimit and have hybrid cgroups: runc, cgroupfs, no default ulimits.
-if [[ ! -e /etc/containers/containers.conf ]]; then
-  mkdir -p /etc/containers
-  printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n' > /etc/containers/containers.conf
-fi
-
-echo "== release build"
-scripts/install-deps.sh
-swift build -c release
-stage=.build/container
-rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/lib"
-for exe in comcl comcl-coordinator comcl-detector-cropper comcl-augmenter comcl-embedding-worker comcl-evaluator comcl-dicom-decoder; do
-  cp ".build/release/$exe" "$stage/bin/"
-  # The Swift runtime libraries it links (the C ones come from Debian packages in the image).
-  ldd ".build/release/$exe" | awk '$3 ~ /\/swift\// {print $3}' | xargs -r -I{} cp -u {} "$stage/lib/"
-done
-
-# A base image from before a runtime package was added lacks it: build it again.
-if podman image exists "$base" && ! podman run --rm "$base" test -e /usr/lib/x86_64-linux-gnu/libgdcmMSFF.so.3.0; then podman rmi "$base" >/dev/null; fi
-if ! podman image exists "$base"; then
-  echo "== base image $base (debootstrap from the apt mirror; no registry here)"
-  rootfs=$(mktemp -d)
-  mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  debootstrap --variant=minbase --include="$runtime_packages" bookworm "$rootfs" "$mirror" >/dev/null
-  tar -C "$rootfs" -c . | podman import - "$base"
-  rm -rf "$rootfs"
-fi
-echo "== image localhost/comcl:latest"
-podman build -q --build-arg BASE="$base" -t localhost/comcl:latest -f Containerfile "$stage"
+scripts/container-image.sh
 
 export COMCL_DATA=$PWD/runs/containers/data COMCL_RUNS=$PWD/runs/containers/run COMCL_STEPS=$steps
 if [[ ! -e $COMCL_DATA/labels.csv ]]; then .build/release/comcl synth --count 400 --size 384 --seed 0 --out "$COMCL_DATA"; fi
 rm -rf "$COMCL_RUNS" && mkdir -p "$COMCL_RUNS"
+# The services run as the image's unprivileged user (.env: COMCL_UID, COMCL_GID).
+chown "${COMCL_UID:-10001}:${COMCL_GID:-10001}" "$COMCL_RUNS"
 
 project=comcl-check
 files=(-f compose.yaml)

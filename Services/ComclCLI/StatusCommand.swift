@@ -18,12 +18,25 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (for scripts and monitoring) instead of the table.")
     var json = false
 
+    @Flag(
+        help:
+            "A probe: print nothing, exit 0 when the coordinator lists a worker running on this host (its id is <service>@<hostname>:<pid>), 1 otherwise. What the containers' health checks and Kubernetes' liveness probes run."
+    )
+    var listsThisHost = false
+
     @OptionGroup var curve: CurveClientOptions
 
     func run() throws {
         let context = ZMQContext()
         guard let status = try ControlClient(context: context, endpoint: control, curve: try curve.role()).status(timeout: timeout) else {
             throw Problem("no answer from \(control) within \(timeout) s: is the coordinator running?")
+        }
+        if listsThisHost {
+            let host = "@\(ProcessInfo.processInfo.hostName):"
+            guard status.peers.contains(where: { $0.workerID.contains(host) }) else {
+                throw Problem("\(control) lists no worker on this host (\(ProcessInfo.processInfo.hostName))")
+            }
+            return
         }
         guard json else {
             print("\(status.workerID): up \(Int(status.uptimeSeconds)) s; \(status.detail)")

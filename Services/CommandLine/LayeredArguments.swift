@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceKit
 import Yams
 
 /// One configuration for every command and service, in three layers, each overriding the one
@@ -64,8 +65,9 @@ public struct LayeredArguments {
                 continue
             }
             let variable = "COMCL_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+            let fromEnvironment = Self.readByTheirOptions.contains(variable) ? nil : environment[variable]
             let (values, source): ([String]?, Source) =
-                if let text = environment[variable] { ([text], .environment) } else if let v = fileValues[name] { (v, .file) } else {
+                if let text = fromEnvironment { ([text], .environment) } else if let v = fileValues[name] { (v, .file) } else {
                     (nil, .default)
                 }
             guard let values else {
@@ -87,6 +89,14 @@ public struct LayeredArguments {
         layered.arguments += argv.dropFirst(consumed)
         return layered
     }
+
+    /// Variables the options read themselves, with a meaning of their own: a CURVE deployment
+    /// gives the coordinator's container COMCL_CURVE_KEY_FILE for its status client, not for the
+    /// coordinator's --curve-key-file (README "Deploying").
+    static let readByTheirOptions: Set = [
+        CurveEnvironment.serverKey, CurveEnvironment.keyFile, CurveEnvironment.coordinatorKeyFile, CurveEnvironment.clients,
+        RunToken.environment,
+    ]
 
     /// The settings as YAML, one line each with its source: what a run prints at start and keeps.
     public func yaml() -> String {

@@ -17,6 +17,7 @@ import Testing
         @Option var model: [String] = []
         @Flag var resume = false
         @Option var name: String?
+        @Option var curveKeyFile: String?
         @Argument var folder: String?
     }
 
@@ -45,6 +46,14 @@ import Testing
         try #"{"steps": 5, "resume": false, "bnGroup": 2}"#.write(to: file, atomically: true, encoding: .utf8)
         let (json, _) = try parsed(["run", "--config=\(file.path)"])
         #expect(json.steps == 5 && json.bnGroup == 2 && !json.resume)
+    }
+
+    /// Variables an option reads itself, with its own meaning, are not taken as the option's layer
+    /// (a CURVE compose file gives the coordinator COMCL_CURVE_KEY_FILE for its status client).
+    @Test func variablesTheOptionsReadThemselvesAreLeftToThem() throws {
+        let (run, layered) = try parsed(["run"], ["COMCL_CURVE_KEY_FILE": "/keys/status.key", "COMCL_NAME": "n"])
+        #expect(run.curveKeyFile == nil && run.name == "n")
+        #expect(layered.settings.first { $0.name == "curve-key-file" }?.source == .default)
     }
 
     @Test func theSavedSettingsReadBackAsAFile() throws {

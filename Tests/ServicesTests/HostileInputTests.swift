@@ -97,6 +97,17 @@ import Wire
             usleep(200_000)
         }
         #expect(table.contains("augmenter-after"), "\(table)")
+        // The probe the containers run: only a worker whose id names this host counts.
+        let probe = ["status", "--control", "tcp://127.0.0.1:\(base)", "--lists-this-host", "--timeout", "2"]
+        #expect(try ChildProcess.run("comcl", probe).0 == 1, "augmenter-after names no host")
+        let named = try ChildProcess("comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:\(base + 2)"])
+        defer { named.signal(SIGTERM); _ = named.wait(timeout: 10) }
+        var listed = false
+        for _ in 0..<50 where !listed {
+            listed = try ChildProcess.run("comcl", probe).0 == 0
+            if !listed { usleep(200_000) }
+        }
+        #expect(listed, "an augmenter with its default id (comcl-augmenter@<host>:<pid>) passes the probe")
         #expect(coordinator.process.isRunning)
         let log = coordinator.output
         for expected in ["not a valid comcl.v1.Envelope", "protocol version 1", "expected 1 frame", "control link: refused a message"] {
