@@ -16,6 +16,7 @@ need=()
 for tool in podman-compose; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if ((${#need[@]})); then apt-get install -y "${need[@]}"; fi
 scripts/container-image.sh
+source scripts/container-checks.sh
 
 export COMCL_DATA=$PWD/runs/containers/data COMCL_RUNS=$PWD/runs/containers/run COMCL_STEPS=$steps
 if [[ ! -e $COMCL_DATA/labels.csv ]]; then .build/release/comcl synth --count 400 --size 384 --seed 0 --out "$COMCL_DATA"; fi
@@ -42,11 +43,9 @@ workers=$(podman ps --filter "label=io.podman.compose.project=$project" --format
 echo "$workers" | sed 's/^/  /'
 [[ $(echo "$workers" | grep -c augmenter) == 3 ]] || { echo "FAIL: expected 3 augmenters"; exit 1; }
 
-# Every worker joined: its healthcheck (the coordinator lists it) passes within 60 s.
-for name in $workers; do
-  for _ in $(seq 30); do podman healthcheck run "$name" >/dev/null 2>&1 && break; sleep 2; done
-  podman healthcheck run "$name" >/dev/null 2>&1 || { echo "FAIL: $name never became healthy"; podman logs "$name" | tail -5; exit 1; }
-done
+# Every worker joined: its healthcheck (the coordinator lists it) passes.
+# shellcheck disable=SC2086
+require_probes $workers
 echo "  every worker healthy (listed by the coordinator)"
 
 if ((curve)); then
@@ -62,17 +61,8 @@ if ((curve)); then
   echo "  CurveZMQ on every link; an unlisted key and a plaintext client were refused and logged"
 fi
 
-shown=0
-while [[ $(podman inspect -f '{{.State.Running}}' "$coordinator") == true ]]; do
-  done_steps=$(wc -l < "$COMCL_RUNS/pretrain/metrics.jsonl" 2>/dev/null || echo 0)
-  if ((done_steps >= shown + 25 || (done_steps == steps && shown < steps))); then echo "  step $done_steps/$steps"; shown=$done_steps; fi
-  sleep 2
-done
-status=$(podman inspect -f '{{.State.ExitCode}}' "$coordinator")
+require_finished_run "$coordinator" "$COMCL_RUNS/pretrain/metrics.jsonl" "$steps" "$COMCL_RUNS"
 seconds=$(( $(date +%s) - start ))
-[[ $status == 0 ]] || { echo "FAIL: the coordinator exited with $status"; podman logs "$coordinator" | tail -20; exit 1; }
-[[ -s $COMCL_RUNS/evaluation/results.json && -s $COMCL_RUNS/pretrain/evaluation.md ]] || { echo "FAIL: no evaluation in $COMCL_RUNS"; exit 1; }
-cat "$COMCL_RUNS/pretrain/evaluation.md"
 # Every worker was told to stop and left cleanly (exit 0).
 compose stop -t 30 >/dev/null 2>&1 || true
 for name in $workers; do

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-150}
 scripts/container-image.sh
+source scripts/container-checks.sh
 python3 -c "import yaml" 2>/dev/null || apt-get install -y python3-yaml
 
 work=runs/kube
@@ -60,25 +61,14 @@ workers=$(podman ps --format '{{.Names}}' | grep -E '^(detector-cropper|augmente
 echo "$workers" | sed 's/^/  /'
 [[ $(grep -c '^augmenter' <<<"$workers") == 3 && $(grep -c '^embedding-worker' <<<"$workers") == 2 ]] \
   || { echo "FAIL: expected 3 augmenters and 2 embedding workers"; exit 1; }
-# Every worker's liveness probe (the coordinator lists it) passes within 60 s.
-for name in $workers; do
-  for _ in $(seq 30); do podman healthcheck run "$name" >/dev/null 2>&1 && break; sleep 2; done
-  podman healthcheck run "$name" >/dev/null 2>&1 || { echo "FAIL: $name never passed its probe"; podman logs "$name" | tail -5; exit 1; }
-done
+# Every worker's liveness probe (the coordinator lists it) passes.
+# shellcheck disable=SC2086
+require_probes $workers
 echo "  every worker passes its probe (listed by the coordinator)"
 
-shown=0
-while [[ $(podman inspect -f '{{.State.Running}}' "$coordinator") == true ]]; do
-  done_steps=$(wc -l < "$runs/pretrain/metrics.jsonl" 2>/dev/null || echo 0)
-  if ((done_steps >= shown + 25 || (done_steps == steps && shown < steps))); then echo "  step $done_steps/$steps"; shown=$done_steps; fi
-  sleep 2
-done
-status=$(podman inspect -f '{{.State.ExitCode}}' "$coordinator")
+require_finished_run "$coordinator" "$runs/pretrain/metrics.jsonl" "$steps" "$runs"
 seconds=$(( $(date +%s) - start ))
-[[ $status == 0 ]] || { echo "FAIL: the coordinator exited with $status"; podman logs "$coordinator" | tail -20; exit 1; }
-[[ -s $runs/evaluation/results.json && -s $runs/pretrain/evaluation.md ]] || { echo "FAIL: no evaluation in the comcl-runs volume"; exit 1; }
 owner=$(stat -c %u "$runs/pretrain/metrics.jsonl")
 [[ $owner == 10001 ]] || { echo "FAIL: the run's files belong to uid $owner, not the pods' 10001"; exit 1; }
-cat "$runs/pretrain/evaluation.md"
-mkdir -p "$work/result" && cp -r "$runs/pretrain/evaluation.md" "$runs/pretrain/settings-coordinator.yaml" "$work/result/"
+mkdir -p "$work/result" && cp -r "$runs/pretrain/evaluation.md" "$runs/pretrain/settings-comcl-coordinator.yaml" "$work/result/"
 echo "OK: the manifests ran under podman kube play ($seconds s after start; 3 augmenters, 2 embedding workers, every pod as uid 10001)"

@@ -59,9 +59,17 @@ struct AblationCommand: ParsableCommand {
     /// smallest pre-training at which CoMCL met every target over three seeds (README "Ablation";
     /// 1,500 of 128 left it within reach of the baseline at the data's share).
     var plannedScale: ScaleOptions {
-        var planned = scale
-        if preset == .reference { (planned.steps, planned.batch) = (2500, 256) }
-        return planned
+        get throws {
+            var planned = scale
+            guard preset == .reference else { return planned }
+            let defaults = try ScaleOptions.parse([])
+            guard (scale.steps, scale.batch) == (defaults.steps, defaults.batch) else {
+                throw ValidationError(
+                    "--preset reference sets --steps 2500 and --batch 256: leave both out, or drop the preset to choose them")
+            }
+            (planned.steps, planned.batch) = (2500, 256)
+            return planned
+        }
     }
 
     var variants: [Variant] {
@@ -92,7 +100,7 @@ struct AblationCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let scale = plannedScale
+        let scale = try plannedScale
         let seedList = try plan.seeds.split(separator: ",").map { text in
             guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--seeds: \"\(text)\" is not a seed")
