@@ -12,10 +12,21 @@ public struct Normalization: Sendable, Equatable {
     /// Writes interleaved 8-bit RGB pixels, normalised, as image `index` of a channels-last batch,
     /// mirrored left-right and/or top-bottom when asked (the evaluator's training flips).
     public func write(rgb pixels: [UInt8], into batch: Tensor4, index: Int, flipHorizontal: Bool = false, flipVertical: Bool = false) {
+        write(pixels, top: 255, into: batch, index: index, flipHorizontal: flipHorizontal, flipVertical: flipVertical)
+    }
+
+    /// The same for 16-bit pixels (a patch cut from a DICOM or a 16-bit PNG): pixel / 65535.
+    public func write(rgb16 pixels: [UInt16], into batch: Tensor4, index: Int) {
+        write(pixels, top: 65535, into: batch, index: index, flipHorizontal: false, flipVertical: false)
+    }
+
+    private func write<Sample: BinaryInteger>(
+        _ pixels: [Sample], top: Float, into batch: Tensor4, index: Int, flipHorizontal: Bool, flipVertical: Bool
+    ) {
         let s = batch.shape
         precondition(pixels.count == s.h * s.w * 3 && s.c == 3 && index < s.n, "image does not fit the batch \(s)")
         let out = batch.pointer + index * s.h * s.w * 3
-        let scale = std.map { 1 / (255 * $0) }, shift = zip(mean, std).map { -$0 / $1 }
+        let scale = std.map { 1 / (top * $0) }, shift = zip(mean, std).map { -$0 / $1 }
         for y in 0..<s.h {
             let sy = flipVertical ? s.h - 1 - y : y
             for x in 0..<s.w {

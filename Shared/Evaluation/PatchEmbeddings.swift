@@ -41,7 +41,14 @@ public struct PatchSample {
         }
         let side = cropper.cutter.size
         let batch = Tensor4(shape: Shape4(n: patches.count, h: side, w: side, c: 3))
-        for (i, patch) in patches.enumerated() { normalization.write(rgb: patch.pixels.data, into: batch, index: i) }
+        for (i, patch) in patches.enumerated() {
+            // A DICOM's patches come at 16 bits (docs/datasets.md).
+            if let wide = patch.pixels.uint16s() {
+                normalization.write(rgb16: wide, into: batch, index: i)
+            } else {
+                normalization.write(rgb: patch.pixels.data, into: batch, index: i)
+            }
+        }
         return PatchSample(levels: picked.map(\.level), batch: batch)
     }
 

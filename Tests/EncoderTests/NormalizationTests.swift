@@ -33,4 +33,11 @@ import Testing
             #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-6 }, "flip h \(h) v \(v): \(got) vs \(want)")
         }
     }
+
+    /// 16-bit pixels (a DICOM's patches): x / 65535, so v * 257 writes what the 8-bit v does.
+    @Test func sixteenBitPixelsNormaliseOverTheirRange() {
+        let batch = Tensor4(shape: Shape4(n: 2, h: 2, w: 3, c: 3))
+        Self.norm.write(rgb16: Self.pixels.map { UInt16($0) * 257 }, into: batch, index: 1)
+        #expect(zip(Array(batch.values[18...]), expected { ($0, $1) }).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
 }

@@ -6,7 +6,7 @@ import TestSupport
 /// JPEG 2000) trains and evaluates as it is, with no conversion: ChestX-ray14's label files name
 /// eight copies of it, two per level; `comcl train` runs the real services on them (the cropper
 /// cuts 16-bit patches, the augmenters make views from them) and `comcl evaluate` fine-tunes on
-/// the checkpoint. The training settings come through the three layers (file, environment, flags).
+/// the checkpoint and projects 16-bit patches' embeddings. The training settings come through the three layers (file, environment, flags).
 @Suite(.serialized) struct DicomTrainingTests {
     static let recipe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/training/small-views.json").path
@@ -62,7 +62,7 @@ import TestSupport
             "comcl",
             ["evaluate"] + dataset + [
                 "--model", "dicom=\(checkpoint)", "--out", out.path, "--image-size", "32", "--epochs", "1", "--batch", "4", "--sweep", "",
-                "--embedding-patches", "0",
+                "--embedding-patches", "2",
             ], timeout: 300)
         try #require(code == 0, "\(log)")
         #expect(log.contains("| dicom |"), "the results table: \(log)")
