@@ -58,6 +58,8 @@ struct LocalTrainingOptions: ParsableArguments {
             detectionCache, basePort, training.resume, training.exportViews
         )
         (local.detector, local.detectorConfidence, local.metricsPort) = (detector, detectorConf, training.metricsPort)
+        // The settings this command printed join the run folder once the run has made it.
+        local.started = { LayeredArguments.keepSettings() }
         return local
     }
 }

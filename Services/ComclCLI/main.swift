@@ -28,13 +28,14 @@ do {
     // The layered settings (file, COMCL_* environment, flags); the commands that make a run print
     // theirs in full and keep them in its folder.
     let runs: Set = ["train", "evaluate", "demo", "ablation", "soak"]
-    let arguments = LayeredArguments.forProcess(Comcl.self) { runs.contains($0.commandPath.last!) }
+    let arguments = LayeredArguments.forProcess(Comcl.self, atExit: false) { runs.contains($0.commandPath.last!) }
     command = try Comcl.parseAsRoot(CommandLineValues.attachingNegativeNumbers(arguments))
 } catch {
     Comcl.exit(withError: error)
 }
 do {
     try command.run()
+    LayeredArguments.keepSettings()
 } catch let error as ValidationError {
     FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
     exit(ExitCode.validationFailure.rawValue)

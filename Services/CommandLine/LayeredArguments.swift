@@ -188,11 +188,17 @@ public struct LayeredArguments {
 }
 
 extension LayeredArguments {
+    /// The settings this process announced and the run folder they belong in, kept there by
+    /// `keepSettings` once the run has made the folder (a refused command writes nothing).
+    nonisolated(unsafe) private static var pending: (folder: URL, text: String)?
+
     /// This process's arguments with the layers applied. When `announce` says so for the command,
-    /// prints its settings in full to stderr and keeps them as `settings-<command>.yaml` in its
-    /// run folder (`--run-folder`, else `--out`). A bad settings file ends the process with one
-    /// sentence.
-    public static func forProcess(_ root: any ParsableCommand.Type, announce: (LayeredArguments) -> Bool = { _ in true }) -> [String] {
+    /// prints its settings in full to stderr, to be kept as `settings-<command>.yaml` in its run
+    /// folder (`--run-folder`, else `--out`): by `keepSettings`, which `atExit` also runs when the
+    /// process ends (the services). A bad settings file ends the process with one sentence.
+    public static func forProcess(
+        _ root: any ParsableCommand.Type, atExit: Bool = true, announce: (LayeredArguments) -> Bool = { _ in true }
+    ) -> [String] {
         let layered: LayeredArguments
         do {
             layered = try resolve(root, Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
@@ -211,11 +217,16 @@ extension LayeredArguments {
             let text = layered.yaml()
             FileHandle.standardError.write(Data(text.utf8))
             if let folder = layered.value("run-folder") ?? layered.value("out"), !folder.isEmpty {
-                let url = URL(fileURLWithPath: folder)
-                try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-                try? Data(text.utf8).write(to: url.appendingPathComponent("settings-\(layered.commandPath.last!).yaml"))
+                pending = (URL(fileURLWithPath: folder).appendingPathComponent("settings-\(layered.commandPath.last!).yaml"), text)
+                if atExit { atexit { LayeredArguments.keepSettings() } }
             }
         }
         return layered.arguments
+    }
+
+    /// Writes the announced settings into the run folder, if the run has made it.
+    public static func keepSettings() {
+        guard let (file, text) = pending, FileManager.default.fileExists(atPath: file.deletingLastPathComponent().path) else { return }
+        try? Data(text.utf8).write(to: file)
     }
 }

@@ -41,6 +41,9 @@ public struct LocalTraining {
     /// processes started (`comcl soak` samples their resources).
     public var observe: ((_ stepsDone: Int, _ members: [LocalCluster.Member]) -> Void)?
 
+    /// Called once the run folder holds the run's config (`comcl train` keeps its settings there).
+    public var started: (() -> Void)?
+
     public init(config: TrainingConfig, folder: URL, manifest: Manifest, quality: String? = nil) {
         (self.config, self.folder, self.manifest, self.quality) = (config, folder, manifest, quality)
     }
@@ -53,6 +56,7 @@ public struct LocalTraining {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("config.json")
         try config.save(to: configFile)
+        started?()
         let cluster = try LocalCluster(logDirectory: folder.appendingPathComponent("logs"))
         let links = Links.loopback(basePort: basePort)
         let cores = ProcessInfo.processInfo.activeProcessorCount
