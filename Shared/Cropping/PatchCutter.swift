@@ -62,6 +62,8 @@ public struct PatchCutter: Sendable {
 
     /// The square window at (x, y), resized to `size` when it is not already; also how the
     /// cropper cuts a 16-bit image at the window chosen on its 8-bit rendering.
+    @_specialize(where Image == RGBImage)
+    @_specialize(where Image == RGB16Image)
     public func window<Image: RGBRaster>(_ image: Image, x: Int, y: Int, side: Int) -> Image {
         let cut = Resize.crop(image, x: x, y: y, width: side, height: side)
         return side == size ? cut : Resize.bilinear(cut, width: size, height: size)

@@ -4,7 +4,12 @@ import Images
 /// BILINEAR resize does (and torchvision's with antialias), so downscaling averages instead of
 /// aliasing. Separable: rows, then columns.
 public enum Resize {
+    // Each generic function here is specialised for both sample widths: a generic call from
+    // another module would otherwise convert every sample through protocol witnesses (the
+    // evaluator's image loading ran 6x slower).
     /// 8- or 16-bit images alike: each output sample rounded to the nearest level.
+    @_specialize(where Image == RGBImage)
+    @_specialize(where Image == RGB16Image)
     public static func bilinear<Image: RGBRaster>(_ image: Image, width: Int, height: Int) -> Image {
         if width == image.width, height == image.height { return image }
         let out = resample(image.pixels.map(Float.init), from: (image.width, image.height), to: (width, height))
@@ -92,6 +97,8 @@ public enum Resize {
     }
 
     /// Shrinks (never enlarges) so the shorter side is at most `side`, keeping the aspect ratio.
+    @_specialize(where Image == RGBImage)
+    @_specialize(where Image == RGB16Image)
     public static func shorterSide<Image: RGBRaster>(_ image: Image, atMost side: Int) -> Image {
         let shorter = min(image.width, image.height)
         guard side > 0, shorter > side else { return image }
@@ -102,6 +109,8 @@ public enum Resize {
     }
 
     /// A window of `image` (it must lie inside).
+    @_specialize(where Image == RGBImage)
+    @_specialize(where Image == RGB16Image)
     public static func crop<Image: RGBRaster>(_ image: Image, x: Int, y: Int, width: Int, height: Int) -> Image {
         precondition(x >= 0 && y >= 0 && x + width <= image.width && y + height <= image.height, "crop outside the image")
         var out = [Image.Sample]()

@@ -23,7 +23,15 @@ enum DicomDecoder {
     /// few seconds here, so 120 s only stops a decoder that has gone wrong.
     static let timeoutSeconds = 120.0
 
+    /// A helper that dies while we still write to it must not end this process by SIGPIPE: the
+    /// write fails instead, and the helper's status says what happened.
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     static func decode(_ bytes: [UInt8], maxPixels: Int) throws -> DecodedImage {
+        _ = brokenPipesIgnored
         guard let helper else {
             throw ImageError.corruptDICOM("comcl-dicom-decoder is not beside this program nor on PATH (set COMCL_DICOM_DECODER to it)")
         }
