@@ -76,7 +76,7 @@ let package = Package(
             name: "Transport",
             dependencies: ["CZeroMQ", "Wire", .product(name: "Logging", package: "swift-log")],
             path: "Shared/Transport"),
-        .target(name: "Images", dependencies: ["CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
+        .target(name: "Images", dependencies: ["Basics", "CImageCodec", "CTurboJPEG"], path: "Shared/Images"),
         // Seeded generators and atomic files: what every other module builds on.
         .target(name: "Basics", path: "Shared/Basics"),
         // Float images, blur and the fundus degradation model (synthetic data and the augmenter).

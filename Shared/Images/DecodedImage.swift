@@ -10,9 +10,4 @@ public struct DecodedImage: Sendable, Equatable {
     public init(rgb: RGBImage, wide: RGB16Image? = nil, window: DisplayWindow? = nil) {
         (self.rgb, self.wide, self.window) = (rgb, wide, window)
     }
-
-    /// The image at 16 bits a sample: the wide image, or the 8-bit one scaled exactly (v * 257).
-    public var rgb16: RGB16Image {
-        wide ?? (try! RGB16Image(width: rgb.width, height: rgb.height, pixels: rgb.pixels.map { UInt16($0) * 257 }))
-    }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// DICOM through GDCM (any transfer syntax it decodes: raw, JPEG, JPEG-LS, JPEG 2000, RLE), run
@@ -11,9 +12,7 @@ enum DicomDecoder {
         let fileManager = FileManager.default
         if let given = ProcessInfo.processInfo.environment["COMCL_DICOM_DECODER"], !given.isEmpty { return given }
         let name = "comcl-dicom-decoder"
-        let beside = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(
-            name
-        ).path
+        let beside = ThisProgram.sibling(name).path
         if fileManager.isExecutableFile(atPath: beside) { return beside }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return path.split(separator: ":").map { "\($0)/\(name)" }.first(where: fileManager.isExecutableFile)

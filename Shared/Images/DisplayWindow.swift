@@ -4,7 +4,7 @@ import Foundation
 /// map to the display range [0, 1]: the file's first VOI window (DICOM PS3.3 C.11.2.1.2, with its
 /// LINEAR, LINEAR_EXACT and SIGMOID functions), or, when the file gives none or an invalid one,
 /// the 0.5th to 99.5th percentile of the image's own values (a window that ignores the few
-/// saturated and collimator pixels; our choice, stated in docs/data.md).
+/// saturated and collimator pixels; our choice, stated in docs/datasets.md).
 public struct DisplayWindow: Sendable, Equatable, CustomStringConvertible {
     public enum Function: String, Sendable { case linear = "LINEAR", linearExact = "LINEAR_EXACT", sigmoid = "SIGMOID" }
     public enum Source: String, Sendable { case file, percentile }

@@ -22,8 +22,7 @@ public final class LocalCluster {
     public private(set) var members: [Member] = []
 
     public init(logDirectory: URL) throws {
-        binDirectory = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            .deletingLastPathComponent()
+        binDirectory = ThisProgram.directory
         self.logDirectory = logDirectory
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
     }

@@ -50,7 +50,7 @@ struct BenchTrainCommand: ParsableCommand {
             return preset
         }
         guard steps >= 2 else { throw ValidationError("--steps must be at least 2 (the first is warm-up)") }
-        let comcl = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let comcl = ThisProgram.sibling("comcl")
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("comcl-bench-train-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: cache) }
         // Detection runs once per image and is cached; a long run pays it in its first pass only,
