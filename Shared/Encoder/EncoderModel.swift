@@ -14,7 +14,7 @@ public struct ModelConfig: Equatable, Sendable, CustomStringConvertible {
     /// The contrastive model: hidden = feature dimension, 128-d output (prior work: 2048-2048-128
     /// for ResNet-50; SimCLR's 128-d projection).
     public static func contrastive(arch: ResNetArch, width: Double = 1) -> ModelConfig {
-        let d = ResNet(arch: arch, width: width).featureDimension
+        let d = ResNet.featureDimension(arch: arch, width: width)
         return ModelConfig(arch: arch, width: width, head: .projection(hidden: d, output: 128))
     }
 

@@ -27,6 +27,12 @@ public final class ResNet: StateHolder {
     /// Channels of a stage: torchvision's 64/128/256/512 planes times `width`, at least 1.
     public static func planes(_ base: Int, width: Double) -> Int { max(1, Int((Double(base) * width).rounded())) }
 
+    /// The pooled feature size of `arch` at `width`, without building the network (the
+    /// coordinator names the model every step; building one allocates every weight).
+    public static func featureDimension(arch: ResNetArch, width: Double) -> Int {
+        planes(512, width: width) * (arch.usesBottleneck ? Bottleneck.expansion : BasicBlock.expansion)
+    }
+
     public init(arch: ResNetArch, width: Double = 1) {
         precondition(width > 0, "width must be positive")
         self.arch = arch
@@ -52,6 +58,7 @@ public final class ResNet: StateHolder {
         }
         self.stages = stages
         featureDimension = inC
+        assert(inC == Self.featureDimension(arch: arch, width: width))
         for conv in convolutions { conv.buffers = buffers }
         for bn in batchNorms { bn.buffers = buffers }
         maxpool.buffers = buffers

@@ -109,19 +109,31 @@ public final class ZMQSocket: @unchecked Sendable {
     /// Receives one multipart message, or nil when nothing arrives within `timeout`
     /// seconds (nil timeout = wait forever, 0 = do not wait).
     public func receive(timeout: Double?) throws -> [[UInt8]]? {
-        if let timeout, try !Poller.wait(for: [self], timeout: timeout)[0] { return nil }
+        // A zero timeout asks libzmq directly (DONTWAIT) rather than polling first: a poll is a
+        // system call per message, and the coordinator drains a few hundred messages a step.
+        if let timeout, timeout > 0, try !Poller.wait(for: [self], timeout: timeout)[0] { return nil }
         let socket = try raw
         var frames: [[UInt8]] = []
         var message = zmq_msg_t()
         zmq_msg_init(&message)
         defer { zmq_msg_close(&message) }
+        if timeout == 0 {
+            if zmq_msg_recv(&message, socket, ZMQ_DONTWAIT) == -1 {
+                if zmq_errno() == EAGAIN || zmq_errno() == EINTR { return nil }
+                throw ZMQError("receive")
+            }
+            frames.append(Self.bytes(&message))
+            guard zmq_msg_more(&message) != 0 else { return frames }
+        }
         repeat {
             try check(zmq_msg_recv(&message, socket, 0), "receive")
-            let size = zmq_msg_size(&message)
-            let data = zmq_msg_data(&message)!
-            frames.append([UInt8](UnsafeRawBufferPointer(start: data, count: size)))
+            frames.append(Self.bytes(&message))
         } while zmq_msg_more(&message) != 0
         return frames
+    }
+
+    private static func bytes(_ message: inout zmq_msg_t) -> [UInt8] {
+        [UInt8](UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: zmq_msg_size(&message)))
     }
 }
 
