@@ -21,6 +21,11 @@ struct LocalTrainingOptions: ParsableArguments {
     @Option(help: "Threads per embedding worker (default: cores / workers).") var workerThreads: Int?
     @Option(
         help:
+            "Embedding workers started elsewhere that every step waits for as well (e.g. Examples/pytorch-worker on a GPU); the run prints the command that joins one."
+    )
+    var externalWorkers = 0
+    @Option(
+        help:
             "Lesion detector of the detector/cropper: builtin, boxes:FILE (an outside tool's boxes; a synthetic set's lesions.csv gives the true ones) or remote:ENDPOINT."
     )
     var detector = "builtin"
@@ -37,8 +42,8 @@ struct LocalTrainingOptions: ParsableArguments {
         guard training.runFolder != nil else {
             throw ValidationError("--run-folder is required (config, metrics and checkpoints go there)")
         }
-        guard augmenters >= 1, embeddingWorkers >= 1 else {
-            throw ValidationError("--augmenters and --embedding-workers must be at least 1")
+        guard augmenters >= 1, embeddingWorkers >= 0, externalWorkers >= 0, embeddingWorkers + externalWorkers >= 1 else {
+            throw ValidationError("--augmenters must be at least 1, and --embedding-workers plus --external-workers at least 1")
         }
         guard (1024...65530).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65530") }
         guard ["auto", "off"].contains(dataPlane) else { throw ValidationError("--data-plane \(dataPlane): give auto or off") }
@@ -53,6 +58,7 @@ struct LocalTrainingOptions: ParsableArguments {
             config: try training.resolved(images: manifest.entries.count), folder: URL(fileURLWithPath: training.runFolder!),
             manifest: manifest, quality: dataset.quality)
         (local.augmenters, local.embeddingWorkers, local.workerThreads) = (augmenters, embeddingWorkers, workerThreads)
+        (local.externalWorkers, local.balance) = (externalWorkers, training.balance.rawValue)
         local.dataPlane = dataPlane
         (local.detectionCache, local.basePort, local.resume, local.exportViews) = (
             detectionCache, basePort, training.resume, training.exportViews

@@ -55,6 +55,11 @@ public struct TrainingOptions: ParsableArguments {
         help: "Embedding workers each step waits for; a fixed count makes the float summation order, hence the weights, repeat bit for bit."
     )
     public var minWorkers = 1
+    @Option(
+        help:
+            "How a step's batch-norm blocks are shared among the embedding workers: even (repeats bit for bit), speed (in proportion to each worker's measured speed) or auto (speed when the pool mixes kinds of worker, e.g. a PyTorch GPU worker beside ours)."
+    )
+    public var balance = Balance.auto
     @Flag(help: "Continue from the run folder's latest checkpoint (same options; --steps may grow).") public var resume = false
     @Option(
         help:
@@ -110,4 +115,5 @@ public struct TrainingOptions: ParsableArguments {
 extension ResNetArch: ExpressibleByArgument {}
 extension TrainingMode: ExpressibleByArgument {}
 extension SPLThreshold: ExpressibleByArgument {}
+extension Balance: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}

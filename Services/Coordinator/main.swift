@@ -181,7 +181,7 @@ struct CoordinatorCommand: ParsableCommand {
         do {
             return try TrainingRun(
                 config: try training.resolved(images: manifest.entries.count), entries: manifest.entries.map { ($0.image, $0.level) },
-                folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers,
+                folder: URL(fileURLWithPath: folder), resume: training.resume, minWorkers: training.minWorkers, balance: training.balance,
                 exportViews: training.exportViews.map { URL(fileURLWithPath: $0) }, logger: logger)
         } catch let error as TrainingError {
             throw ValidationError("\(error)")

@@ -21,6 +21,10 @@ public struct LocalTraining {
     /// coordinator, as before the data plane; for comparisons).
     public var dataPlane = "auto"
     public var embeddingWorkers = 2
+    /// Embedding workers started elsewhere (another engine, a GPU) that the run waits for too.
+    public var externalWorkers = 0
+    /// How the step's batch-norm blocks are shared among the workers (the coordinator's --balance).
+    public var balance = "auto"
     public var workerThreads: Int?
     public var detectionCache: String?
     /// The detector/cropper's --detector: builtin, boxes:FILE or remote:ENDPOINT.
@@ -60,10 +64,11 @@ public struct LocalTraining {
         let cluster = try LocalCluster(logDirectory: folder.appendingPathComponent("logs"))
         let links = Links.loopback(basePort: basePort)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = workerThreads ?? max(1, cores / embeddingWorkers)
+        let threads = workerThreads ?? max(1, cores / max(1, embeddingWorkers))
         var coordinatorArguments = [
             "--control", links.control, "--run-folder", folder.path, "--training-config", configFile.path, "--labels", manifest.labelFile,
-            "--images", manifest.imageRoot, "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers)",
+            "--images", manifest.imageRoot, "--format", manifest.format.rawValue, "--min-workers", "\(embeddingWorkers + externalWorkers)",
+            "--balance", balance,
         ]
         if let quality { coordinatorArguments += ["--quality", quality] }
         if !manifest.skipped.isEmpty { coordinatorArguments.append("--skip-bad") }
@@ -86,7 +91,7 @@ public struct LocalTraining {
                     "--coordinator", links.workers[.augmenter]!, "--worker-id", "augmenter-\(i)", "--data-endpoint", dataPlane,
                 ])
         }
-        for i in 1...embeddingWorkers {
+        for i in stride(from: 1, through: embeddingWorkers, by: 1) {
             try cluster.start(
                 "embedding-worker-\(i)", executable: "comcl-embedding-worker",
                 arguments: [
@@ -104,6 +109,12 @@ public struct LocalTraining {
             "\(config.model), \(config.mode.rawValue), batch \(config.batch), \(config.steps) steps; \(augmenters) augmenters, \(embeddingWorkers) embedding workers x \(threads) threads"
                 + (evaluator == nil ? "" : "; an evaluator"))
         print("run folder \(folder.path) (logs/, metrics.jsonl, checkpoints/); comcl status --control \(links.control)")
+        if externalWorkers > 0 {
+            // What joins them: docs/embedding-worker.md (the contract), Examples/pytorch-worker.
+            print(
+                "waiting for \(externalWorkers) more embedding worker\(externalWorkers == 1 ? "" : "s") at \(links.workers[.embeddingWorker]!) with run token \(cluster.runToken), e.g.: python Examples/pytorch-worker/worker.py --coordinator \(links.workers[.embeddingWorker]!) --run-token \(cluster.runToken)"
+            )
+        }
 
         let metrics = MetricsFollower(folder.appendingPathComponent("metrics.jsonl"))
         let watch = RunWatch(coordinatorLog: coordinator.log)

@@ -5,11 +5,35 @@ import Wire
 /// are two batch-norm groups, so no positive pair shares a group's statistics (MoCo's reason for
 /// shuffling BN, He et al. 2020, section 3.3) and each group holds every level equally.
 public enum Sharding {
-    /// Patch ranges for at most `workers` shards.
+    /// Patch ranges for at most `workers` shards, as even as the block count allows.
     public static func shards(batch: Int, group: Int, workers: Int) -> [Range<Int>] {
+        shards(batch: batch, group: group, shares: Array(repeating: 1, count: max(1, workers)))
+    }
+
+    /// Patch ranges for at most `shares.count` shards (the first ones), shard k's block count in
+    /// proportion to `shares[k]` (a worker's measured speed: docs/training.md, "Mixed pools"),
+    /// at least one block each, the remainder to the largest fractions. Equal shares give the even
+    /// split, block for block.
+    public static func shards(batch: Int, group: Int, shares: [Double]) -> [Range<Int>] {
         let blocks = batch / group
-        let count = max(1, min(workers, blocks))
-        return (0..<count).map { s in (blocks * s / count * group)..<(blocks * (s + 1) / count * group) }
+        let count = max(1, min(shares.count, blocks))
+        let used = shares.prefix(count).map { $0.isFinite && $0 > 0 ? $0 : 0 }
+        var sizes: [Int]
+        if Set(used).count <= 1 || used.contains(0) {
+            sizes = (0..<count).map { s in blocks * (s + 1) / count - blocks * s / count }
+        } else {
+            let total = used.reduce(0, +)
+            let quotas = used.map { Double(blocks - count) * $0 / total }  // beyond the one block each
+            sizes = quotas.map { 1 + Int($0) }
+            let fraction = quotas.map { $0 - $0.rounded(.down) }
+            let order = quotas.indices.sorted { fraction[$0] != fraction[$1] ? fraction[$0] > fraction[$1] : $0 < $1 }
+            for k in order.prefix(blocks - sizes.reduce(0, +)) { sizes[k] += 1 }
+        }
+        var start = 0
+        return sizes.map { size in
+            defer { start += size * group }
+            return start..<(start + size * group)
+        }
     }
 
     /// How a worker lays out a shard of `count` patches, input row by input row: block by block,

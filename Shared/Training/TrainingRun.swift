@@ -68,6 +68,11 @@ public final class TrainingRun: CoordinatorDriver {
     static let maxStepAttempts = 10
     /// Embedding workers a step waits for (the shard count, hence the float summation order).
     public let minWorkers: Int
+    /// How the step's batch-norm blocks are shared among the workers, and their measured speeds.
+    public let balance: Balance
+    private var speeds = WorkerSpeeds()
+    /// The last split logged (each worker's patches), to log a change once.
+    private var splitLogged: [String] = []
     private let export: ViewExport?
 
     /// `entries`: the training images (paths under the croppers' data root) and their levels.
@@ -75,11 +80,11 @@ public final class TrainingRun: CoordinatorDriver {
     /// `exportViews`: a folder for each step's views and the initial weights (ViewExport).
     public init(
         config: TrainingConfig, entries: [(image: String, level: Level)], folder: URL, resume: Bool, minWorkers: Int = 1,
-        exportViews: URL? = nil,
+        balance: Balance = .auto, exportViews: URL? = nil,
         logger: Logger
     ) throws {
         try config.validate()
-        (self.config, self.folder, self.logger, self.minWorkers) = (config, folder, logger, max(1, minWorkers))
+        (self.config, self.folder, self.logger, self.minWorkers, self.balance) = (config, folder, logger, max(1, minWorkers), balance)
         export = exportViews.map(ViewExport.init)
         loss = try config.loss()
         planner = try BatchPlanner(entries: entries, needed: try config.levelsNeeded(), batch: config.batch, seed: config.seed)
@@ -203,15 +208,17 @@ public final class TrainingRun: CoordinatorDriver {
             fail("step \(step + 1): cannot export its views: \(error)")
             return nil
         }
-        return TrainingStep(
-            views, config: config, shards: max(workerIDs.count, minWorkers), attempt: nextAttempt[step, default: attemptBase])
+        let workers = links[.embeddingWorker]!.workers
+        let shares = speeds.shares(for: workers, balance: balance) ?? Array(repeating: 1, count: max(workers.count, minWorkers))
+        return TrainingStep(views, config: config, shares: shares, attempt: nextAttempt[step, default: attemptBase])
     }
 
     // MARK: the step on the embedding link
 
     /// 1. The forward requests, once enough workers are connected.
     private func startForward() {
-        let workers = links[.embeddingWorker]!.workers.map { (id: $0.workerID, endpoint: $0.dataEndpoint) }
+        let ready = links[.embeddingWorker]!.workers
+        let workers = ready.map { (id: $0.workerID, endpoint: $0.dataEndpoint) }
         guard workers.count >= minWorkers else {
             if !announcedWait {
                 logger.info("step \(step + 1): views ready, waiting for \(minWorkers) embedding workers (\(workers.count) connected)")
@@ -223,9 +230,22 @@ public final class TrainingRun: CoordinatorDriver {
         let needsState = { [self] (worker: String) in workerVersions[worker] != master.version }
         guard master.holdsCurrent || !workers.contains(where: { needsState($0.id) }) else { return requestState() }
         let started = clock.now()
-        let requests = current?.forward(on: workers, master: master, needsState: needsState) ?? []
+        let requests =
+            current?.forward(on: workers, shares: speeds.shares(for: ready, balance: balance), master: master, needsState: needsState) ?? []
         current?.times.other += seconds(since: started)
+        logSplit()
         for (worker, request) in requests { submit(.forwardRequest(request), to: worker) }
+    }
+
+    /// Logs the step's split when it differs from the last one logged.
+    private func logSplit() {
+        guard let shards = current?.shards else { return }
+        let split = shards.map { "\($0.worker) \($0.patches.count)" }
+        guard split != splitLogged else { return }
+        splitLogged = split
+        let rates = shards.map { speeds.rate(of: $0.worker).map { String(format: "%.1f", $0) } ?? "?" }
+        logger.info(
+            "step \(step + 1): patches per worker: \(split.joined(separator: ", ")) (rows/s measured: \(rates.joined(separator: ", ")))")
     }
 
     private func submit(_ body: Body, to worker: String) {
@@ -244,10 +264,12 @@ public final class TrainingRun: CoordinatorDriver {
             case .embeddings(let reply):
                 guard let shard = work.shard(of: id, in: .forward) else { return }
                 workerVersions[worker] = reply.weightsVersion
+                speeds.forward(worker, rows: reply.samples.count, seconds: reply.computeSeconds)
                 let backward = try current?.received(reply, shard: shard, master: master, loss: loss)
                 for (worker, request) in backward ?? [] { submit(.backwardRequest(request), to: worker) }
             case .parameterGradients(let reply):
                 guard let shard = work.shard(of: id, in: .backward) else { return }
+                speeds.backward(worker, seconds: reply.computeSeconds)
                 switch try current?.received(reply, shard: shard, master: master) {
                 case .sum(let sums): for (worker, sum) in sums { submit(.gradientPart(sum), to: worker) }
                 case .resolved(let resolution): resolved(resolution)
@@ -256,6 +278,7 @@ public final class TrainingRun: CoordinatorDriver {
             case .stepApplied(let reply):
                 guard let shard = work.shard(of: id) else { return }
                 workerVersions[worker] = reply.weightsVersion
+                if ShardID(id)?.phase == .backward { speeds.backward(worker, seconds: reply.computeSeconds) }
                 if let resolution = try current?.received(reply, shard: shard, master: master) { resolved(resolution) }
             default:
                 fail("embedding worker \(worker) answered \(id) with \(body.kind)")

@@ -34,8 +34,9 @@ public struct TrainingStep {
     /// Compute seconds the workers reported, over every shard and phase.
     public private(set) var workerSeconds = 0.0
     private let config: TrainingConfig
-    /// Each shard's views and loss rows, for `inputs.count` shards.
-    private var inputs: [(sources: [ViewSource], samples: [UInt64])]
+    /// Each shard's views and loss rows, for the patch ranges `inputRanges`.
+    private var inputs: [(sources: [ViewSource], samples: [UInt64])] = []
+    private var inputRanges: [Range<Int>] = []
     private var embeddings: [Embeddings?] = []
     private var outcomes: [Outcome] = []
     /// A relayed step's sum has gone out.
@@ -60,34 +61,42 @@ public struct TrainingStep {
     }
     private var phaseStarted = clock.now()
 
-    /// `shards`: how many shards to cut the views into now (again if the forward finds another
-    /// worker count). `attempt`: the first attempt's number (a step taken again after its views
-    /// were lost keeps counting, so its work ids stay unique).
-    public init(_ views: StepViews, config: TrainingConfig, shards: Int, attempt: Int = 0) {
+    /// `shares`: each expected worker's share of the batch (`WorkerSpeeds`), to cut the views into
+    /// shards now (again if the forward finds another split). `attempt`: the first attempt's
+    /// number (a step taken again after its views were lost keeps counting, so its work ids stay
+    /// unique).
+    public init(_ views: StepViews, config: TrainingConfig, shares: [Double], attempt: Int = 0) {
         (number, self.views, self.config, self.attempt) = (views.step, views, config, attempt)
-        inputs = Self.inputs(views, config: config, shards: shards)
+        cut(Sharding.shards(batch: config.batch, group: config.bnGroup, shares: shares))
     }
 
-    private static func inputs(_ views: StepViews, config: TrainingConfig, shards: Int) -> [(sources: [ViewSource], samples: [UInt64])] {
-        Sharding.shards(batch: config.batch, group: config.bnGroup, workers: shards).map {
-            Sharding.sources(views, patches: $0, group: config.bnGroup)
-        }
+    /// Even shares for `shards` workers.
+    public init(_ views: StepViews, config: TrainingConfig, shards: Int, attempt: Int = 0) {
+        self.init(views, config: config, shares: Array(repeating: 1, count: max(1, shards)), attempt: attempt)
+    }
+
+    /// Builds each shard's views and loss rows for these patch ranges.
+    private mutating func cut(_ ranges: [Range<Int>]) {
+        inputs = ranges.map { Sharding.sources(views, patches: $0, group: config.bnGroup) }
+        inputRanges = ranges
     }
 
     // MARK: 1. forward
 
     /// The forward requests, one shard per worker (at most one per batch-norm block). The state
     /// travels to workers for which `needsState` says theirs is older.
-    /// `workers`: each worker's id and data endpoint ("" = none: the step is relayed).
+    /// `workers`: each worker's id and data endpoint ("" = none: the step is relayed);
+    /// `shares`: their shares of the batch (nil: even).
     public mutating func forward(
-        on workers: [(id: String, endpoint: String)], master: MasterModel, needsState: (String) -> Bool
+        on workers: [(id: String, endpoint: String)], shares: [Double]? = nil, master: MasterModel, needsState: (String) -> Bool
     ) -> [(
         worker: String, request: ForwardRequest
     )] {
         precondition(phase == .waiting, "step \(number): forward in phase \(phase)")
-        let ranges = Sharding.shards(batch: config.batch, group: config.bnGroup, workers: workers.count)
+        let ranges = Sharding.shards(
+            batch: config.batch, group: config.bnGroup, shares: shares ?? Array(repeating: 1, count: max(1, workers.count)))
         shards = ranges.enumerated().map { (workers[$0].id, workers[$0].endpoint, $1) }
-        if inputs.count != shards.count { inputs = Self.inputs(views, config: config, shards: shards.count) }
+        if inputRanges != ranges { cut(ranges) }
         (embeddings, outcomes, outcome, summed) = (
             Array(repeating: nil, count: shards.count), Array(repeating: .computing, count: shards.count), nil, false
         )
