@@ -32,7 +32,7 @@ class GroupBatchNorm(nn.Module):
     """Batch norm in training mode over fixed groups of `group` consecutive rows (0: the whole
     batch), each normalised by its own mean and biased variance. It keeps each group's mean and
     unbiased variance for the step's update; the running statistics are the replica's (the update
-    replays every shard's groups into them), so a forward leaves them alone."""
+    replays every shard's groups into them), so a forward leaves its buffers alone."""
 
     def __init__(self, channels):
         super().__init__()
@@ -50,10 +50,11 @@ class GroupBatchNorm(nn.Module):
         # The k groups side by side as channels of one batch of g rows: torch's own batch norm
         # (its fused backward is the accurate formula) normalises each group by itself.
         xs = x if k == 1 else x.reshape(k, g, c, h, w).transpose(0, 1).reshape(g, k * c, h, w)
-        with torch.no_grad():
-            var, mean = torch.var_mean(xs, dim=(0, 2, 3), unbiased=True)
+        # With momentum 1 its running statistics become the batch's own (mean, unbiased variance):
+        # the groups' statistics the update needs, without a second pass over the activations.
+        mean, var = torch.zeros(k * c, device=x.device), torch.ones(k * c, device=x.device)
+        y = F.batch_norm(xs, mean, var, self.weight.repeat(k), self.bias.repeat(k), training=True, momentum=1.0, eps=BN_EPS)
         self.statistics = (mean.reshape(k, c), var.reshape(k, c))
-        y = F.batch_norm(xs, None, None, self.weight.repeat(k), self.bias.repeat(k), training=True, eps=BN_EPS)
         return y if k == 1 else y.reshape(g, k, c, h, w).transpose(0, 1).reshape(n, c, h, w)
 
 

@@ -22,7 +22,7 @@ SOFTWARE = "comcl-pytorch-worker 1"
 
 
 def arguments():
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(description="An embedding worker in PyTorch for CoMCL-Swift (docs/embedding-worker.md).")
     parser.add_argument("--coordinator", required=True, help="the coordinator's embedding-worker endpoint (control port + 3)")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when there is one)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")

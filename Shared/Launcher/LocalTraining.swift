@@ -112,7 +112,7 @@ public struct LocalTraining {
         if externalWorkers > 0 {
             // What joins them: docs/embedding-worker.md (the contract), Examples/pytorch-worker.
             print(
-                "waiting for \(externalWorkers) more embedding worker\(externalWorkers == 1 ? "" : "s") at \(links.workers[.embeddingWorker]!) with run token \(cluster.runToken), e.g.: python Examples/pytorch-worker/worker.py --coordinator \(links.workers[.embeddingWorker]!) --run-token \(cluster.runToken)"
+                "waiting for \(externalWorkers) more embedding worker\(externalWorkers == 1 ? "" : "s") at \(links.workers[.embeddingWorker]!) with run token \(cluster.runToken), e.g.: scripts/pytorch-worker.sh --coordinator \(links.workers[.embeddingWorker]!) --run-token \(cluster.runToken)"
             )
         }
 

@@ -902,7 +902,7 @@ struct  Comcl__V1__BatchNormStatistics
    */
   Comcl__V1__Tensor *mean;
   /*
-   * float32 [groups, C], biased (the batch's own)
+   * float32 [groups, C], unbiased (n / (n - 1) times the batch's own)
    */
   Comcl__V1__Tensor *variance;
 };
