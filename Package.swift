@@ -232,7 +232,7 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: [
-                "Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Transport", "Wire",
+                "Basics", "Contrastive", "Datasets", "Domain", "Encoder", "Training", "Transport", "Wire", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tests/TrainingTests"),
         .testTarget(name: "MetricsTests", dependencies: ["Datasets", "Metrics"], path: "Tests/MetricsTests"),
