@@ -26,6 +26,9 @@ def arguments():
     parser.add_argument("--coordinator", required=True, help="the coordinator's embedding-worker endpoint (control port + 3)")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when there is one)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")
+    parser.add_argument("--tf32", action="store_true",
+                        help="let CUDA convolutions and matrix products use TF32 (faster on Ampere and later, but its "
+                             "10-bit mantissa moves this worker's shards about 1e-3 from ours; default: float32)")
     parser.add_argument("--worker-id", default=f"pytorch-{socket.gethostname()}:{os.getpid()}")
     parser.add_argument("--run-token", default=os.environ.get("COMCL_RUN_TOKEN", ""),
                         help="the run's token, when the coordinator has one (default: $COMCL_RUN_TOKEN)")
@@ -160,6 +163,8 @@ def main():
     args.device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
+    # PyTorch lets cuDNN convolutions use TF32 unless told otherwise; our workers compute in float32.
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
     context = zmq.Context()
     inbox = Inbox()
     link = Link(context, args, inbox)
