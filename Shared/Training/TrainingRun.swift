@@ -288,12 +288,15 @@ public final class TrainingRun: CoordinatorDriver {
         }
     }
 
+    /// Whether the step may take another attempt (at most `maxStepAttempts` since its views were made).
+    private func mayRetry(_ work: TrainingStep) -> Bool { work.attempt + 1 - attemptBase < Self.maxStepAttempts }
+
     /// Every shard's outcome is in: commit the step, or take it again if no replica took it.
     private func resolved(_ resolution: TrainingStep.Resolution) {
         guard let work = current else { return }
         switch resolution {
         case .retry:
-            guard work.attempt + 1 - attemptBase < Self.maxStepAttempts else {
+            guard mayRetry(work) else {
                 return fail("step \(step + 1): no replica could take the step in \(Self.maxStepAttempts) attempts")
             }
             logger.warning("step \(step + 1): no replica took the step; redoing its forward/backward")
@@ -459,7 +462,7 @@ public final class TrainingRun: CoordinatorDriver {
             return
         }
         // Workers coming and going is normal; a step that cannot get through in 10 tries is not.
-        guard work.attempt + 1 - attemptBase < Self.maxStepAttempts else {
+        guard mayRetry(work) else {
             return fail("step \(step + 1): embedding work failed \(Self.maxStepAttempts) times; last: \(report.message)")
         }
         logger.warning("step \(step + 1): \(report.message); redoing the step's forward/backward")
