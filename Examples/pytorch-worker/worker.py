@@ -35,6 +35,7 @@ def arguments():
     parser.add_argument("--data-endpoint", default="auto",
                         help="where peers push gradient parts: auto (this machine's address towards the coordinator, "
                              "a free port), off (every step relayed through the coordinator), or tcp://ADDRESS:PORT")
+    parser.add_argument("--verbose", action="store_true", help="print a line for each request as it arrives")
     parser.add_argument("--proto-dir", default=os.environ.get("COMCL_PROTO_PY", HERE), help="the folder holding comcl_pb2.py")
     return parser.parse_args()
 
@@ -182,6 +183,8 @@ def main():
             body, request = link.requests.get(timeout=0.2)
         except queue.Empty:
             continue
+        if args.verbose:
+            print(f"{body} step {request.id.step}", flush=True)
         try:
             field, answer = replica.handle(body, request)
             served += 1
