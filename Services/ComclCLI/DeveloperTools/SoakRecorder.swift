@@ -10,6 +10,8 @@ final class SoakRecorder {
     private(set) var trends: [String: ResourceTrend] = [:]
     private let csv: FileHandle
     private let started = Date()
+    /// When each process was first seen (the clock its first second of life is measured on).
+    private var firstSeen: [Int32: Date] = [:]
 
     init(csv url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -21,7 +23,16 @@ final class SoakRecorder {
     deinit { try? csv.close() }
 
     func sample(stepsDone: Int, members: [LocalCluster.Member]) {
-        let processes = [("comcl", getpid())] + members.filter(\.process.isRunning).map { ($0.name, $0.process.processIdentifier) }
+        // A process younger than a second is still starting its program (CI sampled one 0.03 s
+        // after its spawn at 4 KiB resident, before the program's pages were in): not yet the
+        // service, sampled from the next round on.
+        let now = Date()
+        let running = members.filter(\.process.isRunning).filter { member in
+            let pid = member.process.processIdentifier
+            if firstSeen[pid] == nil { firstSeen[pid] = now }
+            return now.timeIntervalSince(firstSeen[pid]!) >= 1
+        }
+        let processes = [("comcl", getpid())] + running.map { ($0.name, $0.process.processIdentifier) }
         var lines = ""
         for (name, pid) in processes {
             // A process exiting between the check and the read is not a sample, nor an error.
