@@ -105,7 +105,9 @@ struct MixedPoolTests {
         #expect(worker.wait(timeout: 20) == 0, "\(worker.output)")
         #expect(worker.output.contains("stopped after"), "\(worker.output)")
         let log = try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
-        #expect(log.contains("patches per worker: embedding-worker-1 8, pytorch-1 8"), "\(log)")
+        // The first step splits evenly (no speed measured yet), in the order the workers joined.
+        let split = log.split(separator: "\n").first { $0.contains("patches per worker:") } ?? ""
+        #expect(split.contains("embedding-worker-1 8") && split.contains("pytorch-1 8"), "\(log)")
         try Self.expectCloseToOursAlone(run)
     }
 
