@@ -41,10 +41,10 @@ def shard_of(work_id):
 
 
 def same_shard(a, b, phase_a, phase_b):
-    """Whether two ids are one shard's phases (same run, step, attempt and shard)."""
-    pa, attempt_a, shard_a = shard_of(a)
-    pb_, attempt_b, shard_b = shard_of(b)
-    return (a.run, a.step, attempt_a, shard_a, pa) == (b.run, b.step, attempt_b, shard_b, phase_a) and pb_ == phase_b
+    """Whether `a` (in phase_a) and `b` (in phase_b) are one shard's phases: the same run, step,
+    attempt and shard."""
+    (pa, attempt_a, shard_a), (pb_, attempt_b, shard_b) = shard_of(a), shard_of(b)
+    return (pa, pb_) == (phase_a, phase_b) and (a.run, a.step, attempt_a, shard_a) == (b.run, b.step, attempt_b, shard_b)
 
 
 def tensor(values, shape):

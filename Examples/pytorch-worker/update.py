@@ -37,7 +37,7 @@ def _native_fnv():
             return None
         os.replace(partial, library)
     function = ctypes.CDLL(library).comcl_fnv1a64
-    function.restype, function.argtypes = ctypes.c_uint64, [ctypes.c_uint64, ctypes.c_char_p, ctypes.c_uint64]
+    function.restype, function.argtypes = ctypes.c_uint64, [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64]
     return function
 
 
@@ -50,10 +50,11 @@ def checksum(arrays):
     """FNV-1a 64 over each float32 array's bytes in turn, a word at a time (Shared/Basics/FNV1a64.swift)."""
     h = FNV_OFFSET
     for a in arrays:
-        data = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        a = np.ascontiguousarray(a, dtype="<f4")  # the state's arrays already are: no copy
         if _FNV is not None:
-            h = _FNV(h, data, len(data))
+            h = _FNV(h, a.ctypes.data, a.nbytes)
             continue
+        data = a.tobytes()
         words = len(data) // 8
         for w in np.frombuffer(data, dtype="<u8", count=words).tolist():
             h = ((h ^ w) * FNV_PRIME) & MASK

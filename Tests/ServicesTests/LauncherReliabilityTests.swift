@@ -158,6 +158,8 @@ import TestSupport
         (["--width", "-1"], "width -1.0: must be"),
         (["--steps", "-1"], "steps -1: must be at least 1"),
         (["--lr", "inf"], "learning rate must be positive"),
+        (["--embedding-workers", "0"], "--embedding-workers plus --external-workers at least 1"),
+        (["--balance", "fast"], "The value 'fast' is invalid for '--balance <balance>'"),
     ])
     func badNumbersAreOneSentenceBeforeAnythingStarts(extra: [String], message: String) throws {
         let run = TrainingIntegrationTests.folder("reliability-numbers")

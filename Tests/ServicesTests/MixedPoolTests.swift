@@ -9,8 +9,6 @@ import Testing
 @Suite(.serialized, .enabled(if: TorchPython.available, "needs PyTorch: scripts/torch-venv.sh (scripts/test.sh runs it)"))
 struct MixedPoolTests {
     static let steps = 6
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
 
     /// The run with two of our workers, made once for the suite.
     static let oursAlone: Result<URL, MixedPoolFailure> = {
@@ -34,13 +32,8 @@ struct MixedPoolTests {
                 let words = line.split(separator: " ")
                 let endpoint = String(words[words.firstIndex(of: "at")! + 1])
                 let token = String(words[words.firstIndex(of: "token")! + 1].trimmingCharacters(in: CharacterSet(charactersIn: ",")))
-                return try ChildProcess(
-                    executable: URL(fileURLWithPath: TorchPython.path!),
-                    [
-                        repository.appendingPathComponent("Examples/pytorch-worker/worker.py").path, "--coordinator", endpoint,
-                        "--run-token", token, "--threads", "1", "--worker-id", name, "--verbose", "--proto-dir",
-                        repository.appendingPathComponent(".cache/python-examples/gen").path,
-                    ], name: name)
+                return try TorchPython.pytorchWorker(
+                    ["--coordinator", endpoint, "--run-token", token, "--worker-id", name, "--verbose"], name: name)
             }
             guard train.process.isRunning else { break }
             usleep(100_000)
@@ -94,17 +87,26 @@ struct MixedPoolTests {
         #expect(worst.weight < 1e-2 && worst.statistic < 1e-3, "largest difference \(worst)")
     }
 
+    /// `comcl train` with one of our workers, waiting for one from outside.
+    static func trainBesideAnExternalWorker(_ run: URL, port: Int) throws -> ChildProcess {
+        try TrainingIntegrationTests.train(run, port: port, steps: steps, workers: 1, extra: ["--external-workers", "1"])
+    }
+
+    static func coordinatorLog(_ run: URL) throws -> String {
+        try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
+    }
+
     @Test func aPyTorchWorkerBesideOursEndsWithinToleranceOfOursAlone() throws {
         let run = TrainingIntegrationTests.folder("mixed")
         defer { try? FileManager.default.removeItem(at: run) }
-        let train = try TrainingIntegrationTests.train(run, port: 7110, steps: Self.steps, workers: 1, extra: ["--external-workers", "1"])
+        let train = try Self.trainBesideAnExternalWorker(run, port: 7110)
         let worker = try Self.pytorchWorker(joining: train, name: "pytorch-1")
         defer { worker.signal(SIGKILL) }
         try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- PyTorch worker:\n\(worker.output)")
         // The coordinator asks its workers to stop at the end: the PyTorch worker says goodbye and exits.
         #expect(worker.wait(timeout: 20) == 0, "\(worker.output)")
         #expect(worker.output.contains("stopped after"), "\(worker.output)")
-        let log = try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
+        let log = try Self.coordinatorLog(run)
         // The first step splits evenly (no speed measured yet), in the order the workers joined.
         let split = log.split(separator: "\n").first { $0.contains("patches per worker:") } ?? ""
         #expect(split.contains("embedding-worker-1 8") && split.contains("pytorch-1 8"), "\(log)")
@@ -116,7 +118,7 @@ struct MixedPoolTests {
     @Test func killingThePyTorchWorkerMidStepLosesNothing() throws {
         let run = TrainingIntegrationTests.folder("killed")
         defer { try? FileManager.default.removeItem(at: run) }
-        let train = try TrainingIntegrationTests.train(run, port: 7120, steps: Self.steps, workers: 1, extra: ["--external-workers", "1"])
+        let train = try Self.trainBesideAnExternalWorker(run, port: 7120)
         let first = try Self.pytorchWorker(joining: train, name: "pytorch-1")
         defer { first.signal(SIGKILL) }
         // Killed with a shard in hand: once step 3's forward (work id step 2) has reached it, the step cannot end
@@ -128,7 +130,7 @@ struct MixedPoolTests {
         let second = try Self.pytorchWorker(joining: train, name: "pytorch-2")
         defer { second.signal(SIGKILL) }
         try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- second PyTorch worker:\n\(second.output)")
-        let log = try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
+        let log = try Self.coordinatorLog(run)
         #expect(log.contains("left: pytorch-1"), "the coordinator should have noticed the killed worker:\n\(log)")
         // Its forward or backward is redone ("left ... before answering; redoing"), or, killed
         // during the sum, its peer misses its part ("no replica took the step; redoing").

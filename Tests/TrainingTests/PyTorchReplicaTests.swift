@@ -26,15 +26,8 @@ struct PyTorchReplicaTests {
 
         init() throws {
             router = try ZMQRouter(context, bind: "tcp://127.0.0.1:*")
-            let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent()
-            worker = try ChildProcess(
-                executable: URL(fileURLWithPath: TorchPython.path!),
-                [
-                    repository.appendingPathComponent("Examples/pytorch-worker/worker.py").path, "--coordinator",
-                    try router.socket.lastEndpoint, "--threads", "1", "--data-endpoint", "off", "--worker-id", "py",
-                    "--proto-dir", repository.appendingPathComponent(".cache/python-examples/gen").path,
-                ], name: "pytorch-worker")
+            worker = try TorchPython.pytorchWorker(
+                ["--coordinator", try router.socket.lastEndpoint, "--data-endpoint", "off", "--worker-id", "py"], name: "pytorch-worker")
             guard case .ready(let ready)? = try next(timeout: 120).map(\.body) else {
                 throw PyTorchWorkerFailure("the PyTorch worker did not say Ready:\n\(worker.output)")
             }

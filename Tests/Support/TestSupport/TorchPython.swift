@@ -4,9 +4,11 @@ import Foundation
 /// `COMCL_TORCH_PYTHON`, else the repository's `.cache/torch-venv` (scripts/torch-venv.sh, which
 /// scripts/test.sh runs), else Debian's python3 if it has torch. nil when none imports torch.
 public enum TorchPython {
+    /// The repository's root (this file is Tests/Support/TestSupport/TorchPython.swift).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
     public static let path: String? = {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
         let given: [String] = ProcessInfo.processInfo.environment["COMCL_TORCH_PYTHON"].map { [$0] } ?? []
         let candidates = given + [repository.appendingPathComponent(".cache/torch-venv/bin/python").path, "/usr/bin/python3"]
         return candidates.first { imports($0) }
@@ -24,6 +26,17 @@ public enum TorchPython {
         guard (try? p.run()) != nil else { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
+    }
+
+    /// Examples/pytorch-worker on one CPU thread, with the protocol classes scripts/python-examples.sh
+    /// generates, and `arguments` (--coordinator and the rest).
+    public static func pytorchWorker(_ arguments: [String], name: String) throws -> ChildProcess {
+        try ChildProcess(
+            executable: URL(fileURLWithPath: path!),
+            [
+                repository.appendingPathComponent("Examples/pytorch-worker/worker.py").path, "--threads", "1", "--proto-dir",
+                repository.appendingPathComponent(".cache/python-examples/gen").path,
+            ] + arguments, name: name)
     }
 
     /// Runs a script; its exit status and its output (stdout and stderr together).
