@@ -85,6 +85,7 @@ final class DNNLPrimitive {
         let attributes = Self.attributes(accumulate: false)
         defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
+        EngineThreads.applyToThisThread()
         OneDNN.check(
             dnnl_primitive_desc_create(&pd, operation, attributes, OneDNN.engine, hint?.descriptor), "describe the \(what) primitive")
         self.init(pd!, what)
@@ -95,6 +96,7 @@ final class DNNLPrimitive {
         let attributes = Self.attributes(accumulate: accumulate)
         defer { dnnl_primitive_attr_destroy(attributes) }
         var pd: dnnl_primitive_desc_t?
+        EngineThreads.applyToThisThread()
         withUnsafePointer(to: source) { s in
             withUnsafePointer(to: destination) { d in
                 OneDNN.check(dnnl_reorder_primitive_desc_create(&pd, s, OneDNN.engine, d, OneDNN.engine, attributes), "describe a reorder")

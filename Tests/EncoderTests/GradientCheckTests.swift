@@ -84,21 +84,33 @@ func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Doub
         #expect(Difference(conv.weight.gradValues, fresh.weight.gradValues.map { 2 * $0 }).rel < 1e-6, "the weight gradient accumulates")
     }
 
-    /// OpenMP keeps its thread count per thread, and the services run the engine on threads of
-    /// their own: a convolution run on a thread whose OpenMP count differs must use ours.
+    /// OpenMP keeps its thread count per thread, and the services build and run the engine on
+    /// threads of their own: a convolution made and run on a thread whose OpenMP count differs
+    /// must use ours, at its creation too (oneDNN fixes a primitive's team size when it describes
+    /// it: the demo's workers of one thread each ran teams of two, 12 % slower a step). The
+    /// team's threads are counted by name (a thread's name passes to the threads it starts).
     @Test func convUsesOurThreadCountOnAnyThread() {
-        nonisolated(unsafe) var seen: Int32 = -1
+        nonisolated(unsafe) var (seen, team): (Int32, Int) = (-1, -1)
         let done = DispatchSemaphore(value: 0)
+        let name = "omp-team-probe"
         let thread = Thread {
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             omp_set_num_threads(Int32(EngineThreads.count + 3))  // this thread's own, different count
-            let conv = Conv2d(3, 4, kernel: 3, padding: 1)
-            _ = conv.forward(Tensor4(shape: Shape4(n: 1, h: 8, w: 8, c: 3)))
+            let conv = Conv2d(32, 32, kernel: 3, padding: 1)
+            _ = conv.forward(Tensor4(shape: Shape4(n: 4, h: 16, w: 16, c: 32)))
             seen = omp_get_max_threads()
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            team =
+                tasks.filter { task in
+                    let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+                    return comm?.trimmingCharacters(in: .whitespacesAndNewlines) == name
+                }.count
             done.signal()
         }
         thread.start()
         done.wait()
         #expect(Int(seen) == EngineThreads.count)
+        #expect(team == EngineThreads.count, "the convolution ran a team of \(team) threads; ours is \(EngineThreads.count)")
     }
 
     /// oneDNN falls back to reference kernels (`ref:any`, under 1 GFLOP/s) when a primitive is
