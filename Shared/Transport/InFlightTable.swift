@@ -34,6 +34,10 @@ struct InFlightTable {
     /// ids that do not number steps (step 0: detection and embedding requests).
     static let rememberedCompletions = 100_000
 
+    /// No assigned item's deadline is earlier (it may be later: recomputed when passed), so
+    /// `expired`, asked on every turn of the loop, scans the items only when one may be due.
+    private var earliestDeadline = Double.infinity
+
     var pendingCount: Int { items.values.count { $0.peer == nil } }
     var assignedCount: Int { items.count - pendingCount }
 
@@ -75,6 +79,7 @@ struct InFlightTable {
     }
 
     mutating func assign(_ id: WorkID, to peer: PeerID, deadline: Double) -> [UInt8] {
+        earliestDeadline = min(earliestDeadline, deadline)
         items[id]!.peer = peer
         items[id]!.attempts += 1
         items[id]!.deadline = deadline
@@ -129,8 +134,15 @@ struct InFlightTable {
         items[id] = nil
     }
 
-    func expired(at now: Double) -> [WorkID] {
-        items.compactMap { id, item in item.peer != nil && item.deadline <= now ? id : nil }.sorted { $0.item < $1.item }
+    /// Assigned items whose deadline has passed, in item order.
+    mutating func expired(at now: Double) -> [WorkID] {
+        guard now >= earliestDeadline else { return [] }
+        var due: [WorkID] = []
+        earliestDeadline = .infinity
+        for (id, item) in items where item.peer != nil {
+            if item.deadline <= now { due.append(id) } else { earliestDeadline = min(earliestDeadline, item.deadline) }
+        }
+        return due.sorted { $0.item < $1.item }
     }
 
     /// Items only `peer` may take, queued or in flight.

@@ -182,6 +182,11 @@ public final class WorkDistributor {
             }
             guard let peer else {
                 waiting.append(id)
+                // No peer has credit left, so nothing else can go in this pass, pinned or not:
+                // the coordinator dispatches every link on each turn of its loop, and walking
+                // the hundreds of queued pipeline items each time was its busiest code (`perf`,
+                // the demo's batch of 128).
+                if poolFull { break }
                 continue
             }
             // Pinned items have no deadline: only their worker can answer, and its heartbeats say it lives.

@@ -46,4 +46,24 @@ import Wire
         let (training, evaluation) = (table.complete(id("r", 3 * window, 0)), table.complete(id("embeddings", 0, 1)))
         #expect(submitted && first == .first && training == .duplicate && evaluation == .duplicate)
     }
+
+    /// Items whose deadlines pass at different times each expire when theirs does, though the
+    /// table looks at its items only when the earliest deadline it knows of has passed.
+    @Test func itemsExpireEachAtItsDeadline() {
+        var table = InFlightTable()
+        let id = { (i: UInt64) in WorkID(run: "r", step: 0, item: i) }
+        for i in 0..<3 { _ = table.submit(id(UInt64(i)), request: []) }
+        _ = table.nextPending()
+        _ = table.assign(id(0), to: [1], deadline: 10)
+        _ = table.nextPending()
+        _ = table.assign(id(1), to: [1], deadline: 20)
+        #expect(table.expired(at: 5).isEmpty)
+        #expect(table.expired(at: 10) == [id(0)])
+        table.requeue(id(0))
+        _ = table.nextPending()
+        _ = table.assign(id(2), to: [2], deadline: 15)
+        #expect(table.expired(at: 12).isEmpty)
+        #expect(table.expired(at: 15) == [id(2)])
+        #expect(table.expired(at: 25) == [id(1), id(2)])
+    }
 }

@@ -78,6 +78,24 @@ import Wire
         #expect(items("b").count == 1)  // b's credit came back: it gets the next item
     }
 
+    /// A pass that finds every worker's credit used stops there; the queue keeps its order, so
+    /// items still go out first come, first served as credit comes back.
+    @Test func queuedItemsGoInTheirOrderAsCreditReturns() throws {
+        _ = join("a", capacity: 2)
+        submit(40)
+        _ = try distributor.poll(timeout: 0)
+        var received = items("a")
+        #expect(received == [Self.id(0), Self.id(1)])
+        var answered = 0
+        while answered < received.count {
+            say("a", result(received[answered].item))
+            answered += 1
+            received += items("a")
+        }
+        #expect(received == (0..<40).map { Self.id($0) })
+        #expect(distributor.outstanding == 0)
+    }
+
     @Test func resultsAreKeptOnce() throws {
         _ = join("a")
         submit(1)
