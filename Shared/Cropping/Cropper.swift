@@ -57,7 +57,7 @@ public final class Cropper: Sendable {
         if let key, remembered == nil || (remembered?.boxes == nil && prepared.boxes != nil) { memory.store(prepared, key) }
         // A lesion image with no box above the threshold (common on low-quality images) gives a
         // random crop; its provenance says so (fromDetection false) and the coordinator counts it.
-        let patch = cut ?? cutter.random(image, field: FieldOfView(of: image), using: &g)
+        let patch = cut ?? cutter.random(image, using: &g)
         var provenance = Provenance(
             imageID: request.imageID,
             window: Box(

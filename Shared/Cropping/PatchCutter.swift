@@ -49,11 +49,20 @@ public struct PatchCutter: Sendable {
 
     /// RandC: a uniformly random window of `size`, redrawn until it lies mostly on the field.
     public func random(_ image: RGBImage, field: FieldOfView, using g: inout SeededGenerator) -> CutPatch {
+        random(image, using: &g) { field.coverage(x: $0, y: $1, width: $2, height: $2) }
+    }
+
+    /// RandC on the image's own field of view (`FieldOfView(of: image)`), read window by window.
+    public func random(_ image: RGBImage, using g: inout SeededGenerator) -> CutPatch {
+        random(image, using: &g) { FieldOfView.coverage(of: image, x: $0, y: $1, width: $2, height: $2) }
+    }
+
+    private func random(_ image: RGBImage, using g: inout SeededGenerator, coverage: (Int, Int, Int) -> Double) -> CutPatch {
         let side = min(size, image.width, image.height)
         var best: (x: Int, y: Int, coverage: Double) = (0, 0, -1)
         for _ in 0..<attempts {
             let x = g.integer(0, image.width - side), y = g.integer(0, image.height - side)
-            let coverage = field.coverage(x: x, y: y, width: side, height: side)
+            let coverage = coverage(x, y, side)
             if coverage > best.coverage { best = (x, y, coverage) }
             if coverage >= minimumField { break }
         }

@@ -66,6 +66,26 @@ import Testing
         #expect(cutter.random(disc, field: field, using: &a) == cutter.random(disc, field: field, using: &b))
     }
 
+    /// Reading the field window by window decides every pixel as the whole image's mask does:
+    /// the same coverage for any window (partly outside the image too) and the same cuts.
+    @Test func windowCoverageIsTheMasks() throws {
+        var g = SeededGenerator(seed: 11)
+        // Bytes around the threshold (20/255 lies between 5 and 6) and well above it.
+        let pixels = (0..<(120 * 90 * 3)).map { _ in UInt8(g.integer(0, 3) == 0 ? g.integer(0, 255) : g.integer(0, 12)) }
+        let image = try RGBImage(width: 120, height: 90, pixels: pixels)
+        let field = FieldOfView(of: image)
+        for _ in 0..<200 {
+            let (x, y, w, h) = (g.integer(-20, 110), g.integer(-20, 80), g.integer(21, 60), g.integer(21, 60))
+            #expect(FieldOfView.coverage(of: image, x: x, y: y, width: w, height: h) == field.coverage(x: x, y: y, width: w, height: h))
+        }
+        var cutter = PatchCutter()
+        cutter.size = 32
+        for seed in 0..<20 as Range<UInt64> {
+            var a = SeededGenerator(seed: seed), b = SeededGenerator(seed: seed)
+            #expect(cutter.random(image, using: &a) == cutter.random(image, field: field, using: &b))
+        }
+    }
+
     /// Against Pillow's BILINEAR resize (values printed by Pillow 9.4, Debian 12), within 1 grey
     /// level (Pillow rounds its weights to fixed point).
     @Test func resizeMatchesPillow() throws {
