@@ -19,8 +19,9 @@ public struct ServiceOptions: ParsableArguments {
     )
     public var runToken: String?
 
-    @Option(help: "Items held at once (credit announced in Ready).")
-    public var capacity = 2
+    /// 8: results go back in batches of half of it (docs/protocol.md, "Batches").
+    @Option(help: "Items held at once (credit announced in Ready); results go back in batches of up to half of it.")
+    public var capacity = 8
 
     @Option(help: "Heartbeat period in seconds (zguide Paranoid Pirate: 1 s).")
     public var heartbeat = 1.0

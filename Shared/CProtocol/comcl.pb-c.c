@@ -1954,7 +1954,7 @@ const ProtobufCMessageDescriptor comcl__v1__box__descriptor =
   (ProtobufCMessageInit) comcl__v1__box__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[6] =
+static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[7] =
 {
   {
     "role",
@@ -2028,8 +2028,21 @@ static const ProtobufCFieldDescriptor comcl__v1__ready__field_descriptors[6] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "batches",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Comcl__V1__Ready, batches),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned comcl__v1__ready__field_indices_by_name[] = {
+  6,   /* field[6] = batches */
   2,   /* field[2] = capacity */
   5,   /* field[5] = data_endpoint */
   0,   /* field[0] = role */
@@ -2040,7 +2053,7 @@ static const unsigned comcl__v1__ready__field_indices_by_name[] = {
 static const ProtobufCIntRange comcl__v1__ready__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
 {
@@ -2050,7 +2063,7 @@ const ProtobufCMessageDescriptor comcl__v1__ready__descriptor =
   "Comcl__V1__Ready",
   "comcl.v1",
   sizeof(Comcl__V1__Ready),
-  6,
+  7,
   comcl__v1__ready__field_descriptors,
   comcl__v1__ready__field_indices_by_name,
   1,  comcl__v1__ready__number_ranges,

@@ -18,8 +18,13 @@ public struct RoutedMessage: Sendable {
 public protocol RouterEndpoint: AnyObject {
     /// One message, or nil if none arrives within `timeout` seconds (0 = do not wait).
     func receive(timeout: Double) throws -> RoutedMessage?
-    /// Throws `ZMQError` with `isUnroutable` when the peer is gone.
-    func send(_ payload: [UInt8], to peer: PeerID) throws
+    /// One message of these frames. Throws `ZMQError` with `isUnroutable` when the peer is gone.
+    func send(frames: [[UInt8]], to peer: PeerID) throws
+}
+
+extension RouterEndpoint {
+    /// A message of one frame.
+    public func send(_ payload: [UInt8], to peer: PeerID) throws { try send(frames: [payload], to: peer) }
 }
 
 /// A ROUTER socket, bound, with ROUTER_MANDATORY on.
@@ -45,8 +50,8 @@ public final class ZMQRouter: RouterEndpoint {
         return RoutedMessage(peer: peer, frames: Array(frames.dropFirst()))
     }
 
-    public func send(_ payload: [UInt8], to peer: PeerID) throws {
-        try socket.send([peer, payload])
+    public func send(frames: [[UInt8]], to peer: PeerID) throws {
+        try socket.send([peer] + frames)
     }
 }
 
@@ -60,6 +65,9 @@ public final class ZMQDealer {
     }
 
     public func send(_ payload: [UInt8]) throws { try socket.send([payload]) }
+
+    /// One message of these frames (a batch: one envelope each).
+    public func send(frames: [[UInt8]]) throws { try socket.send(frames) }
 
     public func receive(timeout: Double) throws -> [[UInt8]]? { try socket.receive(timeout: timeout) }
 }

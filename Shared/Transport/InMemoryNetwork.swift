@@ -7,6 +7,7 @@ public final class InMemoryNetwork: RouterEndpoint {
     private var toRouter: [RoutedMessage] = []
     private var toPeer: [PeerID: [[UInt8]]] = [:]
     private var connected: Set<PeerID> = []
+    private var messageCount: [PeerID: Int] = [:]
 
     public init() {}
 
@@ -15,10 +16,15 @@ public final class InMemoryNetwork: RouterEndpoint {
         toRouter.isEmpty ? nil : toRouter.removeFirst()
     }
 
-    public func send(_ payload: [UInt8], to peer: PeerID) throws {
+    /// A message of several frames (a batch) is queued frame by frame; `messages(to:)` counts messages.
+    public func send(frames: [[UInt8]], to peer: PeerID) throws {
         guard connected.contains(peer) else { throw ZMQError("send", code: EHOSTUNREACH) }
-        toPeer[peer, default: []].append(payload)
+        toPeer[peer, default: []] += frames
+        messageCount[peer, default: 0] += 1
     }
+
+    /// Messages sent to `peer` so far.
+    public func messages(to peer: PeerID) -> Int { messageCount[peer] ?? 0 }
 
     // Peer side (what a test plays).
     public func connect(_ peer: PeerID) { connected.insert(peer) }

@@ -171,6 +171,8 @@ public final class WorkDistributor {
         var events: [DistributorEvent] = []
         var waiting: [WorkID] = []  // items no peer can take now, put back in their order
         var poolFull = false
+        // What goes to each peer that takes batches, sent as one message after the pass.
+        var batches: [(peer: PeerID, requests: [[UInt8]])] = []
         while let id = table.nextPending() {
             guard let item = table.items[id] else { continue }
             let peer: PeerID?
@@ -192,10 +194,19 @@ public final class WorkDistributor {
             // Pinned items have no deadline: only their worker can answer, and its heartbeats say it lives.
             let request = table.assign(id, to: peer, deadline: item.pinned == nil ? now + config.itemTimeout : .infinity)
             peers[peer]!.assigned += 1
-            // On failure the peer is dropped and its items (this one too) requeued.
-            events += sendOrDrop(request, to: peer)
+            guard peers[peer]!.ready.batches else {
+                // On failure the peer is dropped and its items (this one too) requeued.
+                events += sendOrDrop([request], to: peer)
+                continue
+            }
+            if let index = batches.firstIndex(where: { $0.peer == peer }) {
+                batches[index].requests.append(request)
+            } else {
+                batches.append((peer, [request]))
+            }
         }
         for id in waiting.reversed() { table.unpop(id) }
+        for batch in batches { events += sendOrDrop(batch.requests, to: batch.peer) }
         return events
     }
 
@@ -211,6 +222,11 @@ public final class WorkDistributor {
     // MARK: incoming
 
     public func handle(_ message: RoutedMessage) -> [DistributorEvent] {
+        // A batch (docs/protocol.md): one envelope per frame, each handled as a message of its
+        // own. An empty first frame is a REQ socket's delimiter, refused with its explanation.
+        if message.frames.count > 1, !message.frames[0].isEmpty {
+            return message.frames.flatMap { handle(RoutedMessage(peer: message.peer, frames: [$0])) }
+        }
         let peer = message.peer
         let sender = peers[peer]?.ready.workerID ?? printable(peer)
         let envelope: Envelope
@@ -330,9 +346,14 @@ public final class WorkDistributor {
     }
 
     private func sendOrDrop(_ payload: [UInt8], to peer: PeerID) -> [DistributorEvent] {
+        sendOrDrop([payload], to: peer)
+    }
+
+    /// One message of one envelope per frame (a batch when there are several).
+    private func sendOrDrop(_ frames: [[UInt8]], to peer: PeerID) -> [DistributorEvent] {
         do {
-            try endpoint.send(payload, to: peer)
-            bytesOut += payload.count
+            try endpoint.send(frames: frames, to: peer)
+            bytesOut += frames.reduce(0) { $0 + $1.count }
             return []
         } catch {
             return dropPeer(peer, reason: "unreachable: \(error)")

@@ -11,8 +11,8 @@ public typealias WorkHandler = @Sendable (Envelope) throws -> Body
 public struct WorkerConfig: Sendable {
     public var role: Role
     public var workerID: String
-    /// Items held at once: one computing plus one waiting, so the next item is already
-    /// local when the current one finishes.
+    /// Items held at once: one computing and the rest waiting, so the next item is already
+    /// local when the current one finishes. Results go back in batches of up to half of it.
     public var capacity = 2
     /// zguide Paranoid Pirate defaults (1 s, liveness 3), as on the router side.
     public var heartbeatInterval = 1.0
@@ -73,17 +73,22 @@ public final class WorkerSession {
     }
 
     private func send(_ body: Body) throws {
-        try send(Envelope(sender: config.workerID, body: body).encoded())
+        try send([Envelope(sender: config.workerID, body: body).encoded()])
     }
+
+    /// A result waits for others to go back with it while this worker still computes and more
+    /// items wait behind it, at most this long (an item of the data's first pass, which detects,
+    /// can take a good part of a second).
+    static let batchHoldSeconds = 0.02
 
     /// A send that blocks past SNDTIMEO means libzmq dropped the link for good: it does not
     /// reconnect after a protocol error, such as a message over ZMQ_MAXMSGSIZE (libzmq
     /// session_base_t::engine_error). Ordinary disconnects keep the queue and reconnect by
     /// themselves. So open a fresh socket, say Ready again, then send (the router answers a
     /// result from a peer it does not know by asking for Ready, and re-issues what we held).
-    private func send(_ payload: [UInt8]) throws {
+    private func send(_ frames: [[UInt8]]) throws {
         do {
-            try dealer.send(payload)
+            try dealer.send(frames: frames)
         } catch let error as ZMQError where error.wouldBlock {
             logger.warning(
                 "could not send to \(endpoint) for \(options.sendTimeoutMilliseconds) ms (libzmq dropped the link, e.g. after a message over --max-message-bytes); reconnecting"
@@ -91,7 +96,7 @@ public final class WorkerSession {
             dealer.socket.close()
             dealer = try ZMQDealer(context, connect: endpoint, options: options)
             try announce()
-            try dealer.send(payload)
+            try dealer.send(frames: frames)
         }
     }
 
@@ -100,7 +105,7 @@ public final class WorkerSession {
             .ready(
                 Ready(
                     role: config.role, workerID: config.workerID, capacity: config.capacity, software: config.software,
-                    runToken: config.runToken, dataEndpoint: config.dataEndpoint)))
+                    runToken: config.runToken, dataEndpoint: config.dataEndpoint, batches: true)))
     }
 
     /// Serves until `shouldStop` turns true or the router sends Shutdown, then drains
@@ -132,6 +137,9 @@ public final class WorkerSession {
         var summary = WorkerSummary()
         var waiting: [Envelope] = []
         var busy = false
+        // Results not yet sent, and when the first of them was done (docs/protocol.md, "Batches").
+        var held: (replies: [[UInt8]], since: Double) = ([], 0)
+        let batch = max(1, config.capacity / 2)
         var stopDeadline: Double?
         var lastHeard = time.now()
         var nextBeat = time.now() + config.heartbeatInterval
@@ -147,31 +155,40 @@ public final class WorkerSession {
                 waiting.removeAll()  // the router re-issues them after our goodbye
             }
             if let deadline = stopDeadline {
-                if !busy { break }
+                if !busy {
+                    if !held.replies.isEmpty { try send(held.replies) }
+                    break
+                }
                 if time.now() > deadline {
                     logger.warning("current item did not finish within \(config.drainTimeout) s; leaving it to be re-issued")
                     break
                 }
             }
-            let wait = max(0, min(nextBeat - time.now(), 0.1))
+            let flushAt = held.replies.isEmpty ? Double.infinity : held.since + Self.batchHoldSeconds
+            let wait = max(0, min(nextBeat - time.now(), flushAt - time.now(), 0.1))
             let readable = try Poller.wait(for: [dealer.socket], fileDescriptors: [outbox.wakeDescriptor], timeout: wait)
             if readable[0] {
-                while let frames = try dealer.receive(timeout: 0) {
+                while let message = try dealer.receive(timeout: 0) {
                     lastHeard = time.now()
-                    switch incoming(frames) {
-                    case .work(let request) where stopDeadline == nil: waiting.append(request)
-                    case .shutdown(let reason): summary.stopReason = summary.stopReason.isEmpty ? reason : summary.stopReason
-                    case .refused(let reason):
-                        // Not a member of this run: nothing to hand back, no goodbye to say.
-                        dealer.socket.close()
-                        throw SessionRefused(reason: reason)
-                    default: break
+                    // A batch: one envelope per frame, each taken as a message of its own.
+                    let parts = message.count > 1 && !message[0].isEmpty ? message.map { [$0] } : [message]
+                    for frames in parts {
+                        switch incoming(frames) {
+                        case .work(let request) where stopDeadline == nil: waiting.append(request)
+                        case .shutdown(let reason): summary.stopReason = summary.stopReason.isEmpty ? reason : summary.stopReason
+                        case .refused(let reason):
+                            // Not a member of this run: nothing to hand back, no goodbye to say.
+                            dealer.socket.close()
+                            throw SessionRefused(reason: reason)
+                        default: break
+                        }
                     }
                 }
             }
             if readable[1] {
                 for (reply, failed) in outbox.takeAll() {
-                    try send(reply)
+                    if held.replies.isEmpty { held.since = time.now() }
+                    held.replies.append(reply)
                     busy = false
                     if failed { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
                 }
@@ -181,6 +198,12 @@ public final class WorkerSession {
                 busy = true
             }
             let now = time.now()
+            // Results wait only while the next item computes with more queued behind it: the
+            // coordinator's credit comes back in a batch, and it answers with a batch.
+            if !held.replies.isEmpty, !busy || waiting.isEmpty || held.replies.count >= batch || now >= flushAt {
+                try send(held.replies)
+                held.replies = []
+            }
             if now >= nextBeat {
                 sequence += 1
                 try send(.heartbeat(Heartbeat(sequence: sequence, inFlight: waiting.count + (busy ? 1 : 0))))

@@ -10,10 +10,15 @@ public struct Ready: Equatable, Sendable {
     public var runToken: String
     /// Where the worker serves its results to other workers ("" = results come back inline).
     public var dataEndpoint: String
+    /// The worker takes and sends several envelopes in one message, one per frame.
+    public var batches: Bool
 
-    public init(role: Role, workerID: String, capacity: Int = 1, software: String = "", runToken: String = "", dataEndpoint: String = "") {
+    public init(
+        role: Role, workerID: String, capacity: Int = 1, software: String = "", runToken: String = "", dataEndpoint: String = "",
+        batches: Bool = false
+    ) {
         (self.role, self.workerID, self.capacity, self.software, self.runToken) = (role, workerID, capacity, software, runToken)
-        self.dataEndpoint = dataEndpoint
+        (self.dataEndpoint, self.batches) = (dataEndpoint, batches)
     }
 }
 
@@ -26,6 +31,7 @@ extension Ready: CConvertible {
         c.pointee.software = arena.string(software)
         c.pointee.run_token = arena.string(runToken)
         c.pointee.data_endpoint = arena.string(dataEndpoint)
+        c.pointee.batches = batches ? 1 : 0
         return c
     }
 
@@ -40,6 +46,7 @@ extension Ready: CConvertible {
         software = liftString(c.pointee.software)
         runToken = liftString(c.pointee.run_token)
         dataEndpoint = liftString(c.pointee.data_endpoint)
+        batches = c.pointee.batches != 0
     }
 }
 

@@ -74,6 +74,23 @@ import Wire
         try everyItemOnce(over: "ipc://\(path)")
     }
 
+    /// A worker of capacity 8 (the services' default) answers in batches over real sockets:
+    /// every item once, in far fewer messages than items (docs/protocol.md, "Batches").
+    @Test func resultsComeBackInBatches() throws {
+        let (router, endpoint) = try router("tcp://127.0.0.1:*")
+        let counting = CountingRouter(router)
+        let distributor = WorkDistributor(role: .augmenter, name: "test", endpoint: counting, config: config())
+        let worker = try probe(endpoint, "batching", ["--delay", "0.005", "--capacity", "8"])
+        _ = try drive(distributor, timeout: 10) { _ in distributor.workerCount == 1 }
+        for item in 0..<80 { distributor.submit(Self.request(UInt64(item))) }
+        let events = try drive(distributor, timeout: 30) { results($0).count == 80 }
+        #expect(results(events).count == 80)
+        #expect(counting.batches > 0, "no message carried more than one result")
+        #expect(counting.batchedEnvelopes >= 40, "\(counting.batchedEnvelopes) of 80 results came in batches")
+        worker.signal(SIGTERM)
+        #expect(worker.wait(timeout: 10) == 0, "\(worker.output)")
+    }
+
     @Test func killedWorkerLosesNoItem() throws {
         let (router, endpoint) = try router("tcp://127.0.0.1:*")
         let distributor = WorkDistributor(role: .augmenter, name: "test", endpoint: router, config: config())
@@ -120,4 +137,20 @@ import Wire
         #expect(old.output.contains("protocolVersion"), "the old peer hears why: \(old.output)")
         #expect(distributor.workerCount == 0)
     }
+}
+
+/// A router that counts the messages of several frames it receives (batches).
+final class CountingRouter: RouterEndpoint {
+    let inner: ZMQRouter
+    private(set) var batches = 0, batchedEnvelopes = 0
+
+    init(_ inner: ZMQRouter) { self.inner = inner }
+
+    func receive(timeout: Double) throws -> RoutedMessage? {
+        let message = try inner.receive(timeout: timeout)
+        if let frames = message?.frames, frames.count > 1 { (batches, batchedEnvelopes) = (batches + 1, batchedEnvelopes + frames.count) }
+        return message
+    }
+
+    func send(frames: [[UInt8]], to peer: PeerID) throws { try inner.send(frames: frames, to: peer) }
 }

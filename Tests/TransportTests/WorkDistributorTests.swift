@@ -15,9 +15,9 @@ import Wire
     }
 
     // A worker the test plays.
-    func join(_ name: String, capacity: Int = 1, role: Role = .augmenter) -> [DistributorEvent] {
+    func join(_ name: String, capacity: Int = 1, role: Role = .augmenter, batches: Bool = false) -> [DistributorEvent] {
         net.connect(Array(name.utf8))
-        return say(name, .ready(Ready(role: role, workerID: name, capacity: capacity)))
+        return say(name, .ready(Ready(role: role, workerID: name, capacity: capacity, batches: batches)))
     }
 
     @discardableResult
@@ -300,5 +300,42 @@ extension WorkDistributorTests {
         // Pinning to a worker that is not there fails at once.
         let absent = pin(2, to: "gone")
         #expect(absent.accepted && absent.events.count == 1)
+    }
+}
+
+/// Batches (docs/protocol.md): a worker that says `Ready.batches` gets what one pass hands it in
+/// one message and may answer several items in one, each frame taken as a message of its own.
+extension WorkDistributorTests {
+    @Test func aWorkerThatBatchesGetsOnePassInOneMessage() throws {
+        _ = join("b", capacity: 4, batches: true)
+        _ = join("single", capacity: 2)
+        let (b, single) = (Array("b".utf8), Array("single".utf8))
+        let before = (net.messages(to: b), net.messages(to: single))  // the first heartbeats
+        submit(6)
+        _ = try distributor.poll(timeout: 0)
+        #expect(items("b").count == 4)
+        #expect(net.messages(to: b) - before.0 == 1)
+        #expect(items("single").count == 2)
+        #expect(net.messages(to: single) - before.1 == 2)
+    }
+
+    @Test func aBatchOfResultsIsTakenFrameByFrame() throws {
+        _ = join("b", capacity: 4, batches: true)
+        let heartbeats = net.messages(to: Array("b".utf8))
+        submit(6)
+        _ = try distributor.poll(timeout: 0)
+        let held = items("b")
+        let frames = [result(held[0].item), result(held[1].item)].map { Envelope(sender: "b", body: $0).encoded() } + [[0xFF, 0x01]]
+        net.deliver(from: Array("b".utf8), frames: frames + [Envelope(sender: "b", body: result(held[0].item)).encoded()])
+        let events = try distributor.poll(timeout: 0)
+        #expect(events.filter { if case .result = $0 { true } else { false } }.count == 2)
+        #expect(events.contains(.duplicate(held[0], workerID: "b")))
+        #expect(events.contains { if case .rejected = $0 { true } else { false } }, "the bad frame is refused on its own")
+        #expect(errors("b").map(\.code) == [.malformed])
+        // Two credits came back: the two items left go out together.
+        submit(0)
+        _ = try distributor.poll(timeout: 0)
+        #expect(distributor.pending == 0)
+        #expect(net.messages(to: Array("b".utf8)) - heartbeats == 3)  // the first batch, the error, the second batch
     }
 }

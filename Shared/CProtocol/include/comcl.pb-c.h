@@ -276,10 +276,15 @@ struct  Comcl__V1__Ready
    * come back inline to the coordinator.
    */
   char *data_endpoint;
+  /*
+   * The worker takes several requests in one message and may answer several in one: one
+   * Envelope per frame, in order (docs/protocol.md, "Batches"). False: one Envelope a message.
+   */
+  protobuf_c_boolean batches;
 };
 #define COMCL__V1__READY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&comcl__v1__ready__descriptor) \
-    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , COMCL__V1__ROLE__ROLE_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 struct  Comcl__V1__Heartbeat
