@@ -76,9 +76,8 @@ public final class WorkerSession {
         try send([Envelope(sender: config.workerID, body: body).encoded()])
     }
 
-    /// A result waits for others to go back with it while this worker still computes and more
-    /// items wait behind it, at most this long (an item of the data's first pass, which detects,
-    /// can take a good part of a second).
+    /// The longest a finished result waits for others to go back with it (`HeldReplies`): an
+    /// item of the data's first pass, which detects, can take a good part of a second.
     static let batchHoldSeconds = 0.02
 
     /// A send that blocks past SNDTIMEO means libzmq dropped the link for good: it does not
@@ -137,9 +136,7 @@ public final class WorkerSession {
         var summary = WorkerSummary()
         var waiting: [Envelope] = []
         var busy = false
-        // Results not yet sent, and when the first of them was done (docs/protocol.md, "Batches").
-        var held: (replies: [[UInt8]], since: Double) = ([], 0)
-        let batch = max(1, config.capacity / 2)
+        var held = HeldReplies(limit: config.capacity / 2, holdSeconds: Self.batchHoldSeconds)
         var stopDeadline: Double?
         var lastHeard = time.now()
         var nextBeat = time.now() + config.heartbeatInterval
@@ -155,17 +152,13 @@ public final class WorkerSession {
                 waiting.removeAll()  // the router re-issues them after our goodbye
             }
             if let deadline = stopDeadline {
-                if !busy {
-                    if !held.replies.isEmpty { try send(held.replies) }
-                    break
-                }
+                if !busy { break }
                 if time.now() > deadline {
                     logger.warning("current item did not finish within \(config.drainTimeout) s; leaving it to be re-issued")
                     break
                 }
             }
-            let flushAt = held.replies.isEmpty ? Double.infinity : held.since + Self.batchHoldSeconds
-            let wait = max(0, min(nextBeat - time.now(), flushAt - time.now(), 0.1))
+            let wait = max(0, min(nextBeat - time.now(), held.deadline - time.now(), 0.1))
             let readable = try Poller.wait(for: [dealer.socket], fileDescriptors: [outbox.wakeDescriptor], timeout: wait)
             if readable[0] {
                 while let message = try dealer.receive(timeout: 0) {
@@ -187,8 +180,7 @@ public final class WorkerSession {
             }
             if readable[1] {
                 for (reply, failed) in outbox.takeAll() {
-                    if held.replies.isEmpty { held.since = time.now() }
-                    held.replies.append(reply)
+                    held.add(reply, at: time.now())
                     busy = false
                     if failed { summary.itemsFailed += 1 } else { summary.itemsDone += 1 }
                 }
@@ -198,12 +190,7 @@ public final class WorkerSession {
                 busy = true
             }
             let now = time.now()
-            // Results wait only while the next item computes with more queued behind it: the
-            // coordinator's credit comes back in a batch, and it answers with a batch.
-            if !held.replies.isEmpty, !busy || waiting.isEmpty || held.replies.count >= batch || now >= flushAt {
-                try send(held.replies)
-                held.replies = []
-            }
+            if held.due(at: now, computing: busy, queued: waiting.count) { try send(held.take()) }
             if now >= nextBeat {
                 sequence += 1
                 try send(.heartbeat(Heartbeat(sequence: sequence, inFlight: waiting.count + (busy ? 1 : 0))))
@@ -215,6 +202,7 @@ public final class WorkerSession {
                 lastHeard = now
             }
         }
+        if !held.replies.isEmpty { try send(held.take()) }  // finished work goes back before the goodbye
         var goodbye = Status(role: config.role, workerID: config.workerID, state: .stopped)
         goodbye.itemsDone = UInt64(summary.itemsDone)
         goodbye.itemsFailed = UInt64(summary.itemsFailed)
