@@ -28,7 +28,7 @@ public struct FieldOfView: Sendable {
     public init(of image: RGBImage, threshold: Float = defaultThreshold) {
         (width, height) = (image.width, image.height)
         var mask = [Float](repeating: 0, count: image.width * image.height)
-        let bright = (0...255).map { Float($0) / 255 > threshold }
+        let bright = Self.onField(threshold)
         image.pixels.withUnsafeBufferPointer { p in
             for i in 0..<mask.count where bright[Int(max(p[3 * i], p[3 * i + 1], p[3 * i + 2]))] { mask[i] = 1 }
         }
@@ -43,18 +43,21 @@ public struct FieldOfView: Sendable {
     public static func coverage(
         of image: RGBImage, x: Int, y: Int, width w: Int, height h: Int, threshold: Float = defaultThreshold
     ) -> Double {
-        let darkest = (0...255).first { Float($0) / 255 > threshold } ?? 256  // as `init(of:)` decides each byte
+        let bright = onField(threshold)
         var inside = 0
         image.pixels.withUnsafeBufferPointer { p in
             for row in max(0, y)..<min(image.height, y + h) {
                 for column in max(0, x)..<min(image.width, x + w) {
                     let i = 3 * (row * image.width + column)
-                    if Int(max(p[i], p[i + 1], p[i + 2])) >= darkest { inside += 1 }
+                    if bright[Int(max(p[i], p[i + 1], p[i + 2]))] { inside += 1 }
                 }
             }
         }
         return Double(inside) / Double(max(1, w * h))
     }
+
+    /// For each byte value, whether a pixel whose brightest channel has it lies on the field.
+    private static func onField(_ threshold: Float) -> [Bool] { (0...255).map { Float($0) / 255 > threshold } }
 
     /// Share of the window's pixels that lie on the field.
     public func coverage(x: Int, y: Int, width w: Int, height h: Int) -> Double {

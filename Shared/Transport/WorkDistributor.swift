@@ -222,11 +222,9 @@ public final class WorkDistributor {
     // MARK: incoming
 
     public func handle(_ message: RoutedMessage) -> [DistributorEvent] {
-        // A batch (docs/protocol.md): one envelope per frame, each handled as a message of its
-        // own. An empty first frame is a REQ socket's delimiter, refused with its explanation.
-        if message.frames.count > 1, !message.frames[0].isEmpty {
-            return message.frames.flatMap { handle(RoutedMessage(peer: message.peer, frames: [$0])) }
-        }
+        // A batch: each envelope handled alone (a REQ socket's frames are refused below).
+        let parts = Envelope.messages(in: message.frames)
+        if parts.count > 1 { return parts.flatMap { handle(RoutedMessage(peer: message.peer, frames: $0)) } }
         let peer = message.peer
         let sender = peers[peer]?.ready.workerID ?? printable(peer)
         let envelope: Envelope

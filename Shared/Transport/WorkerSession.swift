@@ -163,9 +163,7 @@ public final class WorkerSession {
             if readable[0] {
                 while let message = try dealer.receive(timeout: 0) {
                     lastHeard = time.now()
-                    // A batch: one envelope per frame, each taken as a message of its own.
-                    let parts = message.count > 1 && !message[0].isEmpty ? message.map { [$0] } : [message]
-                    for frames in parts {
+                    for frames in Envelope.messages(in: message) {
                         switch incoming(frames) {
                         case .work(let request) where stopDeadline == nil: waiting.append(request)
                         case .shutdown(let reason): summary.stopReason = summary.stopReason.isEmpty ? reason : summary.stopReason

@@ -166,6 +166,13 @@ public struct Envelope: Equatable, Sendable {
         }
     }
 
+    /// A message as a socket delivers it, one frame list per envelope: a batch (several frames,
+    /// the first not empty: docs/protocol.md, "Batches") gives each frame as a message of its
+    /// own; anything else (one frame, or a REQ socket's empty delimiter first) stays as it is.
+    public static func messages(in frames: [[UInt8]]) -> [[[UInt8]]] {
+        frames.count > 1 && !frames[0].isEmpty ? frames.map { [$0] } : [frames]
+    }
+
     /// Decodes a message as a socket delivers it: exactly one frame holding one Envelope (what
     /// every link's router and dealer receive). Any failure is a `WireError` to answer with.
     public static func decode(frames: [[UInt8]], maxBytes: Int = WireLimits.defaultMaxMessageBytes) throws(WireError) -> Envelope {

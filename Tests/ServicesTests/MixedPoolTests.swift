@@ -96,47 +96,52 @@ struct MixedPoolTests {
         try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
     }
 
-    @Test func aPyTorchWorkerBesideOursEndsWithinToleranceOfOursAlone() throws {
-        let run = TrainingIntegrationTests.folder("mixed")
+    /// A run of one of ours beside a PyTorch worker ("pytorch-1") in folder `name`: `body` gets the
+    /// folder, the training and the worker; the folder and the worker go when it returns.
+    static func beside(_ name: String, port: Int, _ body: (URL, ChildProcess, ChildProcess) throws -> Void) throws {
+        let run = TrainingIntegrationTests.folder(name)
         defer { try? FileManager.default.removeItem(at: run) }
-        let train = try Self.trainBesideAnExternalWorker(run, port: 7110)
-        let worker = try Self.pytorchWorker(joining: train, name: "pytorch-1")
+        let train = try trainBesideAnExternalWorker(run, port: port)
+        let worker = try pytorchWorker(joining: train, name: "pytorch-1")
         defer { worker.signal(SIGKILL) }
-        try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- PyTorch worker:\n\(worker.output)")
-        // The coordinator asks its workers to stop at the end: the PyTorch worker says goodbye and exits.
-        #expect(worker.wait(timeout: 20) == 0, "\(worker.output)")
-        #expect(worker.output.contains("stopped after"), "\(worker.output)")
-        let log = try Self.coordinatorLog(run)
-        // The first step splits evenly (no speed measured yet), in the order the workers joined.
-        let split = log.split(separator: "\n").first { $0.contains("patches per worker:") } ?? ""
-        #expect(split.contains("embedding-worker-1 8") && split.contains("pytorch-1 8"), "\(log)")
-        try Self.expectCloseToOursAlone(run)
+        try body(run, train, worker)
+    }
+
+    @Test func aPyTorchWorkerBesideOursEndsWithinToleranceOfOursAlone() throws {
+        try Self.beside("mixed", port: 7110) { run, train, worker in
+            try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- PyTorch worker:\n\(worker.output)")
+            // The coordinator asks its workers to stop at the end: the PyTorch worker says goodbye and exits.
+            #expect(worker.wait(timeout: 20) == 0, "\(worker.output)")
+            #expect(worker.output.contains("stopped after"), "\(worker.output)")
+            let log = try Self.coordinatorLog(run)
+            // The first step splits evenly (no speed measured yet), in the order the workers joined.
+            let split = log.split(separator: "\n").first { $0.contains("patches per worker:") } ?? ""
+            #expect(split.contains("embedding-worker-1 8") && split.contains("pytorch-1 8"), "\(log)")
+            try Self.expectCloseToOursAlone(run)
+        }
     }
 
     /// SIGKILL mid-run (no goodbye: the coordinator notices the silence), then another PyTorch
     /// worker joins; the steps it was in are taken again, and the run ends as if nothing happened.
     @Test func killingThePyTorchWorkerMidStepLosesNothing() throws {
-        let run = TrainingIntegrationTests.folder("killed")
-        defer { try? FileManager.default.removeItem(at: run) }
-        let train = try Self.trainBesideAnExternalWorker(run, port: 7120)
-        let first = try Self.pytorchWorker(joining: train, name: "pytorch-1")
-        defer { first.signal(SIGKILL) }
-        // Killed with a shard in hand: once step 3's forward (work id step 2) has reached it, the step cannot end
-        // without its backward and its part of the sum (a step is about 0.3 s here).
-        let deadline = Date().addingTimeInterval(300)
-        while Date() < deadline, !first.output.contains("forward_request step 2"), train.process.isRunning { usleep(5_000) }
-        first.signal(SIGKILL)
-        _ = first.wait(timeout: 10)
-        let second = try Self.pytorchWorker(joining: train, name: "pytorch-2")
-        defer { second.signal(SIGKILL) }
-        try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- second PyTorch worker:\n\(second.output)")
-        let log = try Self.coordinatorLog(run)
-        #expect(log.contains("left: pytorch-1"), "the coordinator should have noticed the killed worker:\n\(log)")
-        // Its forward or backward is redone ("left ... before answering; redoing"), or, killed
-        // during the sum, its peer misses its part ("no replica took the step; redoing").
-        #expect(log.contains("redoing"), "\(log)")
-        #expect(second.output.contains("stopped after"), "\(second.output)")
-        try Self.expectCloseToOursAlone(run)
+        try Self.beside("killed", port: 7120) { run, train, first in
+            // Killed with a shard in hand: once step 3's forward (work id step 2) has reached it, the step cannot end
+            // without its backward and its part of the sum (a step is about 0.3 s here).
+            let deadline = Date().addingTimeInterval(300)
+            while Date() < deadline, !first.output.contains("forward_request step 2"), train.process.isRunning { usleep(5_000) }
+            first.signal(SIGKILL)
+            _ = first.wait(timeout: 10)
+            let second = try Self.pytorchWorker(joining: train, name: "pytorch-2")
+            defer { second.signal(SIGKILL) }
+            try #require(train.wait(timeout: 400) == 0, "\(train.output)\n--- second PyTorch worker:\n\(second.output)")
+            let log = try Self.coordinatorLog(run)
+            #expect(log.contains("left: pytorch-1"), "the coordinator should have noticed the killed worker:\n\(log)")
+            // Its forward or backward is redone ("left ... before answering; redoing"), or, killed
+            // during the sum, its peer misses its part ("no replica took the step; redoing").
+            #expect(log.contains("redoing"), "\(log)")
+            #expect(second.output.contains("stopped after"), "\(second.output)")
+            try Self.expectCloseToOursAlone(run)
+        }
     }
 }
 
