@@ -22,13 +22,21 @@ public struct Normalize: RecipeEntry, Equatable {
 
     public var parameters: [String: JSONValue] { ["mean": .numbers(mean.map(Double.init)), "std": .numbers(std.map(Double.init))] }
 
-    /// Channel-first normalised values of `image`.
+    /// Channel-first normalised values of `image`: one pass over the pixels, through pointers
+    /// (per-element array access here was an eighth of the augmenter's time, perf).
     public func planes(_ image: FloatImage) -> [Float] {
         let n = image.pixelCount
-        var out = [Float](repeating: 0, count: 3 * n)
-        for c in 0..<3 {
-            for i in 0..<n { out[c * n + i] = (image.pixels[3 * i + c] - mean[c]) / std[c] }
+        let (m0, m1, m2, s0, s1, s2) = (mean[0], mean[1], mean[2], std[0], std[1], std[2])
+        return [Float](unsafeUninitializedCapacity: 3 * n) { out, count in
+            image.pixels.withUnsafeBufferPointer { pixels in
+                let (red, green, blue) = (out.baseAddress!, out.baseAddress! + n, out.baseAddress! + 2 * n)
+                for i in 0..<n {
+                    red[i] = (pixels[3 * i] - m0) / s0
+                    green[i] = (pixels[3 * i + 1] - m1) / s1
+                    blue[i] = (pixels[3 * i + 2] - m2) / s2
+                }
+            }
+            count = 3 * n
         }
-        return out
     }
 }

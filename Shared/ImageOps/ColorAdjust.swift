@@ -41,15 +41,9 @@ public enum ColorAdjust {
     }
 
     /// Rotates the hue by `shift` turns (in [-0.5, 0.5]) through HSV, as torchvision's _rgb2hsv /
-    /// _hsv2rgb do (after Pillow's Convert.c).
+    /// _hsv2rgb do (after Pillow's Convert.c); 16 pixels at a time (HueRotation).
     public static func hue(_ image: inout FloatImage, shift: Double) {
-        let shift = Float(shift)
-        for i in 0..<image.pixelCount {
-            let p = 3 * i
-            var (h, s, v) = rgbToHSV(image.pixels[p], image.pixels[p + 1], image.pixels[p + 2])
-            h = remainder1(h + shift)
-            (image.pixels[p], image.pixels[p + 1], image.pixels[p + 2]) = hsvToRGB(h, s, v)
-        }
+        HueRotation.apply(&image, shift: Float(shift))
     }
 
     /// Replaces every channel by the grey level (RandomGrayscale with 3 output channels).
@@ -58,48 +52,6 @@ public enum ColorAdjust {
             let p = 3 * i
             let grey = luma(image.pixels[p], image.pixels[p + 1], image.pixels[p + 2])
             (image.pixels[p], image.pixels[p + 1], image.pixels[p + 2]) = (grey, grey, grey)
-        }
-    }
-
-    /// Python's `x % 1.0` (torch.remainder): the result has the sign of the divisor, so it lies in [0, 1).
-    @inline(__always) static func remainder1(_ x: Float) -> Float {
-        let r = x - x.rounded(.down)
-        return r >= 1 ? 0 : r
-    }
-
-    @inline(__always) static func rgbToHSV(_ r: Float, _ g: Float, _ b: Float) -> (Float, Float, Float) {
-        let maxc = max(r, g, b), minc = min(r, g, b)
-        let equal = maxc == minc
-        let cr = maxc - minc
-        let s = cr / (equal ? 1 : maxc)
-        let divisor = equal ? 1 : cr
-        let rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor
-        let h: Float
-        if maxc == r {
-            h = bc - gc
-        } else if maxc == g {
-            h = 2 + rc - bc
-        } else {
-            h = 4 + gc - rc
-        }
-        // torch.fmod(h / 6 + 1, 1): h / 6 + 1 is positive, so fmod and the floor remainder agree.
-        return (remainder1(h / 6 + 1), s, maxc)
-    }
-
-    @inline(__always) static func hsvToRGB(_ h: Float, _ s: Float, _ v: Float) -> (Float, Float, Float) {
-        let scaled = h * 6
-        let sector = scaled.rounded(.down)
-        let f = scaled - sector
-        let p = min(1, max(0, v * (1 - s)))
-        let q = min(1, max(0, v * (1 - s * f)))
-        let t = min(1, max(0, v * (1 - s * (1 - f))))
-        switch ((Int(sector) % 6) + 6) % 6 {
-        case 0: return (v, t, p)
-        case 1: return (q, v, p)
-        case 2: return (p, v, t)
-        case 3: return (p, q, v)
-        case 4: return (t, p, v)
-        default: return (v, p, q)
         }
     }
 }

@@ -12,6 +12,8 @@ public struct FloatImage: Equatable, Sendable {
         precondition(width > 0 && height > 0, "image of \(width)x\(height)")
         (self.width, self.height) = (width, height)
         pixels = [Float](repeating: 0, count: width * height * 3)
+        // Black (most callers' canvas) is the zeroed array already: no second pass.
+        guard fill != (0, 0, 0) else { return }
         for i in stride(from: 0, to: pixels.count, by: 3) { (pixels[i], pixels[i + 1], pixels[i + 2]) = fill }
     }
 
