@@ -27,7 +27,8 @@ public enum AffineWarp {
         let ay = theta[3] / halfH, by = theta[4] / halfH, cy = theta[5] / halfH
         var out = FloatImage(width: w, height: h)
         let (fw, fh) = (Float(w), Float(h))
-        // Buffer pointers: each tap is bounds-checked once, against the image, above.
+        // Buffer pointers: the guards below check each tap against the image, so the accesses
+        // need no check of their own.
         image.pixels.withUnsafeBufferPointer { source in
             out.pixels.withUnsafeMutableBufferPointer { target in
                 for row in 0..<h {
@@ -46,7 +47,7 @@ public enum AffineWarp {
                             for c in 0..<3 { target[o + c] = source[p + c] }
                         case .bilinear:
                             // grid_sample's four taps and weights, each dropped when it falls outside.
-                            let x0 = floor(sx), y0 = floor(sy), x1 = x0 + 1, y1 = y0 + 1
+                            let x0 = roundedDown(sx), y0 = roundedDown(sy), x1 = x0 + 1, y1 = y0 + 1
                             guard x0 >= -1, x0 < fw, y0 >= -1, y0 < fh else { continue }
                             let (ix, iy) = (Int(x0), Int(y0))
                             @inline(__always) func add(_ tx: Int, _ ty: Int, _ weight: Float) {
@@ -75,8 +76,9 @@ public enum AffineWarp {
         return (x + 0x1.8p23) - 0x1.8p23
     }
 
-    /// The floor, from roundedToEven: one less where it rounded up.
-    @inline(__always) static func floor(_ x: Float) -> Float {
+    /// The floor, from roundedToEven: one less where it rounded up (named apart from libm's
+    /// floor, which this replaces).
+    @inline(__always) static func roundedDown(_ x: Float) -> Float {
         let r = roundedToEven(x)
         return r > x ? r - 1 : r
     }
