@@ -37,11 +37,16 @@ public struct ResourceTrend: Sendable {
 
     public init(name: String) { self.name = name }
 
+    /// The samples taken once `warmupSteps` steps were done, in step order.
+    public func settled(warmupSteps: Int) -> [Sample] {
+        samples.filter { $0.step >= warmupSteps }.sorted { $0.step < $1.step }
+    }
+
     /// The settled run's figures and the problems found: resident memory grown by more than
     /// `residentToleranceKiB`, or descriptors or threads grown at all. Nil when fewer than 10
     /// samples fall after the warm-up (too few to tell a trend from noise).
     public func summary(warmupSteps: Int, residentToleranceKiB: Int) -> Summary? {
-        let settled = samples.filter { $0.step >= warmupSteps }.sorted { $0.step < $1.step }
+        let settled = settled(warmupSteps: warmupSteps)
         guard settled.count >= 10 else { return nil }
         let window = max(3, settled.count / 10)
         let (first, last) = (settled.prefix(window).map(\.resources), settled.suffix(window).map(\.resources))

@@ -64,12 +64,18 @@ import TestSupport
         #expect(child.output.contains("lesion patches 0/"))
     }
 
+    /// The run waits for a second embedding worker from outside, so it is certainly up (ports
+    /// bound, nothing trained) while the intruders try; then our own worker joins as that second
+    /// one. (Waiting for step 1 instead raced the run's end: 7 steps take under a second now.)
     @Test func aSecondRunAndAStrangerWorkerOnTheSamePortsCannotMix() throws {
         let reference = try Self.trace(Self.reference)
         let (run, second) = (TrainingIntegrationTests.folder("reliability-first"), TrainingIntegrationTests.folder("reliability-second"))
         defer { for folder in [run, second] { try? FileManager.default.removeItem(at: folder) } }
-        let child = try TrainingIntegrationTests.train(run, port: 6620, steps: Self.steps, extra: Self.options)
-        Self.waitForSteps(run, 1, while: child)
+        let child = try TrainingIntegrationTests.train(
+            run, port: 6620, steps: Self.steps, workers: 1, extra: Self.options + ["--external-workers", "1"])
+        // A failure before the worker joins would leave the run waiting: SIGTERM stops it and its services.
+        defer { if child.process.isRunning { child.signal(SIGTERM) } }
+        let link = try #require(TrainingIntegrationTests.externalWorkerLink(of: child), "\(child.output)")
 
         // Another `comcl train` on the same ports is refused before it starts or writes anything.
         let intruder = try TrainingIntegrationTests.train(second, port: 6620, steps: Self.steps, extra: Self.options)
@@ -83,7 +89,13 @@ import TestSupport
         #expect(stranger.wait(timeout: 30) == 1)
         #expect(stranger.output.contains("the coordinator refused this worker"), "\(stranger.output)")
 
+        // The worker the run waits for, with this run's token: the run goes on as if undisturbed.
+        let worker = try ChildProcess(
+            "comcl-embedding-worker",
+            ["--coordinator", link.endpoint, "--run-token", link.token, "--worker-id", "embedding-worker-2", "--threads", "1"])
+        defer { if worker.process.isRunning { worker.signal(SIGKILL) } }
         try #require(child.wait(timeout: 400) == 0, "\(child.output)")
+        #expect(worker.wait(timeout: 20) == 0, "\(worker.output)")
         let log = try String(contentsOf: run.appendingPathComponent("logs/coordinator.log"), encoding: .utf8)
         #expect(log.contains("refused a message from stranger"))
         let trace = try Self.trace(run)

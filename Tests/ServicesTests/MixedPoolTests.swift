@@ -25,20 +25,12 @@ struct MixedPoolTests {
     /// The PyTorch worker joining the run `train` started, from the line the launcher prints
     /// ("... at ENDPOINT with run token TOKEN, ...").
     static func pytorchWorker(joining train: ChildProcess, name: String) throws -> ChildProcess {
-        // --verbose: a line per request, so a test can tell when the worker holds a shard.
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            if let line = train.output.split(separator: "\n").first(where: { $0.hasPrefix("waiting for 1 more embedding worker at ") }) {
-                let words = line.split(separator: " ")
-                let endpoint = String(words[words.firstIndex(of: "at")! + 1])
-                let token = String(words[words.firstIndex(of: "token")! + 1].trimmingCharacters(in: CharacterSet(charactersIn: ",")))
-                return try TorchPython.pytorchWorker(
-                    ["--coordinator", endpoint, "--run-token", token, "--worker-id", name, "--verbose"], name: name)
-            }
-            guard train.process.isRunning else { break }
-            usleep(100_000)
+        guard let link = TrainingIntegrationTests.externalWorkerLink(of: train) else {
+            throw MixedPoolFailure("comcl train did not ask for the external worker:\n\(train.output)")
         }
-        throw MixedPoolFailure("comcl train did not ask for the external worker:\n\(train.output)")
+        // --verbose: a line per request, so a test can tell when the worker holds a shard.
+        return try TorchPython.pytorchWorker(
+            ["--coordinator", link.endpoint, "--run-token", link.token, "--worker-id", name, "--verbose"], name: name)
     }
 
     /// The largest difference between two checkpoints: of a weight tensor, its root-mean-square

@@ -52,6 +52,23 @@ import TestSupport
             ] + extra)
     }
 
+    /// The link and run token a run started with `--external-workers 1` prints while it waits
+    /// for that worker (nil if it ends or says nothing within two minutes).
+    static func externalWorkerLink(of train: ChildProcess) -> (endpoint: String, token: String)? {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let line = train.output.split(separator: "\n").first(where: { $0.hasPrefix("waiting for 1 more embedding worker at ") }) {
+                let words = line.split(separator: " ")
+                let endpoint = String(words[words.firstIndex(of: "at")! + 1])
+                let token = String(words[words.firstIndex(of: "token")! + 1].trimmingCharacters(in: CharacterSet(charactersIn: ",")))
+                return (endpoint, token)
+            }
+            guard train.process.isRunning else { return nil }
+            usleep(100_000)
+        }
+        return nil
+    }
+
     static func losses(_ run: URL) throws -> [Int: Double] {
         let text = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         var losses: [Int: Double] = [:]

@@ -49,8 +49,12 @@ struct SoakCommand: ParsableCommand {
         let summaries = recorder.summaries(warmupSteps: warmup, residentToleranceKiB: tolerance)
         print("\nsoak: steps \(warmup + 1)-\(local.config.steps) judged (the first \(warmup) are warm-up); samples in \(csv.path)")
         print(Self.table(summaries))
+        // Samples come about every 0.3 s, so a quick run can end before 10 of them: it says so.
         let problems = summaries.flatMap { entry in
-            entry.summary.map { $0.problems.map { "\(entry.name): \($0)" } } ?? ["\(entry.name): fewer than 10 samples after the warm-up"]
+            entry.summary.map { $0.problems.map { "\(entry.name): \($0)" } }
+                ?? [
+                    "\(entry.name): \(recorder.samples(of: entry.name, from: warmup)) samples after the warm-up, fewer than the 10 a trend needs; run more --steps"
+                ]
         }
         guard problems.isEmpty else { throw Problem("soak failed:\n" + problems.joined(separator: "\n")) }
         print("soak passed: no process grew by more than \(residentToleranceMib) MiB resident, and none gained a descriptor or a thread")

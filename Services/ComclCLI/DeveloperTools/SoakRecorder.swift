@@ -46,6 +46,11 @@ final class SoakRecorder {
         try? csv.write(contentsOf: Data(lines.utf8))
     }
 
+    /// How many samples of `name` were taken once `warmupSteps` steps were done.
+    func samples(of name: String, from warmupSteps: Int) -> Int {
+        trends[name]?.settled(warmupSteps: warmupSteps).count ?? 0
+    }
+
     /// Every process's summary, in the order they were started ("comcl" first).
     func summaries(warmupSteps: Int, residentToleranceKiB: Int) -> [(name: String, summary: ResourceTrend.Summary?)] {
         let order = ["comcl", "coordinator", "detector-cropper"]
