@@ -77,17 +77,18 @@ import TestSupport
         defer { if child.process.isRunning { child.signal(SIGTERM) } }
         let link = try #require(TrainingIntegrationTests.externalWorkerLink(of: child), "\(child.output)")
 
+        // A worker started for another run that reaches this run's link is refused, and stops
+        // (first: its refusal shows the coordinator has bound its ports).
+        let stranger = try ChildProcess(
+            "comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6622", "--worker-id", "stranger", "--run-token", "another-run"])
+        #expect(stranger.wait(timeout: 30) == 1)
+        #expect(stranger.output.contains("the coordinator refused this worker"), "\(stranger.output)")
+
         // Another `comcl train` on the same ports is refused before it starts or writes anything.
         let intruder = try TrainingIntegrationTests.train(second, port: 6620, steps: Self.steps, extra: Self.options)
         #expect(intruder.wait(timeout: 60) != 0)
         #expect(intruder.output.contains("is in use") && intruder.output.contains("--base-port"), "\(intruder.output)")
         #expect(!FileManager.default.fileExists(atPath: second.path))
-
-        // A worker started for another run that reaches this run's link is refused, and stops.
-        let stranger = try ChildProcess(
-            "comcl-augmenter", ["--coordinator", "tcp://127.0.0.1:6622", "--worker-id", "stranger", "--run-token", "another-run"])
-        #expect(stranger.wait(timeout: 30) == 1)
-        #expect(stranger.output.contains("the coordinator refused this worker"), "\(stranger.output)")
 
         // The worker the run waits for, with this run's token: the run goes on as if undisturbed.
         let worker = try ChildProcess(
